@@ -1,0 +1,5 @@
+"""``python -m aiwf_ci`` is the ``aiwf-ci`` command."""
+
+from aiwf_ci.cli import main
+
+raise SystemExit(main())

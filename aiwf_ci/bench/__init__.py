@@ -1,0 +1,1 @@
+"""Benchmark execution: the runner, timing, memory probes and the environment fingerprint."""

@@ -1,0 +1,141 @@
+"""Run one shell command and measure it: wall time, CPU time of the whole process tree,
+output tails; kill the whole tree on timeout.
+
+CPU time comes from ``os.wait4``: the kernel's resource usage of the child *including every
+descendant it waited for* (a shell's children roll up into the shell), so the tree counts,
+not only the shell. The command runs in its own session, so a timeout kills the process
+group and any stray descendants (found through psutil) too.
+
+An optional ``ProcessObserver`` (the memory sampler) is told the pid at start and the end.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Protocol
+
+import psutil
+
+OUTPUT_TAIL = 4000
+
+
+class ProcessObserver(Protocol):
+    def started(self, pid: int) -> None: ...
+
+    def stopped(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProcessOutcome:
+    returncode: int
+    wall: float
+    cpu: float
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out
+
+    def reason(self, timeout: float) -> str:
+        """Why the run failed, with the stderr tail (the usual place for the cause)."""
+        if self.timed_out:
+            head = f"timed out after {timeout:g}s (process tree killed)"
+        elif self.returncode < 0:
+            head = f"killed by signal {signal.Signals(-self.returncode).name}"
+        else:
+            head = f"exited with code {self.returncode}"
+        detail = self.stderr.strip() or self.stdout.strip()
+        return f"{head}: {detail}" if detail else head
+
+
+def run_process(
+    command: str,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    observer: ProcessObserver | None = None,
+    clock_ns: Callable[[], int] = time.perf_counter_ns,
+) -> ProcessOutcome:
+    """Run ``command`` through ``/bin/sh`` and wait for it (at most ``timeout`` seconds)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        start = clock_ns()
+        proc = subprocess.Popen(  # noqa: S602 - running the user's shell command is the point
+            command,
+            shell=True,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+        if observer is not None:
+            observer.started(proc.pid)
+        waiter = _Waiter(proc.pid, clock_ns)
+        timed_out = not waiter.done.wait(timeout)
+        if timed_out:
+            kill_tree(proc.pid)
+            waiter.done.wait()
+        if observer is not None:
+            observer.stopped()
+        proc.returncode = waiter.returncode  # we reaped it; keep Popen from waiting again
+        return ProcessOutcome(
+            returncode=waiter.returncode,
+            wall=(waiter.end_ns - start) / 1e9,
+            cpu=waiter.cpu,
+            stdout=_read_tail(out),
+            stderr=_read_tail(err),
+            timed_out=timed_out,
+        )
+
+
+class _Waiter:
+    """Blocks in ``os.wait4`` on a thread, so the main thread can time out."""
+
+    def __init__(self, pid: int, clock_ns: Callable[[], int]) -> None:
+        self.pid = pid
+        self.clock_ns = clock_ns
+        self.done = threading.Event()
+        self.returncode = 0
+        self.end_ns = 0
+        self.cpu = 0.0
+        threading.Thread(target=self._wait, name=f"wait4-{pid}", daemon=True).start()
+
+    def _wait(self) -> None:
+        _, status, usage = os.wait4(self.pid, 0)
+        self.end_ns = self.clock_ns()
+        self.cpu = usage.ru_utime + usage.ru_stime
+        self.returncode = os.waitstatus_to_exitcode(status)
+        self.done.set()
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL the process group of ``pid`` and any descendant that left it."""
+    try:
+        descendants = psutil.Process(pid).children(recursive=True)
+    except psutil.Error:
+        descendants = []
+    with contextlib.suppress(OSError):
+        os.killpg(pid, signal.SIGKILL)
+    for child in descendants:
+        with contextlib.suppress(psutil.Error):
+            child.kill()
+
+
+def _read_tail(handle: IO[bytes]) -> str:
+    size = handle.seek(0, os.SEEK_END)
+    handle.seek(max(0, size - OUTPUT_TAIL))
+    text = handle.read().decode("utf-8", errors="replace")
+    return text if size <= OUTPUT_TAIL else "…" + text

@@ -1,0 +1,88 @@
+"""Runs a suite: each selected benchmark through its workload, in config order, into one
+``Results``. A benchmark that fails is recorded as an error and the run goes on.
+
+Progress is reported through ``RunListener`` callbacks, so the CLI decides how it looks
+(live lines, ``::group::`` blocks) and the library never prints.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from aiwf_ci.config.models import BenchmarkConfig, SuiteConfig
+from aiwf_ci.errors import AiwfCIError
+from aiwf_ci.models import BenchmarkResult, Commit, Results
+from aiwf_ci.workloads import RunContext, Workload, get_workload
+
+
+class RunListener(Protocol):
+    def started(self, bench: BenchmarkConfig, index: int, total: int) -> None: ...
+
+    def log(self, bench: BenchmarkConfig, line: str) -> None: ...
+
+    def finished(self, result: BenchmarkResult, seconds: float) -> None: ...
+
+
+class SilentListener:
+    def started(self, bench: BenchmarkConfig, index: int, total: int) -> None:
+        return None
+
+    def log(self, bench: BenchmarkConfig, line: str) -> None:
+        return None
+
+    def finished(self, result: BenchmarkResult, seconds: float) -> None:
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunOptions:
+    env: Mapping[str, str] = field(default_factory=dict)
+    commit: Commit = field(default_factory=Commit)
+    environment: Mapping[str, object] = field(default_factory=dict)
+    workloads: Callable[[str], Workload] = get_workload
+
+
+def run_suite(
+    config: SuiteConfig,
+    benchmarks: Sequence[BenchmarkConfig],
+    options: RunOptions,
+    listener: RunListener | None = None,
+) -> Results:
+    events = listener or SilentListener()
+    results = [
+        _run_one(bench, index, len(benchmarks), config, options, events)
+        for index, bench in enumerate(benchmarks, start=1)
+    ]
+    return Results(
+        suite=config.suite,
+        benchmarks=tuple(results),
+        commit=options.commit,
+        environment=dict(options.environment),
+    )
+
+
+def _run_one(
+    bench: BenchmarkConfig,
+    index: int,
+    total: int,
+    config: SuiteConfig,
+    options: RunOptions,
+    events: RunListener,
+) -> BenchmarkResult:
+    events.started(bench, index, total)
+    ctx = RunContext(
+        base_dir=config.base_dir, env=options.env, log=lambda line: events.log(bench, line)
+    )
+    start = time.perf_counter()
+    try:
+        result = options.workloads(bench.kind)(bench, ctx)
+    except AiwfCIError as exc:
+        result = BenchmarkResult(name=bench.name, kind=bench.kind, errors=(str(exc),))
+    except Exception as exc:  # a workload bug must not sink the whole run
+        message = f"internal error in the {bench.kind} workload: {type(exc).__name__}: {exc}"
+        result = BenchmarkResult(name=bench.name, kind=bench.kind, errors=(message,))
+    events.finished(result, time.perf_counter() - start)
+    return result

@@ -1,0 +1,99 @@
+"""The ``aiwf-ci`` command: parses arguments, calls the library, prints, maps errors to exit
+codes (0 pass, 1 regression, 2 bad input, 3 a benchmark failed). Nothing else lives here."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aiwf_ci import __version__
+from aiwf_ci.errors import EXIT_BENCHMARK_FAILED, EXIT_OK, AiwfCIError, ConfigError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aiwf-ci", description="Continuous benchmarking with a statistical regression gate."
+    )
+    parser.add_argument("--version", action="version", version=f"aiwf-ci {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_run(sub)
+    _add_compare(sub)
+    _add_report(sub)
+    merge = sub.add_parser("merge", help="join shard results into one results.json")
+    merge.add_argument("shards", nargs="+", type=Path, metavar="SHARD.json")
+    merge.add_argument("--out", type=Path, required=True, help="merged results file")
+    validate = sub.add_parser("validate", help="check a suite config (and its python targets)")
+    validate.add_argument("config", nargs="?", type=Path, default=None)
+    validate.add_argument("--schema", action="store_true", help="print the config JSON Schema")
+    importer = sub.add_parser("import", help="convert a harness's output into results.json")
+    importer.add_argument("format", help="pytest-benchmark, hyperfine, google-benchmark, go-test")
+    importer.add_argument("file", type=Path)
+    importer.add_argument("--out", type=Path, required=True)
+    importer.add_argument("--suite", default="imported")
+    sub.add_parser("action", help="run as the GitHub Action (reads INPUT_* and GITHUB_*)")
+    return parser
+
+
+def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = sub.add_parser("run", help="run a benchmark suite and write results.json")
+    run.add_argument("config", nargs="?", type=Path, default=None, help="default .aiwf/bench.yml")
+    run.add_argument("--out", type=Path, default=Path("aiwf-results"), help="output folder")
+    run.add_argument("--profile", help="config profile (overrides AIWF_PROFILE)")
+    run.add_argument("--only", help="glob or substring of benchmark names (comma-separated)")
+    run.add_argument("--shard", help="K/N: run only shard K of N")
+    run.add_argument("--baseline", type=Path, help="compare against this results.json after")
+    run.add_argument("--thresholds", help="override, e.g. duration=10%%,memory=25%%")
+    run.add_argument("--fail-on-regression", action="store_true")
+
+
+def _add_compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    compare = sub.add_parser("compare", help="compare two results files")
+    compare.add_argument("baseline", type=Path, metavar="BASELINE.json")
+    compare.add_argument("current", type=Path, metavar="CURRENT.json")
+    compare.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    compare.add_argument("--thresholds", help="e.g. duration=10%%,memory=25%%")
+    compare.add_argument("--config", type=Path, help="suite config for per-benchmark thresholds")
+    compare.add_argument("--fail-on-regression", action="store_true")
+
+
+def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    report = sub.add_parser("report", help="render an HTML (and Markdown) report")
+    report.add_argument("results", type=Path, metavar="RESULTS.json")
+    report.add_argument("--baseline", type=Path, metavar="B.json")
+    report.add_argument("--html", type=Path, help="write the HTML report here")
+    report.add_argument("--markdown", type=Path, help="write the Markdown report here")
+    report.add_argument("--thresholds", help="e.g. duration=10%%,memory=25%%")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except AiwfCIError as exc:
+        for line in str(exc).splitlines() or [type(exc).__name__]:
+            print(f"aiwf-ci: error: {line}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("aiwf-ci: interrupted", file=sys.stderr)
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from aiwf_ci import cli_commands as commands
+
+    handlers = {
+        "run": commands.cmd_run,
+        "compare": commands.cmd_compare,
+        "report": commands.cmd_report,
+        "merge": commands.cmd_merge,
+        "validate": commands.cmd_validate,
+        "import": commands.cmd_import,
+        "action": commands.cmd_action,
+    }
+    return handlers[args.command](args, dict(os.environ))
+
+
+__all__ = ["EXIT_BENCHMARK_FAILED", "EXIT_OK", "ConfigError", "build_parser", "main"]

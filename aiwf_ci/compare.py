@@ -1,0 +1,427 @@
+"""The regression verdict: is head worse than baseline, and how sure are we?
+
+Pure: two ``Results`` and the threshold rules in, a frozen ``Comparison`` out. Reports,
+exit codes and the action's outputs are all derived from that value.
+
+The gate (see DESIGN.md, "Noise"): shared 2-core runners show a 13-20% run-to-run spread and
+bursts of 35-45% faster runs, so neither a plain ratio threshold nor a bare significance test
+is enough. For each benchmark and metric with raw samples, the centre is the **median** and
+a metric is a **regression** only when all of these hold:
+
+1. both sides have at least ``GatePolicy.min_samples`` samples;
+2. the **Mann-Whitney U test, two-sided**, gives p < ``GatePolicy.alpha`` (0.01 by default,
+   strict because a suite makes many comparisons at once);
+3. the **percentile bootstrap confidence interval of the ratio of medians** (95% by default,
+   seeded, so reproducible) lies entirely on the worse side of "no change", and the point
+   estimate is beyond the metric's relative threshold (``margin="estimate"``) or, with
+   ``margin="interval"``, the whole interval is beyond the threshold;
+4. the absolute change is at least the threshold's optional ``absolute`` minimum.
+
+Improvements are the mirror image. A change beyond the threshold that fails (2) or (3), or an
+interval wider than the threshold, is ``unchanged`` with the note "too noisy to judge" rather
+than a false alarm. Metrics without a threshold are reported but never fail the build.
+Summary-only metrics (ingested without raw samples) cannot be tested: they are a regression
+only when the change is beyond the threshold AND the two [min, max] ranges do not overlap.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from aiwf_ci.models import Alert, BenchmarkResult, Direction, Metric, Results
+from aiwf_ci.significance import bootstrap_ratio_ci, mann_whitney_u
+from aiwf_ci.thresholds import DEFAULT_RULES, Threshold, ThresholdRules
+
+Verdict = Literal["regression", "improvement", "unchanged", "new", "removed", "errored"]
+Confidence = Literal["high", "medium", "low"]
+Status = Literal["pass", "regression", "error"]
+VERDICTS: tuple[Verdict, ...] = (
+    "regression",
+    "errored",
+    "improvement",
+    "new",
+    "removed",
+    "unchanged",
+)
+
+NOTE_NOISY = "too noisy to judge"
+NOTE_FEW = "not enough samples"
+NOTE_SUMMARY = "summary only"
+NOTE_NO_THRESHOLD = "no threshold: reported only"
+NOTE_ZERO = "baseline is zero: relative change undefined"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GatePolicy:
+    """How sure the gate must be. ``margin``: ``estimate`` (point estimate beyond the
+    threshold, interval excludes no change) or ``interval`` (whole interval beyond it)."""
+
+    alpha: float = 0.01
+    confidence: float = 0.95
+    resamples: int = 1000
+    min_samples: int = 5
+    margin: Literal["estimate", "interval"] = "estimate"
+    seed: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricComparison:
+    """One metric of one benchmark. ``change`` is head/baseline - 1 (signed, raw);
+    ``worsening`` is the same change signed so that positive is worse whatever the
+    direction; ``ci`` is the confidence interval of ``change``."""
+
+    benchmark: str
+    metric: str
+    unit: str
+    direction: Direction
+    verdict: Verdict
+    baseline: float | None = None
+    head: float | None = None
+    change: float | None = None
+    ci: tuple[float, float] | None = None
+    p_value: float | None = None
+    n_baseline: int = 0
+    n_head: int = 0
+    threshold: Threshold | None = None
+    note: str = ""
+    confidence: Confidence = "low"
+
+    @property
+    def worsening(self) -> float | None:
+        if self.change is None:
+            return None
+        return self.change if self.direction == "lower" else -self.change
+
+    @property
+    def statement(self) -> str:
+        """How sure the verdict is, in words: confidence, interval, p-value and sizes."""
+        parts = [f"{self.confidence} confidence"]
+        if self.ci is not None:
+            parts.append(f"CI {self.ci[0]:+.1%} … {self.ci[1]:+.1%}")
+        if self.p_value is not None:
+            parts.append(f"Mann-Whitney p = {self.p_value:.2g}")
+        parts.append(f"n = {self.n_baseline} vs {self.n_head}")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BenchmarkComparison:
+    """One benchmark: its overall verdict (the worst of its metrics) and the details."""
+
+    name: str
+    kind: str
+    verdict: Verdict
+    metrics: tuple[MetricComparison, ...] = ()
+    errors: tuple[str, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Comparison:
+    """The whole verdict, plus the two runs it was computed from (the reports need them)."""
+
+    suite: str
+    benchmarks: tuple[BenchmarkComparison, ...]
+    counts: Mapping[Verdict, int]
+    warnings: tuple[str, ...]
+    policy: GatePolicy
+    baseline: Results
+    head: Results = field(repr=False)
+
+    @property
+    def regressions(self) -> int:
+        return self.counts.get("regression", 0)
+
+
+# --- the gate for one metric ---------------------------------------------------------------
+
+
+def _seed(policy: GatePolicy, benchmark: str, metric: str) -> int:
+    return policy.seed ^ zlib.crc32(f"{benchmark}\0{metric}".encode())
+
+
+def _beyond(worse: float, threshold: Threshold, base: float, head: float) -> bool:
+    absolute_ok = threshold.absolute is None or abs(head - base) >= threshold.absolute
+    return worse > threshold.relative and absolute_ok
+
+
+def _judge(
+    worse: float, worse_ci: tuple[float, float], p: float, th: Threshold, policy: GatePolicy
+) -> tuple[Verdict, Confidence]:
+    """Direction-free decision on the worsening (positive = worse) and its interval."""
+    lo, hi = worse_ci
+    significant = p < policy.alpha
+    strict = policy.margin == "interval"
+    if significant and lo > 0 and (lo > th.relative if strict else worse > th.relative):
+        return "regression", "high" if lo > th.relative else "medium"
+    if significant and hi < 0 and (-hi > th.relative if strict else -worse > th.relative):
+        return "improvement", "high" if -hi > th.relative else "medium"
+    if -th.relative <= lo and hi <= th.relative:
+        return "unchanged", "high"
+    return "unchanged", "low"
+
+
+def _sampled(
+    bench: str, name: str, base: Metric, head: Metric, th: Threshold | None, policy: GatePolicy
+) -> MetricComparison:
+    b, h = base.stats.median, head.stats.median
+    row = _row(bench, name, base, head, th)
+    if len(base.samples) < policy.min_samples or len(head.samples) < policy.min_samples:
+        note = f"{NOTE_FEW} (need {policy.min_samples} per side)"
+        return replace(row, change=h / b - 1 if b else None, note=note)
+    if b <= 0:
+        return replace(row, note=NOTE_ZERO)
+    p = mann_whitney_u(base.samples, head.samples).p_value
+    lo, hi = bootstrap_ratio_ci(
+        base.samples,
+        head.samples,
+        confidence=policy.confidence,
+        resamples=policy.resamples,
+        seed=_seed(policy, bench, name),
+    )
+    change, ci = h / b - 1.0, (lo - 1.0, hi - 1.0)
+    sign = 1.0 if base.direction == "lower" else -1.0
+    worse_ci = (ci[0], ci[1]) if sign > 0 else (-ci[1], -ci[0])
+    verdict, confidence, note = _decide(sign * change, worse_ci, p, th, policy, b, h)
+    return replace(
+        row,
+        change=change,
+        ci=ci,
+        p_value=p,
+        verdict=verdict,
+        confidence=confidence,
+        note=note,
+    )
+
+
+def _decide(
+    worse: float,
+    worse_ci: tuple[float, float],
+    p: float,
+    th: Threshold | None,
+    policy: GatePolicy,
+    base: float,
+    head: float,
+) -> tuple[Verdict, Confidence, str]:
+    if th is None:
+        return "unchanged", "low", NOTE_NO_THRESHOLD
+    verdict, confidence = _judge(worse, worse_ci, p, th, policy)
+    if verdict != "unchanged" and not _beyond(abs(worse), th, base, head):
+        return "unchanged", "medium", "below the absolute minimum effect"
+    if verdict == "unchanged" and confidence == "low":
+        return verdict, confidence, NOTE_NOISY
+    return verdict, confidence, ""
+
+
+def _summary_only(
+    bench: str, name: str, base: Metric, head: Metric, th: Threshold | None
+) -> MetricComparison:
+    """No samples: beyond the threshold with non-overlapping [min, max] ranges, or nothing."""
+    b, h = base.stats.median, head.stats.median
+    row = _row(bench, name, base, head, th)
+    if not b:
+        return replace(row, note=NOTE_ZERO)
+    change = h / b - 1.0
+    worse = change if base.direction == "lower" else -change
+    apart = head.stats.min > base.stats.max or head.stats.max < base.stats.min
+    if th is not None and apart and _beyond(abs(worse), th, b, h):
+        verdict: Verdict = "regression" if worse > 0 else "improvement"
+        note = f"{NOTE_SUMMARY}: ranges do not overlap"
+        return replace(row, change=change, verdict=verdict, note=note)
+    note = f"{NOTE_SUMMARY}: cannot test significance"
+    return replace(row, change=change, note=note)
+
+
+def _row(
+    bench: str, name: str, base: Metric, head: Metric, th: Threshold | None
+) -> MetricComparison:
+    """An ``unchanged`` row with the medians filled in, refined with ``replace``."""
+    return MetricComparison(
+        benchmark=bench,
+        metric=name,
+        unit=head.unit,
+        direction=head.direction,
+        verdict="unchanged",
+        baseline=base.stats.median,
+        head=head.stats.median,
+        n_baseline=len(base.samples),
+        n_head=len(head.samples),
+        threshold=th,
+    )
+
+
+def compare_metric(
+    bench: str,
+    name: str,
+    base: Metric,
+    head: Metric,
+    threshold: Threshold | None,
+    policy: GatePolicy | None = None,
+) -> MetricComparison:
+    """The gate for one metric (see the module docstring)."""
+    policy = policy or GatePolicy()
+    if base.summary_only or head.summary_only or not base.samples or not head.samples:
+        return _summary_only(bench, name, base, head, threshold)
+    return _sampled(bench, name, base, head, threshold, policy)
+
+
+# --- benchmarks and the whole suite --------------------------------------------------------
+
+
+def _only(bench: str, name: str, metric: Metric, verdict: Verdict) -> MetricComparison:
+    centre = metric.stats.median
+    return MetricComparison(
+        benchmark=bench,
+        metric=name,
+        unit=metric.unit,
+        direction=metric.direction,
+        verdict=verdict,
+        baseline=centre if verdict == "removed" else None,
+        head=centre if verdict == "new" else None,
+        n_baseline=len(metric.samples) if verdict == "removed" else 0,
+        n_head=len(metric.samples) if verdict == "new" else 0,
+    )
+
+
+def _metrics(
+    base: BenchmarkResult, head: BenchmarkResult, rules: ThresholdRules, policy: GatePolicy
+) -> tuple[MetricComparison, ...]:
+    out: list[MetricComparison] = []
+    for name, metric in head.metrics.items():
+        if name in base.metrics:
+            th = rules.resolve(head.name, name)
+            out.append(compare_metric(head.name, name, base.metrics[name], metric, th, policy))
+        else:
+            out.append(_only(head.name, name, metric, "new"))
+    out.extend(
+        _only(head.name, n, m, "removed") for n, m in base.metrics.items() if n not in head.metrics
+    )
+    return tuple(out)
+
+
+def _overall(metrics: Sequence[MetricComparison]) -> Verdict:
+    verdicts = {m.verdict for m in metrics}
+    if "regression" in verdicts:
+        return "regression"
+    return "improvement" if "improvement" in verdicts else "unchanged"
+
+
+def compare_benchmark(
+    base: BenchmarkResult | None,
+    head: BenchmarkResult | None,
+    rules: ThresholdRules = DEFAULT_RULES,
+    policy: GatePolicy | None = None,
+) -> BenchmarkComparison:
+    """One benchmark: errored if head failed, new/removed if one side is missing."""
+    policy = policy or GatePolicy()
+    if head is None:
+        if base is None:
+            raise ValueError("compare_benchmark needs at least one side")
+        metrics = tuple(_only(base.name, n, m, "removed") for n, m in base.metrics.items())
+        return BenchmarkComparison(
+            name=base.name, kind=base.kind, verdict="removed", metrics=metrics
+        )
+    if head.failed:
+        return BenchmarkComparison(
+            name=head.name,
+            kind=head.kind,
+            verdict="errored",
+            errors=head.errors,
+            alerts=head.alerts,
+        )
+    if base is None or base.failed:
+        metrics = tuple(_only(head.name, n, m, "new") for n, m in head.metrics.items())
+        return BenchmarkComparison(
+            name=head.name, kind=head.kind, verdict="new", metrics=metrics, alerts=head.alerts
+        )
+    metrics = _metrics(base, head, rules, policy)
+    return BenchmarkComparison(
+        name=head.name,
+        kind=head.kind,
+        verdict=_overall(metrics),
+        metrics=metrics,
+        alerts=head.alerts,
+    )
+
+
+def compare(
+    baseline: Results,
+    head: Results,
+    rules: ThresholdRules = DEFAULT_RULES,
+    *,
+    policy: GatePolicy | None = None,
+) -> Comparison:
+    """Compare every benchmark of ``head`` with ``baseline`` (see the module docstring)."""
+    policy = policy or GatePolicy()
+    base_by_name = baseline.by_name()
+    head_names = {b.name for b in head.benchmarks}
+    benches = [
+        compare_benchmark(base_by_name.get(b.name), b, rules, policy) for b in head.benchmarks
+    ]
+    benches += [compare_benchmark(b, None) for b in baseline.benchmarks if b.name not in head_names]
+    return Comparison(
+        suite=head.suite,
+        benchmarks=tuple(benches),
+        counts=count_verdicts(benches),
+        warnings=fingerprint_warnings(baseline.environment, head.environment),
+        policy=policy,
+        baseline=baseline,
+        head=head,
+    )
+
+
+def count_verdicts(benches: Sequence[BenchmarkComparison]) -> dict[Verdict, int]:
+    counts: dict[Verdict, int] = dict.fromkeys(VERDICTS, 0)
+    for bench in benches:
+        counts[bench.verdict] += 1
+    return counts
+
+
+def exit_status(comparison: Comparison) -> Status:
+    """``error`` if a head benchmark failed to run, else ``regression`` if any, else ``pass``.
+
+    A crash outranks a regression (exit code 3 before 1, see DESIGN.md).
+    """
+    if comparison.counts.get("errored", 0):
+        return "error"
+    return "regression" if comparison.regressions else "pass"
+
+
+# --- environment fingerprint ---------------------------------------------------------------
+
+_FINGERPRINT: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("CPU model", ("cpu_model", "cpu.model", "cpu")),
+    ("CPU cores", ("cores", "cpu_count", "cpu.cores", "logical_cores")),
+    ("OS", ("os", "platform", "system")),
+    ("Python", ("python", "python_version")),
+    ("runner", ("runner", "runner_name", "container_image", "image")),
+)
+
+
+def _flatten(env: Mapping[str, object]) -> dict[str, object]:
+    flat: dict[str, object] = {}
+    for key, value in env.items():
+        if isinstance(value, Mapping):
+            flat.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
+
+
+def fingerprint_warnings(
+    baseline: Mapping[str, object], head: Mapping[str, object]
+) -> tuple[str, ...]:
+    """Warnings for environment fields (CPU model, cores, ...) that differ between runs."""
+    base, new = _flatten(baseline), _flatten(head)
+    warnings: list[str] = []
+    for label, keys in _FINGERPRINT:
+        key = next((k for k in keys if k in base and k in new), None)
+        if key is not None and str(base[key]) != str(new[key]):
+            warnings.append(
+                f"{label} differs: baseline {base[key]}, head {new[key]}; "
+                "timings may not be comparable"
+            )
+    return tuple(warnings)

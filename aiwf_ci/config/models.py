@@ -1,0 +1,142 @@
+"""The typed, frozen shape of a suite config, after validation and profile/default merging.
+
+The runner and the workloads only ever see these objects, never raw YAML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+from aiwf_ci.thresholds import Threshold
+
+WorkloadKind = Literal["command", "python", "file-batch", "load", "ingest"]
+WORKLOAD_KINDS: tuple[WorkloadKind, ...] = ("command", "python", "file-batch", "load", "ingest")
+
+SEED_MAX_PEAK = 500 * 1000**2
+"""The seed's RSS alert threshold (500 MB), used by ``memory: {max-peak: seed}``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemorySettings:
+    """Memory profiling: sampler interval, leak rule, absolute limits."""
+
+    enabled: bool = True
+    interval: float = 0.01
+    leak_threshold: float = 0.05
+    max_peak: int | None = None
+    iterations: int = 20
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Settings:
+    """Per-benchmark run settings (defaults <- profile <- benchmark)."""
+
+    warmup: int = 2
+    iterations: int = 10
+    min_time: float = 0.1
+    timeout: float = 120.0
+    memory: MemorySettings = field(default_factory=MemorySettings)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommandSpec:
+    command: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    cwd: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PythonSpec:
+    target: str
+    setup: str | None = None
+    teardown: str | None = None
+
+
+FileOpKind = Literal["read", "write", "copy"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileOp:
+    """One ``file-batch`` operation: read a glob, copy a glob to ``to``, or write N files."""
+
+    op: FileOpKind
+    glob: str | None = None
+    to: str | None = None
+    count: int = 0
+    size: int = 0
+    overwrite: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileBatchSpec:
+    operations: tuple[FileOp, ...]
+    concurrency: int = 8
+    batch_size: int = 100
+    stream_threshold: int = 10 * 1000**2
+
+
+LoadMode = Literal["sustained", "burst"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadSpec:
+    """A load test against an HTTP URL or a Python callable."""
+
+    url: str | None = None
+    python: str | None = None
+    method: str = "GET"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: str | None = None
+    concurrency: int = 8
+    ramp_up: float = 0.0
+    duration: float | None = None
+    requests: int | None = None
+    rate: float | None = None
+    request_timeout: float = 5.0
+    mode: LoadMode = "sustained"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IngestSpec:
+    """Run an optional command, then parse a harness's output file."""
+
+    format: str
+    file: str
+    command: str | None = None
+
+
+WorkloadSpec = CommandSpec | PythonSpec | FileBatchSpec | LoadSpec | IngestSpec
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BenchmarkConfig:
+    name: str
+    kind: WorkloadKind
+    workload: WorkloadSpec
+    settings: Settings
+    thresholds: Mapping[str, Threshold] = field(default_factory=dict)
+    description: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SuiteConfig:
+    suite: str
+    path: Path
+    settings: Settings
+    thresholds: Mapping[str, Threshold]
+    benchmarks: tuple[BenchmarkConfig, ...]
+    profile: str | None = None
+    profiles: tuple[str, ...] = ()
+
+    @property
+    def base_dir(self) -> Path:
+        """Relative paths and ``python:`` imports resolve against the config's folder."""
+        return self.path.parent
+
+    def benchmark_thresholds(self) -> dict[str, Mapping[str, Threshold]]:
+        """Per-benchmark threshold overrides, by benchmark name (for the verdict)."""
+        return {b.name: b.thresholds for b in self.benchmarks if b.thresholds}

@@ -1,0 +1,251 @@
+"""Loads a suite YAML file into a validated ``SuiteConfig``: every problem is collected and
+raised together as ``ConfigErrors`` (one line each: file:line, field, problem, fix)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import partial
+from pathlib import Path
+
+import yaml
+
+from aiwf_ci.config.fields import Problems, as_str, join, read, type_name
+from aiwf_ci.config.models import WORKLOAD_KINDS, BenchmarkConfig, Settings, SuiteConfig
+from aiwf_ci.config.settings import (
+    SETTING_KEYS,
+    Partial,
+    apply_env_flags,
+    merge_settings,
+    read_settings,
+)
+from aiwf_ci.config.workloads import EXTRA_KEYS, parse_workload
+from aiwf_ci.config.yamlload import LineList, LineMap, load_yaml
+from aiwf_ci.errors import ConfigError, ConfigErrors
+from aiwf_ci.thresholds import DEFAULT_THRESHOLDS, Threshold, parse_threshold
+from aiwf_ci.units import PERCENT_HINT
+
+DEFAULT_CONFIG = Path(".aiwf/bench.yml")
+TOP_KEYS = ("suite", "defaults", "thresholds", "profile", "profiles", "benchmarks")
+COMMON_KEYS = ("name", "description", "thresholds", *SETTING_KEYS)
+
+
+def load_config(
+    path: Path, *, profile: str | None = None, env: Mapping[str, str] | None = None
+) -> SuiteConfig:
+    """Read, validate and resolve a suite config.
+
+    ``profile`` (the CLI flag) wins over ``AIWF_PROFILE`` in ``env``, which wins over the
+    file's ``profile:`` key. ``env`` defaults to ``os.environ``.
+    """
+    environ = dict(os.environ if env is None else env)
+    data = _read_yaml(path)
+    problems = Problems(path)
+    config = _build(problems, data, profile or environ.get("AIWF_PROFILE") or None, environ)
+    if problems.items or config is None:
+        raise ConfigErrors(problems.items or [ConfigError("invalid config", where=str(path))])
+    return config
+
+
+def _read_yaml(path: Path) -> LineMap:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(
+            "config file not found", where=str(path), fix="pass the path of a suite YAML file"
+        ) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config: {exc}", where=str(path)) from None
+    try:
+        data = load_yaml(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(
+            f"invalid YAML: {problem}", where=where, fix="fix the YAML syntax"
+        ) from None
+    if not isinstance(data, LineMap):
+        raise ConfigError(
+            f"expected a mapping at the top, got {type_name(data)}",
+            where=f"{path}:1",
+            fix="start with 'suite: NAME' and 'benchmarks:'",
+        )
+    return data
+
+
+def _build(
+    problems: Problems, data: LineMap, profile: str | None, env: Mapping[str, str]
+) -> SuiteConfig | None:
+    problems.check_keys(data, TOP_KEYS, "")
+    suite = read(problems, data, "suite", "", as_str, "a suite name, e.g. suite: my-project")
+    if "suite" not in data:
+        problems.add(data.line, "suite", "missing 'suite'", "add suite: NAME at the top")
+    defaults = _mapping_settings(problems, data, "defaults")
+    profiles = _profiles(problems, data)
+    chosen = _choose_profile(problems, data, profiles, profile)
+    layers = [defaults] + ([profiles[chosen]] if chosen else [])
+    settings = apply_env_flags(merge_settings(Settings(), *layers), env)
+    thresholds = {**DEFAULT_THRESHOLDS, **_thresholds(problems, data, "")}
+    benchmarks = _benchmarks(problems, data, layers, env)
+    if suite is None or benchmarks is None:
+        return None
+    return SuiteConfig(
+        suite=suite,
+        path=problems.path,
+        settings=settings,
+        thresholds=thresholds,
+        benchmarks=benchmarks,
+        profile=chosen,
+        profiles=tuple(profiles),
+    )
+
+
+def _mapping_settings(problems: Problems, data: LineMap, key: str) -> Partial:
+    section = data.get(key)
+    if section is None:
+        return {}
+    if not isinstance(section, LineMap):
+        problems.add(data.line_of(key), key, f"expected a mapping, got {type_name(section)}")
+        return {}
+    problems.check_keys(section, SETTING_KEYS, key)
+    return read_settings(problems, section, key)
+
+
+def _profiles(problems: Problems, data: LineMap) -> dict[str, Partial]:
+    section = data.get("profiles")
+    if section is None:
+        return {}
+    if not isinstance(section, LineMap):
+        problems.add(
+            data.line_of("profiles"), "profiles", f"expected a mapping, got {type_name(section)}"
+        )
+        return {}
+    result: dict[str, Partial] = {}
+    for name, body in section.items():
+        field = join("profiles", name)
+        if not isinstance(body, LineMap):
+            problems.add(
+                section.line_of(name),
+                field,
+                f"expected a mapping, got {type_name(body)}",
+                "e.g. dev: {iterations: 3}",
+            )
+            continue
+        problems.check_keys(body, SETTING_KEYS, field)
+        result[name] = read_settings(problems, body, field)
+    return result
+
+
+def _choose_profile(
+    problems: Problems, data: LineMap, profiles: Mapping[str, Partial], requested: str | None
+) -> str | None:
+    name = requested
+    if name is None and "profile" in data:
+        name = read(problems, data, "profile", "", as_str, "the name of a profile")
+    if name is None:
+        return None
+    if name not in profiles:
+        known = ", ".join(profiles) or "none defined"
+        line = data.line_of("profile") if requested is None else data.line_of("profiles")
+        problems.add(line, "profile", f"unknown profile {name!r}", f"known profiles: {known}")
+        return None
+    return name
+
+
+def _thresholds(problems: Problems, data: LineMap, prefix: str) -> dict[str, Threshold]:
+    field = join(prefix, "thresholds")
+    section = data.get("thresholds")
+    if section is None:
+        return {}
+    if not isinstance(section, LineMap):
+        problems.add(
+            data.line_of("thresholds"),
+            field,
+            f"expected a mapping, got {type_name(section)}",
+            "e.g. duration: 20%",
+        )
+        return {}
+    rules: dict[str, Threshold] = {}
+    for metric in section:
+        hint = f"{PERCENT_HINT}, or {{relative: 10%, absolute: 2ms}}"
+        rule = read(problems, section, metric, field, partial(parse_threshold, metric), hint)
+        if rule is not None:
+            rules[metric] = rule
+    return rules
+
+
+def _benchmarks(
+    problems: Problems, data: LineMap, layers: list[Partial], env: Mapping[str, str]
+) -> tuple[BenchmarkConfig, ...] | None:
+    entries = data.get("benchmarks")
+    if not isinstance(entries, LineList) or not entries:
+        problems.add(
+            data.line_of("benchmarks"),
+            "benchmarks",
+            "expected a non-empty list of benchmarks",
+            "add benchmarks: with at least one '- name: ...' entry",
+        )
+        return None
+    seen: dict[str, int] = {}
+    parsed = []
+    for index in range(len(entries)):
+        bench = _benchmark(problems, entries, index, layers, env)
+        if bench is None:
+            continue
+        if bench.name in seen:
+            problems.add(
+                bench.line,
+                join(join("benchmarks", index), "name"),
+                f"duplicate benchmark name {bench.name!r} (first on line {seen[bench.name]})",
+                "give each benchmark a unique name",
+            )
+        seen.setdefault(bench.name, bench.line)
+        parsed.append(bench)
+    return tuple(parsed)
+
+
+def _benchmark(
+    problems: Problems, entries: LineList, index: int, layers: list[Partial], env: Mapping[str, str]
+) -> BenchmarkConfig | None:
+    entry = entries[index]
+    field = join("benchmarks", index)
+    if not isinstance(entry, LineMap):
+        problems.add(
+            entries.line_of(index),
+            field,
+            f"expected a mapping, got {type_name(entry)}",
+            "e.g. - name: sort, command: ...",
+        )
+        return None
+    kinds = [k for k in WORKLOAD_KINDS if k in entry]
+    name = read(problems, entry, "name", field, as_str, "a unique benchmark name")
+    if "name" not in entry:
+        problems.add(entry.line, join(field, "name"), "missing 'name'", "add name: ...")
+    if len(kinds) != 1:
+        found = " and ".join(kinds) if kinds else "none"
+        problems.add(
+            entry.line,
+            field,
+            f"needs exactly one workload key, found {found}",
+            f"use one of {', '.join(WORKLOAD_KINDS)}",
+        )
+        return None
+    kind = kinds[0]
+    problems.check_keys(entry, (*COMMON_KEYS, kind, *EXTRA_KEYS[kind]), field)
+    workload = parse_workload(problems, entry, kind, field)
+    own = read_settings(problems, entry, field)
+    thresholds = _thresholds(problems, entry, field)
+    if name is None or workload is None:
+        return None
+    settings = apply_env_flags(merge_settings(Settings(), *layers, own), env)
+    description = entry.get("description")
+    return BenchmarkConfig(
+        name=name,
+        kind=kind,
+        workload=workload,
+        settings=settings,
+        thresholds=thresholds,
+        description=description if isinstance(description, str) else "",
+        line=entry.line,
+    )

@@ -1,0 +1,99 @@
+"""One exception tree for the whole package, so callers catch one base class.
+
+Only the CLI and the action entry point turn these into exit codes (``exit_code``); the
+library raises them and never exits or prints. Every message says what went wrong *and*
+what to do about it, and never contains a token.
+
+    AiwfCIError                 base; exit code 1 unless a subclass says otherwise
+    ├── ConfigError             bad suite config, bad CLI/action input        (exit 2)
+    │   └── ConfigErrors        several ConfigError problems found at once    (exit 2)
+    ├── ResultsFormatError      a results.json that is not aiwf-ci/results@N  (exit 2)
+    ├── IngestError             a harness output file we cannot parse         (exit 2)
+    ├── BenchmarkError          a benchmark failed to run (crash, timeout)    (exit 3)
+    ├── BaselineError           no usable baseline (reported as no-baseline)  (exit 0)
+    ├── GitHubAPIError          the GitHub API failed after bounded retries   (exit 1)
+    └── ReportError             a report template failed to render            (exit 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+EXIT_OK = 0
+EXIT_REGRESSION = 1
+EXIT_BAD_INPUT = 2
+EXIT_BENCHMARK_FAILED = 3
+
+
+class AiwfCIError(Exception):
+    """Base of every error aiwf-ci raises on purpose."""
+
+    exit_code: int = 1
+
+
+class ConfigError(AiwfCIError):
+    """A suite config or an input is invalid.
+
+    ``where`` is ``file:line`` (or a bare input name), ``field`` the dotted path of the
+    offending key and ``fix`` what would be valid.
+    """
+
+    exit_code = EXIT_BAD_INPUT
+
+    def __init__(self, message: str, *, where: str = "", field: str = "", fix: str = "") -> None:
+        self.where = where
+        self.field = field
+        self.fix = fix
+        self.message = message
+        super().__init__(self.one_line())
+
+    def one_line(self) -> str:
+        parts = [p for p in (self.where, self.field) if p]
+        head = ": ".join(parts)
+        text = f"{head}: {self.message}" if head else self.message
+        return f"{text} ({self.fix})" if self.fix else text
+
+
+class ConfigErrors(ConfigError):
+    """Several config problems, reported together (one line each)."""
+
+    def __init__(self, problems: Sequence[ConfigError]) -> None:
+        self.problems = tuple(problems)
+        AiwfCIError.__init__(self, "\n".join(p.one_line() for p in self.problems))
+        self.where = self.field = self.fix = ""
+        self.message = str(self)
+
+    def one_line(self) -> str:
+        return "\n".join(p.one_line() for p in self.problems)
+
+
+class ResultsFormatError(AiwfCIError):
+    """A results file is not valid ``aiwf-ci/results@N``."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class IngestError(AiwfCIError):
+    """A benchmark harness output file (pytest-benchmark, hyperfine, ...) cannot be parsed."""
+
+    exit_code = EXIT_BAD_INPUT
+
+
+class BenchmarkError(AiwfCIError):
+    """A benchmark failed to run: non-zero exit, crash, timeout, import failure."""
+
+    exit_code = EXIT_BENCHMARK_FAILED
+
+
+class BaselineError(AiwfCIError):
+    """No usable baseline; the message is the ``no-baseline`` reason shown in the report."""
+
+    exit_code = EXIT_OK
+
+
+class GitHubAPIError(AiwfCIError):
+    """The GitHub API failed after bounded retries (never contains the token)."""
+
+
+class ReportError(AiwfCIError):
+    """A report could not be rendered (template error, user template missing)."""

@@ -1,0 +1,304 @@
+"""The results data model: what a run produces and what a baseline is compared against.
+
+Frozen dataclasses, serialised to ``results.json`` with the schema tag ``aiwf-ci/results@1``.
+
+Schema history (old versions stay readable; ``tests/data/results/`` holds one file per version):
+    aiwf-ci/results@1   first version (2026-11): metrics with raw samples and stats, errors,
+                        alerts, series (time series such as memory over time), extra.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from aiwf_ci.errors import ResultsFormatError
+from aiwf_ci.stats import Summary, summarize
+
+SCHEMA = "aiwf-ci/results@1"
+READABLE_SCHEMAS = frozenset({SCHEMA})
+
+Direction = Literal["lower", "higher"]
+JSONValue = Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Metric:
+    """One measured quantity of a benchmark, with every raw sample kept.
+
+    ``summary_only`` marks metrics ingested from a harness that only reports summary
+    statistics: the verdict then cannot run a significance test on samples.
+    """
+
+    unit: str
+    direction: Direction
+    samples: tuple[float, ...]
+    stats: Summary
+    summary_only: bool = False
+
+    @classmethod
+    def from_samples(
+        cls, samples: Sequence[float], *, unit: str, direction: Direction = "lower"
+    ) -> Metric:
+        values = tuple(float(x) for x in samples)
+        return cls(unit=unit, direction=direction, samples=values, stats=summarize(values))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Alert:
+    """An alert raised while measuring: ``threshold_exceeded``, ``memory_leak_suspected``, ..."""
+
+    kind: str
+    metric: str
+    message: str
+    limit: float | None = None
+    value: float | None = None
+    details: Mapping[str, JSONValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Series:
+    """A time series (e.g. RSS over time), downsampled: ``t`` in seconds from start."""
+
+    unit: str
+    t: tuple[float, ...]
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BenchmarkResult:
+    """The outcome of one benchmark: metrics, errors, alerts and free-form extras."""
+
+    name: str
+    kind: str
+    metrics: Mapping[str, Metric] = field(default_factory=dict)
+    errors: tuple[str, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+    series: Mapping[str, Series] = field(default_factory=dict)
+    extra: Mapping[str, JSONValue] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Commit:
+    sha: str = ""
+    ref: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Results:
+    """A whole run: the content of one results.json."""
+
+    suite: str
+    benchmarks: tuple[BenchmarkResult, ...]
+    created_at: str = field(default_factory=lambda: utc_now())
+    commit: Commit = field(default_factory=Commit)
+    environment: Mapping[str, JSONValue] = field(default_factory=dict)
+    schema: str = SCHEMA
+
+    def by_name(self) -> dict[str, BenchmarkResult]:
+        return {b.name: b for b in self.benchmarks}
+
+    def with_benchmarks(self, benchmarks: Sequence[BenchmarkResult]) -> Results:
+        return replace(self, benchmarks=tuple(benchmarks))
+
+
+def utc_now() -> str:
+    """ISO 8601 UTC timestamp with a ``Z`` suffix."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --- serialisation -------------------------------------------------------------------------
+
+
+def results_to_dict(results: Results) -> dict[str, JSONValue]:
+    return {
+        "schema": SCHEMA,
+        "suite": results.suite,
+        "created_at": results.created_at,
+        "commit": {"sha": results.commit.sha, "ref": results.commit.ref},
+        "environment": dict(results.environment),
+        "benchmarks": [_benchmark_to_dict(b) for b in results.benchmarks],
+    }
+
+
+def _benchmark_to_dict(bench: BenchmarkResult) -> dict[str, JSONValue]:
+    return {
+        "name": bench.name,
+        "kind": bench.kind,
+        "metrics": {name: _metric_to_dict(m) for name, m in bench.metrics.items()},
+        "errors": {"count": len(bench.errors), "messages": list(bench.errors)},
+        "alerts": [_alert_to_dict(a) for a in bench.alerts],
+        "series": {
+            name: {"unit": s.unit, "t": list(s.t), "values": list(s.values)}
+            for name, s in bench.series.items()
+        },
+        "extra": dict(bench.extra),
+    }
+
+
+def _metric_to_dict(metric: Metric) -> dict[str, JSONValue]:
+    data: dict[str, JSONValue] = {
+        "unit": metric.unit,
+        "direction": metric.direction,
+        "samples": list(metric.samples),
+        "stats": metric.stats.as_dict(),
+    }
+    if metric.summary_only:
+        data["summary_only"] = True
+    return data
+
+
+def _alert_to_dict(alert: Alert) -> dict[str, JSONValue]:
+    return {
+        "kind": alert.kind,
+        "metric": alert.metric,
+        "message": alert.message,
+        "limit": alert.limit,
+        "value": alert.value,
+        "details": dict(alert.details),
+    }
+
+
+def dumps(results: Results) -> str:
+    return json.dumps(results_to_dict(results), indent=2, allow_nan=False) + "\n"
+
+
+def write_results(results: Results, path: Path) -> Path:
+    """Write atomically (temp file + rename) so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(dumps(results), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+# --- deserialisation -----------------------------------------------------------------------
+
+
+def load_results(path: Path) -> Results:
+    """Read and validate a results file; any problem is a ``ResultsFormatError`` naming it."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ResultsFormatError(f"{path}: cannot read results file ({exc.strerror})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ResultsFormatError(
+            f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); expected an aiwf-ci results file"
+        ) from None
+    return results_from_dict(data, source=str(path))
+
+
+def results_from_dict(data: object, *, source: str = "results") -> Results:
+    try:
+        return _parse_results(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ResultsFormatError(
+            f"{source}: not a valid {SCHEMA} file ({_describe(exc)}); "
+            "regenerate it with `aiwf-ci run`"
+        ) from None
+
+
+def _parse_results(data: object) -> Results:
+    if not isinstance(data, dict):
+        raise TypeError("top level must be an object")
+    schema = data.get("schema")
+    if schema not in READABLE_SCHEMAS:
+        readable = ", ".join(sorted(READABLE_SCHEMAS))
+        raise ValueError(f"unknown schema {schema!r}; this version reads {readable}")
+    commit = data.get("commit") or {}
+    return Results(
+        schema=SCHEMA,
+        suite=_str(data["suite"], "suite"),
+        created_at=str(data.get("created_at", "")),
+        commit=Commit(sha=str(commit.get("sha", "")), ref=str(commit.get("ref", ""))),
+        environment=dict(data.get("environment") or {}),
+        benchmarks=tuple(_parse_benchmark(b) for b in _list(data["benchmarks"], "benchmarks")),
+    )
+
+
+def _parse_benchmark(data: object) -> BenchmarkResult:
+    if not isinstance(data, dict):
+        raise TypeError("each benchmark must be an object")
+    errors = data.get("errors") or {}
+    messages = errors.get("messages", []) if isinstance(errors, dict) else errors
+    return BenchmarkResult(
+        name=_str(data["name"], "benchmarks[].name"),
+        kind=_str(data["kind"], "benchmarks[].kind"),
+        metrics={str(k): _parse_metric(v) for k, v in (data.get("metrics") or {}).items()},
+        errors=tuple(str(m) for m in _list(messages, "errors.messages")),
+        alerts=tuple(_parse_alert(a) for a in _list(data.get("alerts") or [], "alerts")),
+        series={str(k): _parse_series(v) for k, v in (data.get("series") or {}).items()},
+        extra=dict(data.get("extra") or {}),
+    )
+
+
+def _parse_metric(data: dict[str, JSONValue]) -> Metric:
+    direction = data["direction"]
+    if direction not in ("lower", "higher"):
+        raise ValueError(f"direction must be 'lower' or 'higher', not {direction!r}")
+    samples = tuple(float(x) for x in _list(data["samples"], "samples"))
+    stats_data = data.get("stats")
+    if samples:
+        stats = summarize(samples)
+    elif isinstance(stats_data, dict):
+        stats = Summary(**{k: float(stats_data[k]) for k in Summary.__slots__})
+    else:
+        raise ValueError("a metric needs samples or stats")
+    return Metric(
+        unit=_str(data["unit"], "unit"),
+        direction=direction,
+        samples=samples,
+        stats=stats,
+        summary_only=bool(data.get("summary_only", False)),
+    )
+
+
+def _parse_alert(data: dict[str, JSONValue]) -> Alert:
+    def _opt(key: str) -> float | None:
+        value = data.get(key)
+        return None if value is None else float(value)
+
+    return Alert(
+        kind=_str(data["kind"], "alerts[].kind"),
+        metric=str(data.get("metric", "")),
+        message=str(data.get("message", "")),
+        limit=_opt("limit"),
+        value=_opt("value"),
+        details=dict(data.get("details") or {}),
+    )
+
+
+def _parse_series(data: dict[str, JSONValue]) -> Series:
+    t = tuple(float(x) for x in data["t"])
+    values = tuple(float(x) for x in data["values"])
+    if len(t) != len(values):
+        raise ValueError("series t and values differ in length")
+    return Series(unit=str(data.get("unit", "")), t=t, values=values)
+
+
+def _str(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string")
+    return value
+
+
+def _list(value: object, name: str) -> list[JSONValue]:
+    if not isinstance(value, list):
+        raise TypeError(f"{name} must be a list")
+    return value
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing key {exc.args[0]!r}"
+    return str(exc)

@@ -1,0 +1,146 @@
+"""Significance tests for the regression gate, in pure Python.
+
+The gate must not import numpy or scipy at run time (the action's image stays small and
+``aiwf-ci compare`` starts fast), so the two tests it relies on live here as small pure
+functions, each checked against scipy in ``tests/unit/test_compare_significance.py``:
+
+- ``mann_whitney_u``: Mann-Whitney U test, two-sided; exact null distribution for small
+  samples without ties, else the normal approximation with tie and continuity corrections
+  (the same choice scipy's ``method="auto"`` makes).
+- ``bootstrap_ratio_ci``: percentile bootstrap confidence interval of the ratio of medians
+  (head / baseline), resampling each side independently with a seeded RNG, so a comparison
+  is reproducible.
+
+Both are robust to the noise of shared CI machines (outliers, bursts of fast runs): they
+look at ranks and medians, never at means.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aiwf_ci.stats import percentile
+
+#: Above this many samples in the smaller group, or with ties, the normal approximation is used.
+EXACT_MAX_SAMPLES = 8
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MannWhitneyResult:
+    """``u`` is the statistic of the first sample (scipy's convention); ``method`` says how
+    the p-value was obtained (``exact`` or ``asymptotic``)."""
+
+    u: float
+    p_value: float
+    method: str
+
+
+def midranks(values: Sequence[float]) -> tuple[list[float], list[int]]:
+    """Ranks (1-based, ties get the mean of their ranks) and the sizes of the tie groups."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    ranks = [0.0] * len(values)
+    ties: list[int] = []
+    start = 0
+    while start < len(order):
+        end = start
+        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
+            end += 1
+        for k in range(start, end + 1):
+            ranks[order[k]] = (start + end) / 2.0 + 1.0
+        ties.append(end - start + 1)
+        start = end + 1
+    return ranks, ties
+
+
+def mann_whitney_u(x: Sequence[float], y: Sequence[float]) -> MannWhitneyResult:
+    """Mann-Whitney U test, two-sided: is one sample stochastically larger than the other?
+
+    Exact p-value when the smaller sample has at most ``EXACT_MAX_SAMPLES`` values and there
+    are no ties; otherwise the normal approximation with tie correction and continuity
+    correction. Matches ``scipy.stats.mannwhitneyu(x, y, alternative="two-sided")``.
+    """
+    n1, n2 = len(x), len(y)
+    if n1 == 0 or n2 == 0:
+        raise ValueError("Mann-Whitney U needs at least one sample on each side")
+    ranks, ties = midranks([*x, *y])
+    u1 = math.fsum(ranks[:n1]) - n1 * (n1 + 1) / 2.0
+    u_big = max(u1, n1 * n2 - u1)
+    if max(ties) == 1 and min(n1, n2) <= EXACT_MAX_SAMPLES:
+        return MannWhitneyResult(u=u1, p_value=_exact_p(u_big, n1, n2), method="exact")
+    return MannWhitneyResult(u=u1, p_value=_asymptotic_p(u_big, n1, n2, ties), method="asymptotic")
+
+
+def _asymptotic_p(u_big: float, n1: int, n2: int, ties: Sequence[int]) -> float:
+    n = n1 + n2
+    tie_term = sum(t**3 - t for t in ties) / (n * (n - 1)) if n > 1 else 0.0
+    variance = n1 * n2 / 12.0 * ((n + 1) - tie_term)
+    if variance <= 0.0:
+        return 1.0
+    z = (u_big - n1 * n2 / 2.0 - 0.5) / math.sqrt(variance)
+    return min(1.0, math.erfc(z / math.sqrt(2.0)))
+
+
+def _exact_p(u_big: float, n1: int, n2: int) -> float:
+    counts = u_distribution(n1, n2)
+    at_least = sum(counts[math.ceil(u_big - 1e-9) :])
+    return min(1.0, 2.0 * at_least / math.fsum(counts))
+
+
+def u_distribution(m: int, n: int) -> list[int]:
+    """How many arrangements give each U = 0..m*n under the null hypothesis.
+
+    The coefficients of the Gaussian binomial coefficient [m+n choose m]_q, computed as
+    prod_{i=1..m} (1 - q^(n+i)) / (1 - q^i) with exact integer arithmetic.
+    """
+    m, n = min(m, n), max(m, n)
+    coeffs = [1] + [0] * (m * n)
+    for i in range(1, m + 1):
+        for k in range(m * n, n + i - 1, -1):
+            coeffs[k] -= coeffs[k - n - i]
+        for k in range(i, m * n + 1):
+            coeffs[k] += coeffs[k - i]
+    return coeffs
+
+
+def median_sorted(ordered: Sequence[float]) -> float:
+    """Median of an already sorted sequence (mean of the two middle values when even)."""
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2.0
+
+
+def bootstrap_medians(
+    samples: Sequence[float], *, resamples: int, rng: random.Random
+) -> list[float]:
+    """Medians of ``resamples`` bootstrap resamples (with replacement, same size)."""
+    n = len(samples)
+    drawn = rng.choices(samples, k=n * resamples)
+    return [median_sorted(sorted(drawn[i : i + n])) for i in range(0, n * resamples, n)]
+
+
+def bootstrap_ratio_ci(
+    baseline: Sequence[float],
+    head: Sequence[float],
+    *,
+    confidence: float = 0.95,
+    resamples: int = 1000,
+    seed: int = 0,
+) -> tuple[float, float]:
+    """Percentile bootstrap interval of median(head) / median(baseline), two-sided.
+
+    Each side is resampled independently ``resamples`` times with ``random.Random(seed)``;
+    the interval is the (1-confidence)/2 and (1+confidence)/2 percentiles of the ratios.
+    Baseline samples must be positive (durations, sizes, rates).
+    """
+    if not baseline or not head:
+        raise ValueError("the bootstrap needs samples on both sides")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError("confidence must be within (0, 1)")
+    rng = random.Random(seed)
+    base = bootstrap_medians(baseline, resamples=resamples, rng=rng)
+    new = bootstrap_medians(head, resamples=resamples, rng=rng)
+    ratios = sorted(h / b if b else math.inf for h, b in zip(new, base, strict=True))
+    tail = (1.0 - confidence) / 2.0 * 100.0
+    return percentile(ratios, tail), percentile(ratios, 100.0 - tail)

@@ -1,0 +1,147 @@
+"""Regression thresholds: how much worse a metric may get before it counts.
+
+A ``Threshold`` is parsed from the suite config (``duration: 20%`` or
+``duration: {relative: 10%, absolute: 2ms}``) or from the CLI/action grammar
+``duration=10%,memory=25%``; both produce the same objects. ``relative`` is the allowed
+worsening as a positive fraction whatever the metric's direction (``throughput: -10%``
+means a 10% drop); ``absolute`` is an optional minimum effect in the metric's own unit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from aiwf_ci.errors import ConfigError
+from aiwf_ci.units import PERCENT_HINT, parse_duration, parse_percent, parse_size
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Threshold:
+    """Allowed worsening of one metric: ``relative`` (a positive fraction) and an optional
+    ``absolute`` minimum effect in the metric's unit; both must be exceeded."""
+
+    metric: str
+    relative: float
+    absolute: float | None = None
+
+    def describe(self) -> str:
+        text = f"{self.metric} {self.relative:+.0%}"
+        return f"{text} (min {self.absolute:g})" if self.absolute is not None else text
+
+
+DEFAULT_THRESHOLDS: Mapping[str, Threshold] = {
+    "duration": Threshold(metric="duration", relative=0.20),
+    "memory": Threshold(metric="memory", relative=0.30),
+    "throughput": Threshold(metric="throughput", relative=0.10),
+}
+
+
+def parse_absolute(metric: str, value: object) -> float:
+    """An absolute minimum effect in the metric's unit (seconds, bytes or a plain number)."""
+    if metric in ("duration", "latency") or metric.startswith(("duration_", "latency_")):
+        return parse_duration(value)
+    if metric.startswith("memory"):
+        return float(parse_size(value))
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise ValueError("expected a number")
+
+
+def parse_threshold(metric: str, value: object) -> Threshold:
+    """``"20%"`` or ``{"relative": "10%", "absolute": "2ms"}`` -> Threshold."""
+    if isinstance(value, Mapping):
+        unknown = set(value) - {"relative", "absolute"}
+        if unknown:
+            raise ValueError(f"unknown key {sorted(unknown)[0]!r}; allowed: relative, absolute")
+        if "relative" not in value:
+            raise ValueError(f"missing 'relative'; expected {PERCENT_HINT}")
+        relative = abs(parse_percent(value["relative"]))
+        absolute = value.get("absolute")
+        return Threshold(
+            metric=metric,
+            relative=relative,
+            absolute=None if absolute is None else parse_absolute(metric, absolute),
+        )
+    return Threshold(metric=metric, relative=abs(parse_percent(value)))
+
+
+def parse_threshold_spec(text: str) -> dict[str, Threshold]:
+    """``duration=10%,memory=25%`` -> {metric: Threshold}; raises ValueError on bad input."""
+    rules: dict[str, Threshold] = {}
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        metric, sep, value = part.partition("=")
+        metric = metric.strip()
+        if not sep or not metric:
+            raise ValueError(f"{part!r} is not METRIC=PERCENT; example: duration=10%,memory=25%")
+        try:
+            rules[metric] = parse_threshold(metric, value.strip())
+        except ValueError as exc:
+            raise ValueError(f"{part!r}: {exc}; example: duration=10%,memory=25%") from None
+    return rules
+
+
+# --- lookup --------------------------------------------------------------------------------
+
+#: Metrics that borrow another family's rule when they have none of their own.
+FALLBACK_FAMILIES: Mapping[str, str] = {"latency": "duration"}
+
+
+def metric_family(metric: str) -> str:
+    """The family a metric belongs to: ``memory_peak`` -> ``memory``, ``duration`` -> itself."""
+    return metric.split("_", 1)[0]
+
+
+def _lookup(rules: Mapping[str, Threshold], metric: str) -> Threshold | None:
+    family = metric_family(metric)
+    found = rules.get(metric) or rules.get(family)
+    if found is None and family in FALLBACK_FAMILIES:
+        found = rules.get(FALLBACK_FAMILIES[family])
+    return found
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ThresholdRules:
+    """Every threshold of a suite: suite-level rules plus per-benchmark overrides.
+
+    Lookup for (benchmark, metric), first hit wins: the benchmark's own rules, then the
+    suite's; within each, the exact metric name, then its family (``memory`` covers
+    ``memory_peak``), then a fallback family (``latency`` borrows ``duration``). No hit
+    means the metric is reported but never fails the build.
+    """
+
+    suite: Mapping[str, Threshold] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    per_benchmark: Mapping[str, Mapping[str, Threshold]] = field(default_factory=dict)
+
+    def resolve(self, benchmark: str, metric: str) -> Threshold | None:
+        own = self.per_benchmark.get(benchmark)
+        found = _lookup(own, metric) if own else None
+        return found if found is not None else _lookup(self.suite, metric)
+
+    def with_overrides(self, overrides: Mapping[str, Threshold]) -> ThresholdRules:
+        """Suite rules updated by e.g. the ``thresholds`` action input (per-benchmark kept)."""
+        return ThresholdRules(suite={**self.suite, **overrides}, per_benchmark=self.per_benchmark)
+
+
+def build_rules(
+    suite: Mapping[str, Threshold] | None = None,
+    per_benchmark: Mapping[str, Mapping[str, Threshold]] | None = None,
+    overrides: Mapping[str, Threshold] | None = None,
+) -> ThresholdRules:
+    """Layer the seed defaults, the config's suite rules and CLI/action overrides, in order."""
+    merged = {**DEFAULT_THRESHOLDS, **(suite or {}), **(overrides or {})}
+    return ThresholdRules(suite=merged, per_benchmark=dict(per_benchmark or {}))
+
+
+def rules_from_spec(text: str, *, base: ThresholdRules | None = None) -> ThresholdRules:
+    """``duration=10%,memory=25%`` on top of ``base``; bad input raises ``ConfigError``."""
+    try:
+        overrides = parse_threshold_spec(text)
+    except ValueError as exc:
+        raise ConfigError(str(exc), where="thresholds") from None
+    return (base or build_rules()).with_overrides(overrides)
+
+
+DEFAULT_RULES = ThresholdRules()

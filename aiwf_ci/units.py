@@ -1,0 +1,107 @@
+"""Parsing of the human units the config and inputs use: durations, sizes, percentages.
+
+Pure functions that raise ``ValueError`` with a short hint; the config layer turns that into a
+``ConfigError`` naming the file, line and field.
+"""
+
+from __future__ import annotations
+
+import re
+
+_DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(ns|us|µs|ms|s|m|h)?\s*$")
+_DURATION_FACTORS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+    None: 1.0,
+}
+_SIZE = re.compile(r"^\s*([0-9]*\.?[0-9]+)\s*([KMGT]i?B|B)?\s*$", re.IGNORECASE)
+_SIZE_FACTORS = {
+    "b": 1,
+    "kb": 1000,
+    "mb": 1000**2,
+    "gb": 1000**3,
+    "tb": 1000**4,
+    "kib": 1024,
+    "mib": 1024**2,
+    "gib": 1024**3,
+    "tib": 1024**4,
+}
+_PERCENT = re.compile(r"^\s*([-+]?[0-9]*\.?[0-9]+)\s*%\s*$")
+
+DURATION_HINT = "a number of seconds or a string like 500ms, 2s, 1.5m"
+SIZE_HINT = "a number of bytes or a string like 4KiB, 10MB, 1GiB"
+PERCENT_HINT = "a percentage like 20% or -10%"
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from ``2``, ``2.5``, ``"500ms"``, ``"2s"``, ``"1.5m"``; must be >= 0."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected {DURATION_HINT}")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (match := _DURATION.match(value)):
+        seconds = float(match.group(1)) * _DURATION_FACTORS[match.group(2)]
+    else:
+        raise ValueError(f"expected {DURATION_HINT}")
+    if seconds < 0:
+        raise ValueError(f"must not be negative; expected {DURATION_HINT}")
+    return seconds
+
+
+def parse_size(value: object) -> int:
+    """Bytes from ``4096``, ``"4KiB"``, ``"10MB"``, ``"1GiB"``; must be >= 0."""
+    if isinstance(value, bool):
+        raise ValueError(f"expected {SIZE_HINT}")
+    if isinstance(value, int):
+        size = value
+    elif isinstance(value, float):
+        size = int(value)
+    elif isinstance(value, str) and (match := _SIZE.match(value)):
+        unit = (match.group(2) or "B").lower()
+        size = int(float(match.group(1)) * _SIZE_FACTORS[unit])
+    else:
+        raise ValueError(f"expected {SIZE_HINT}")
+    if size < 0:
+        raise ValueError(f"must not be negative; expected {SIZE_HINT}")
+    return size
+
+
+def parse_percent(value: object) -> float:
+    """A fraction from ``"20%"`` (0.2) or ``"-10%"`` (-0.1). Bare numbers are rejected."""
+    if isinstance(value, str) and (match := _PERCENT.match(value)):
+        return float(match.group(1)) / 100.0
+    raise ValueError(f"expected {PERCENT_HINT}")
+
+
+def format_duration(seconds: float) -> str:
+    """Human duration with three significant digits: ``1.23 ms``."""
+    magnitude = abs(seconds)
+    for unit, factor in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
+        if magnitude >= factor:
+            return f"{seconds / factor:.3g} {unit}"
+    return f"{seconds / 1e-9:.3g} ns"
+
+
+def format_size(size: float) -> str:
+    """Human size in binary units: ``12.3 MiB``."""
+    magnitude = abs(size)
+    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if magnitude >= factor:
+            return f"{size / factor:.3g} {unit}"
+    return f"{size:.0f} B"
+
+
+def format_value(value: float, unit: str) -> str:
+    """Format a metric value by its unit (``s``, ``bytes``, anything else verbatim)."""
+    if unit == "s":
+        return format_duration(value)
+    if unit in ("bytes", "B"):
+        return format_size(value)
+    if unit == "ratio":
+        return f"{value:.2%}"
+    return f"{value:.4g} {unit}".strip()

@@ -1,0 +1,72 @@
+"""What every workload receives (``RunContext``) and returns, plus shared helpers.
+
+The context carries the world a workload may touch: the config's folder, the environment
+for child processes, a log callback (the CLI turns it into output or a ``::group::``) and a
+monotonic clock, so tests can inject their own.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from aiwf_ci.config.models import BenchmarkConfig
+from aiwf_ci.models import Alert, BenchmarkResult, Metric, Series
+
+
+def _no_log(_line: str) -> None:
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunContext:
+    """The world a workload runs in; everything is injectable."""
+
+    base_dir: Path
+    env: Mapping[str, str] = field(default_factory=dict)
+    log: Callable[[str], None] = _no_log
+    clock_ns: Callable[[], int] = time.perf_counter_ns
+    python: str = ""
+
+    def resolve(self, path: str) -> Path:
+        """A config-relative path made absolute."""
+        candidate = Path(path).expanduser()
+        return candidate if candidate.is_absolute() else self.base_dir / candidate
+
+
+class Workload(Protocol):
+    def __call__(self, bench: BenchmarkConfig, ctx: RunContext) -> BenchmarkResult: ...
+
+
+def error_result(bench: BenchmarkConfig, message: str) -> BenchmarkResult:
+    """A result that only says the benchmark failed, and why."""
+    return BenchmarkResult(name=bench.name, kind=bench.kind, errors=(message,))
+
+
+def build_result(
+    bench: BenchmarkConfig,
+    *,
+    metrics: Mapping[str, Metric],
+    errors: Sequence[str] = (),
+    alerts: Sequence[Alert] = (),
+    series: Mapping[str, Series] | None = None,
+    extra: Mapping[str, object] | None = None,
+) -> BenchmarkResult:
+    return BenchmarkResult(
+        name=bench.name,
+        kind=bench.kind,
+        metrics=dict(metrics),
+        errors=tuple(errors),
+        alerts=tuple(alerts),
+        series=dict(series or {}),
+        extra=dict(extra or {}),
+    )
+
+
+def tail(text: str, limit: int = 2000) -> str:
+    """The last ``limit`` characters of a process's output (where the error usually is)."""
+    text = text.strip()
+    return text if len(text) <= limit else "…" + text[-limit:]

@@ -1,0 +1,85 @@
+"""The ``command`` workload: a shell command run warmup + iterations times.
+
+Metrics: ``duration`` (wall seconds per run) and ``cpu_time`` (user + system seconds of the
+whole process tree per run). The first failing run (non-zero exit or timeout) ends the
+benchmark with an error that keeps the stderr tail; the runner then goes on with the next.
+Memory is measured in a separate pass after the timed runs (``aiwf_ci.bench.memory``) so
+the sampler never disturbs the timings.
+"""
+
+from __future__ import annotations
+
+from aiwf_ci.bench.memory_types import MemoryOutcome
+from aiwf_ci.bench.process import ProcessOutcome, run_process
+from aiwf_ci.config.models import BenchmarkConfig, CommandSpec
+from aiwf_ci.models import BenchmarkResult, Metric
+from aiwf_ci.workloads.base import RunContext, build_result, error_result
+
+
+def run_command_benchmark(bench: BenchmarkConfig, ctx: RunContext) -> BenchmarkResult:
+    spec = bench.workload
+    assert isinstance(spec, CommandSpec)
+    settings = bench.settings
+    outcomes: list[ProcessOutcome] = []
+    for index in range(settings.warmup + settings.iterations):
+        outcome = _run_once(spec, ctx, settings.timeout)
+        phase = "warmup" if index < settings.warmup else "run"
+        ctx.log(f"{phase} {index + 1}: {outcome.wall:.4f}s wall, {outcome.cpu:.4f}s cpu")
+        if not outcome.ok:
+            _log_output(ctx, outcome)
+            return error_result(bench, f"{phase} {index + 1} {outcome.reason(settings.timeout)}")
+        if index >= settings.warmup:
+            outcomes.append(outcome)
+    _log_output(ctx, outcomes[-1])
+    metrics = {
+        "duration": Metric.from_samples([o.wall for o in outcomes], unit="s"),
+        "cpu_time": Metric.from_samples([o.cpu for o in outcomes], unit="s"),
+    }
+    memory = _memory_pass(bench, ctx)
+    return build_result(
+        bench,
+        metrics={**metrics, **memory.metrics},
+        errors=memory.errors,
+        alerts=memory.alerts,
+        series=memory.series,
+        extra={"iterations": settings.iterations, "warmup": settings.warmup, **memory.extra},
+    )
+
+
+def _run_once(spec: CommandSpec, ctx: RunContext, timeout: float) -> ProcessOutcome:
+    return run_process(
+        spec.command,
+        cwd=ctx.resolve(spec.cwd) if spec.cwd else ctx.base_dir,
+        env={**ctx.env, **spec.env},
+        timeout=timeout,
+        clock_ns=ctx.clock_ns,
+    )
+
+
+def _log_output(ctx: RunContext, outcome: ProcessOutcome) -> None:
+    for name, text in (("stdout", outcome.stdout), ("stderr", outcome.stderr)):
+        if text.strip():
+            ctx.log(f"--- {name} (tail) ---")
+            for line in text.strip().splitlines()[-20:]:
+                ctx.log(line)
+
+
+def _memory_pass(bench: BenchmarkConfig, ctx: RunContext) -> MemoryOutcome:
+    """Seam for the memory profiler: one extra run under the process-tree sampler."""
+    from aiwf_ci.bench.memory import command_memory_pass
+
+    spec = bench.workload
+    assert isinstance(spec, CommandSpec)
+    if not bench.settings.memory.enabled:
+        return MemoryOutcome()
+    return command_memory_pass(
+        lambda observer: run_process(
+            spec.command,
+            cwd=ctx.resolve(spec.cwd) if spec.cwd else ctx.base_dir,
+            env={**ctx.env, **spec.env},
+            timeout=bench.settings.timeout,
+            observer=observer,
+            clock_ns=ctx.clock_ns,
+        ),
+        bench.settings.memory,
+    )

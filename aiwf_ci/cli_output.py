@@ -3,11 +3,12 @@ Actions) and the final table. Writes to a given stream; the library itself never
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Sequence
 from typing import TextIO
 
 from aiwf_ci.config.models import BenchmarkConfig
-from aiwf_ci.github.actions_io import endgroup, group
+from aiwf_ci.github.actions_io import endgroup, escape_data, group
 from aiwf_ci.models import BenchmarkResult
 from aiwf_ci.units import format_value
 
@@ -20,25 +21,30 @@ class ProgressPrinter:
         self.github = github_actions
         self.verbose = verbose
         self._label = ""
+        self._token = ""
 
     def started(self, bench: BenchmarkConfig, index: int, total: int) -> None:
         self._label = f"[{index}/{total}] {bench.name} ({bench.kind})"
         if self.github:
             self._emit(group(self._label))
+            # untrusted output follows: GitHub ignores workflow commands until the token
+            self._token = secrets.token_hex(16)
+            self._emit(f"::stop-commands::{self._token}")
         else:
             self.stream.write(f"{self._label} …\n")
             self.stream.flush()
 
     def log(self, bench: BenchmarkConfig, line: str) -> None:
         if self.github or self.verbose:
-            # inside a group, a line starting with '::' would be a workflow command
-            self._emit(("  " + line) if line.startswith("::") else line)
+            self._emit(line)
 
     def finished(self, result: BenchmarkResult, seconds: float) -> None:
         if self.github:
+            self._emit(f"::{self._token}::")
             self._emit(endgroup())
         status = "FAILED" if result.failed else "ok"
-        self._emit(f"{self._label}: {status} in {seconds:.1f}s — {headline(result)}")
+        line = f"{self._label}: {status} in {seconds:.1f}s — {headline(result)}"
+        self._emit(escape_data(line) if self.github else line)
 
     def _emit(self, line: str) -> None:
         self.stream.write(line + "\n")

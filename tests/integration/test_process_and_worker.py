@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import psutil
+import pytest
+
+from aiwf_ci.bench.process import run_process
+from aiwf_ci.config.models import BenchmarkConfig, MemorySettings, PythonSpec, Settings
+from aiwf_ci.workloads.base import RunContext
+from aiwf_ci.workloads.python import run_python_benchmark
+
+BURN = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3:\n    pass\n"
+
+
+def test_cpu_time_counts_the_whole_process_tree(tmp_path: Path) -> None:
+    # the shell runs two children one after the other: each burns ~0.3 s of CPU
+    (tmp_path / "burn.py").write_text(BURN)
+    command = f"{sys.executable} burn.py; sh -c '{sys.executable} burn.py'"
+    outcome = run_process(command, cwd=tmp_path, env=os.environ, timeout=30)
+    assert outcome.ok, outcome.stderr
+    assert outcome.cpu >= 0.55
+    assert outcome.wall >= 0.55
+
+
+def test_timeout_kills_the_whole_tree(tmp_path: Path) -> None:
+    marker = tmp_path / "pids"
+    command = f"sleep 60 & echo $! > {marker}; sleep 60"
+    start = time.monotonic()
+    outcome = run_process(command, cwd=tmp_path, env=os.environ, timeout=0.5)
+    assert outcome.timed_out and not outcome.ok
+    assert time.monotonic() - start < 10
+    child = int(marker.read_text())
+    deadline = time.monotonic() + 5
+    while psutil.pid_exists(child) and psutil.Process(child).status() != psutil.STATUS_ZOMBIE:
+        assert time.monotonic() < deadline, "background child survived the timeout"
+        time.sleep(0.05)
+
+
+def bench(target: str, **settings: object) -> BenchmarkConfig:
+    base = {"warmup": 1, "iterations": 5, "min_time": 0.02, "memory": MemorySettings(enabled=False)}
+    base.update(settings)
+    return BenchmarkConfig(name="t", kind="python", workload=PythonSpec(target=target), settings=Settings(**base))  # type: ignore[arg-type]
+
+
+def test_python_worker_calibrates_loops_to_min_time(tmp_path: Path) -> None:
+    (tmp_path / "tiny.py").write_text("def noop():\n    return None\n")
+    result = run_python_benchmark(bench("tiny:noop"), RunContext(base_dir=tmp_path, env=os.environ))
+    assert not result.errors, result.errors
+    loops = result.extra["loops"]
+    samples = result.metrics["duration"].samples
+    assert len(samples) == 5
+    # each sample is one call's mean over `loops` calls; one sample lasted >= min-time
+    assert loops >= 1000
+    assert all(1e-9 < s < 1e-5 for s in samples)
+    assert min(samples) * loops >= 0.02 * 0.5  # calibrated to min-time (noise margin)
+
+
+def test_python_worker_timeout_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "slow.py").write_text("import time\ndef nap():\n    time.sleep(5)\n")
+    start = time.monotonic()
+    result = run_python_benchmark(bench("slow:nap", timeout=0.5), RunContext(base_dir=tmp_path, env=os.environ))
+    assert "timed out after 0.5s" in result.errors[0]
+    assert time.monotonic() - start < 5
+
+
+@pytest.mark.parametrize("with_setup", [True, False])
+def test_setup_value_is_passed_and_teardown_runs(tmp_path: Path, with_setup: bool) -> None:
+    flag = tmp_path / "torn-down"
+    (tmp_path / "lifecycle.py").write_text(
+        "from pathlib import Path\n"
+        "def make():\n    return [3, 1, 2]\n"
+        "def run(data=None):\n    assert data == [3, 1, 2] or data is None\n    return sorted(data or [])\n"
+        f"def done():\n    Path({str(flag)!r}).write_text('x')\n"
+    )
+    spec = PythonSpec(target="lifecycle:run", setup="lifecycle:make" if with_setup else None, teardown="lifecycle:done")
+    config = BenchmarkConfig(name="t", kind="python", workload=spec, settings=Settings(iterations=3, warmup=0, min_time=0.001))
+    result = run_python_benchmark(config, RunContext(base_dir=tmp_path, env=os.environ))
+    assert not result.errors, result.errors
+    assert flag.exists()

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from aiwf_ci.errors import ResultsFormatError
+from aiwf_ci.models import (
+    SCHEMA,
+    Alert,
+    BenchmarkResult,
+    Commit,
+    Metric,
+    Results,
+    Series,
+    dumps,
+    load_results,
+    results_from_dict,
+    write_results,
+)
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "results"
+
+
+def sample_results() -> Results:
+    bench = BenchmarkResult(
+        name="a <b>",
+        kind="python",
+        metrics={"duration": Metric.from_samples([0.1, 0.2, 0.3], unit="s")},
+        errors=("boom",),
+        alerts=(Alert(kind="threshold_exceeded", metric="memory_peak", message="m", limit=1.0, value=2.0),),
+        series={"memory_rss": Series(unit="bytes", t=(0.0, 0.01), values=(1.0, 2.0))},
+        extra={"loops": 8},
+    )
+    return Results(suite="s", benchmarks=(bench,), commit=Commit(sha="abc", ref="main"))
+
+
+def test_round_trip(tmp_path: Path) -> None:
+    original = sample_results()
+    path = write_results(original, tmp_path / "out" / "results.json")
+    loaded = load_results(path)
+    assert loaded == original
+    data = json.loads(path.read_text())
+    assert data["schema"] == SCHEMA
+    bench = data["benchmarks"][0]
+    assert bench["metrics"]["duration"]["samples"] == [0.1, 0.2, 0.3]
+    assert bench["metrics"]["duration"]["stats"]["median"] == pytest.approx(0.2)
+    assert bench["errors"] == {"count": 1, "messages": ["boom"]}
+
+
+@pytest.mark.parametrize("path", sorted(DATA.glob("*.json")), ids=lambda p: p.name)
+def test_every_stored_schema_version_stays_readable(path: Path) -> None:
+    results = load_results(path)
+    assert results.benchmarks
+    for bench in results.benchmarks:
+        for metric in bench.metrics.values():
+            assert metric.stats.min <= metric.stats.median <= metric.stats.max
+
+
+def test_summary_only_metric_keeps_its_stats() -> None:
+    data = json.loads(dumps(sample_results()))
+    metric = data["benchmarks"][0]["metrics"]["duration"]
+    metric["samples"] = []
+    metric["summary_only"] = True
+    loaded = results_from_dict(data).benchmarks[0].metrics["duration"]
+    assert loaded.summary_only and loaded.stats.median == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize(
+    ("mutate", "message"),
+    [
+        (lambda d: d.update(schema="aiwf-ci/results@99"), "unknown schema"),
+        (lambda d: d.pop("suite"), "missing key 'suite'"),
+        (lambda d: d["benchmarks"][0]["metrics"]["duration"].update(direction="up"), "direction"),
+        (lambda d: d.update(benchmarks={}), "benchmarks must be a list"),
+    ],
+)
+def test_invalid_files_are_clear_errors(tmp_path: Path, mutate: object, message: str) -> None:
+    data = json.loads(dumps(sample_results()))
+    mutate(data)  # type: ignore[operator]
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ResultsFormatError, match=message) as info:
+        load_results(path)
+    assert str(path) in str(info.value)
+
+
+def test_not_json(tmp_path: Path) -> None:
+    path = tmp_path / "r.json"
+    path.write_text("{nope")
+    with pytest.raises(ResultsFormatError, match=r"r\.json:1: not valid JSON"):
+        load_results(path)

@@ -84,7 +84,12 @@ def cmd_report(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def cmd_import(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    raise ConfigError("import is not available yet", field="import")
+    from aiwf_ci.ingest import ingest_results
+
+    results = ingest_results(args.format, args.file, suite=args.suite, environment=fingerprint(env))
+    path = write_results(results, args.out)
+    print(f"imported {len(results.benchmarks)} benchmarks from {args.file} into {path}")
+    return EXIT_OK
 
 
 def cmd_action(args: argparse.Namespace, env: Mapping[str, str]) -> int:

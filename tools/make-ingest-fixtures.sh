@@ -9,7 +9,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
-out="$here/tests/data/ingest"
+out="${INGEST_FIXTURES_OUT:-$here/tests/data/ingest}"
 python="${PYTHON:-/work/venv/bin/python}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -17,6 +17,9 @@ mkdir -p "$out"
 
 pytest_benchmark() {
   cat >"$work/test_pb.py" <<'PY'
+import pytest
+
+
 def _fib(n):
     return n if n < 2 else _fib(n - 1) + _fib(n - 2)
 
@@ -28,6 +31,11 @@ def test_sort_small(benchmark):
 
 def test_fib_15(benchmark):
     assert benchmark(_fib, 15) == 610
+
+
+@pytest.mark.parametrize("size", [10, 1000])
+def test_sum_range(benchmark, size):
+    benchmark(sum, range(size))
 
 
 def test_join_strings(benchmark):
@@ -103,6 +111,11 @@ CC
   g++ -O2 -std=c++17 "$work/gb.cc" -o "$work/gb" -lbenchmark -lpthread
   "$work/gb" --benchmark_repetitions=5 --benchmark_min_time=0.01 \
     --benchmark_out="$out/google-benchmark.json" --benchmark_out_format=json >/dev/null 2>&1
+  # --benchmark_report_aggregates_only: mean/median/stddev/cv rows, no repetition rows.
+  "$work/gb" --benchmark_filter='BM_Sort' --benchmark_repetitions=3 --benchmark_min_time=0.01 \
+    --benchmark_report_aggregates_only=true \
+    --benchmark_out="$out/google-benchmark-aggregates.json" --benchmark_out_format=json \
+    >/dev/null 2>&1
   # Single run, no repetitions, console format on stdout as JSON.
   "$work/gb" --benchmark_filter='BM_StringAppend' --benchmark_min_time=0.01 \
     --benchmark_format=json >"$out/google-benchmark-single.json" 2>/dev/null
@@ -158,6 +171,10 @@ GO
   (cd "$work/gobench" && GOFLAGS=-mod=mod GOCACHE="$work/gocache" \
     go test -run '^$' -bench . -benchmem -count 5 -benchtime 2000x -cpu 1,2 . \
     >"$out/go-test.txt")
+  # The same through `go test -json` (the event stream gotestsum and CI tools consume).
+  (cd "$work/gobench" && GOFLAGS=-mod=mod GOCACHE="$work/gocache" \
+    go test -json -run '^$' -bench 'Join' -benchmem -count 3 -benchtime 2000x . \
+    >"$out/go-test.json")
   # A failing benchmark: go test exits 1 and prints FAIL lines.
   cat >"$work/gobench/fail_test.go" <<'GO'
 package gobench

@@ -53,8 +53,9 @@ def run_suite(
 ) -> Results:
     events = listener or SilentListener()
     results = [
-        _run_one(bench, index, len(benchmarks), config, options, events)
+        result
         for index, bench in enumerate(benchmarks, start=1)
+        for result in _run_one(bench, index, len(benchmarks), config, options, events)
     ]
     return Results(
         suite=config.suite,
@@ -71,18 +72,20 @@ def _run_one(
     config: SuiteConfig,
     options: RunOptions,
     events: RunListener,
-) -> BenchmarkResult:
+) -> tuple[BenchmarkResult, ...]:
     events.started(bench, index, total)
     ctx = RunContext(
         base_dir=config.base_dir, env=options.env, log=lambda line: events.log(bench, line)
     )
     start = time.perf_counter()
     try:
-        result = options.workloads(bench.kind)(bench, ctx)
+        outcome = options.workloads(bench.kind)(bench, ctx)
     except AiwfCIError as exc:
-        result = BenchmarkResult(name=bench.name, kind=bench.kind, errors=(str(exc),))
+        outcome = BenchmarkResult(name=bench.name, kind=bench.kind, errors=(str(exc),))
     except Exception as exc:  # a workload bug must not sink the whole run
         message = f"internal error in the {bench.kind} workload: {type(exc).__name__}: {exc}"
-        result = BenchmarkResult(name=bench.name, kind=bench.kind, errors=(message,))
-    events.finished(result, time.perf_counter() - start)
-    return result
+        outcome = BenchmarkResult(name=bench.name, kind=bench.kind, errors=(message,))
+    results = outcome if isinstance(outcome, tuple) else (outcome,)
+    for result in results:
+        events.finished(result, time.perf_counter() - start)
+    return results

@@ -72,6 +72,28 @@ class Source:
             return value
         raise self.error(_wrong_type(value, where, "a non-empty string"))
 
+    def metric(
+        self, samples: Sequence[float], where: str, *, unit: str, direction: Direction
+    ) -> Metric:
+        """``Metric.from_samples``, refusing values whose statistics overflow."""
+        try:
+            metric = Metric.from_samples(samples, unit=unit, direction=direction)
+        except (OverflowError, ValueError):
+            metric = None
+        return self.checked(metric, where)
+
+    def summary(
+        self, stats: PartialStats, where: str, *, unit: str, direction: Direction
+    ) -> tuple[Metric, tuple[str, ...]]:
+        """``summary_metric``, refusing statistics that overflow."""
+        metric, estimated = summary_metric(stats, unit=unit, direction=direction)
+        return self.checked(metric, where), estimated
+
+    def checked(self, metric: Metric | None, where: str) -> Metric:
+        if metric is None or not all(map(math.isfinite, metric.stats.as_dict().values())):
+            raise self.error(f"{where}: values too large to summarise")
+        return metric
+
     def numbers(self, value: object, where: str) -> tuple[float, ...]:
         values = self.items(value, where)
         if not values:
@@ -109,8 +131,20 @@ def ingested(
         kind=KIND,
         metrics=dict(metrics),
         errors=tuple(errors),
-        extra={"format": fmt, **(extra or {})},
+        extra={"format": fmt, **json_safe(dict(extra or {}))},
     )
+
+
+def json_safe(value: JSONValue) -> JSONValue:
+    """A copy with NaN and infinities (which Python's JSON reader accepts) turned into None,
+    so the results file can always be written as strict JSON."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, Mapping):
+        return {str(k): json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,6 +22,7 @@ lines after it) are errors on that benchmark; a package that failed without a be
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
@@ -91,7 +92,9 @@ class _Output:
         try:
             if len(tokens) % 2:
                 raise ValueError("a value without a unit")
-            values = {unit: float(value) for value, unit in zip(tokens[::2], tokens[1::2])}
+            values = {
+                unit: _finite(value) for value, unit in zip(tokens[::2], tokens[1::2], strict=True)
+            }
         except ValueError as exc:
             raise self.src.error(f"line {lineno}: cannot read {line.strip()!r} ({exc})") from None
         pkg = self.header.get("pkg", "")
@@ -130,6 +133,13 @@ def _plain_text(src: Source, text: str) -> str:
     return "".join("".join(chunks) for chunks in outputs.values())
 
 
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text!r} is not a finite number")
+    return value
+
+
 def _split_procs(name: str) -> tuple[str, int]:
     match = _PROCS.match(name)
     return (match["base"], int(match["procs"])) if match else (name, 1)
@@ -145,7 +155,7 @@ def _results(output: _Output) -> tuple[BenchmarkResult, ...]:
     packages = {pkg for pkg, _, _ in groups} | {pkg for pkg, _ in output.failures}
     prefix = len(packages) > 1
     results = [
-        _group_result(rows, len(procs_seen[(pkg, name)]) > 1, prefix, output.failures)
+        _group_result(output, rows, len(procs_seen[(pkg, name)]) > 1, prefix)
         for (pkg, name, _), rows in groups.items()
     ]
     results += _orphan_failures(output, procs_seen, prefix)
@@ -159,7 +169,7 @@ def _display_name(pkg: str, name: str, procs: int | None, prefix: bool) -> str:
 
 
 def _group_result(
-    rows: Sequence[_Row], show_procs: bool, prefix: bool, failures: Mapping[Key, list[str]]
+    output: _Output, rows: Sequence[_Row], show_procs: bool, prefix: bool
 ) -> BenchmarkResult:
     first = rows[0]
     name = _display_name(first.pkg, first.name, first.procs if show_procs else None, prefix)
@@ -169,11 +179,12 @@ def _group_result(
         **{k: v for k, v in first.header.items() if k != "pkg"},
         "iterations": [r.iterations for r in rows],
     }
-    errors = _failure_messages(first.name, failures.get((first.pkg, first.name)))
-    return ingested(name, _metrics(rows), fmt=FORMAT, errors=errors, extra=extra)
+    errors = _failure_messages(first.name, output.failures.get((first.pkg, first.name)))
+    metrics = _metrics(output.src, name, rows)
+    return ingested(name, metrics, fmt=FORMAT, errors=errors, extra=extra)
 
 
-def _metrics(rows: Sequence[_Row]) -> dict[str, Metric]:
+def _metrics(src: Source, bench: str, rows: Sequence[_Row]) -> dict[str, Metric]:
     samples: dict[str, list[float]] = {}
     for row in rows:
         for unit, value in row.values.items():
@@ -181,9 +192,8 @@ def _metrics(rows: Sequence[_Row]) -> dict[str, Metric]:
     metrics = {}
     for unit, values in samples.items():
         name, shown_unit, factor, direction = _UNITS.get(unit) or _custom(unit)
-        metrics[name] = Metric.from_samples(
-            [v * factor for v in values], unit=shown_unit, direction=direction
-        )
+        scaled = [v * factor for v in values]
+        metrics[name] = src.metric(scaled, f"{bench} {unit}", unit=shown_unit, direction=direction)
     return metrics
 
 
@@ -224,8 +234,10 @@ def _package_failures(output: _Output) -> list[BenchmarkResult]:
             pkg,
             {},
             fmt=FORMAT,
-            errors=(f"go test reported FAIL for package {pkg} (build error, panic or test "
-                    "failure; see the go test output)",),
+            errors=(
+                f"go test reported FAIL for package {pkg} (build error, panic or test "
+                "failure; see the go test output)",
+            ),
             extra={"pkg": pkg},
         )
         for pkg in dict.fromkeys(output.failed_packages)

@@ -27,7 +27,6 @@ from aiwf_ci.ingest.common import (
     ingested,
     is_finite_number,
     metric_name,
-    summary_metric,
 )
 from aiwf_ci.models import BenchmarkResult, Direction, JSONValue, Metric
 
@@ -40,11 +39,13 @@ _THROUGHPUT = {
     "bytes_per_second": ("throughput_bytes", "B/s"),
 }
 _NOT_COUNTERS = frozenset(
-    "name family_index per_family_instance_index run_name run_type repetitions "
-    "repetition_index threads iterations real_time cpu_time time_unit aggregate_name "
-    "aggregate_unit error_occurred error_message skipped skip_message label big_o rms "
-    "complexity_n".split()
-)
+    {
+        "name", "family_index", "per_family_instance_index", "run_name", "run_type",
+        "repetitions", "repetition_index", "threads", "iterations", "real_time", "cpu_time",
+        "time_unit", "aggregate_name", "aggregate_unit", "error_occurred", "error_message",
+        "skipped", "skip_message", "label", "big_o", "rms", "complexity_n",
+    }
+)  # fmt: skip
 _RESERVED = frozenset({"duration", "cpu_time", "throughput_items", "throughput_bytes"})
 _SUMMARY_AGGREGATES = ("mean", "median", "stddev")
 
@@ -74,7 +75,7 @@ def parse(text: str, source: str) -> tuple[BenchmarkResult, ...]:
     runs: dict[str, _Run] = {}
     for i, value in enumerate(rows):
         _add_row(src, runs, src.mapping(value, f"benchmarks[{i}]"), f"benchmarks[{i}]")
-    results = tuple(r for r in (_result(run) for run in runs.values()) if r is not None)
+    results = tuple(r for r in (_result(src, run) for run in runs.values()) if r is not None)
     if not results:
         raise src.error("no benchmark rows with results (all skipped?)")
     return results
@@ -142,15 +143,18 @@ def _counters(row: Mapping[str, JSONValue]) -> Values:
     return counters
 
 
-def _result(run: _Run) -> BenchmarkResult | None:
-    extra: dict[str, JSONValue] = {"threads": run.threads, "iterations": run.iterations}
+def _result(src: Source, run: _Run) -> BenchmarkResult | None:
+    extra: dict[str, JSONValue] = {}
+    if run.iterations:
+        extra.update(threads=run.threads, iterations=run.iterations)
     if run.samples:
         metrics = {
-            key: Metric.from_samples(samples, unit=run.units[key][0], direction=run.units[key][1])
+            key: src.metric(samples, f"{run.name} {key}", unit=unit, direction=direction)
             for key, samples in run.samples.items()
+            for unit, direction in [run.units[key]]
         }
     else:
-        metrics, estimated = _summary_metrics(run)
+        metrics, estimated = _summary_metrics(src, run)
         if estimated:
             extra["estimated_stats"] = estimated
     if not metrics and not run.errors:
@@ -158,15 +162,17 @@ def _result(run: _Run) -> BenchmarkResult | None:
     return ingested(run.name, metrics, fmt=FORMAT, errors=run.errors, extra=extra)
 
 
-def _summary_metrics(run: _Run) -> tuple[dict[str, Metric], dict[str, JSONValue]]:
+def _summary_metrics(src: Source, run: _Run) -> tuple[dict[str, Metric], dict[str, JSONValue]]:
     if not all(a in run.aggregates for a in _SUMMARY_AGGREGATES):
         return {}, {}
     mean, median, stddev = (run.aggregates[a] for a in _SUMMARY_AGGREGATES)
     metrics: dict[str, Metric] = {}
     estimated: dict[str, JSONValue] = {}
-    for key in mean.keys() & median.keys() & stddev.keys():
+    for key in (k for k in mean if k in median and k in stddev):
         unit, direction = run.units[key]
         partial = PartialStats(mean=mean[key], median=median[key], stddev=stddev[key])
-        metrics[key], fields = summary_metric(partial, unit=unit, direction=direction)
+        metrics[key], fields = src.summary(
+            partial, f"{run.name} {key}", unit=unit, direction=direction
+        )
         estimated[key] = list(fields)
-    return dict(sorted(metrics.items())), dict(sorted(estimated.items()))
+    return metrics, estimated

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aiwf_ci.ingest.common import PartialStats, Source, ingested, summary_metric
+from aiwf_ci.ingest.common import PartialStats, Source, ingested
 from aiwf_ci.models import BenchmarkResult, JSONValue, Metric
 
 FORMAT = "hyperfine"
@@ -40,9 +40,8 @@ def _command(src: Source, value: object, where: str) -> BenchmarkResult:
     if "parameters" in row:
         extra["parameters"] = row["parameters"]
     if row.get("times") is not None:
-        metric = Metric.from_samples(
-            src.numbers(row["times"], f"{where}.times"), unit="s", direction="lower"
-        )
+        times = src.numbers(row["times"], f"{where}.times")
+        metric = src.metric(times, f"{where}.times", unit="s", direction="lower")
     else:
         metric, estimated = _summary(src, row, where)
         extra["estimated_stats"] = {"duration": list(estimated)}
@@ -64,7 +63,7 @@ def _summary(
         min=get("min"),
         max=get("max"),
     )
-    return summary_metric(partial, unit="s", direction="lower")
+    return src.summary(partial, where, unit="s", direction="lower")
 
 
 def _exit_errors(src: Source, value: object, where: str) -> tuple[str, ...]:

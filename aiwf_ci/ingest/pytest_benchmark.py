@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aiwf_ci.ingest.common import PartialStats, Source, ingested, summary_metric
+from aiwf_ci.ingest.common import PartialStats, Source, ingested
 from aiwf_ci.models import BenchmarkResult, JSONValue, Metric
 
 FORMAT = "pytest-benchmark"
@@ -42,9 +42,8 @@ def _benchmark(src: Source, value: object, where: str) -> BenchmarkResult:
         "iterations": stats.get("iterations"),
     }
     if stats.get("data"):
-        metric = Metric.from_samples(
-            src.numbers(stats["data"], f"{where}.stats.data"), unit="s", direction="lower"
-        )
+        data = src.numbers(stats["data"], f"{where}.stats.data")
+        metric = src.metric(data, f"{where}.stats.data", unit="s", direction="lower")
     else:
         metric, estimated = _summary(src, stats, f"{where}.stats")
         extra["estimated_stats"] = {"duration": list(estimated)}
@@ -65,4 +64,4 @@ def _summary(
         max=get("max"),
         iqr=get("iqr") if "iqr" in stats else None,
     )
-    return summary_metric(partial, unit="s", direction="lower")
+    return src.summary(partial, where, unit="s", direction="lower")

@@ -38,7 +38,11 @@ class RunContext:
 
 
 class Workload(Protocol):
-    def __call__(self, bench: BenchmarkConfig, ctx: RunContext) -> BenchmarkResult: ...
+    """Runs one configured benchmark; ``ingest`` may return several results."""
+
+    def __call__(
+        self, bench: BenchmarkConfig, ctx: RunContext
+    ) -> BenchmarkResult | tuple[BenchmarkResult, ...]: ...
 
 
 def error_result(bench: BenchmarkConfig, message: str) -> BenchmarkResult:

@@ -1,0 +1,161 @@
+"""The action's configuration, read once from ``INPUT_*`` and ``GITHUB_*`` variables.
+
+GitHub passes inputs as ``INPUT_<NAME>`` with the name upper-cased and dashes kept
+(``INPUT_GITHUB-TOKEN``); we also accept underscores, which other runners use. The token is
+wrapped in ``Secret`` so it never shows in a ``repr``, a log line or an exception.
+Every bad input is a ``ConfigError`` naming the input and the fix (exit code 2).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from aiwf_ci.bench.selection import Shard, parse_shard
+from aiwf_ci.errors import ConfigError
+from aiwf_ci.thresholds import Threshold, parse_threshold_spec
+
+Mode = Literal["auto", "run", "comment"]
+MODES: tuple[Mode, ...] = ("auto", "run", "comment")
+_TRUE = ("true", "yes", "on", "1")
+_FALSE = ("false", "no", "off", "0")
+
+
+class Secret:
+    """A string that does not print itself."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self._value else "Secret('')"
+
+    __str__ = __repr__
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActionConfig:
+    """Everything the action needs from its environment, validated."""
+
+    config: Path
+    token: Secret
+    mode: Mode
+    baseline_artifact: str
+    baseline_branch: str | None
+    results_dir: Path
+    comment_on_pr: bool
+    fail_on_regression: bool
+    thresholds: Mapping[str, Threshold]
+    profile: str | None
+    shard: Shard | None
+    cache_dir: Path
+    workspace: Path
+    event_name: str
+    event: Mapping[str, Any] = field(default_factory=dict)
+    repository: str = ""
+    api_url: str = "https://api.github.com"
+    server_url: str = "https://github.com"
+    run_id: int | None = None
+    sha: str = ""
+    ref: str = ""
+    workflow_ref: str = ""
+    output_path: Path | None = None
+    summary_path: Path | None = None
+
+
+def read_input(env: Mapping[str, str], name: str, default: str = "") -> str:
+    """An input by its action.yml name, trimmed; dashes or underscores both work."""
+    for key in (f"INPUT_{name.upper()}", f"INPUT_{name.upper().replace('-', '_')}"):
+        value = env.get(key)
+        if value is not None and value.strip():
+            return value.strip()
+    return default
+
+
+def parse_bool(value: str, name: str) -> bool:
+    lowered = value.lower()
+    if lowered in _TRUE:
+        return True
+    if lowered in _FALSE:
+        return False
+    raise ConfigError(f"invalid boolean {value!r}", field=f"input {name}", fix="use true or false")
+
+
+def config_from_env(env: Mapping[str, str]) -> ActionConfig:
+    """Build and validate the configuration; raises ``ConfigError`` on the first bad input."""
+    workspace = Path(env.get("GITHUB_WORKSPACE") or ".")
+    temp = Path(env.get("RUNNER_TEMP") or "/tmp")  # noqa: S108 - only a default location
+    return ActionConfig(
+        config=_in_workspace(workspace, read_input(env, "config", ".aiwf/bench.yml")),
+        token=Secret(read_input(env, "github-token") or env.get("GITHUB_TOKEN", "")),
+        mode=_mode(read_input(env, "mode", "auto")),
+        baseline_artifact=read_input(env, "baseline-artifact", "aiwf-benchmark-results"),
+        baseline_branch=read_input(env, "baseline-branch") or None,
+        results_dir=_in_workspace(workspace, read_input(env, "results-dir", "aiwf-results")),
+        comment_on_pr=parse_bool(read_input(env, "comment-on-pr", "true"), "comment-on-pr"),
+        fail_on_regression=parse_bool(
+            read_input(env, "fail-on-regression", "true"), "fail-on-regression"
+        ),
+        thresholds=_thresholds(read_input(env, "thresholds")),
+        profile=read_input(env, "profile") or None,
+        shard=parse_shard(read_input(env, "shard"), source="input shard")
+        if read_input(env, "shard")
+        else None,
+        cache_dir=Path(read_input(env, "cache-dir") or temp / "aiwf-cache"),
+        workspace=workspace,
+        event_name=env.get("GITHUB_EVENT_NAME", ""),
+        event=_event(env.get("GITHUB_EVENT_PATH")),
+        repository=env.get("GITHUB_REPOSITORY", ""),
+        api_url=(env.get("GITHUB_API_URL") or "https://api.github.com").rstrip("/"),
+        server_url=(env.get("GITHUB_SERVER_URL") or "https://github.com").rstrip("/"),
+        run_id=int(env["GITHUB_RUN_ID"]) if env.get("GITHUB_RUN_ID", "").isdigit() else None,
+        sha=env.get("GITHUB_SHA", ""),
+        ref=env.get("GITHUB_REF", ""),
+        workflow_ref=env.get("GITHUB_WORKFLOW_REF", ""),
+        output_path=Path(env["GITHUB_OUTPUT"]) if env.get("GITHUB_OUTPUT") else None,
+        summary_path=Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
+    )
+
+
+def _mode(value: str) -> Mode:
+    for mode in MODES:
+        if value.lower() == mode:
+            return mode
+    raise ConfigError(
+        f"unknown mode {value!r}", field="input mode", fix=f"use one of {', '.join(MODES)}"
+    )
+
+
+def _thresholds(text: str) -> dict[str, Threshold]:
+    try:
+        return parse_threshold_spec(text)
+    except ValueError as exc:
+        raise ConfigError(str(exc), field="input thresholds") from None
+
+
+def _in_workspace(workspace: Path, value: str) -> Path:
+    path = Path(value)
+    return path if path.is_absolute() else workspace / path
+
+
+def _event(path: str | None) -> dict[str, Any]:
+    if not path:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read the event payload: {exc}", field="GITHUB_EVENT_PATH"
+        ) from None
+    return data if isinstance(data, dict) else {}

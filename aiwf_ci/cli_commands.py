@@ -4,20 +4,32 @@ outcome and returns an exit code. Kept out of ``cli.py`` so the parser stays rea
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiwf_ci.bench.environment import detect_commit, fingerprint
 from aiwf_ci.bench.runner import RunOptions, run_suite
 from aiwf_ci.bench.selection import parse_shard, select
 from aiwf_ci.cli_output import ProgressPrinter, results_table
 from aiwf_ci.config import DEFAULT_CONFIG, SuiteConfig, load_config
-from aiwf_ci.errors import EXIT_BENCHMARK_FAILED, EXIT_OK, ConfigError, ConfigErrors
+from aiwf_ci.errors import (
+    EXIT_BENCHMARK_FAILED,
+    EXIT_OK,
+    EXIT_REGRESSION,
+    ConfigError,
+    ConfigErrors,
+)
 from aiwf_ci.merge import merge_results
-from aiwf_ci.models import load_results, write_results
+from aiwf_ci.models import Results, load_results, write_results
+from aiwf_ci.thresholds import ThresholdRules, build_rules, rules_from_spec
 from aiwf_ci.workloads.base import RunContext
 from aiwf_ci.workloads.python import check_python_targets
+
+if TYPE_CHECKING:
+    from aiwf_ci.compare import Comparison
 
 
 def load_checked_config(
@@ -75,12 +87,67 @@ def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return EXIT_OK
 
 
+def threshold_rules(
+    config_path: Path | None, spec: str | None, env: Mapping[str, str]
+) -> ThresholdRules:
+    """Seed defaults <- the config's thresholds (if given) <- ``--thresholds``."""
+    base = build_rules()
+    if config_path is not None:
+        config = load_config(config_path, env=env)
+        base = build_rules(config.thresholds, config.benchmark_thresholds())
+    return rules_from_spec(spec, base=base) if spec else base
+
+
 def cmd_compare(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    raise ConfigError("compare is not available yet", field="compare")
+    from aiwf_ci.compare import compare, exit_status
+    from aiwf_ci.report import comparison_to_dict, render_comment, render_text
+
+    rules = threshold_rules(args.config, args.thresholds, env)
+    baseline, head = load_results(args.baseline), load_results(args.current)
+    comparison = compare(baseline, head, rules)
+    if args.format == "json":
+        print(json.dumps(comparison_to_dict(comparison), indent=2))
+    elif args.format == "markdown":
+        print(render_comment(comparison), end="")
+    else:
+        print(render_text(comparison))
+    return status_exit_code(exit_status(comparison), fail_on_regression=args.fail_on_regression)
+
+
+def status_exit_code(status: str, *, fail_on_regression: bool) -> int:
+    """DESIGN.md's exit codes: 3 a benchmark failed, 1 regression (if failing on it), else 0."""
+    if status == "error":
+        return EXIT_BENCHMARK_FAILED
+    if status == "regression" and fail_on_regression:
+        return EXIT_REGRESSION
+    return EXIT_OK
 
 
 def cmd_report(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    raise ConfigError("report is not available yet", field="report")
+    from aiwf_ci.compare import compare
+    from aiwf_ci.report import render_html, render_summary
+
+    if not args.html and not args.markdown:
+        raise ConfigError(
+            "nothing to write", field="report", fix="pass --html OUT.html or --markdown OUT.md"
+        )
+    head = load_results(args.results)
+    subject: Comparison | Results = head
+    if args.baseline:
+        rules = threshold_rules(None, args.thresholds, env)
+        subject = compare(load_results(args.baseline), head, rules)
+    for path, text in ((args.html, render_html), (args.markdown, render_summary)):
+        if path:
+            write_text_atomic(path, text(subject))
+            print(f"wrote {path}")
+    return EXIT_OK
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
 
 
 def cmd_import(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -93,4 +160,6 @@ def cmd_import(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 
 def cmd_action(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    raise ConfigError("action is not available yet", field="action")
+    from aiwf_ci.action import main as action_main
+
+    return action_main(env)

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from aiwf_ci.config.models import BenchmarkConfig
-from aiwf_ci.github.actions_io import endgroup, escape_data, group
+from aiwf_ci.github.actions_io import endgroup, group
 from aiwf_ci.models import BenchmarkResult
 from aiwf_ci.units import format_value
 
@@ -44,7 +44,8 @@ class ProgressPrinter:
             self._emit(endgroup())
         status = "FAILED" if result.failed else "ok"
         line = f"{self._label}: {status} in {seconds:.1f}s — {headline(result)}"
-        self._emit(escape_data(line) if self.github else line)
+        # a name with a newline must not start a line of its own (a workflow command)
+        self._emit(" ".join(line.splitlines()))
 
     def _emit(self, line: str) -> None:
         self.stream.write(line + "\n")

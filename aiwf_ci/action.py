@@ -1,0 +1,104 @@
+"""The GitHub Action: ``main()`` reads the environment and builds the real clients;
+``run_action()`` does the work with everything passed in, so tests drive it against a local
+fake GitHub server.
+
+    inputs -> plan (pure) -> run the suite -> baseline -> compare -> report files, job summary,
+    PR comment (or comment.json for a fork's workflow_run), annotations, outputs -> exit code
+
+``mode: comment`` (a ``workflow_run``) never runs PR code: see ``action_comment``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TextIO
+
+from aiwf_ci.action_inputs import ActionConfig, config_from_env
+from aiwf_ci.action_output import Console
+from aiwf_ci.action_plan import Plan, decide
+from aiwf_ci.errors import AiwfCIError
+from aiwf_ci.github.client import GitHubClient
+from aiwf_ci.github.settings import ClientSettings
+
+ClientFactory = Callable[[ActionConfig], "GitHubClient | None"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActionResult:
+    status: str
+    exit_code: int
+    outputs: Mapping[str, str] = field(default_factory=dict)
+
+
+def make_client(config: ActionConfig) -> GitHubClient | None:
+    """The real cached GitHub client, or ``None`` without a token or repository."""
+    if not config.token or not config.repository:
+        return None
+    settings = ClientSettings(
+        token=config.token.reveal(),
+        api_url=config.api_url,
+        repository=config.repository,
+        cache_dir=config.cache_dir,
+    )
+    return GitHubClient(settings)
+
+
+def main(env: Mapping[str, str] | None = None, stream: TextIO | None = None) -> int:
+    """The container's entry point: environment in, exit code out."""
+    environ = dict(os.environ if env is None else env)
+    console = Console(stream or sys.stdout)
+    try:
+        config = config_from_env(environ)
+    except AiwfCIError as exc:
+        for line in str(exc).splitlines():
+            console.annotate("error", line, title="aiwf-ci: bad input")
+        return exc.exit_code
+    console.mask(config.token.reveal())
+    return run_action(config, environ, console, make_client).exit_code
+
+
+def run_action(
+    config: ActionConfig,
+    env: Mapping[str, str],
+    console: Console,
+    client_factory: ClientFactory,
+) -> ActionResult:
+    """Plan, then run the benchmark side or the comment side; errors become exit codes."""
+    from aiwf_ci.action_comment import comment_side
+    from aiwf_ci.action_run import run_side
+
+    try:
+        plan = decide(
+            mode=config.mode,
+            event_name=config.event_name,
+            event=config.event,
+            comment_on_pr=config.comment_on_pr,
+            baseline_branch=config.baseline_branch,
+        )
+        console.line(f"aiwf-ci: {plan.reason}")
+        client = client_factory(config) if _needs_client(plan) else None
+        try:
+            side = run_side if plan.run_suite else comment_side
+            return side(config, plan, env, console, client)
+        finally:
+            if client is not None:
+                client.close()
+    except AiwfCIError as exc:
+        for line in str(exc).splitlines():
+            console.annotate("error", line, title="aiwf-ci")
+        return _failed(config, exc.exit_code)
+
+
+def _needs_client(plan: Plan) -> bool:
+    return bool(plan.base_branch or plan.post_comment or plan.triggering_run_id)
+
+
+def _failed(config: ActionConfig, exit_code: int) -> ActionResult:
+    from aiwf_ci.action_output import set_outputs
+
+    outputs = {"status": "error", "regressions": "0"}
+    set_outputs(config.output_path, outputs)
+    return ActionResult(status="error", exit_code=exit_code, outputs=outputs)

@@ -1,0 +1,156 @@
+"""The ``workflow_run`` side of the fork-safe pair (``mode: comment``).
+
+It never checks out or runs PR code. It downloads the artifact the PR's run uploaded and
+treats everything in it as untrusted data: ``results.json`` and ``baseline.json`` are
+validated against the results schema and re-rendered with our own (escaping) templates, the
+PR number is checked against the triggering run's head SHA, and links are kept only when
+they point at this repository's own runs. The pre-rendered ``body`` is never posted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from aiwf_ci.action import ActionResult
+from aiwf_ci.action_inputs import ActionConfig
+from aiwf_ci.action_output import Console, append_summary, set_outputs
+from aiwf_ci.action_plan import Plan
+from aiwf_ci.action_rules import rules_from_dict
+from aiwf_ci.action_run import COMMENT_SCHEMA, run_status
+from aiwf_ci.compare import Comparison, compare
+from aiwf_ci.errors import AiwfCIError, BaselineError, ConfigError, GitHubAPIError
+from aiwf_ci.github.artifacts import download_run_artifact
+from aiwf_ci.github.client import GitHubClient
+from aiwf_ci.github.comments import upsert_comment
+from aiwf_ci.models import Results, load_results
+from aiwf_ci.report import ReportContext, render_comment, render_summary
+
+
+def comment_side(
+    config: ActionConfig,
+    plan: Plan,
+    env: Mapping[str, str],
+    console: Console,
+    client: GitHubClient | None,
+) -> ActionResult:
+    if client is None or plan.triggering_run_id is None:
+        raise ConfigError(
+            "mode comment needs a github-token and a workflow_run event",
+            field="input github-token",
+            fix="pass github-token with pull-requests: write permission",
+        )
+    try:
+        folder = download_run_artifact(client, plan.triggering_run_id, config.baseline_artifact)
+        data = read_comment_json(folder / "comment.json")
+        number = verified_pr_number(client, config, plan, data)
+        subject = judge(folder, config, data)
+    except (BaselineError, GitHubAPIError, CommentDataError) as exc:
+        console.annotate("warning", f"nothing posted: {exc}", title="aiwf-ci")
+        return _outcome(config, "error", "")
+    context = _context(config, subject, data)
+    body = render_comment(subject, context)
+    append_summary(config.summary_path, render_summary(subject, context))
+    url = _post(client, config, console, number, subject, body)
+    return _outcome(config, run_status(subject), url, subject)
+
+
+class CommentDataError(AiwfCIError):
+    """The uploaded comment data is missing, malformed or does not match the run."""
+
+
+def read_comment_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CommentDataError(f"the artifact has no readable comment.json ({exc})") from None
+    if not isinstance(data, dict) or data.get("schema") != COMMENT_SCHEMA:
+        raise CommentDataError(f"comment.json is not {COMMENT_SCHEMA}")
+    number = data.get("pr_number")
+    if isinstance(number, bool) or not isinstance(number, int) or number <= 0:
+        raise CommentDataError("comment.json has no valid pr_number")
+    return data
+
+
+def verified_pr_number(
+    client: GitHubClient, config: ActionConfig, plan: Plan, data: Mapping[str, Any]
+) -> int:
+    """The PR to comment on, only if it really is the PR whose run produced the artifact."""
+    number = int(data["pr_number"])
+    if plan.pr_number is not None and plan.pr_number != number:
+        raise CommentDataError(
+            f"comment.json names PR #{number}, the run belongs to #{plan.pr_number}"
+        )
+    run = config.event.get("workflow_run") or {}
+    pull = client.get_json(f"/repos/{config.repository}/pulls/{number}")
+    head_sha = ((pull or {}).get("head") or {}).get("sha")
+    if not head_sha or head_sha != run.get("head_sha"):
+        raise CommentDataError(f"PR #{number}'s head is not the commit the triggering run tested")
+    return number
+
+
+def judge(folder: Path, config: ActionConfig, data: Mapping[str, Any]) -> Comparison | Results:
+    try:
+        head = load_results(folder / "results.json")
+        base_path = folder / "baseline.json"
+        baseline = load_results(base_path) if base_path.is_file() else None
+    except AiwfCIError as exc:
+        raise CommentDataError(str(exc)) from None
+    if baseline is None:
+        return head
+    rules = rules_from_dict(data.get("thresholds"))
+    if config.thresholds:
+        rules = rules.with_overrides(config.thresholds)
+    return compare(baseline, head, rules)
+
+
+def _context(
+    config: ActionConfig, subject: Comparison | Results, data: Mapping[str, Any]
+) -> ReportContext:
+    head = subject.head if isinstance(subject, Comparison) else subject
+    raw = data.get("baseline")
+    info: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    own_runs = f"{config.server_url}/{config.repository}/actions/runs/"
+    run_url = str(info.get("run_url") or "")
+    reason = str(info.get("reason") or "no baseline in the pull request's artifact")[:500]
+    triggering = (config.event.get("workflow_run") or {}).get("html_url") or ""
+    return ReportContext(
+        suite=head.suite,
+        head_sha=head.commit.sha,
+        head_ref=head.commit.ref,
+        baseline_sha=str(info.get("sha") or "")[:40],
+        baseline_run_url=run_url if run_url.startswith(own_runs) else "",
+        run_url=str(triggering) if str(triggering).startswith(own_runs) else "",
+        no_baseline_reason="" if isinstance(subject, Comparison) else reason,
+    )
+
+
+def _post(
+    client: GitHubClient,
+    config: ActionConfig,
+    console: Console,
+    number: int,
+    subject: Comparison | Results,
+    body: str,
+) -> str:
+    suite = subject.suite
+    try:
+        outcome = upsert_comment(client, config.repository, number, suite, body)
+    except GitHubAPIError as exc:
+        console.annotate("warning", f"could not post the PR comment: {exc}", title="aiwf-ci")
+        return ""
+    if outcome.warning:
+        console.annotate("warning", outcome.warning, title="aiwf-ci")
+    console.line(f"aiwf-ci: PR #{number} comment {outcome.action}: {outcome.html_url}")
+    return outcome.html_url
+
+
+def _outcome(
+    config: ActionConfig, status: str, url: str, subject: Comparison | Results | None = None
+) -> ActionResult:
+    regressions = subject.regressions if isinstance(subject, Comparison) else 0
+    outputs = {"status": status, "regressions": str(regressions), "comment-url": url}
+    set_outputs(config.output_path, outputs)
+    return ActionResult(status=status, exit_code=0, outputs=outputs)

@@ -7,6 +7,7 @@ has the report); only bad input (2), a failed benchmark (3) or a regression (1) 
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -24,7 +25,7 @@ from aiwf_ci.action_output import (
 )
 from aiwf_ci.action_plan import Plan
 from aiwf_ci.action_rules import rules_to_dict
-from aiwf_ci.bench.environment import detect_commit, fingerprint
+from aiwf_ci.bench.environment import child_environment, detect_commit, fingerprint
 from aiwf_ci.bench.runner import RunOptions, run_suite
 from aiwf_ci.bench.selection import select
 from aiwf_ci.cli_commands import load_checked_config, status_exit_code
@@ -92,7 +93,9 @@ def _run_suite(
 ) -> Results:
     benchmarks = select(suite.benchmarks, shard=config.shard)
     options = RunOptions(
-        env=env, commit=detect_commit(config.workspace, env), environment=fingerprint(env)
+        env=child_environment(env, sys.executable),
+        commit=detect_commit(config.workspace, env),
+        environment=fingerprint(env),
     )
     printer = ProgressPrinter(console.stream, github_actions=True)
     return run_suite(suite, benchmarks, options, printer)

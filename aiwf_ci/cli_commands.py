@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aiwf_ci.bench.environment import detect_commit, fingerprint
+from aiwf_ci.bench.environment import child_environment, detect_commit, fingerprint
 from aiwf_ci.bench.runner import RunOptions, run_suite
 from aiwf_ci.bench.selection import parse_shard, select
 from aiwf_ci.cli_output import ProgressPrinter, results_table
@@ -49,7 +49,9 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     benchmarks = select(config.benchmarks, only=args.only, shard=shard)
     github = env.get("GITHUB_ACTIONS") == "true"
     options = RunOptions(
-        env=env, commit=detect_commit(Path.cwd(), env), environment=fingerprint(env)
+        env=child_environment(env, sys.executable),
+        commit=detect_commit(Path.cwd(), env),
+        environment=fingerprint(env),
     )
     printer = ProgressPrinter(sys.stdout, github_actions=github)
     results = run_suite(config, benchmarks, options, printer)

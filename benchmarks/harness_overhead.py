@@ -36,8 +36,12 @@ UNITS = {"nsec": 1e-9, "usec": 1e-6, "msec": 1e-3, "sec": 1.0}
 
 
 def aiwf_best(folder: Path, name: str, iterations: int) -> float:
-    settings = Settings(warmup=1, iterations=iterations, min_time=0.2, memory=MemorySettings(enabled=False))
-    config = BenchmarkConfig(name=name, kind="python", workload=PythonSpec(target=f"tinymod:{name}"), settings=settings)
+    settings = Settings(
+        warmup=1, iterations=iterations, min_time=0.2, memory=MemorySettings(enabled=False)
+    )
+    config = BenchmarkConfig(
+        name=name, kind="python", workload=PythonSpec(target=f"tinymod:{name}"), settings=settings
+    )
     result = run_python_benchmark(config, RunContext(base_dir=folder, env=dict(os.environ)))
     if result.errors:
         raise SystemExit(result.errors[0])
@@ -45,7 +49,16 @@ def aiwf_best(folder: Path, name: str, iterations: int) -> float:
 
 
 def timeit_best(folder: Path, name: str, iterations: int) -> float:
-    argv = [sys.executable, "-m", "timeit", "-r", str(iterations), "-s", f"from tinymod import {name} as f", "f()"]
+    argv = [
+        sys.executable,
+        "-m",
+        "timeit",
+        "-r",
+        str(iterations),
+        "-s",
+        f"from tinymod import {name} as f",
+        "f()",
+    ]
     out = subprocess.run(argv, cwd=folder, capture_output=True, text=True, check=True).stdout
     match = re.search(r"([0-9.]+) (nsec|usec|msec|sec) per loop", out)
     if not match:

@@ -16,6 +16,7 @@ the API's own host, and hands requests-cache back the token-free request to stor
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import time
 from collections import OrderedDict
@@ -29,9 +30,9 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
-from requests_cache import DO_NOT_CACHE, CachedSession
+from requests_cache import DO_NOT_CACHE, CachedSession, ExpirationTime
 
-TOKEN_HASH_HEADER = "X-Aiwf-Token-Sha256"
+TOKEN_HASH_HEADER = "X-Aiwf-Token-Sha256"  # noqa: S105 (a header name)
 CACHE_FILE = "github-http.sqlite"
 ALWAYS_UNCACHED = {"*/actions/artifacts/*/zip": DO_NOT_CACHE}
 
@@ -115,19 +116,27 @@ class LRUCache:
         return len(self._items)
 
 
-SendObserver = Callable[[requests.PreparedRequest, requests.Response | None, float], None]
+BeforeSend = Callable[[requests.PreparedRequest], None]
+AfterSend = Callable[[requests.PreparedRequest, requests.Response | None, float], None]
 
 
 class AuthAdapter(HTTPAdapter):
     """The only place the token is attached: below the cache, for the API host only."""
 
     def __init__(
-        self, *, token: str, api_netloc: str, observe: SendObserver, pool_size: int
+        self,
+        *,
+        token: str,
+        api_netloc: str,
+        before: BeforeSend,
+        after: AfterSend,
+        pool_size: int,
     ) -> None:
         super().__init__(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
         self._token = token
         self._api_netloc = api_netloc
-        self._observe = observe
+        self._before = before
+        self._after = after
 
     def __repr__(self) -> str:
         return f"AuthAdapter(api={self._api_netloc!r}, token=***)"
@@ -139,14 +148,15 @@ class AuthAdapter(HTTPAdapter):
         wire.headers.pop(TOKEN_HASH_HEADER, None)
         if urlsplit(wire.url or "").netloc == self._api_netloc:
             wire.headers["Authorization"] = f"Bearer {self._token}"
+        self._before(request)
         started = time.perf_counter()
         try:
             response = super().send(wire, **kwargs)
         except requests.RequestException:
-            self._observe(request, None, time.perf_counter() - started)
+            self._after(request, None, time.perf_counter() - started)
             raise
         response.request = request  # requests-cache stores this one: no token in it
-        self._observe(request, response, time.perf_counter() - started)
+        self._after(request, response, time.perf_counter() - started)
         return response
 
 
@@ -159,11 +169,14 @@ def make_session(
 ) -> CachedSession:
     """L2: requests-cache on SQLite, ``Cache-Control`` honoured, keyed on the token hash."""
     cache_dir.mkdir(parents=True, exist_ok=True)
+    patterns: dict[str | re.Pattern[str], ExpirationTime] = {}
+    for pattern, seconds in (*ALWAYS_UNCACHED.items(), *ttl_by_pattern.items()):
+        patterns.setdefault(pattern, seconds)  # first match wins: downloads stay uncached
     session = CachedSession(
         cache_name=str(cache_dir / CACHE_FILE),
         backend="sqlite",
         expire_after=ttl,
-        urls_expire_after={**ALWAYS_UNCACHED, **ttl_by_pattern},
+        urls_expire_after=patterns,
         cache_control=True,
         allowable_methods=("GET", "HEAD"),
         allowable_codes=(200,),

@@ -77,7 +77,7 @@ def may_retry(method: str, outcome: Outcome) -> bool:
 
 def backoff(attempt: int, *, base: float, cap: float, rng: random.Random) -> float:
     """Exponential backoff with "equal jitter": half fixed, half random (attempt counts from 0)."""
-    ceiling = min(cap, base * (2**attempt))
+    ceiling = min(cap, base * (2.0**attempt))
     return ceiling / 2 + rng.uniform(0, ceiling / 2)
 
 

@@ -12,9 +12,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def aiwf(
-    *args: str | Path, cwd: Path | None = None, env: Mapping[str, str] | None = None, timeout: float = 180
+    *args: str | Path,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 180,
 ) -> subprocess.CompletedProcess[str]:
-    environ = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "AIWF_"))}
+    environ = {
+        k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "INPUT_", "AIWF_"))
+    }
     environ.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "aiwf_ci", *map(str, args)],

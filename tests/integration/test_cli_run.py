@@ -110,7 +110,9 @@ def test_python_target_that_does_not_import(tmp_path: Path) -> None:
         assert done.returncode == 2, done.stderr
         lines = done.stderr.strip().splitlines()
         assert len(lines) == 2
-        assert f"{config}:3: missing-module.python: cannot import 'no_such_module_xyz:run'" in lines[0]
+        assert (
+            f"{config}:3: missing-module.python: cannot import 'no_such_module_xyz:run'" in lines[0]
+        )
         assert "ModuleNotFoundError" in lines[0]
         assert "missing-attr.python" in lines[1] and "AttributeError" in lines[1]
 
@@ -122,11 +124,23 @@ def test_shards_and_merge_cover_the_suite(tmp_path: Path) -> None:
     for k in (1, 2):
         done = aiwf("run", config, "--shard", f"{k}/2", "--out", tmp_path / f"s{k}")
         assert done.returncode == 0, done.stderr
-    done = aiwf("merge", tmp_path / "s1" / "results.json", tmp_path / "s2" / "results.json", "--out", tmp_path / "m.json")
+    done = aiwf(
+        "merge",
+        tmp_path / "s1" / "results.json",
+        tmp_path / "s2" / "results.json",
+        "--out",
+        tmp_path / "m.json",
+    )
     assert done.returncode == 0, done.stderr
     merged = [b.name for b in load_results(tmp_path / "m.json").benchmarks]
     assert sorted(merged) == [f"b{i}" for i in range(5)]
-    clash = aiwf("merge", tmp_path / "s1" / "results.json", tmp_path / "s1" / "results.json", "--out", tmp_path / "x.json")
+    clash = aiwf(
+        "merge",
+        tmp_path / "s1" / "results.json",
+        tmp_path / "s1" / "results.json",
+        "--out",
+        tmp_path / "x.json",
+    )
     assert clash.returncode == 2 and "is in both" in clash.stderr
     assert not (tmp_path / "x.json").exists()
 
@@ -164,11 +178,15 @@ def test_validate_and_schema(tmp_path: Path) -> None:
 
 
 def test_only_without_match_is_bad_input(tmp_path: Path) -> None:
-    done = aiwf("run", REPO / "examples" / "bench.yml", "--only", "nothing-like-this", "--out", tmp_path)
+    done = aiwf(
+        "run", REPO / "examples" / "bench.yml", "--only", "nothing-like-this", "--out", tmp_path
+    )
     assert done.returncode == 2 and "no benchmark matches" in done.stderr
 
 
-@pytest.mark.parametrize("args", [["run", "missing.yml"], ["merge", "nope.json", "--out", "x.json"]])
+@pytest.mark.parametrize(
+    "args", [["run", "missing.yml"], ["merge", "nope.json", "--out", "x.json"]]
+)
 def test_missing_files_are_bad_input(tmp_path: Path, args: list[str]) -> None:
     done = aiwf(*args, cwd=tmp_path)
     assert done.returncode == 2 and "Traceback" not in done.stderr

@@ -43,7 +43,9 @@ def test_timeout_kills_the_whole_tree(tmp_path: Path) -> None:
 def bench(target: str, **settings: object) -> BenchmarkConfig:
     base = {"warmup": 1, "iterations": 5, "min_time": 0.02, "memory": MemorySettings(enabled=False)}
     base.update(settings)
-    return BenchmarkConfig(name="t", kind="python", workload=PythonSpec(target=target), settings=Settings(**base))  # type: ignore[arg-type]
+    return BenchmarkConfig(
+        name="t", kind="python", workload=PythonSpec(target=target), settings=Settings(**base)
+    )  # type: ignore[arg-type]
 
 
 def test_python_worker_calibrates_loops_to_min_time(tmp_path: Path) -> None:
@@ -62,7 +64,9 @@ def test_python_worker_calibrates_loops_to_min_time(tmp_path: Path) -> None:
 def test_python_worker_timeout_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "slow.py").write_text("import time\ndef nap():\n    time.sleep(5)\n")
     start = time.monotonic()
-    result = run_python_benchmark(bench("slow:nap", timeout=0.5), RunContext(base_dir=tmp_path, env=os.environ))
+    result = run_python_benchmark(
+        bench("slow:nap", timeout=0.5), RunContext(base_dir=tmp_path, env=os.environ)
+    )
     assert "timed out after 0.5s" in result.errors[0]
     assert time.monotonic() - start < 5
 
@@ -76,8 +80,17 @@ def test_setup_value_is_passed_and_teardown_runs(tmp_path: Path, with_setup: boo
         "def run(data=None):\n    assert data == [3, 1, 2] or data is None\n    return sorted(data or [])\n"
         f"def done():\n    Path({str(flag)!r}).write_text('x')\n"
     )
-    spec = PythonSpec(target="lifecycle:run", setup="lifecycle:make" if with_setup else None, teardown="lifecycle:done")
-    config = BenchmarkConfig(name="t", kind="python", workload=spec, settings=Settings(iterations=3, warmup=0, min_time=0.001))
+    spec = PythonSpec(
+        target="lifecycle:run",
+        setup="lifecycle:make" if with_setup else None,
+        teardown="lifecycle:done",
+    )
+    config = BenchmarkConfig(
+        name="t",
+        kind="python",
+        workload=spec,
+        settings=Settings(iterations=3, warmup=0, min_time=0.001),
+    )
     result = run_python_benchmark(config, RunContext(base_dir=tmp_path, env=os.environ))
     assert not result.errors, result.errors
     assert flag.exists()

@@ -96,7 +96,9 @@ def test_memory_feature_flag(tmp_path: Path) -> None:
 
 
 def test_unknown_key_names_line_field_and_suggestion(tmp_path: Path) -> None:
-    lines = problems(tmp_path, "suite: s\nbenchmarks:\n  - name: a\n    command: 'true'\n    iteratons: 3\n")
+    lines = problems(
+        tmp_path, "suite: s\nbenchmarks:\n  - name: a\n    command: 'true'\n    iteratons: 3\n"
+    )
     assert len(lines) == 1
     assert "bench.yml:5: benchmarks[0].iteratons: unknown key 'iteratons'" in lines[0]
     assert "did you mean 'iterations'?" in lines[0]
@@ -126,7 +128,9 @@ def test_every_problem_reported_once_each(tmp_path: Path) -> None:
 
 
 def test_duplicate_names_and_keys(tmp_path: Path) -> None:
-    lines = problems(tmp_path, "suite: s\nbenchmarks:\n  - {name: a, command: x}\n  - {name: a, command: y}\n")
+    lines = problems(
+        tmp_path, "suite: s\nbenchmarks:\n  - {name: a, command: x}\n  - {name: a, command: y}\n"
+    )
     assert "duplicate benchmark name 'a' (first on line 3)" in lines[0]
     lines = problems(tmp_path, "suite: s\nsuite: t\nbenchmarks: []\n")
     assert "bench.yml:2" in lines[0] and "duplicate key 'suite'" in lines[0]

@@ -29,7 +29,11 @@ def sample_results() -> Results:
         kind="python",
         metrics={"duration": Metric.from_samples([0.1, 0.2, 0.3], unit="s")},
         errors=("boom",),
-        alerts=(Alert(kind="threshold_exceeded", metric="memory_peak", message="m", limit=1.0, value=2.0),),
+        alerts=(
+            Alert(
+                kind="threshold_exceeded", metric="memory_peak", message="m", limit=1.0, value=2.0
+            ),
+        ),
         series={"memory_rss": Series(unit="bytes", t=(0.0, 0.01), values=(1.0, 2.0))},
         extra={"loops": 8},
     )

@@ -11,7 +11,9 @@ from aiwf_ci.models import BenchmarkResult, Results
 
 def benches(n: int) -> list[BenchmarkConfig]:
     return [
-        BenchmarkConfig(name=f"b{i}", kind="command", workload=CommandSpec(command="true"), settings=Settings())
+        BenchmarkConfig(
+            name=f"b{i}", kind="command", workload=CommandSpec(command="true"), settings=Settings()
+        )
         for i in range(n)
     ]
 
@@ -42,7 +44,9 @@ def test_only_patterns() -> None:
 
 
 def result(suite: str, *names: str) -> Results:
-    return Results(suite=suite, benchmarks=tuple(BenchmarkResult(name=n, kind="command") for n in names))
+    return Results(
+        suite=suite, benchmarks=tuple(BenchmarkResult(name=n, kind="command") for n in names)
+    )
 
 
 def test_merge_joins_and_rejects() -> None:

@@ -7,7 +7,15 @@ from aiwf_ci.units import format_duration, format_size, parse_duration, parse_pe
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [(2, 2.0), (0.5, 0.5), ("500ms", 0.5), ("2s", 2.0), ("1.5m", 90.0), ("10 ms", 0.01), ("3us", 3e-6)],
+    [
+        (2, 2.0),
+        (0.5, 0.5),
+        ("500ms", 0.5),
+        ("2s", 2.0),
+        ("1.5m", 90.0),
+        ("10 ms", 0.01),
+        ("3us", 3e-6),
+    ],
 )
 def test_parse_duration(text: object, seconds: float) -> None:
     assert parse_duration(text) == pytest.approx(seconds)
@@ -21,7 +29,14 @@ def test_parse_duration_rejects(bad: object) -> None:
 
 @pytest.mark.parametrize(
     ("text", "size"),
-    [(4096, 4096), ("4KiB", 4096), ("4KB", 4000), ("10MB", 10_000_000), ("1GiB", 1 << 30), ("12 b", 12)],
+    [
+        (4096, 4096),
+        ("4KiB", 4096),
+        ("4KB", 4000),
+        ("10MB", 10_000_000),
+        ("1GiB", 1 << 30),
+        ("12 b", 12),
+    ],
 )
 def test_parse_size(text: object, size: int) -> None:
     assert parse_size(text) == size

@@ -1,0 +1,175 @@
+"""One PR comment per suite, found by a hidden marker and updated in place.
+
+DESIGN.md "The PR comment": the comment carrying ``<!-- aiwf-ci:report suite=NAME -->`` and
+written by the token's own user is edited; otherwise one is created. Every page of comments is
+read. Creation is idempotent: when a POST fails in a way that might have landed (5xx, dropped
+connection), the comments are listed again, uncached, before anything is re-posted. A
+read-only token (fork PR: ``403 Resource not accessible by integration``) is a warning outcome,
+not an error: the report still reaches the job summary.
+
+After our own write the cached comment pages are amended in place (write-through), so a second
+pass within the cache TTL sees its own comment without asking GitHub again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+from urllib.parse import quote
+
+from github.Issue import Issue
+from github.IssueComment import IssueComment
+
+from aiwf_ci.errors import GitHubAPIError
+from aiwf_ci.github.client import GitHubClient, api_errors
+from aiwf_ci.github.transport import GitHubHTTPError
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 65_536
+TRUNCATION_NOTE = "\n\n*(comment truncated: it exceeded GitHub's 65,536-character limit)*\n"
+NOT_ACCESSIBLE = "Resource not accessible by integration"
+
+Action = Literal["created", "updated", "skipped", "warning"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CommentOutcome:
+    """What happened to the PR comment; ``warning`` explains a ``"warning"`` action."""
+
+    action: Action
+    html_url: str = ""
+    comment_id: int | None = None
+    warning: str = ""
+
+
+def marker(suite: str) -> str:
+    """The hidden marker for ``suite``; the name is percent-encoded so it cannot end the
+    HTML comment (``-->``) or break the line."""
+    return f"<!-- aiwf-ci:report suite={quote(suite, safe='-_.~')} -->"
+
+
+def prepare_body(suite: str, body: str, *, limit: int = MAX_BODY) -> str:
+    """The body to post: the marker first (added if missing), hard-capped at ``limit``.
+
+    The caller shortens details to fit; this cap is the last line of defence and keeps the
+    marker, so the next run still finds the comment.
+    """
+    mark = marker(suite)
+    text = body if mark in body else f"{mark}\n{body}"
+    if len(text) <= limit:
+        return text
+    return text[: limit - len(TRUNCATION_NOTE)] + TRUNCATION_NOTE
+
+
+def find_own(comments: list[dict[str, Any]], mark: str, login: str) -> dict[str, Any] | None:
+    """The oldest comment by ``login`` containing ``mark``."""
+    for item in comments:
+        author = (item.get("user") or {}).get("login")
+        if author == login and mark in (item.get("body") or ""):
+            return item
+    return None
+
+
+def upsert_comment(
+    client: GitHubClient, repo: str, pr_number: int, suite: str, body: str
+) -> CommentOutcome:
+    """Create or update the suite's comment on PR ``pr_number`` of ``repo`` (``owner/name``)."""
+    text = prepare_body(suite, body)
+    try:
+        return _Upsert(client, repo, pr_number, marker(suite)).run(text)
+    except GitHubHTTPError as exc:
+        if exc.status == 403 and NOT_ACCESSIBLE.lower() in str(exc).lower():
+            return _read_only_warning()
+        raise
+
+
+def _read_only_warning() -> CommentOutcome:
+    return CommentOutcome(
+        action="warning",
+        warning=(
+            "could not comment on the pull request: the token is read-only "
+            f"({NOT_ACCESSIBLE}; fork PRs get a read-only GITHUB_TOKEN). The report is in "
+            "the job summary; use mode: run plus a workflow_run job with mode: comment"
+        ),
+    )
+
+
+class _Upsert:
+    def __init__(self, client: GitHubClient, repo: str, pr: int, mark: str) -> None:
+        self.client = client
+        self.issue: Issue = client.repo(repo).get_issue(pr)
+        self.list_path = f"/repos/{repo}/issues/{pr}/comments"
+        self.mark = mark
+
+    def run(self, text: str) -> CommentOutcome:
+        login = self.client.authenticated_login()
+        existing = self._find(login)
+        if existing is None:
+            return self._create(text, login)
+        if existing.body == text:
+            return _outcome("skipped", existing)
+        return self._update(existing, text)
+
+    def _find(self, login: str) -> IssueComment | None:
+        """Every page is read; the oldest matching comment by ``login`` wins."""
+        with api_errors("listing PR comments"):
+            for comment in self.issue.get_comments():
+                author = comment.user.login if comment.user else None
+                if author == login and self.mark in (comment.body or ""):
+                    return comment
+        return None
+
+    def _create(self, text: str, login: str) -> CommentOutcome:
+        try:
+            with api_errors("creating the PR comment"):
+                created = self.issue.create_comment(text)
+        except GitHubAPIError as exc:
+            if not _may_have_landed(exc):
+                raise
+            logger.warning("comment creation failed (%s); checking before re-posting", exc)
+            self.client.invalidate(self.list_path)
+            landed = self._find(login)
+            if landed is not None:
+                return _outcome("created", landed)
+            with api_errors("creating the PR comment"):
+                created = self.issue.create_comment(text)
+        self.client.amend_cached_json(self.list_path, _append(dict(created.raw_data)))
+        return _outcome("created", created)
+
+    def _update(self, existing: IssueComment, text: str) -> CommentOutcome:
+        with api_errors("updating the PR comment"):
+            existing.edit(text)
+        self.client.amend_cached_json(self.list_path, _replace(int(existing.id), text))
+        return _outcome("updated", existing)
+
+
+def _outcome(action: Action, comment: IssueComment) -> CommentOutcome:
+    return CommentOutcome(action=action, html_url=str(comment.html_url), comment_id=int(comment.id))
+
+
+def _may_have_landed(exc: GitHubAPIError) -> bool:
+    """A 5xx or a lost connection may hide a comment that was created anyway."""
+    return not isinstance(exc, GitHubHTTPError) or exc.status >= 500
+
+
+def _append(created: dict[str, Any]) -> Callable[[Any, bool], Any | None]:
+    def edit(page: Any, is_last: bool) -> Any | None:
+        if not is_last or not isinstance(page, list):
+            return None
+        if any(item.get("id") == created["id"] for item in page):
+            return None
+        return [*page, created]
+
+    return edit
+
+
+def _replace(comment_id: int, body: str) -> Callable[[Any, bool], Any | None]:
+    def edit(page: Any, is_last: bool) -> Any | None:
+        if not isinstance(page, list) or not any(i.get("id") == comment_id for i in page):
+            return None
+        return [{**i, "body": body} if i.get("id") == comment_id else i for i in page]
+
+    return edit

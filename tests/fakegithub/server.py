@@ -1,0 +1,662 @@
+"""A stateful fake GitHub REST API (plus a separate fake artifact storage host) on 127.0.0.1.
+
+Real HTTP, so tests exercise PyGithub, requests-cache and requests exactly as in production.
+It behaves like GitHub where aiwf-ci depends on it: bodies derived from GitHub's example
+responses with every URL rewritten to the fake's base, ``ETag`` / ``If-None-Match`` → ``304``,
+``Cache-Control`` and ``Vary`` headers, ``Link`` pagination, ``x-ratelimit-*`` headers,
+``302`` from the artifact zip URL to a storage server on another port, ``410`` for expired
+artifacts, ``422`` for bodies over 65,536 characters, ``403`` for read-only tokens.
+
+Faults are injected per method and path pattern (status, headers, body, connection drop, or
+"apply the request, then fail the response"), and every request is recorded for assertions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+from tests.fakegithub.examples import example, first_item
+
+MAX_COMMENT = 65_536
+NOT_ACCESSIBLE = "Resource not accessible by integration"
+PRIMARY_MESSAGE = "API rate limit exceeded for installation ID 1."
+SECONDARY_MESSAGE = (
+    "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedRequest:
+    """One request as the fake received it."""
+
+    method: str
+    path: str
+    query: Mapping[str, str]
+    headers: Mapping[str, str]
+    body: bytes
+
+
+@dataclass(slots=True)
+class Fault:
+    """An injected failure for requests matching ``method`` and the ``path`` regex."""
+
+    method: str | None
+    path: re.Pattern[str]
+    status: int = 500
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: Any = None
+    drop: bool = False
+    after_apply: bool = False
+    times: int = 1
+
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method is None or self.method == method) and bool(self.path.search(path))
+
+
+@dataclass(slots=True)
+class Reply:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    raw: bytes | None = None
+
+
+Route = tuple[str, re.Pattern[str], Callable[..., Reply]]
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True
+    timeout = 10
+    server: _Server
+
+    def do_GET(self) -> None:
+        self.server.owner.handle(self)
+
+    do_POST = do_PATCH = do_DELETE = do_PUT = do_HEAD = do_GET
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the default stderr access log."""
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    owner: _Base
+
+
+class _Base:
+    """Start/stop plumbing shared by the API and the storage servers."""
+
+    def __init__(self) -> None:
+        self._server = _Server(("127.0.0.1", 0), _Handler)
+        self._server.owner = self
+        self._thread: threading.Thread | None = None
+        self.lock = threading.RLock()
+        self.requests: list[RecordedRequest] = []
+        self.faults: list[Fault] = []
+        self.latency: dict[str, float] = {}
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    # --- observation --------------------------------------------------------------------
+
+    def count(self, method: str | None = None, path: str | None = None) -> int:
+        """Requests received, optionally only one method and/or paths matching a regex."""
+        with self.lock:
+            return sum(
+                1
+                for r in self.requests
+                if (method is None or r.method == method)
+                and (path is None or re.search(path, r.path))
+            )
+
+    def counts(self) -> dict[str, int]:
+        """``"METHOD /path"`` → number of requests received."""
+        result: dict[str, int] = {}
+        with self.lock:
+            for r in self.requests:
+                key = f"{r.method} {r.path}"
+                result[key] = result.get(key, 0) + 1
+        return result
+
+    def reset_counts(self) -> None:
+        with self.lock:
+            self.requests.clear()
+
+    # --- faults -------------------------------------------------------------------------
+
+    def fail(
+        self,
+        path: str,
+        status: int = 500,
+        *,
+        method: str | None = None,
+        times: int = 1,
+        headers: Mapping[str, str] | None = None,
+        body: Any = None,
+        after_apply: bool = False,
+    ) -> Fault:
+        """Answer the next ``times`` matching requests with ``status`` (after handling, if
+        ``after_apply``: the change is made, the client sees only the error)."""
+        fault = Fault(
+            method=method,
+            path=re.compile(path),
+            status=status,
+            headers=dict(headers or {}),
+            body={"message": f"fault {status}"} if body is None else body,
+            after_apply=after_apply,
+            times=times,
+        )
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    def drop(
+        self, path: str, *, method: str | None = None, times: int = 1, after_apply: bool = False
+    ) -> Fault:
+        """Close the connection without an answer (a connection reset for the client)."""
+        fault = Fault(
+            method=method, path=re.compile(path), drop=True, after_apply=after_apply, times=times
+        )
+        with self.lock:
+            self.faults.append(fault)
+        return fault
+
+    def set_latency(self, path: str, seconds: float) -> None:
+        """Answer requests whose path matches the ``path`` regex only after ``seconds``."""
+        with self.lock:
+            self.latency[path] = seconds
+
+    def _delay(self, path: str) -> None:
+        with self.lock:
+            waits = [s for pattern, s in self.latency.items() if re.search(pattern, path)]
+        if waits:
+            time.sleep(max(waits))
+
+    def _take_fault(self, method: str, path: str) -> Fault | None:
+        with self.lock:
+            for fault in self.faults:
+                if fault.times > 0 and fault.matches(method, path):
+                    fault.times -= 1
+                    return fault
+        return None
+
+    # --- request handling -----------------------------------------------------------------
+
+    def handle(self, handler: _Handler) -> None:
+        parts = urlsplit(handler.path)
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+        record = RecordedRequest(
+            handler.command, parts.path, query, dict(handler.headers.items()), body
+        )
+        with self.lock:
+            self.requests.append(record)
+        self._delay(parts.path)
+        fault = self._take_fault(handler.command, parts.path)
+        if fault is not None and not fault.after_apply:
+            self._send_fault(handler, fault)
+            return
+        reply = self.route(record)
+        if fault is not None:
+            self._send_fault(handler, fault)
+            return
+        self._send(handler, record, reply)
+
+    def route(self, request: RecordedRequest) -> Reply:
+        raise NotImplementedError
+
+    def decorate(self, request: RecordedRequest, reply: Reply) -> None:
+        """Hook: add headers to every reply."""
+
+    def _send_fault(self, handler: _Handler, fault: Fault) -> None:
+        if fault.drop:
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+            return
+        record = RecordedRequest(handler.command, handler.path, {}, {}, b"")
+        reply = Reply(fault.status, fault.body, dict(fault.headers))
+        self._send(handler, record, reply, conditional=False)
+
+    def _send(
+        self,
+        handler: _Handler,
+        request: RecordedRequest,
+        reply: Reply,
+        *,
+        conditional: bool = True,
+    ) -> None:
+        payload = reply.raw
+        if payload is None:
+            payload = b"" if reply.body is None else json.dumps(reply.body).encode()
+            reply.headers.setdefault("Content-Type", "application/json; charset=utf-8")
+        status = reply.status
+        if conditional and status == 200 and request.method == "GET":
+            etag = f'W/"{hashlib.sha256(payload).hexdigest()[:32]}"'
+            reply.headers["ETag"] = etag
+            if request.headers.get("If-None-Match") == etag:
+                status, payload = 304, b""
+        self.decorate(request, reply)
+        handler.send_response(status)
+        for name, value in reply.headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        if request.method != "HEAD":
+            handler.wfile.write(payload)
+
+
+class FakeStorage(_Base):
+    """The blob storage host that artifact zip URLs redirect to (another port = another host)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.blobs: dict[str, bytes] = {}
+
+    def put(self, key: str, data: bytes) -> str:
+        with self.lock:
+            self.blobs[key] = data
+        return f"{self.base_url}/blobs/{key}?sig=signed-url-valid-for-a-minute"
+
+    def route(self, request: RecordedRequest) -> Reply:
+        key = request.path.removeprefix("/blobs/")
+        data = self.blobs.get(key)
+        if request.method != "GET" or data is None:
+            return Reply(404, {"message": "BlobNotFound"})
+        return Reply(200, raw=data, headers={"Content-Type": "application/zip"})
+
+
+class FakeGitHub(_Base):
+    """The fake API. Use as a context manager (or ``start``/``stop``); seed, fault, count."""
+
+    def __init__(
+        self,
+        *,
+        repo: str = "Codertocat/Hello-World",
+        token: str = "ghs_FAKEtoken0123456789abcdefABCDEF0123",
+        user_login: str | None = "github-actions[bot]",
+        max_age: int = 60,
+        rate_limit: int = 5000,
+        prefix: str = "",
+    ) -> None:
+        super().__init__()
+        self.prefix = prefix.rstrip("/")  # "/api/v3" imitates GitHub Enterprise Server
+        self.repo = repo
+        self.token = token
+        self.user_login = user_login
+        self.max_age = max_age
+        self.rate_limit = rate_limit
+        self.rate_remaining = rate_limit
+        self.rate_reset = int(time.time()) + 3600
+        self.read_only = False
+        self.storage = FakeStorage()
+        self.runs: list[dict[str, Any]] = []
+        self.artifacts: dict[int, dict[str, Any]] = {}
+        self.comments: dict[int, list[dict[str, Any]]] = {}
+        self.commits: dict[str, str] = {}
+        self._ids = iter(range(1000, 10**9))
+        self._routes = self._build_routes()
+
+    def __enter__(self) -> FakeGitHub:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        self.storage.start()
+        super().start()
+
+    def stop(self) -> None:
+        super().stop()
+        self.storage.stop()
+
+    @property
+    def base_url(self) -> str:
+        """The API base (``GITHUB_API_URL``), prefix included."""
+        return super().base_url + self.prefix
+
+    def _next_id(self) -> int:
+        with self.lock:
+            return next(self._ids)
+
+    # --- seeding ------------------------------------------------------------------------
+
+    def add_run(
+        self,
+        *,
+        head_sha: str,
+        branch: str = "main",
+        event: str = "push",
+        conclusion: str | None = "success",
+        status: str = "completed",
+        workflow_id: int = 161335,
+        path: str = ".github/workflows/bench.yml",
+        created_at: str | None = None,
+    ) -> dict[str, Any]:
+        """Seed a workflow run; returns its JSON (``id``, ``html_url``, ...)."""
+        run_id = self._next_id()
+        run = first_item("list-workflow-runs.200.default", "workflow_runs", **self._where())
+        api = f"{self.base_url}/repos/{self.repo}/actions/runs/{run_id}"
+        run.update(
+            id=run_id,
+            head_sha=head_sha,
+            head_branch=branch,
+            event=event,
+            status=status,
+            conclusion=conclusion,
+            workflow_id=workflow_id,
+            path=path,
+            created_at=created_at or _stamp(len(self.runs)),
+            url=api,
+            html_url=f"https://github.com/{self.repo}/actions/runs/{run_id}",
+            artifacts_url=f"{api}/artifacts",
+            workflow_url=f"{self.base_url}/repos/{self.repo}/actions/workflows/{workflow_id}",
+        )
+        with self.lock:
+            self.runs.append(run)
+        return run
+
+    def add_artifact(
+        self,
+        run_id: int,
+        data: bytes,
+        *,
+        name: str = "aiwf-benchmark-results",
+        expired: bool = False,
+    ) -> dict[str, Any]:
+        """Seed an artifact of a run with its zip bytes (served from the storage host)."""
+        art_id = self._next_id()
+        item = first_item("list-workflow-run-artifacts.200.default", "artifacts", **self._where())
+        api = f"{self.base_url}/repos/{self.repo}/actions/artifacts/{art_id}"
+        item.update(
+            id=art_id,
+            name=name,
+            size_in_bytes=len(data),
+            url=api,
+            archive_download_url=f"{api}/zip",
+            expired=expired,
+            created_at=_stamp(art_id),
+            workflow_run={"id": run_id, "head_branch": "main", "head_sha": ""},
+        )
+        self.storage.put(str(art_id), data)
+        with self.lock:
+            self.artifacts[art_id] = item
+        return item
+
+    def add_comment(self, pr: int, body: str, *, login: str | None = None) -> dict[str, Any]:
+        """Seed a PR comment by ``login`` (default: the token's own user)."""
+        author = login or self.user_login or "github-actions[bot]"
+        comment_id = self._next_id()
+        item: dict[str, Any] = example("issues-create-comment.201.default", **self._where())
+        api = f"{self.base_url}/repos/{self.repo}/issues"
+        item.update(
+            id=comment_id,
+            body=body,
+            url=f"{api}/comments/{comment_id}",
+            html_url=f"https://github.com/{self.repo}/pull/{pr}#issuecomment-{comment_id}",
+            issue_url=f"{api}/{pr}",
+        )
+        item["user"] = {**item["user"], "login": author, "type": _user_type(author)}
+        with self.lock:
+            self.comments.setdefault(pr, []).append(item)
+        return item
+
+    def add_commit(self, sha: str, date: str) -> None:
+        with self.lock:
+            self.commits[sha] = date
+
+    def comment_bodies(self, pr: int) -> list[str]:
+        with self.lock:
+            return [c["body"] for c in self.comments.get(pr, [])]
+
+    # --- rate limits (convenience faults) ------------------------------------------------
+
+    def primary_rate_limit(
+        self, path: str, *, times: int = 1, reset_in: float = 1.0, method: str | None = None
+    ) -> Fault:
+        """GitHub's primary limit: 403, remaining 0, reset in ``reset_in`` seconds."""
+        reset = str(int(time.time() + reset_in))
+        headers = {"x-ratelimit-remaining": "0", "x-ratelimit-reset": reset,
+                   "x-ratelimit-limit": str(self.rate_limit)}  # fmt: skip
+        body = {"message": PRIMARY_MESSAGE}
+        return self.fail(path, 403, method=method, times=times, headers=headers, body=body)
+
+    def secondary_rate_limit(
+        self,
+        path: str,
+        *,
+        status: int = 403,
+        retry_after: int | None = 1,
+        times: int = 1,
+        method: str | None = None,
+    ) -> Fault:
+        """GitHub's secondary limit: 403 or 429, ``retry-after`` optional."""
+        headers = {} if retry_after is None else {"retry-after": str(retry_after)}
+        body = {"message": SECONDARY_MESSAGE}
+        return self.fail(path, status, method=method, times=times, headers=headers, body=body)
+
+    # --- routing ------------------------------------------------------------------------
+
+    def _where(self) -> dict[str, str]:
+        return {"base": self.base_url, "repo": self.repo}
+
+    def _build_routes(self) -> list[Route]:
+        repo = r"/repos/(?P<owner>[^/]+)/(?P<name>[^/]+)"
+        table: list[tuple[str, str, Callable[..., Reply]]] = [
+            ("GET", r"/user", self._get_user),
+            ("GET", r"/rate_limit", self._get_rate_limit),
+            ("GET", repo, self._get_repo),
+            ("GET", repo + r"/actions/runs", self._list_runs),
+            ("GET", repo + r"/actions/workflows/(?P<wf>[^/]+)/runs", self._list_runs),
+            ("GET", repo + r"/actions/runs/(?P<run>\d+)", self._get_run),
+            ("GET", repo + r"/actions/runs/(?P<run>\d+)/artifacts", self._list_artifacts),
+            ("GET", repo + r"/actions/artifacts/(?P<art>\d+)", self._get_artifact),
+            ("GET", repo + r"/actions/artifacts/(?P<art>\d+)/zip", self._get_zip),
+            ("GET", repo + r"/commits/(?P<sha>\w+)", self._get_commit),
+            ("GET", repo + r"/issues/(?P<pr>\d+)/comments", self._list_comments),
+            ("POST", repo + r"/issues/(?P<pr>\d+)/comments", self._create_comment),
+            ("GET", repo + r"/issues/comments/(?P<cid>\d+)", self._get_comment),
+            ("PATCH", repo + r"/issues/comments/(?P<cid>\d+)", self._edit_comment),
+        ]
+        return [(m, re.compile(p + "$"), fn) for m, p, fn in table]
+
+    def route(self, request: RecordedRequest) -> Reply:
+        if not request.path.startswith(self.prefix + "/"):
+            return Reply(404, {"message": "Not Found"})
+        request = replace(request, path=request.path.removeprefix(self.prefix))
+        auth = request.headers.get("Authorization", "")
+        if auth not in (f"Bearer {self.token}", f"token {self.token}"):
+            return Reply(401, {"message": "Bad credentials"})
+        for method, pattern, fn in self._routes:
+            match = pattern.match(request.path)
+            if match and method == request.method:
+                with self.lock:
+                    return fn(request, **match.groupdict())
+        return Reply(404, {"message": "Not Found"})
+
+    def decorate(self, request: RecordedRequest, reply: Reply) -> None:
+        with self.lock:
+            if not (request.headers.get("If-None-Match") and reply.status in (200, 304)):
+                self.rate_remaining = max(0, self.rate_remaining - 1)
+            remaining = self.rate_remaining
+        reply.headers.setdefault("x-ratelimit-limit", str(self.rate_limit))
+        reply.headers.setdefault("x-ratelimit-remaining", str(remaining))
+        reply.headers.setdefault("x-ratelimit-reset", str(self.rate_reset))
+        reply.headers.setdefault("x-ratelimit-resource", "core")
+        reply.headers.setdefault(
+            "Cache-Control", f"private, max-age={self.max_age}, s-maxage={self.max_age}"
+        )
+        reply.headers.setdefault(
+            "Vary", "Accept, Authorization, Cookie, X-GitHub-OTP, Accept-Encoding"
+        )
+
+    # --- handlers (called with the lock held) --------------------------------------------
+
+    def _get_user(self, request: RecordedRequest, **_: str) -> Reply:
+        if self.user_login is None:
+            return Reply(403, {"message": NOT_ACCESSIBLE})
+        user = example("issues-create-comment.201.default", **self._where())["user"]
+        user.update(login=self.user_login, type=_user_type(self.user_login))
+        return Reply(200, user)
+
+    def _get_rate_limit(self, request: RecordedRequest, **_: str) -> Reply:
+        return Reply(200, example("rate-limit-get.200.default", **self._where()))
+
+    def _get_repo(self, request: RecordedRequest, owner: str, name: str) -> Reply:
+        if f"{owner}/{name}" != self.repo:
+            return Reply(404, {"message": "Not Found"})
+        data = example("repos-get.200.default-response", **self._where())
+        data.update(full_name=self.repo, name=name)
+        return Reply(200, data)
+
+    def _list_runs(self, request: RecordedRequest, wf: str | None = None, **_: str) -> Reply:
+        q = request.query
+        runs = [r for r in self.runs if _run_matches(r, q, wf)]
+        runs.sort(key=lambda r: (r["created_at"], r["id"]), reverse=True)
+        return self._page(request, runs, "workflow_runs")
+
+    def _get_run(self, request: RecordedRequest, run: str, **_: str) -> Reply:
+        found = [r for r in self.runs if r["id"] == int(run)]
+        return Reply(200, found[0]) if found else Reply(404, {"message": "Not Found"})
+
+    def _list_artifacts(self, request: RecordedRequest, run: str, **_: str) -> Reply:
+        name = request.query.get("name")
+        items = [
+            a
+            for a in self.artifacts.values()
+            if a["workflow_run"]["id"] == int(run) and (name is None or a["name"] == name)
+        ]
+        return self._page(request, items, "artifacts")
+
+    def _get_artifact(self, request: RecordedRequest, art: str, **_: str) -> Reply:
+        item = self.artifacts.get(int(art))
+        return Reply(200, item) if item else Reply(404, {"message": "Not Found"})
+
+    def _get_zip(self, request: RecordedRequest, art: str, **_: str) -> Reply:
+        item = self.artifacts.get(int(art))
+        if item is None:
+            return Reply(404, {"message": "Not Found"})
+        if item["expired"]:
+            return Reply(410, {"message": "Artifact has expired"})
+        location = self.storage.put(art, self.storage.blobs[art])
+        return Reply(302, headers={"Location": location})
+
+    def _get_commit(self, request: RecordedRequest, sha: str, **_: str) -> Reply:
+        date = self.commits.get(sha)
+        if date is None:
+            return Reply(404, {"message": "No commit found for SHA"})
+        who = {"name": "Monalisa", "email": "m@example.com", "date": date}
+        return Reply(200, {"sha": sha, "commit": {"author": who, "committer": who}})
+
+    def _list_comments(self, request: RecordedRequest, pr: str, **_: str) -> Reply:
+        return self._page(request, list(self.comments.get(int(pr), [])), None)
+
+    def _create_comment(self, request: RecordedRequest, pr: str, **_: str) -> Reply:
+        if self.read_only:
+            return Reply(403, {"message": NOT_ACCESSIBLE})
+        body = json.loads(request.body or b"{}").get("body", "")
+        if len(body) > MAX_COMMENT:
+            return Reply(422, {"message": "Validation Failed", "errors": [{"field": "body"}]})
+        item = self.add_comment(int(pr), body)
+        return Reply(201, item, headers={"Location": item["url"]})
+
+    def _find_comment(self, cid: str) -> dict[str, Any] | None:
+        for items in self.comments.values():
+            for item in items:
+                if item["id"] == int(cid):
+                    return item
+        return None
+
+    def _get_comment(self, request: RecordedRequest, cid: str, **_: str) -> Reply:
+        item = self._find_comment(cid)
+        return Reply(200, item) if item else Reply(404, {"message": "Not Found"})
+
+    def _edit_comment(self, request: RecordedRequest, cid: str, **_: str) -> Reply:
+        item = self._find_comment(cid)
+        if item is None:
+            return Reply(404, {"message": "Not Found"})
+        actor = self.user_login or "github-actions[bot]"
+        if self.read_only or item["user"]["login"] != actor:
+            return Reply(403, {"message": NOT_ACCESSIBLE})
+        body = json.loads(request.body or b"{}").get("body", "")
+        if len(body) > MAX_COMMENT:
+            return Reply(422, {"message": "Validation Failed"})
+        item.update(body=body, updated_at=_stamp(self._next_id()))
+        return Reply(200, item)
+
+    def _page(self, request: RecordedRequest, items: list[Any], key: str | None) -> Reply:
+        per_page = min(int(request.query.get("per_page", 30)), 100)
+        page = max(int(request.query.get("page", 1)), 1)
+        last = max(1, -(-len(items) // per_page))
+        chunk = items[(page - 1) * per_page : page * per_page]
+        body: Any = chunk if key is None else {"total_count": len(items), key: chunk}
+        links = self._links(request, page, last)
+        return Reply(200, body, headers={"Link": links} if links else {})
+
+    def _links(self, request: RecordedRequest, page: int, last: int) -> str:
+        def url(n: int) -> str:
+            query = {**request.query, "page": str(n)}
+            return f"<{self.base_url}{request.path}?{urlencode(query)}>"
+
+        rels = []
+        if page < last:
+            rels += [f'{url(page + 1)}; rel="next"', f'{url(last)}; rel="last"']
+        if page > 1:
+            rels += [f'{url(page - 1)}; rel="prev"', f'{url(1)}; rel="first"']
+        return ", ".join(rels)
+
+
+def _run_matches(run: Mapping[str, Any], query: Mapping[str, str], wf: str | None) -> bool:
+    if wf is not None and wf not in (str(run["workflow_id"]), run["path"].rsplit("/", 1)[-1]):
+        return False
+    if "branch" in query and run["head_branch"] != query["branch"]:
+        return False
+    if "event" in query and run["event"] != query["event"]:
+        return False
+    if "head_sha" in query and run["head_sha"] != query["head_sha"]:
+        return False
+    status = query.get("status")
+    return status is None or status in (run["status"], run["conclusion"])
+
+
+def _user_type(login: str) -> str:
+    return "Bot" if login.endswith("[bot]") else "User"
+
+
+def _stamp(offset: int) -> str:
+    moment = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=offset)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def iter_runs(fake: FakeGitHub) -> Iterator[dict[str, Any]]:
+    """The seeded runs, newest first (as the API lists them)."""
+    yield from sorted(fake.runs, key=lambda r: (r["created_at"], r["id"]), reverse=True)

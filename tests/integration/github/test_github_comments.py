@@ -1,0 +1,69 @@
+"""The PR comment upsert: pages, authorship, App tokens, size cap."""
+
+from __future__ import annotations
+
+from aiwf_ci.github.comments import MAX_BODY, marker, upsert_comment
+from tests.fakegithub import FakeGitHub
+from tests.fakegithub.clients import ClientFactory
+from tests.fakegithub.scenario import PR_NUMBER, SUITE
+
+
+def test_marker_on_a_later_page_is_found(fake: FakeGitHub, make_client: ClientFactory) -> None:
+    for n in range(150):
+        fake.add_comment(PR_NUMBER, f"chatter {n}", login="octocat")
+    own = fake.add_comment(PR_NUMBER, f"{marker(SUITE)}\nold")
+    outcome = upsert_comment(make_client(), fake.repo, PR_NUMBER, SUITE, "new")
+    assert outcome.action == "updated"
+    assert outcome.comment_id == own["id"]
+    assert fake.count("GET", r"/comments$") == 2
+
+
+def test_someone_elses_marker_comment_is_not_edited(
+    fake: FakeGitHub, make_client: ClientFactory
+) -> None:
+    theirs = fake.add_comment(PR_NUMBER, f"{marker(SUITE)}\nquoted", login="octocat")
+    outcome = upsert_comment(make_client(), fake.repo, PR_NUMBER, SUITE, "mine")
+    assert outcome.action == "created"
+    assert outcome.comment_id != theirs["id"]
+    assert fake.count("PATCH") == 0
+
+
+def test_other_suites_are_left_alone(fake: FakeGitHub, make_client: ClientFactory) -> None:
+    client = make_client()
+    first = upsert_comment(client, fake.repo, PR_NUMBER, "suite-a", "a")
+    second = upsert_comment(client, fake.repo, PR_NUMBER, "suite-b", "b")
+    assert first.comment_id != second.comment_id
+    assert len(fake.comment_bodies(PR_NUMBER)) == 2
+
+
+def test_personal_token_user_is_read_from_user(
+    fake: FakeGitHub, make_client: ClientFactory
+) -> None:
+    fake.user_login = "monalisa"
+    client = make_client()
+    assert client.authenticated_login() == "monalisa"
+    outcome = upsert_comment(client, fake.repo, PR_NUMBER, SUITE, "x")
+    assert outcome.action == "created"
+
+
+def test_app_token_falls_back_to_the_actions_bot(
+    fake: FakeGitHub, make_client: ClientFactory
+) -> None:
+    own = fake.add_comment(PR_NUMBER, f"{marker(SUITE)}\nold", login="github-actions[bot]")
+    fake.user_login = None  # /user answers 403 for an installation token
+    client = make_client()
+    assert client.authenticated_login() == "github-actions[bot]"
+    outcome = upsert_comment(client, fake.repo, PR_NUMBER, SUITE, "new")
+    assert outcome.action == "updated"
+    assert outcome.comment_id == own["id"]
+
+
+def test_body_is_hard_capped_and_keeps_the_marker(
+    fake: FakeGitHub, make_client: ClientFactory
+) -> None:
+    outcome = upsert_comment(make_client(), fake.repo, PR_NUMBER, SUITE, "x" * 100_000)
+    assert outcome.action == "created"
+    (body,) = fake.comment_bodies(PR_NUMBER)
+    assert len(body) <= MAX_BODY
+    assert body.startswith(marker(SUITE))
+    assert "truncated" in body

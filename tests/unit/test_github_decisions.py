@@ -1,0 +1,203 @@
+"""Pure decisions of the GitHub layer: which run, which artifact, retry or not, how long."""
+
+from __future__ import annotations
+
+import random
+import zipfile
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from aiwf_ci.github.artifacts import (
+    ArtifactError,
+    ArtifactInfo,
+    ExtractLimits,
+    check_members,
+    choose_artifact,
+    safe_member_path,
+)
+from aiwf_ci.github.baseline import RunInfo, choose_run, take_newest_first, workflow_file_from_ref
+from aiwf_ci.github.cache import LRUCache, Snapshot
+from aiwf_ci.github.comments import MAX_BODY, marker, prepare_body
+from aiwf_ci.github.ratelimit import (
+    RateLimitState,
+    TokenBucket,
+    WaitBudget,
+    backoff,
+    classify,
+    may_retry,
+    pacing_delay,
+    retry_delay,
+)
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def run(n: int, sha: str) -> RunInfo:
+    return RunInfo(id=n, head_sha=sha, created_at=T0 + timedelta(hours=n))
+
+
+RUNS = [run(3, "c"), run(2, "b"), run(1, "a")]  # newest first, as listed
+
+
+def test_choose_run_prefers_the_base_sha() -> None:
+    assert choose_run(RUNS, "b") == RUNS[1]
+
+
+def test_choose_run_falls_back_to_newest_older_than_the_base_commit() -> None:
+    assert choose_run(RUNS, "x", not_after=T0 + timedelta(hours=2, minutes=30)) == RUNS[1]
+    assert choose_run(RUNS, "x") == RUNS[0]
+    assert choose_run(RUNS, "x", not_after=T0) is None
+    assert choose_run([], "x") is None
+
+
+def test_take_newest_first_stops_at_base_or_limit() -> None:
+    assert take_newest_first(iter(RUNS), "b", 10) == RUNS[:2]
+    assert take_newest_first(iter(RUNS), "zz", 2) == RUNS[:2]
+
+
+def test_workflow_file_from_ref() -> None:
+    ref = "octo/repo/.github/workflows/bench.yml@refs/pull/2/merge"
+    assert workflow_file_from_ref(ref) == "bench.yml"
+
+
+def artifact(n: int, *, name: str = "r", expired: bool = False) -> ArtifactInfo:
+    return ArtifactInfo(
+        id=n, name=name, expired=expired, download_url="", size=1, created_at=T0 + timedelta(n)
+    )
+
+
+def test_choose_artifact() -> None:
+    assert choose_artifact([artifact(1), artifact(2), artifact(3, expired=True)], "r") == (
+        artifact(2)
+    )
+    assert "expired" in str(choose_artifact([artifact(1, expired=True)], "r"))
+    assert "no artifact named" in str(choose_artifact([artifact(1, name="x")], "r"))
+
+
+@pytest.mark.parametrize("name", ["/abs", "\\win", "C:/x", "a/../../b", "..", "a\\b", "", "nul\0"])
+def test_unsafe_member_paths(name: str) -> None:
+    with pytest.raises(ArtifactError):
+        safe_member_path(name)
+
+
+def test_safe_member_paths() -> None:
+    assert safe_member_path("dir/results.json").parts == ("dir", "results.json")
+    assert safe_member_path("a..b/c").name == "c"
+
+
+def test_check_members_counts_and_sizes() -> None:
+    infos = [zipfile.ZipInfo(f"f{n}") for n in range(3)]
+    with pytest.raises(ArtifactError, match="members"):
+        check_members(infos, ExtractLimits(max_members=2))
+    infos[0].file_size = 100
+    with pytest.raises(ArtifactError, match="cap"):
+        check_members(infos, ExtractLimits(max_total_bytes=99))
+
+
+def test_marker_cannot_close_the_html_comment() -> None:
+    assert marker("my-project") == "<!-- aiwf-ci:report suite=my-project -->"
+    hostile = marker("x --> <script>\n")
+    assert hostile.count("-->") == 1
+    assert hostile.endswith(" -->")
+    assert "\n" not in hostile
+    assert "<script>" not in hostile
+    assert marker("a b") != marker("a_b")
+
+
+def test_prepare_body() -> None:
+    assert prepare_body("s", "hi") == f"{marker('s')}\nhi"
+    assert prepare_body("s", f"{marker('s')}\nhi") == f"{marker('s')}\nhi"
+    capped = prepare_body("s", "y" * (MAX_BODY * 2))
+    assert len(capped) == MAX_BODY
+    assert capped.startswith(marker("s"))
+
+
+@pytest.mark.parametrize(
+    ("status", "headers", "body", "expected"),
+    [
+        (200, {}, "", "ok"),
+        (304, {}, "", "ok"),
+        (502, {}, "", "transient"),
+        (404, {}, "", "fatal"),
+        (403, {"x-ratelimit-remaining": "0"}, "API rate limit exceeded", "primary"),
+        (
+            403,
+            {"x-ratelimit-remaining": "10"},
+            "You have exceeded a secondary rate limit",
+            "secondary",
+        ),
+        (429, {}, "", "secondary"),
+        (403, {"retry-after": "5"}, "", "secondary"),
+        (403, {"x-ratelimit-remaining": "100"}, "Resource not accessible by integration", "fatal"),
+    ],
+)
+def test_classify(status: int, headers: dict[str, str], body: str, expected: str) -> None:
+    assert classify(status, headers, body) == expected
+
+
+def test_writes_are_only_retried_after_rate_limits() -> None:
+    assert may_retry("GET", "transient")
+    assert not may_retry("POST", "transient")
+    assert may_retry("POST", "secondary")
+    assert not may_retry("GET", "fatal")
+
+
+def test_retry_delay_order_of_preference() -> None:
+    rng = random.Random(1)
+    kw = {"attempt": 0, "now": 1000.0, "base": 1.0, "cap": 30.0, "rng": rng}
+    assert retry_delay("secondary", {"retry-after": "7"}, **kw) == 7  # type: ignore[arg-type]
+    primary = {"x-ratelimit-reset": "1010", "x-ratelimit-remaining": "0"}
+    assert retry_delay("primary", primary, **kw) == 11  # type: ignore[arg-type]
+    assert retry_delay("secondary", {}, **kw) == 60  # type: ignore[arg-type]
+    assert 0.5 <= retry_delay("transient", {}, **kw) <= 1.0  # type: ignore[arg-type]
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    rng = random.Random(2)
+    delays = [backoff(n, base=1, cap=8, rng=rng) for n in range(8)]
+    assert all(0.5 <= d <= 8 for d in delays)
+    assert delays[-1] >= 4
+
+
+def test_wait_budget_refuses_what_it_cannot_afford() -> None:
+    slept: list[float] = []
+    budget = WaitBudget(5, slept.append)
+    assert budget.take(3)
+    assert not budget.take(3)
+    assert budget.take(2)
+    assert slept == [3, 2]
+    assert budget.spent == 5
+
+
+def test_token_bucket_with_a_fake_clock() -> None:
+    now = [0.0]
+    bucket = TokenBucket(rate=2.0, burst=2, clock=lambda: now[0])
+    assert [bucket.reserve(), bucket.reserve()] == [0.0, 0.0]
+    assert bucket.reserve() == pytest.approx(0.5)
+    now[0] = 10.0
+    assert bucket.reserve() == 0.0
+
+
+def test_pacing_delay() -> None:
+    state = RateLimitState.from_headers(
+        {"x-ratelimit-remaining": "10", "x-ratelimit-reset": "1100", "x-ratelimit-limit": "1000"}
+    )
+    assert state is not None
+    assert pacing_delay(state, now=1000, slow_below=50) == pytest.approx(10)
+    assert pacing_delay(state, now=1000, slow_below=5) == 0
+    assert pacing_delay(None, now=1000, slow_below=50) == 0
+    assert RateLimitState.from_headers({}) is None
+
+
+def test_lru_evicts_the_least_recently_used_and_expired() -> None:
+    fresh = Snapshot(200, (), b"", "u", T0 + timedelta(minutes=5))
+    cache = LRUCache(2)
+    for key in "abc":
+        cache.put(key, fresh)
+    assert cache.get("a", T0) is None
+    assert cache.get("b", T0) is fresh
+    cache.put("d", fresh)
+    assert cache.get("c", T0) is None
+    assert cache.get("b", T0 + timedelta(minutes=6)) is None
+    assert len(cache) == 1

@@ -46,6 +46,7 @@ from aiwf_ci.report import ReportContext, render_comment, render_html, render_su
 from aiwf_ci.thresholds import ThresholdRules, build_rules
 
 COMMENT_SCHEMA = "aiwf-ci/comment@1"
+FOOTER_STATS = ("requests_sent", "cache_hits", "not_modified", "hit_rate", "rate_limit_remaining")
 
 
 def run_side(
@@ -150,7 +151,8 @@ def report_context(
         baseline_run_url=found.run_url if found else "",
         run_url=run_url,
         no_baseline_reason=baseline if isinstance(baseline, str) else "",
-        api_stats={k: v for k, v in (stats or {}).items() if v is not None} or None,
+        api_stats={k: v for k, v in (stats or {}).items() if k in FOOTER_STATS and v is not None}
+        or None,
     )
 
 

@@ -17,7 +17,6 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import quote
 
 from github.Issue import Issue
 from github.IssueComment import IssueComment
@@ -25,6 +24,7 @@ from github.IssueComment import IssueComment
 from aiwf_ci.errors import GitHubAPIError
 from aiwf_ci.github.client import GitHubClient, api_errors
 from aiwf_ci.github.transport import GitHubHTTPError
+from aiwf_ci.report.escape import comment_marker
 
 logger = logging.getLogger(__name__)
 
@@ -46,9 +46,9 @@ class CommentOutcome:
 
 
 def marker(suite: str) -> str:
-    """The hidden marker for ``suite``; the name is percent-encoded so it cannot end the
-    HTML comment (``-->``) or break the line."""
-    return f"<!-- aiwf-ci:report suite={quote(suite, safe='-_.~')} -->"
+    """The hidden marker for ``suite`` — the very text the report templates end with (one
+    definition, in ``report.escape``): percent-encoded, so it cannot end the HTML comment."""
+    return comment_marker(suite)
 
 
 def prepare_body(suite: str, body: str, *, limit: int = MAX_BODY) -> str:

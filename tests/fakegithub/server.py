@@ -321,6 +321,7 @@ class FakeGitHub(_Base):
         self.artifacts: dict[int, dict[str, Any]] = {}
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.commits: dict[str, str] = {}
+        self.pulls: dict[int, dict[str, Any]] = {}
         self._ids = iter(range(1000, 10**9))
         self._routes = self._build_routes()
 
@@ -430,6 +431,15 @@ class FakeGitHub(_Base):
             self.comments.setdefault(pr, []).append(item)
         return item
 
+    def add_pull(self, number: int, *, head_sha: str, base_ref: str = "master") -> None:
+        """Seed a pull request (``GET /repos/{repo}/pulls/{number}``) with its head SHA."""
+        item: dict[str, Any] = example("pulls-get.200.default", **self._where())
+        item.update(number=number)
+        item["head"] = {**item["head"], "sha": head_sha}
+        item["base"] = {**item["base"], "ref": base_ref}
+        with self.lock:
+            self.pulls[number] = item
+
     def add_commit(self, sha: str, date: str) -> None:
         with self.lock:
             self.commits[sha] = date
@@ -482,6 +492,7 @@ class FakeGitHub(_Base):
             ("GET", repo + r"/actions/artifacts/(?P<art>\d+)", self._get_artifact),
             ("GET", repo + r"/actions/artifacts/(?P<art>\d+)/zip", self._get_zip),
             ("GET", repo + r"/commits/(?P<sha>\w+)", self._get_commit),
+            ("GET", repo + r"/pulls/(?P<pr>\d+)", self._get_pull),
             ("GET", repo + r"/issues/(?P<pr>\d+)/comments", self._list_comments),
             ("POST", repo + r"/issues/(?P<pr>\d+)/comments", self._create_comment),
             ("GET", repo + r"/issues/comments/(?P<cid>\d+)", self._get_comment),
@@ -576,6 +587,10 @@ class FakeGitHub(_Base):
             return Reply(404, {"message": "No commit found for SHA"})
         who = {"name": "Monalisa", "email": "m@example.com", "date": date}
         return Reply(200, {"sha": sha, "commit": {"author": who, "committer": who}})
+
+    def _get_pull(self, request: RecordedRequest, pr: str, **_: str) -> Reply:
+        item = self.pulls.get(int(pr))
+        return Reply(200, item) if item else Reply(404, {"message": "Not Found"})
 
     def _list_comments(self, request: RecordedRequest, pr: str, **_: str) -> Reply:
         return self._page(request, list(self.comments.get(int(pr), [])), None)

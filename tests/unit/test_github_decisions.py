@@ -201,3 +201,12 @@ def test_lru_evicts_the_least_recently_used_and_expired() -> None:
     assert cache.get("c", T0) is None
     assert cache.get("b", T0 + timedelta(minutes=6)) is None
     assert len(cache) == 1
+
+
+def test_comment_marker_is_the_one_the_templates_write() -> None:
+    from aiwf_ci.github.comments import marker
+    from aiwf_ci.report.escape import comment_marker
+
+    for suite in ("my-suite", "a b", "x-->y", "ü/é", "--x--"):
+        assert marker(suite) == comment_marker(suite)
+        assert "-->" not in marker(suite)[4:-3]

@@ -61,7 +61,7 @@ class GatePolicy:
 
     alpha: float = 0.01
     confidence: float = 0.95
-    resamples: int = 1000
+    resamples: int = 2000
     min_samples: int = 5
     margin: Literal["estimate", "interval"] = "estimate"
     seed: int = 0
@@ -161,6 +161,8 @@ def _judge(
         return "improvement", "high" if -hi > th.relative else "medium"
     if -th.relative <= lo and hi <= th.relative:
         return "unchanged", "high"
+    if abs(worse) <= th.relative and (hi - lo) / 2.0 <= th.relative:
+        return "unchanged", "medium"
     return "unchanged", "low"
 
 
@@ -170,7 +172,7 @@ def _sampled(
     b, h = base.stats.median, head.stats.median
     row = _row(bench, name, base, head, th)
     if len(base.samples) < policy.min_samples or len(head.samples) < policy.min_samples:
-        note = f"{NOTE_FEW} (need {policy.min_samples} per side)"
+        note = f"{NOTE_FEW}: need {policy.min_samples} per side"
         return replace(row, change=h / b - 1 if b else None, note=note)
     if b <= 0:
         return replace(row, note=NOTE_ZERO)

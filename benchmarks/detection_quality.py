@@ -82,7 +82,7 @@ def collect(args: argparse.Namespace) -> dict[str, list[Pair]]:
     return data
 
 
-def results(samples: Sequence[float], sha: str) -> Results:
+def results(samples: Sequence[float]) -> Results:
     metric = Metric.from_samples(samples, unit="s", direction="lower")
     bench = BenchmarkResult(name="cpu-loop", kind="command", metrics={"duration": metric})
     return Results(suite="detection-quality", benchmarks=(bench,))
@@ -92,7 +92,7 @@ def flagged(pairs: Sequence[Pair], rules: ThresholdRules, policy: GatePolicy) ->
     """(regressions, 'too noisy' notes) over the pairs."""
     regressions = noisy = 0
     for base, head in pairs:
-        metric = compare(results(base, "a"), results(head, "b"), rules, policy=policy)
+        metric = compare(results(base), results(head), rules, policy=policy)
         row = metric.benchmarks[0].metrics[0]
         regressions += row.verdict == "regression"
         noisy += "noisy" in row.note

@@ -33,7 +33,8 @@ def measure_on_push(action: Action) -> dict[str, Any]:
     assert run.code == 0, run.stdout + run.stderr
     assert run.outputs["status"] == "no-baseline"
     results = Path(run.outputs["results-path"])
-    assert results.is_file() and load_results(results).suite == "e2e"
+    assert results.is_file()
+    assert load_results(results).suite == "e2e"
     assert "Nothing to compare with" in run.summary or "No baseline" in run.summary
     data: dict[str, Any] = json.loads(results.read_text())
     return data
@@ -59,7 +60,8 @@ def test_push_then_pr_comment_created_then_updated(action: Action) -> None:
     assert first.outputs["regressions"] == "0"
     assert first.outputs["comment-url"].startswith("https://github.com/")
     bodies = action.fake.comment_bodies(2)
-    assert len(bodies) == 1 and bodies[0].rstrip().endswith(MARKER)
+    assert len(bodies) == 1
+    assert bodies[0].rstrip().endswith(MARKER)
     assert "<img src=x" not in bodies[0]  # hostile benchmark name escaped
     assert Path(first.outputs["report-path"]).read_text() in bodies[0] or MARKER in bodies[0]
 
@@ -68,7 +70,8 @@ def test_push_then_pr_comment_created_then_updated(action: Action) -> None:
     bodies = action.fake.comment_bodies(2)
     assert len(bodies) == 1, "the same PR must keep exactly one comment"
     assert second.outputs["comment-url"] == first.outputs["comment-url"]
-    assert action.fake.count("POST") == 1 and action.fake.count("PATCH") >= 1
+    assert action.fake.count("POST") == 1
+    assert action.fake.count("PATCH") >= 1
 
 
 def test_clearly_slower_head_is_a_regression(action: Action) -> None:
@@ -84,7 +87,8 @@ def test_clearly_slower_head_is_a_regression(action: Action) -> None:
     assert "regression" in action.fake.comment_bodies(2)[0].lower()
 
     relaxed = action.run("pull_request", event, **{"fail-on-regression": "false"})
-    assert relaxed.code == 0 and relaxed.outputs["status"] == "regression"
+    assert relaxed.code == 0
+    assert relaxed.outputs["status"] == "regression"
 
 
 def fork(event: dict[str, Any]) -> None:
@@ -103,7 +107,8 @@ def test_fork_pr_run_then_workflow_run_comment(action: Action) -> None:
     assert "unchanged" in pr_run.summary.lower()  # the report is in the job summary
     results_dir = Path(pr_run.outputs["results-path"]).parent
     comment = json.loads((results_dir / "comment.json").read_text())
-    assert comment["pr_number"] == 2 and comment["body"].rstrip().endswith(MARKER)
+    assert comment["pr_number"] == 2
+    assert comment["body"].rstrip().endswith(MARKER)
 
     # the workflow_run side: upload what the PR run wrote, then post it with a write token
     action.fake.read_only = False
@@ -123,7 +128,8 @@ def test_fork_pr_run_then_workflow_run_comment(action: Action) -> None:
     )
     assert comment_run.code == 0, comment_run.stdout + comment_run.stderr
     bodies = action.fake.comment_bodies(2)
-    assert len(bodies) == 1 and bodies[0].rstrip().endswith(MARKER)
+    assert len(bodies) == 1
+    assert bodies[0].rstrip().endswith(MARKER)
     assert comment_run.outputs["comment-url"]
     assert (results_dir / "results.json").stat().st_mtime_ns == measured_at, (
         "comment mode ran the suite"
@@ -183,7 +189,8 @@ def test_bad_inputs_exit_2_with_one_clear_line(
     run = action.run("push", action.event("push.new-branch.json"), **inputs)
     assert run.code == 2, run.stdout + run.stderr
     errors = [line for line in run.lines if line.startswith("::error")]
-    assert len(errors) == 1 and expected in errors[0], run.stdout
+    assert len(errors) == 1, run.stdout
+    assert expected in errors[0]
     assert "Traceback" not in run.stdout + run.stderr
 
 

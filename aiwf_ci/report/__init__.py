@@ -1,0 +1,43 @@
+"""Reports of a comparison: PR comment, job summary, HTML file, terminal table and JSON.
+
+The public entry points for the CLI and the action::
+
+    render_comment(comparison_or_head_results, ReportContext(...)) -> str   # <= 65,536 chars
+    render_summary(...) -> str                                              # < 1 MiB
+    render_html(...) -> str                                                 # one file
+    render_text(...) -> str                                                 # terminal
+    comparison_to_dict(comparison) -> dict                                  # --format json
+    comment_marker(suite) -> str                                            # find the comment
+
+Pass head ``Results`` instead of a ``Comparison`` for the no-baseline variant, with the
+reason in ``ReportContext.no_baseline_reason``.
+"""
+
+from __future__ import annotations
+
+from aiwf_ci.report.as_json import comparison_to_dict
+from aiwf_ci.report.escape import comment_marker, md_escape
+from aiwf_ci.report.render import (
+    COMMENT_LIMIT,
+    SUMMARY_LIMIT_BYTES,
+    make_environment,
+    render_comment,
+    render_html,
+    render_summary,
+)
+from aiwf_ci.report.text import render_text
+from aiwf_ci.report.view import ReportContext
+
+__all__ = [
+    "COMMENT_LIMIT",
+    "SUMMARY_LIMIT_BYTES",
+    "ReportContext",
+    "comment_marker",
+    "comparison_to_dict",
+    "make_environment",
+    "md_escape",
+    "render_comment",
+    "render_html",
+    "render_summary",
+    "render_text",
+]

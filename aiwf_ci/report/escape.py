@@ -1,0 +1,90 @@
+"""Escaping of user- and PR-controlled text (benchmark names, errors, branch names, suite).
+
+Anything a pull request can change may end up in a PR comment rendered by GitHub, in a job
+summary, in an HTML file or on a terminal. These functions make such text render *as text*:
+
+- ``md_escape``: for GitHub-flavoured Markdown, inline and inside table cells. HTML-special
+  characters become entities (no ``<img onerror=...>``), Markdown punctuation is
+  backslash-escaped (no links, emphasis, broken tables, list or heading at the start of a
+  line, no autolinked ``http://``), ``@`` and ``#`` get a zero-width
+  space after them so ``@team`` pings nobody and ``#12`` links nothing, and newlines become
+  spaces (a newline would end a table row).
+- ``md_code_block``: multi-line text (error messages) verbatim in a fenced block whose fence
+  is longer than any backtick run in the text, so the text cannot close it.
+- ``safe_url``: only ``http(s)`` URLs, percent-encoded so they cannot end a Markdown link.
+- ``comment_marker``: the hidden marker that finds the PR comment; the suite name is
+  percent-encoded so it cannot end the HTML comment (no ``--``, no ``>``).
+- ``plain``: for terminals, control characters (ANSI escapes) removed.
+
+HTML templates rely on Jinja2's autoescape (MarkupSafe) instead.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import quote, urlsplit
+
+from markupsafe import Markup
+
+ZWSP = "\u200b"
+_MD_BACKSLASH = set("\\`*_[]|~!")
+_LINE_START = re.compile(r"^(?:[#+-](?:\s|$)|=+\s*$|#+\S)")
+_ORDERED = re.compile(r"^(\d+)([.)])(?=\s|$)")
+_WWW = re.compile(r"(?i)\bwww\.")
+_MD_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;"}
+_NO_PING = {"@", "#"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_NEWLINES = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
+
+
+def _md_char(char: str) -> str:
+    if char in _MD_ENTITIES:
+        return _MD_ENTITIES[char]
+    if char in _MD_BACKSLASH:
+        return "\\" + char
+    if char in _NO_PING:
+        return char + ZWSP
+    return char
+
+
+def md_escape(text: object) -> str:
+    """One line of Markdown that displays ``text`` literally (see the module docstring)."""
+    flat = _CONTROL.sub("", _NEWLINES.sub(" ", str(text)))
+    escaped = "".join(_md_char(c) for c in flat).replace("://", ":\\/\\/")
+    escaped = _WWW.sub(lambda m: m.group(0)[:3] + "\\.", escaped)
+    escaped = _ORDERED.sub(r"\1\\\2", escaped)
+    return "\\" + escaped if _LINE_START.match(flat) else escaped
+
+
+def md_code_block(text: object, *, max_chars: int | None = None) -> Markup:
+    """``text`` verbatim in a fenced code block that it cannot close; optionally truncated."""
+    body = _CONTROL.sub("", str(text).replace("\r\n", "\n")).rstrip("\n")
+    if max_chars is not None and len(body) > max_chars:
+        body = body[:max_chars].rstrip() + "\n… (truncated)"
+    longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
+    fence = "`" * max(3, longest + 1)
+    # Safe: inside a fence longer than any backtick run, nothing in ``body`` is interpreted.
+    return Markup(f"{fence}text\n{body}\n{fence}")  # noqa: S704
+
+
+def safe_url(url: object) -> str:
+    """An ``http(s)`` URL safe inside ``[text](url)`` and ``href="..."``, else ``""``."""
+    text = str(url or "").strip()
+    if urlsplit(text).scheme not in ("http", "https"):
+        return ""
+    return quote(text, safe=":/?#[]@!$&'*+,;=%~-._")
+
+
+def suite_token(suite: str) -> str:
+    """The suite name percent-encoded: letters, digits, ``_.~`` and single dashes survive."""
+    return quote(suite, safe="").replace("--", "-%2D").replace("--", "-%2D")
+
+
+def comment_marker(suite: str) -> str:
+    """``<!-- aiwf-ci:report suite=NAME -->``: the same text finds and ends the PR comment."""
+    return f"<!-- aiwf-ci:report suite={suite_token(suite)} -->"
+
+
+def plain(text: object) -> str:
+    """One terminal-safe line: newlines to spaces, control characters (ANSI escapes) removed."""
+    return _CONTROL.sub("", _NEWLINES.sub(" ", str(text)))

@@ -1,0 +1,225 @@
+"""Reports: golden files for every template, GitHub's Markdown renderer, size limits.
+
+Regenerate the golden files after an intended change with
+``AIWF_UPDATE_GOLDEN=1 pytest tests/unit/test_report_render.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import re
+from pathlib import Path
+
+import cmarkgfm
+import pytest
+from cmarkgfm.cmark import Options
+
+from aiwf_ci.compare import Comparison, compare
+from aiwf_ci.errors import ReportError
+from aiwf_ci.models import BenchmarkResult, Metric, Results, load_results
+from aiwf_ci.report import (
+    COMMENT_LIMIT,
+    ReportContext,
+    comment_marker,
+    comparison_to_dict,
+    render_comment,
+    render_html,
+    render_summary,
+    render_text,
+)
+
+GOLDEN = Path(__file__).parents[1] / "data" / "golden"
+UPDATE = os.environ.get("AIWF_UPDATE_GOLDEN") == "1"  # read before the env-cleaning fixture
+
+
+def check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"missing golden file {path}; run with AIWF_UPDATE_GOLDEN=1"
+    assert text == path.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def baseline() -> Results:
+    return load_results(GOLDEN / "baseline.json")
+
+
+@pytest.fixture(scope="module")
+def head() -> Results:
+    return load_results(GOLDEN / "head.json")
+
+
+@pytest.fixture(scope="module")
+def comparison(baseline: Results, head: Results) -> Comparison:
+    return compare(baseline, head)
+
+
+@pytest.fixture(scope="module")
+def context(baseline: Results, head: Results) -> ReportContext:
+    return ReportContext(
+        suite=head.suite,
+        head_sha=head.commit.sha,
+        head_ref=head.commit.ref,
+        baseline_sha=baseline.commit.sha,
+        baseline_ref="main",
+        baseline_run_url="https://github.com/o/r/actions/runs/42",
+        run_url="https://github.com/o/r/actions/runs/43",
+        api_stats={"github_requests": 9, "cache_hit_rate": 0.75},
+    )
+
+
+def gfm(text: str) -> str:
+    return cmarkgfm.github_flavored_markdown_to_html(text, options=Options.CMARK_OPT_UNSAFE)
+
+
+def test_comment_golden(comparison: Comparison, context: ReportContext) -> None:
+    check_golden("comment.md", render_comment(comparison, context))
+
+
+def test_summary_golden(comparison: Comparison, context: ReportContext) -> None:
+    check_golden("summary.md", render_summary(comparison, context))
+
+
+def test_html_golden(comparison: Comparison, context: ReportContext) -> None:
+    check_golden("report.html", render_html(comparison, context))
+
+
+def test_text_golden(comparison: Comparison, context: ReportContext) -> None:
+    check_golden("compare.txt", render_text(comparison, context))
+
+
+def test_no_baseline_golden(head: Results, context: ReportContext) -> None:
+    ctx = ReportContext(suite=head.suite, no_baseline_reason="no successful run on main yet")
+    text = render_comment(head, ctx)
+    check_golden("comment_no_baseline.md", text)
+    assert text.startswith("### 💥 No baseline: 11 benchmarks measured, 1 errored")
+    assert "no successful run on main yet" in text
+    check_golden("report_no_baseline.html", render_html(head, ctx))
+    check_golden("no_baseline.txt", render_text(head, ctx))
+
+
+def test_comment_structure_through_githubs_renderer(
+    comparison: Comparison, context: ReportContext
+) -> None:
+    text = render_comment(comparison, context)
+    first = text.splitlines()[0]
+    assert first == "### 💥 5 regressions, 1 errored, 2 new, 1 removed, 3 unchanged"
+    assert text.rstrip("\n").endswith(comment_marker(comparison.suite))
+    html = gfm(text)
+    assert html.count("<table>") >= 3  # changes, latency, unchanged
+    assert "<details><summary>6 unchanged metrics</summary>" in html
+    assert '<a href="https://github.com/o/r/actions/runs/42">aaaaaaa</a>' in html
+    assert '<pre lang="text"><code>' in html or '<pre><code class="language-text">' in html
+
+
+def test_hostile_names_stay_text(comparison: Comparison, context: ReportContext) -> None:
+    html = gfm(render_comment(comparison, context))
+    assert "<img" not in html
+    assert "<script" not in html
+    assert "<strong>bold</strong>" not in html
+    outside_code = re.sub(r"<pre.*?</pre>", "", html, flags=re.DOTALL)
+    assert "@team" not in outside_code  # code blocks never ping: that is where errors go
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "| @\u200bteam `rm -rf` **bold** next line" in html
+    # The hostile suite name cannot end the hidden marker early.
+    assert "--&gt; x" not in html.split("<!-- aiwf-ci")[1]
+
+
+def test_summary_has_the_same_content_without_marker(
+    comparison: Comparison, context: ReportContext
+) -> None:
+    summary = render_summary(comparison, context)
+    assert "aiwf-ci:report" not in summary
+    assert summary.splitlines()[0].endswith(
+        "5 regressions, 1 errored, 2 new, 1 removed, 3 unchanged"
+    )
+
+
+def _huge(n: int, factor: float, seed: int) -> Results:
+    rng = random.Random(seed)
+    name = "benchmark-with-a-rather-long-name-{i}-<x>|@team"
+    benches = tuple(
+        BenchmarkResult(
+            name=name.format(i=i),
+            kind="python",
+            metrics={
+                "duration": Metric.from_samples(
+                    [factor * (1 + rng.gauss(0, 0.02)) for _ in range(10)], unit="s"
+                )
+            },
+            errors=("Traceback\n" + "x" * 3000,) if i % 50 == 7 and factor > 1 else (),
+        )
+        for i in range(n)
+    )
+    return Results(suite="huge", benchmarks=benches)
+
+
+def test_two_thousand_benchmarks_fit_in_a_comment_without_losing_the_verdict() -> None:
+    comparison = compare(_huge(2000, 1.0, 1), _huge(2000, 1.5, 2))
+    text = render_comment(comparison, ReportContext(suite="huge"))
+    assert len(text) <= COMMENT_LIMIT
+    assert text.startswith("### 💥 1960 regressions, 40 errored")
+    assert "not shown here to fit" in text
+    assert text.rstrip().endswith(comment_marker("huge"))
+    assert "<table>" in gfm(text)
+    summary = render_summary(comparison, ReportContext(suite="huge"))
+    assert len(summary.encode()) < 1024 * 1024
+    assert summary.count("\n| ") > 1000
+
+
+def test_no_room_at_all_still_gives_the_verdict(comparison: Comparison) -> None:
+    text = render_comment(comparison, limit=900)
+    assert len(text) <= 900
+    assert text.startswith("### 💥 5 regressions")
+
+
+def test_user_template_can_reuse_builtin_macros(
+    tmp_path: Path, comparison: Comparison, context: ReportContext
+) -> None:
+    template = tmp_path / "mine.md.j2"
+    template.write_text(
+        '{% import "_macros.md.j2" as m %}Custom: {{ view.verdict_line }}\n'
+        "{% for r in view.changed %}* {{ r.benchmark }}\n{% endfor %}"
+    )
+    text = render_comment(comparison, context, template=template)
+    assert text.startswith("Custom: 5 regressions")
+    assert "* \\| @\u200bteam" in text
+    assert text.rstrip().endswith(comment_marker(comparison.suite))
+
+
+def test_template_typos_fail_loudly(tmp_path: Path, comparison: Comparison) -> None:
+    template = tmp_path / "bad.md.j2"
+    template.write_text("{{ view.no_such_field }}")
+    with pytest.raises(ReportError, match=r"bad\.md\.j2"):
+        render_comment(comparison, template=template)
+    with pytest.raises(ReportError, match="not found"):
+        render_comment(comparison, template=tmp_path / "missing.j2")
+    (tmp_path / "syntax.j2").write_text("{% if %}")
+    with pytest.raises(ReportError, match="invalid"):
+        render_html(comparison, template=tmp_path / "syntax.j2")
+
+
+def test_html_escapes_and_is_self_contained(comparison: Comparison, context: ReportContext) -> None:
+    html = render_html(comparison, context)
+    assert "<img" not in html
+    assert "<script" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    assert "http://" not in html.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    assert "https://" not in html.replace("https://github.com/o/r/actions/runs/42", "")
+    assert html.count("<svg") >= 10
+    assert 'class="series"' in html  # memory over time
+    assert "latency percentiles" in html
+
+
+def test_json_output_is_serialisable(comparison: Comparison) -> None:
+    data = comparison_to_dict(comparison)
+    text = json.dumps(data, allow_nan=False)
+    assert data["status"] == "error"
+    assert data["counts"]["regression"] == 5
+    regression = next(b for b in data["benchmarks"] if b["name"] == "sort-1m")
+    assert regression["metrics"][0]["verdict"] == "regression"
+    assert regression["metrics"][0]["ci"][0] > 0.2
+    assert "<img" in text  # raw data, unescaped: JSON consumers escape for their own output

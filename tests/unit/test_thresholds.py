@@ -1,0 +1,76 @@
+"""Threshold rules: parsing both grammars and looking a metric's rule up."""
+
+from __future__ import annotations
+
+import pytest
+
+from aiwf_ci.errors import ConfigError
+from aiwf_ci.thresholds import (
+    DEFAULT_THRESHOLDS,
+    Threshold,
+    ThresholdRules,
+    build_rules,
+    metric_family,
+    parse_threshold,
+    parse_threshold_spec,
+    rules_from_spec,
+)
+
+
+def test_spec_and_config_grammar_give_the_same_rules() -> None:
+    spec = parse_threshold_spec("duration=10%, memory=25%,throughput=-10%")
+    assert spec["duration"] == parse_threshold("duration", "10%")
+    assert spec["memory"] == Threshold(metric="memory", relative=0.25)
+    assert spec["throughput"].relative == pytest.approx(0.10)
+
+
+def test_absolute_minimum_is_parsed_in_the_metric_unit() -> None:
+    rule = parse_threshold("duration", {"relative": "10%", "absolute": "2ms"})
+    assert rule.absolute == pytest.approx(0.002)
+    assert parse_threshold("memory_peak", {"relative": "5%", "absolute": "1KiB"}).absolute == 1024
+
+
+@pytest.mark.parametrize("bad", ["duration", "duration=10", "=5%", "duration=fast"])
+def test_bad_spec_is_a_config_error_with_an_example(bad: str) -> None:
+    with pytest.raises(ConfigError, match="example: duration=10%"):
+        rules_from_spec(bad)
+
+
+def test_metric_family() -> None:
+    assert metric_family("memory_peak") == "memory"
+    assert metric_family("duration") == "duration"
+
+
+def test_lookup_order_benchmark_then_suite_exact_then_family() -> None:
+    rules = ThresholdRules(
+        suite={
+            "duration": Threshold(metric="duration", relative=0.2),
+            "memory": Threshold(metric="memory", relative=0.3),
+            "memory_uss": Threshold(metric="memory_uss", relative=0.05),
+        },
+        per_benchmark={"big": {"memory": Threshold(metric="memory", relative=0.5)}},
+    )
+    assert rules.resolve("x", "memory_peak") == Threshold(metric="memory", relative=0.3)
+    assert rules.resolve("x", "memory_uss") == Threshold(metric="memory_uss", relative=0.05)
+    assert rules.resolve("big", "memory_peak") == Threshold(metric="memory", relative=0.5)
+    assert rules.resolve("big", "duration") == Threshold(metric="duration", relative=0.2)
+    assert rules.resolve("x", "latency") == Threshold(metric="duration", relative=0.2)
+    assert rules.resolve("x", "error_rate") is None
+    assert rules.resolve("x", "cpu_time") is None
+
+
+def test_build_rules_layers_defaults_config_and_overrides() -> None:
+    rules = build_rules(
+        {"duration": Threshold(metric="duration", relative=0.15)},
+        overrides=parse_threshold_spec("memory=25%"),
+    )
+    assert rules.resolve("a", "duration") == Threshold(metric="duration", relative=0.15)
+    assert rules.resolve("a", "memory_peak") == Threshold(metric="memory", relative=0.25)
+    assert rules.resolve("a", "throughput") == DEFAULT_THRESHOLDS["throughput"]
+
+
+def test_rules_from_spec_keeps_per_benchmark_rules() -> None:
+    base = build_rules(per_benchmark={"b": {"duration": Threshold(metric="duration", relative=1)}})
+    rules = rules_from_spec("duration=5%", base=base)
+    assert rules.resolve("a", "duration") == Threshold(metric="duration", relative=0.05)
+    assert rules.resolve("b", "duration") == Threshold(metric="duration", relative=1)

@@ -4,7 +4,6 @@ every test, so tests behave the same locally and inside GitHub Actions."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,11 +13,10 @@ SHARED = REPO.parent / "shared"
 
 
 @pytest.fixture(autouse=True)
-def _clean_github_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _clean_github_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("GITHUB_", "INPUT_", "RUNNER_", "AIWF_")) or name == "CI":
             monkeypatch.delenv(name, raising=False)
-    yield
 
 
 @pytest.fixture

@@ -55,5 +55,5 @@ def test_merge_joins_and_rejects() -> None:
     assert len(merged.environment["shards"]) == 2
     with pytest.raises(ConfigError, match="different suites"):
         merge_results([result("s", "a"), result("t", "b")], ["1.json", "2.json"])
-    with pytest.raises(ConfigError, match="'a' is in both 1.json and 2.json"):
+    with pytest.raises(ConfigError, match=r"'a' is in both 1\.json and 2\.json"):
         merge_results([result("s", "a"), result("s", "a")], ["1.json", "2.json"])

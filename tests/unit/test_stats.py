@@ -41,7 +41,7 @@ def test_hand_computed_values() -> None:
 def test_empty_and_bad_input_are_rejected() -> None:
     with pytest.raises(ValueError, match="at least one sample"):
         stats.summarize([])
-    with pytest.raises(ValueError, match="0..100"):
+    with pytest.raises(ValueError, match=r"0\.\.100"):
         stats.percentile([1.0], 101)
 
 

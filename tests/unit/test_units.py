@@ -23,7 +23,7 @@ def test_parse_duration(text: object, seconds: float) -> None:
 
 @pytest.mark.parametrize("bad", ["fast", "-1s", True, None, "5 parsecs", -3])
 def test_parse_duration_rejects(bad: object) -> None:
-    with pytest.raises(ValueError, match="expected|negative"):
+    with pytest.raises(ValueError, match=r"expected|negative"):
         parse_duration(bad)
 
 

@@ -79,6 +79,7 @@ class FileBatchSpec:
 
 
 LoadMode = Literal["sustained", "burst"]
+LoadClient = Literal["requests", "http.client"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,6 +98,7 @@ class LoadSpec:
     rate: float | None = None
     request_timeout: float = 5.0
     mode: LoadMode = "sustained"
+    client: LoadClient = "requests"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

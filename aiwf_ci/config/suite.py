@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
 import yaml
 
 from aiwf_ci.config.fields import Problems, as_str, join, read, type_name
-from aiwf_ci.config.models import WORKLOAD_KINDS, BenchmarkConfig, Settings, SuiteConfig
+from aiwf_ci.config.models import (
+    WORKLOAD_KINDS,
+    BenchmarkConfig,
+    LoadSpec,
+    Settings,
+    SuiteConfig,
+    WorkloadSpec,
+)
 from aiwf_ci.config.settings import (
     SETTING_KEYS,
     Partial,
@@ -205,6 +213,27 @@ def _benchmarks(
     return tuple(parsed)
 
 
+LOAD_DEFAULTS = Settings(warmup=0, iterations=3)
+"""A load run lasts its whole ``duration`` and gives one throughput sample: suite-wide
+``warmup``/``iterations`` (meant for short runs) do not apply, only the benchmark's own."""
+
+
+def _kind_settings(
+    kind: str, workload: WorkloadSpec, layers: list[Partial], own: Partial
+) -> Settings:
+    if not isinstance(workload, LoadSpec):
+        return merge_settings(Settings(), *layers, own)
+    shared = [
+        {k: v for k, v in layer.items() if k not in ("warmup", "iterations")} for layer in layers
+    ]
+    settings = merge_settings(LOAD_DEFAULTS, *shared, own)
+    if "timeout" in own or workload.duration is None:
+        return settings
+    per_run = workload.ramp_up + workload.duration + workload.request_timeout
+    needed = (settings.warmup + settings.iterations) * per_run + 10.0
+    return replace(settings, timeout=max(settings.timeout, needed))
+
+
 def _benchmark(
     problems: Problems, entries: LineList, index: int, layers: list[Partial], env: Mapping[str, str]
 ) -> BenchmarkConfig | None:
@@ -238,7 +267,7 @@ def _benchmark(
     thresholds = _thresholds(problems, entry, field)
     if name is None or workload is None:
         return None
-    settings = apply_env_flags(merge_settings(Settings(), *layers, own), env)
+    settings = apply_env_flags(_kind_settings(kind, workload, layers, own), env)
     description = entry.get("description")
     return BenchmarkConfig(
         name=name,

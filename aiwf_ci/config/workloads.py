@@ -171,6 +171,7 @@ LOAD_KEYS = (
     "rate",
     "request-timeout",
     "mode",
+    "client",
 )
 
 
@@ -190,7 +191,8 @@ def _load(problems: Problems, entry: LineMap, prefix: str) -> LoadSpec | None:
             "url: http://127.0.0.1:8000/health",
         )
         return None
-    if "duration" not in spec and "requests" not in spec:
+    burst = spec.get("mode") == "burst"
+    if not burst and "duration" not in spec and "requests" not in spec:
         problems.add(
             spec.line, field, "needs duration or requests (it must stop by itself)", "duration: 10s"
         )
@@ -220,6 +222,7 @@ def _load_values(problems: Problems, spec: LineMap, field: str) -> dict[str, Any
         "rate": (positive_float, "a maximum number of requests per second"),
         "request-timeout": (parse_duration, DURATION_HINT),
         "mode": (one_of("sustained", "burst"), "sustained or burst"),
+        "client": (one_of("requests", "http.client"), "requests or http.client"),
     }
     return {
         key.replace("-", "_"): read(problems, spec, key, field, parse, hint)

@@ -165,3 +165,25 @@ def test_workload_errors(tmp_path: Path, entry: str, expected: str) -> None:
     lines = problems(tmp_path, f"suite: s\nbenchmarks:\n  - {entry}\n")
     assert any(expected in line for line in lines), lines
     assert all(line.startswith(str(tmp_path)) for line in lines)
+
+
+def test_load_benchmarks_take_their_own_iterations_and_a_fitting_timeout(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, VALID), env={})
+    health = config.benchmarks[3]
+    assert (health.settings.warmup, health.settings.iterations) == (0, 3)  # not defaults' 3/15
+    assert isinstance(health.workload, LoadSpec)
+    per_run = health.workload.ramp_up + health.workload.duration + health.workload.request_timeout  # type: ignore[operator]
+    assert health.settings.timeout >= 3 * per_run
+    design = """\
+    suite: s
+    benchmarks:
+      - name: health
+        load: {url: "http://127.0.0.1:8000/health", concurrency: 16, ramp-up: 5s, duration: 20s}
+        iterations: 2
+      - name: burst
+        load: {python: "m:f", mode: burst, concurrency: 50, client: requests}
+    """
+    health, burst = load_config(write(tmp_path, design), env={}).benchmarks
+    assert health.settings.iterations == 2
+    assert health.settings.timeout >= 2 * (5 + 20 + 5)
+    assert isinstance(burst.workload, LoadSpec) and burst.workload.mode == "burst"

@@ -1,0 +1,45 @@
+"""The file batch processor (the seed's section 2): queued file operations run in batches,
+grouped by type, in parallel under a concurrency limit, large files streamed, buffers pooled,
+writes confined to a destination folder, results all-settled.
+
+Public API::
+
+    processor = FileBatchProcessor(ProcessorOptions(concurrency=8), dest_root=out)
+    processor.extend(copy_operations("data/**/*.csv", base_dir=repo, dest=out / "copy"))
+    report = processor.run(deadline=time.monotonic() + 60)
+    for failure in report.failures:
+        print(failure.describe())
+
+Used by the ``file-batch`` workload; usable by any code with bulk file work.
+"""
+
+from __future__ import annotations
+
+from aiwf_ci.filebatch.buffers import BufferPool
+from aiwf_ci.filebatch.gate import ConcurrencyGate
+from aiwf_ci.filebatch.models import (
+    BatchReport,
+    ErrorKind,
+    FileOperation,
+    OpKind,
+    OpResult,
+    ProcessorOptions,
+)
+from aiwf_ci.filebatch.plan import copy_operations, glob_files, read_operations, write_operations
+from aiwf_ci.filebatch.processor import FileBatchProcessor
+
+__all__ = [
+    "BatchReport",
+    "BufferPool",
+    "ConcurrencyGate",
+    "ErrorKind",
+    "FileBatchProcessor",
+    "FileOperation",
+    "OpKind",
+    "OpResult",
+    "ProcessorOptions",
+    "copy_operations",
+    "glob_files",
+    "read_operations",
+    "write_operations",
+]

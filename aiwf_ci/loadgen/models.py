@@ -1,0 +1,79 @@
+"""What a load run is asked to do (``LoadOptions``, ``HTTPRequest``) and what it reports.
+
+Independent of the suite config so the generator can be used (and tested) on its own; the
+``load`` workload maps a ``LoadSpec`` onto these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+Engine = Literal["requests", "http.client"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HTTPRequest:
+    """The request every call sends."""
+
+    url: str
+    method: str = "GET"
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadOptions:
+    """One sustained run: ``concurrency`` workers started evenly over ``ramp_up`` seconds.
+
+    Calls stop being issued at ``duration`` seconds (ramp-up included) or after ``requests``
+    calls, whichever comes first; ``rate`` caps calls per second across all workers.
+    ``hard_limit`` bounds the whole run, in-flight calls included: at that point the run
+    returns even if a call is stuck (the call is counted as ``abandoned``).
+    """
+
+    concurrency: int = 8
+    ramp_up: float = 0.0
+    duration: float | None = None
+    requests: int | None = None
+    rate: float | None = None
+    request_timeout: float = 5.0
+    hard_limit: float = 600.0
+    max_samples: int = 10_000
+
+    def __post_init__(self) -> None:
+        if self.duration is None and self.requests is None:
+            raise ValueError("a load run needs a duration or a number of requests")
+        if self.concurrency < 1:
+            raise ValueError(f"concurrency must be at least 1, got {self.concurrency}")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadReport:
+    """Every call of one run, settled. Percentiles are exact, over all latencies;
+    ``latency_sample`` is a uniform random subset (at most ``max_samples``) kept for storage."""
+
+    requests: int
+    succeeded: int
+    elapsed: float
+    latency_sample: tuple[float, ...]
+    latency_percentiles: Mapping[str, float]
+    status_codes: Mapping[str, int]
+    errors_by_kind: Mapping[str, int]
+    error_examples: Mapping[str, str]
+    abandoned: int = 0
+    workers_started: int = 0
+
+    @property
+    def failed(self) -> int:
+        return self.requests - self.succeeded
+
+    @property
+    def error_rate(self) -> float:
+        return self.failed / self.requests if self.requests else 0.0
+
+    @property
+    def throughput(self) -> float:
+        """Successful calls per second over the run's wall time."""
+        return self.succeeded / self.elapsed if self.elapsed > 0 else 0.0

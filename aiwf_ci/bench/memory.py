@@ -1,72 +1,95 @@
-"""The memory profiler (first cut; the memory issue extends it).
+"""The memory profiler for commands: extra runs of the command under ``ProcessTreeSampler``,
+after the timed runs, so the sampler never disturbs a timing.
 
-``ProcessTreeSampler`` follows a process and all its descendants with psutil at an interval
-and records the summed RSS; ``command_memory_pass`` runs a command once more under it.
+Metrics (one sample per memory run, so the baseline comparison has samples to test):
+``memory_peak`` (peak RSS of the whole process tree, children included) and, where the
+platform allows, ``memory_uss_peak`` (peak of the tree's summed unique set size). The RSS
+time series of the run with the highest peak goes to ``series["memory_rss"]``; the
+sampler's own cost goes to ``extra["memory"]``. ``max-peak`` becomes a
+``threshold_exceeded`` alert (``memory_limits``).
+
+Runs repeat up to ``COMMAND_RUNS`` times while the pass stays within ``COMMAND_BUDGET``
+seconds: a long command gets one memory run, a quick one enough for a significance test.
 """
 
 from __future__ import annotations
 
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 
-import psutil
-
+from aiwf_ci.bench.memory_limits import limit_alerts
+from aiwf_ci.bench.memory_sampler import ProcessTreeSampler, Recording
+from aiwf_ci.bench.memory_series import memory_series
 from aiwf_ci.bench.memory_types import MemoryOutcome
 from aiwf_ci.bench.process import ProcessObserver, ProcessOutcome
 from aiwf_ci.config.models import MemorySettings
 from aiwf_ci.models import Metric
 
+COMMAND_RUNS = 5
+COMMAND_BUDGET = 10.0
 
-class ProcessTreeSampler:
-    """Samples the RSS of a process tree on a background thread."""
+Launch = Callable[[ProcessObserver], ProcessOutcome]
 
-    def __init__(self, interval: float) -> None:
-        self.interval = interval
-        self.samples: list[tuple[float, int]] = []
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def started(self, pid: int) -> None:
-        self._thread = threading.Thread(target=self._run, args=(pid,), daemon=True)
-        self._thread.start()
-
-    def stopped(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join()
-
-    def _run(self, pid: int) -> None:
-        start = time.monotonic()
-        try:
-            root = psutil.Process(pid)
-        except psutil.Error:
-            return
-        while not self._stop.is_set():
-            self.samples.append((time.monotonic() - start, _tree_rss(root)))
-            self._stop.wait(self.interval)
-
-
-def _tree_rss(root: psutil.Process) -> int:
-    total = 0
-    try:
-        procs = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    for proc in procs:
-        try:
-            total += proc.memory_info().rss
-        except psutil.Error:
-            continue
-    return total
+__all__ = ["COMMAND_BUDGET", "COMMAND_RUNS", "ProcessTreeSampler", "command_memory_pass"]
 
 
 def command_memory_pass(
-    launch: Callable[[ProcessObserver], ProcessOutcome], settings: MemorySettings
+    launch: Launch,
+    settings: MemorySettings,
+    *,
+    timeout: float = 0.0,
+    runs: int = COMMAND_RUNS,
+    budget: float = COMMAND_BUDGET,
+    clock: Callable[[], float] = time.monotonic,
 ) -> MemoryOutcome:
-    sampler = ProcessTreeSampler(settings.interval)
-    outcome = launch(sampler)
-    if not outcome.ok or not sampler.samples:
-        return MemoryOutcome()
-    peak = max(rss for _, rss in sampler.samples)
-    return MemoryOutcome(metrics={"memory_peak": Metric.from_samples([peak], unit="bytes")})
+    """Run the command under the sampler (at least once, up to ``runs`` times within
+    ``budget`` seconds) and turn the recordings into metrics, a series and alerts."""
+    recordings: list[Recording] = []
+    start = clock()
+    for index in range(max(1, runs)):
+        sampler = ProcessTreeSampler(settings.interval)
+        outcome = launch(sampler)
+        if not outcome.ok:
+            return MemoryOutcome(errors=(f"memory run {index + 1} {outcome.reason(timeout)}",))
+        recordings.append(replace(sampler.recording(), floor_rss=outcome.max_rss))
+        if clock() - start >= budget:
+            break
+    return outcome_from_recordings(recordings, settings)
+
+
+def outcome_from_recordings(
+    recordings: Sequence[Recording], settings: MemorySettings
+) -> MemoryOutcome:
+    """Metrics, series, alerts and sampler statistics from the memory runs."""
+    measured = [r for r in recordings if r.peak_rss]
+    if not measured:
+        return MemoryOutcome(errors=("memory pass: the sampler recorded nothing",))
+    metrics = {"memory_peak": Metric.from_samples([r.peak_rss for r in measured], unit="bytes")}
+    uss = [r.peak_uss for r in measured]
+    if all(u is not None for u in uss):
+        metrics["memory_uss_peak"] = Metric.from_samples(
+            [float(u) for u in uss if u is not None], unit="bytes"
+        )
+    highest = max(measured, key=lambda r: r.peak_rss)
+    return MemoryOutcome(
+        metrics=metrics,
+        alerts=limit_alerts(metrics, settings),
+        series={"memory_rss": memory_series([(t, float(v)) for t, v in highest.rss])},
+        extra={"memory": _sampler_stats(measured, settings)},
+    )
+
+
+def _sampler_stats(recordings: Sequence[Recording], settings: MemorySettings) -> dict[str, object]:
+    cpu = sum(r.cpu_seconds for r in recordings)
+    wall = sum(r.wall_seconds for r in recordings)
+    return {
+        "mode": "process-tree",
+        "runs": len(recordings),
+        "interval": settings.interval,
+        "readings": sum(len(r.rss) for r in recordings),
+        "uss_readings": sum(len(r.uss) for r in recordings),
+        "processes": max(r.processes for r in recordings),
+        "sampler_cpu_seconds": round(cpu, 6),
+        "sampler_cpu_share": round(cpu / wall, 6) if wall > 0 else None,
+    }

@@ -42,6 +42,8 @@ class ProcessOutcome:
     stdout: str
     stderr: str
     timed_out: bool = False
+    max_rss: int = 0
+    """Peak RSS in bytes of the largest single process of the tree (``ru_maxrss``)."""
 
     @property
     def ok(self) -> bool:
@@ -98,6 +100,7 @@ def run_process(
             stdout=_read_tail(out),
             stderr=_read_tail(err),
             timed_out=timed_out,
+            max_rss=waiter.max_rss,
         )
 
 
@@ -111,12 +114,14 @@ class _Waiter:
         self.returncode = 0
         self.end_ns = 0
         self.cpu = 0.0
+        self.max_rss = 0
         threading.Thread(target=self._wait, name=f"wait4-{pid}", daemon=True).start()
 
     def _wait(self) -> None:
         _, status, usage = os.wait4(self.pid, 0)
         self.end_ns = self.clock_ns()
         self.cpu = usage.ru_utime + usage.ru_stime
+        self.max_rss = usage.ru_maxrss * 1024  # kilobytes on Linux
         self.returncode = os.waitstatus_to_exitcode(status)
         self.done.set()
 

@@ -65,21 +65,23 @@ def _log_output(ctx: RunContext, outcome: ProcessOutcome) -> None:
 
 
 def _memory_pass(bench: BenchmarkConfig, ctx: RunContext) -> MemoryOutcome:
-    """Seam for the memory profiler: one extra run under the process-tree sampler."""
-    from aiwf_ci.bench.memory import command_memory_pass
-
+    """Memory runs of the command under the process-tree sampler (``aiwf_ci.bench.memory``)."""
     spec = bench.workload
     assert isinstance(spec, CommandSpec)
     if not bench.settings.memory.enabled:
         return MemoryOutcome()
+    from aiwf_ci.bench.memory import command_memory_pass
+
+    timeout = bench.settings.timeout
     return command_memory_pass(
         lambda observer: run_process(
             spec.command,
             cwd=ctx.resolve(spec.cwd) if spec.cwd else ctx.base_dir,
             env={**ctx.env, **spec.env},
-            timeout=bench.settings.timeout,
+            timeout=timeout,
             observer=observer,
             clock_ns=ctx.clock_ns,
         ),
         bench.settings.memory,
+        timeout=timeout,
     )

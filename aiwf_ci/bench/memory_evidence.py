@@ -1,0 +1,197 @@
+"""What grows: evidence for a suspected leak, gathered inside the worker process.
+
+- **Sites**: a tracemalloc snapshot at the start of the leak window, diffed against one at its
+  end, gives the allocation sites (``file.py:12``) whose live size grew. A site is the
+  innermost frame in the user's code (outside the standard library, site-packages and
+  aiwf-ci itself), falling back to the innermost frame, so a leak through ``json.loads`` is
+  blamed on the line that keeps the result.
+- **Types**: live objects allocated since tracing started (they have a tracemalloc
+  traceback) counted and sized by type. This is the growth of the live-object counts since
+  the pass began, measured at the end only: steady callables, which never reach this step,
+  pay nothing for it (a full census before the window would cost ~1 s per million objects).
+  The objects scanned are ``gc.get_objects()`` (containers) plus the untracked objects they
+  refer to (``bytes``, ``str``, ``bytearray``...).
+
+The profiler's own allocations (this module, ``memory_worker``, tracemalloc, importlib) are
+filtered out of both, so the evidence never names the profiler.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import gc
+import os
+import sys
+import sysconfig
+import tracemalloc
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
+
+import aiwf_ci
+
+TOP = 5
+NOISE_SHARE = 0.01
+FRAMES_SHOWN = 5
+_K = TypeVar("_K")
+_AIWF_DIR = str(Path(aiwf_ci.__file__).resolve().parent)
+_OWN_FILES = frozenset(
+    {
+        __file__,
+        str(Path(__file__).with_name("memory_worker.py")),
+        str(Path(__file__).with_name("leak.py")),
+        tracemalloc.__file__,
+        "<frozen importlib._bootstrap>",
+        "<frozen importlib._bootstrap_external>",
+        "<unknown>",
+    }
+)
+
+
+def prepare() -> None:
+    """Compile the snapshot filters before tracing starts, so their cached regular
+    expressions are not mistaken for growth."""
+    for name in _OWN_FILES:
+        fnmatch.fnmatch("", name)
+
+
+def start_evidence() -> tracemalloc.Snapshot:
+    """The snapshot the end of the window is compared with."""
+    return _snapshot()
+
+
+def end_evidence(start: tracemalloc.Snapshot) -> dict[str, object]:
+    """Growing sites and types since ``start``, JSON-ready. The end snapshot comes first, so
+    the work of naming types (path caches, counters) is not part of it."""
+    sites = grown_sites(_snapshot().compare_to(start, "traceback"))
+    return {"sites": sites, "types": new_object_types()}
+
+
+def _snapshot() -> tracemalloc.Snapshot:
+    return tracemalloc.take_snapshot().filter_traces(
+        [tracemalloc.Filter(False, name) for name in sorted(_OWN_FILES)]
+    )
+
+
+def grown_sites(diffs: Iterable[tracemalloc.StatisticDiff]) -> list[dict[str, object]]:
+    """Size and count growth per blamed site, largest growth first."""
+    merged: dict[str, _Growth] = {}
+    for diff in diffs:
+        frames = innermost_first(diff.traceback)
+        if frames:
+            site = merged.setdefault(where(blamed(frames)), _Growth(frames=shown(frames)))
+            site.add(diff.size_diff, diff.count_diff)
+    return [{"site": name, **growth.as_dict()} for name, growth in _top(merged)]
+
+
+def new_object_types() -> list[dict[str, object]]:
+    """Live objects allocated while tracing, by type, largest total size first; each with
+    the site that allocated most of them."""
+    by_type: dict[type, _Growth] = {}
+    for obj, frames in _traced_objects():
+        growth = by_type.setdefault(type(obj), _Growth())
+        growth.add(sys.getsizeof(obj, 0), 1)
+        growth.sites[where(blamed(frames))] += 1
+    return [
+        {
+            "type": type_name(kind),
+            "count_diff": growth.count,
+            "size_diff": growth.size,
+            "site": growth.sites.most_common(1)[0][0],
+        }
+        for kind, growth in _top(by_type)
+    ]
+
+
+def _top(growth: dict[_K, _Growth]) -> list[tuple[_K, _Growth]]:
+    """The ``TOP`` largest positive growths, dropping those below ``NOISE_SHARE`` of the
+    largest (the interpreter's own caches, not the leak)."""
+    ranked = sorted(growth.items(), key=lambda item: -item[1].size)
+    if not ranked or ranked[0][1].size <= 0:
+        return []
+    floor = max(1, int(ranked[0][1].size * NOISE_SHARE))
+    return [(key, g) for key, g in ranked[:TOP] if g.size >= floor]
+
+
+def _traced_objects() -> Iterator[tuple[object, list[tracemalloc.Frame]]]:
+    objects = gc.get_objects()
+    atoms = (ref for ref in gc.get_referents(*objects) if not gc.is_tracked(ref))
+    seen: set[int] = set()
+    for obj in (*objects, *atoms):
+        traceback = tracemalloc.get_object_traceback(obj)
+        if traceback is None or id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        frames = innermost_first(traceback)
+        if frames and frames[0].filename not in _OWN_FILES:
+            yield obj, frames
+
+
+@dataclass(slots=True)
+class _Growth:
+    size: int = 0
+    count: int = 0
+    frames: list[str] = field(default_factory=list)
+    sites: Counter[str] = field(default_factory=Counter)
+
+    def add(self, size: int, count: int) -> None:
+        self.size += size
+        self.count += count
+
+    def as_dict(self) -> dict[str, object]:
+        return {"size_diff": self.size, "count_diff": self.count, "frames": self.frames}
+
+
+def type_name(kind: type) -> str:
+    """``bytearray`` for builtins, ``module.Qualified`` otherwise."""
+    module = getattr(kind, "__module__", "builtins")
+    return kind.__qualname__ if module == "builtins" else f"{module}.{kind.__qualname__}"
+
+
+def innermost_first(traceback: tracemalloc.Traceback) -> list[tracemalloc.Frame]:
+    """tracemalloc sorts frames oldest first; evidence reads them from the allocation out."""
+    return list(reversed(traceback))
+
+
+def _library_dirs() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    dirs = {paths[key] for key in ("stdlib", "platstdlib", "purelib", "platlib") if key in paths}
+    return (*sorted(str(Path(d).resolve()) for d in dirs), _AIWF_DIR)
+
+
+_LIBRARY_DIRS = _library_dirs()
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_user_file(name: str) -> bool:
+    if name.startswith("<"):
+        return False
+    resolved = os.path.realpath(name)
+    return not any(resolved.startswith(d + os.sep) for d in _LIBRARY_DIRS)
+
+
+def blamed(frames: list[tracemalloc.Frame]) -> tracemalloc.Frame:
+    """The innermost user frame, else the innermost frame."""
+    return next((f for f in frames if _is_user_file(f.filename)), frames[0])
+
+
+def where(frame: tracemalloc.Frame) -> str:
+    return f"{display_path(frame.filename)}:{frame.lineno}"
+
+
+def shown(frames: list[tracemalloc.Frame]) -> list[str]:
+    return [where(f) for f in frames[:FRAMES_SHOWN]]
+
+
+def display_path(filename: str) -> str:
+    """A path relative to the working directory when inside it, else as given."""
+    if filename.startswith("<"):
+        return filename
+    try:
+        relative = os.path.relpath(filename)
+    except ValueError:
+        return filename
+    return filename if relative.startswith("..") else relative

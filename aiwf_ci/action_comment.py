@@ -19,12 +19,11 @@ from aiwf_ci.action_inputs import ActionConfig
 from aiwf_ci.action_output import Console, append_summary, set_outputs
 from aiwf_ci.action_plan import Plan
 from aiwf_ci.action_rules import rules_from_dict
-from aiwf_ci.action_run import COMMENT_SCHEMA, run_status
+from aiwf_ci.action_run import COMMENT_SCHEMA, post_comment, run_status
 from aiwf_ci.compare import Comparison, compare
 from aiwf_ci.errors import AiwfCIError, BaselineError, ConfigError, GitHubAPIError
 from aiwf_ci.github.artifacts import download_run_artifact
 from aiwf_ci.github.client import GitHubClient
-from aiwf_ci.github.comments import upsert_comment
 from aiwf_ci.models import Results, load_results
 from aiwf_ci.report import ReportContext, render_comment, render_summary
 
@@ -53,7 +52,7 @@ def comment_side(
     context = _context(config, subject, data)
     body = render_comment(subject, context)
     append_summary(config.summary_path, render_summary(subject, context))
-    url = _post(client, config, console, number, subject, body)
+    url = post_comment(client, config.repository, number, subject.suite, body, console)
     return _outcome(config, run_status(subject), url, subject)
 
 
@@ -125,26 +124,6 @@ def _context(
         run_url=str(triggering) if str(triggering).startswith(own_runs) else "",
         no_baseline_reason="" if isinstance(subject, Comparison) else reason,
     )
-
-
-def _post(
-    client: GitHubClient,
-    config: ActionConfig,
-    console: Console,
-    number: int,
-    subject: Comparison | Results,
-    body: str,
-) -> str:
-    suite = subject.suite
-    try:
-        outcome = upsert_comment(client, config.repository, number, suite, body)
-    except GitHubAPIError as exc:
-        console.annotate("warning", f"could not post the PR comment: {exc}", title="aiwf-ci")
-        return ""
-    if outcome.warning:
-        console.annotate("warning", outcome.warning, title="aiwf-ci")
-    console.line(f"aiwf-ci: PR #{number} comment {outcome.action}: {outcome.html_url}")
-    return outcome.html_url
 
 
 def _outcome(

@@ -196,14 +196,21 @@ def _post(
     if client is None:
         console.annotate("warning", "no GitHub token: the report is in the job summary only")
         return ""
+    return post_comment(client, config.repository, plan.pr_number, suite, body, console)
+
+
+def post_comment(
+    client: GitHubClient, repository: str, number: int, suite: str, body: str, console: Console
+) -> str:
+    """Upsert the PR comment; any failure is a warning (the job summary has the report)."""
     try:
-        outcome = upsert_comment(client, config.repository, plan.pr_number, suite, body)
+        outcome = upsert_comment(client, repository, number, suite, body)
     except GitHubAPIError as exc:
         console.annotate("warning", f"could not post the PR comment: {exc}", title="aiwf-ci")
         return ""
     if outcome.warning:
         console.annotate("warning", outcome.warning, title="aiwf-ci")
-    console.line(f"aiwf-ci: PR comment {outcome.action}: {outcome.html_url}")
+    console.line(f"aiwf-ci: PR #{number} comment {outcome.action}: {outcome.html_url}")
     return outcome.html_url
 
 

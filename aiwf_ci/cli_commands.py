@@ -19,6 +19,7 @@ from aiwf_ci.errors import (
     EXIT_BENCHMARK_FAILED,
     EXIT_OK,
     EXIT_REGRESSION,
+    BaselineError,
     ConfigError,
     ConfigErrors,
 )
@@ -62,8 +63,30 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     failed = [b.name for b in results.benchmarks if b.failed]
     if failed:
         print(f"aiwf-ci: {len(failed)} benchmark(s) failed: {', '.join(failed)}", file=sys.stderr)
-        return EXIT_BENCHMARK_FAILED
-    return EXIT_OK
+    if args.baseline:
+        return _compare_after_run(args, env, config, results)
+    return EXIT_BENCHMARK_FAILED if failed else EXIT_OK
+
+
+def _compare_after_run(
+    args: argparse.Namespace, env: Mapping[str, str], config: SuiteConfig, head: Results
+) -> int:
+    """``run --baseline B.json``: the verdict right after measuring, as the action does."""
+    from aiwf_ci.compare import compare, exit_status
+    from aiwf_ci.github.baseline import LocalBaselineStore
+    from aiwf_ci.report import render_text
+
+    base = build_rules(config.thresholds, config.benchmark_thresholds())
+    rules = rules_from_spec(args.thresholds, base=base) if args.thresholds else base
+    try:
+        baseline = LocalBaselineStore(args.baseline).fetch()
+    except BaselineError as exc:
+        print(f"\nno baseline: {exc}")
+        return EXIT_OK
+    comparison = compare(baseline.results, head, rules)
+    print()
+    print(render_text(comparison))
+    return status_exit_code(exit_status(comparison), fail_on_regression=args.fail_on_regression)
 
 
 def cmd_merge(args: argparse.Namespace, env: Mapping[str, str]) -> int:

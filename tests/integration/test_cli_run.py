@@ -190,3 +190,30 @@ def test_only_without_match_is_bad_input(tmp_path: Path) -> None:
 def test_missing_files_are_bad_input(tmp_path: Path, args: list[str]) -> None:
     done = aiwf(*args, cwd=tmp_path)
     assert done.returncode == 2 and "Traceback" not in done.stderr
+
+
+def test_run_with_baseline_gives_the_verdict(tmp_path: Path) -> None:
+    config = suite(
+        tmp_path,
+        """\
+        suite: verdict
+        defaults: {warmup: 0, iterations: 6, memory: false}
+        benchmarks:
+          - name: nap
+            command: sleep 0.05
+        """,
+    )
+    first = aiwf("run", config, "--out", tmp_path / "a")
+    assert first.returncode == 0, first.stderr
+    data = json.loads((tmp_path / "a" / "results.json").read_text())
+    metric = data["benchmarks"][0]["metrics"]["duration"]
+    metric["samples"] = [s / 3 for s in metric["samples"]]  # baseline three times faster
+    (tmp_path / "fast.json").write_text(json.dumps(data))
+    gated = aiwf("run", config, "--out", tmp_path / "b", "--baseline", tmp_path / "fast.json", "--fail-on-regression")
+    assert gated.returncode == 1, gated.stdout + gated.stderr
+    assert "regression" in gated.stdout
+    lenient = aiwf("run", config, "--out", tmp_path / "c", "--baseline", tmp_path / "fast.json")
+    assert lenient.returncode == 0
+    missing = aiwf("run", config, "--out", tmp_path / "d", "--baseline", tmp_path / "none.json")
+    assert missing.returncode == 0  # no baseline is never a failure
+    assert "does not exist" in missing.stdout + missing.stderr

@@ -27,7 +27,8 @@ from aiwf_ci.errors import ReportError
 from aiwf_ci.models import Results
 from aiwf_ci.report import svg
 from aiwf_ci.report.escape import comment_marker, md_code_block, md_escape, safe_url
-from aiwf_ci.report.view import FULL, Limits, ReportContext, View, build_view
+from aiwf_ci.report.shapes import FULL, Limits, ReportContext, View
+from aiwf_ci.report.view import build_view
 
 Kind = Literal["markdown", "html"]
 Subject = Comparison | Results

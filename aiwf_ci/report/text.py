@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from aiwf_ci.compare import Comparison
 from aiwf_ci.models import Results
 from aiwf_ci.report.escape import plain
-from aiwf_ci.report.view import ReportContext, Row, View, build_view
+from aiwf_ci.report.shapes import ReportContext, Row, View
+from aiwf_ci.report.view import build_view
 
 MAX_NAME = 48
 _COMPARE = ("verdict", "benchmark", "metric", "baseline", "head", "change", "{ci}", "p", "note")

@@ -3,6 +3,7 @@
 The public API is what ``__all__`` lists; everything else is internal and may change.
 """
 
+from aiwf_ci.compare import Comparison, compare
 from aiwf_ci.config import SuiteConfig, load_config
 from aiwf_ci.errors import (
     AiwfCIError,
@@ -23,6 +24,7 @@ __all__ = [
     "BaselineError",
     "BenchmarkError",
     "BenchmarkResult",
+    "Comparison",
     "ConfigError",
     "GitHubAPIError",
     "IngestError",
@@ -32,6 +34,7 @@ __all__ = [
     "ResultsFormatError",
     "SuiteConfig",
     "__version__",
+    "compare",
     "load_config",
     "load_results",
     "write_results",

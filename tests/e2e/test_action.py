@@ -197,10 +197,9 @@ def test_bad_inputs_exit_2_with_one_clear_line(
 def test_token_is_masked_and_never_written(action: Action) -> None:
     run = action.run("push", action.event("push.new-branch.json"))
     assert run.lines[0] == f"::add-mask::{action.fake.token}"
-    leaks = [
-        p
-        for p in action.workspace.rglob("*")
-        if p.is_file() and action.fake.token in p.read_text(errors="ignore")
-    ]
+    files = [p for root in (action.workspace, action.temp) for p in root.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".sqlite" for p in files), "the API cache should be in RUNNER_TEMP"
+    token = action.fake.token.encode()
+    leaks = [p for p in files if token in p.read_bytes()]
     assert leaks == []
     assert action.fake.token not in run.stdout.replace(run.lines[0], "") + run.stderr + run.summary

@@ -7,8 +7,10 @@ The server is a separate process answering every request with a fixed HTTP/1.1 k
 response from a raw asyncio protocol (no parsing beyond counting request ends), so it is
 not the bottleneck a stdlib ``ThreadingHTTPServer`` would be. ``wrk`` runs with one thread
 (``-t1``): on a 2-core machine the server needs the other core, and the Python generator is
-one core at most (the GIL). Runs are interleaved (wrk, requests, http.client, ...) and the
-median of each is printed with its ratio to wrk.
+one core at most (the GIL; the ``raw`` engine is one thread by design). Runs are interleaved
+(wrk, requests, http.client, raw, wrk, ...) and the median of each is printed, with the
+median of its per-round ratios to wrk (each engine against the wrk run of the same round,
+so a noisy neighbour slowing one round does not skew the ratio).
 """
 
 from __future__ import annotations
@@ -114,17 +116,19 @@ def measure(url: str, args: argparse.Namespace) -> None:
         "wrk -t1": lambda: run_wrk(url, c, d),
         "aiwf-ci requests": lambda: run_ours(url, "requests", c, d),
         "aiwf-ci http.client": lambda: run_ours(url, "http.client", c, d),
+        "aiwf-ci raw": lambda: run_ours(url, "raw", c, d),
     }
     rates: dict[str, list[float]] = {name: [] for name in methods}
     for _ in range(args.repeat):
         for name, method in methods.items():
             rates[name].append(method())
-    wrk = statistics.median(rates["wrk -t1"])
+    wrk = rates["wrk -t1"]
     print(f"concurrency={c} duration={d:g}s repeat={args.repeat} (median req/s)")
     for name, values in rates.items():
         rate = statistics.median(values)
+        ratio = statistics.median(v / w for v, w in zip(values, wrk, strict=True))
         runs = ", ".join(f"{v:.0f}" for v in values)
-        print(f"  {name:<22} {rate:10.0f} req/s  {rate / wrk:5.2f}x of wrk   [{runs}]")
+        print(f"  {name:<22} {rate:10.0f} req/s  {ratio:5.2f}x of wrk   [{runs}]")
 
 
 if __name__ == "__main__":

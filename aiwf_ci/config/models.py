@@ -79,7 +79,7 @@ class FileBatchSpec:
 
 
 LoadMode = Literal["sustained", "burst"]
-LoadClient = Literal["requests", "http.client"]
+LoadClient = Literal["requests", "http.client", "raw"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

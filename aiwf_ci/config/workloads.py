@@ -199,6 +199,14 @@ def _load(problems: Problems, entry: LineMap, prefix: str) -> LoadSpec | None:
         return None
     if any(v is None for k, v in values.items() if k.replace("_", "-") in spec):
         return None
+    if values.get("client") == "raw" and str(values.get("url", "")).startswith("https://"):
+        problems.add(
+            spec.line_of("client"),
+            join(field, "client"),
+            "the raw client speaks plain HTTP only",
+            "use client: requests for https:// URLs",
+        )
+        return None
     return LoadSpec(**{k: v for k, v in values.items() if v is not None})
 
 
@@ -222,7 +230,7 @@ def _load_values(problems: Problems, spec: LineMap, field: str) -> dict[str, Any
         "rate": (positive_float, "a maximum number of requests per second"),
         "request-timeout": (parse_duration, DURATION_HINT),
         "mode": (one_of("sustained", "burst"), "sustained or burst"),
-        "client": (one_of("requests", "http.client"), "requests or http.client"),
+        "client": (one_of("requests", "http.client", "raw"), "requests, http.client or raw"),
     }
     return {
         key.replace("-", "_"): read(problems, spec, key, field, parse, hint)

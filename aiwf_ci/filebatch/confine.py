@@ -17,7 +17,7 @@ import os
 import threading
 from pathlib import Path
 
-from aiwf_ci.filebatch.models import ErrorKind
+from aiwf_ci.filebatch.models import ErrorKind, StrPath
 
 _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _FILE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -41,18 +41,33 @@ class DestinationRoot:
         self._aliases = tuple({os.path.normpath(os.path.abspath(root)), str(self.path)})
         self._fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         self._dirs: dict[tuple[str, ...], int] = {(): self._fd}
+        self._parents: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
 
-    def split(self, dest: Path) -> tuple[tuple[str, ...], str]:
-        """(folders below the root, file name) of ``dest``, or ``Refused`` if it escapes."""
-        text = os.path.normpath(dest if dest.is_absolute() else os.path.join(self.path, dest))
+    def split(self, dest: StrPath) -> tuple[tuple[str, ...], str]:
+        """(folders below the root, file name) of ``dest``, or ``Refused`` if it escapes.
+
+        Files of one folder share the check: the folders are remembered per parent text,
+        for names that cannot change what normalising the path gives (not ``.``/``..``)."""
+        text = os.fspath(dest)
+        parent, sep, name = text.rpartition(os.sep)
+        plain = bool(sep and parent and name) and name not in (".", "..")
+        if plain and (folders := self._parents.get(parent)) is not None:
+            return folders, name
+        folders, name = self._split(text)
+        if plain:
+            self._parents[parent] = folders
+        return folders, name
+
+    def _split(self, text: str) -> tuple[tuple[str, ...], str]:
+        text = os.path.normpath(text if os.path.isabs(text) else os.path.join(self.path, text))
         for alias in self._aliases:
             if text.startswith(alias.rstrip(os.sep) + os.sep):
                 parts = text[len(alias.rstrip(os.sep)) + 1 :].split(os.sep)
                 return tuple(parts[:-1]), parts[-1]
         raise Refused("outside-destination", f"resolves outside the destination {self.path}")
 
-    def open_file(self, dest: Path, *, overwrite: bool, mode: int = 0o644) -> int:
+    def open_file(self, dest: StrPath, *, overwrite: bool, mode: int = 0o644) -> int:
         """A descriptor open for writing on a new (or, with ``overwrite``, emptied) file."""
         folders, name = self.split(dest)
         parent = self._open_dir(folders)
@@ -66,7 +81,7 @@ class DestinationRoot:
                 raise Refused("symlink", "is a symlink; refusing to write through it") from None
             raise
 
-    def unlink(self, dest: Path) -> None:
+    def unlink(self, dest: StrPath) -> None:
         """Remove ``dest`` (never through a symlinked folder)."""
         folders, name = self.split(dest)
         os.unlink(name, dir_fd=self._open_dir(folders))

@@ -146,6 +146,9 @@ def _write_bytes(fd: int, op: FileOperation, kit: Toolkit) -> int:
 
 
 def _copy(op: FileOperation, kit: Toolkit) -> int:
+    """Five system calls for a small file: open, fstat, openat (``O_EXCL``), one
+    ``copy_file_range``, two closes. A new file made with ``O_EXCL`` cannot be the source, so
+    only an overwrite compares the two inodes."""
     assert op.source is not None
     assert op.dest is not None
     root = _root(kit)
@@ -153,11 +156,12 @@ def _copy(op: FileOperation, kit: Toolkit) -> int:
     try:
         info = os.fstat(src)
         dst = root.open_file(op.dest, overwrite=op.overwrite, mode=info.st_mode & 0o777)
-        try:
-            _refuse_same_file(src, dst, op)
-        except BaseException:
-            os.close(dst)
-            raise
+        if op.overwrite:
+            try:
+                _refuse_same_file(info, dst)
+            except BaseException:
+                os.close(dst)
+                raise
         try:
             return _copy_data(src, dst, info.st_size, kit)
         except BaseException:
@@ -169,12 +173,11 @@ def _copy(op: FileOperation, kit: Toolkit) -> int:
         os.close(src)
 
 
-def _refuse_same_file(src: int, dst: int, op: FileOperation) -> None:
-    a, b = os.fstat(src), os.fstat(dst)
-    if (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino):
+def _refuse_same_file(info: os.stat_result, dst: int) -> None:
+    other = os.fstat(dst)
+    if (info.st_dev, info.st_ino) == (other.st_dev, other.st_ino):
         raise Refused("exists", "is the source file itself")
-    if op.overwrite:
-        os.ftruncate(dst, 0)
+    os.ftruncate(dst, 0)
 
 
 def _copy_data(src: int, dst: int, size: int, kit: Toolkit) -> int:
@@ -192,10 +195,19 @@ def _copy_data(src: int, dst: int, size: int, kit: Toolkit) -> int:
 
 
 def _kernel_copy(src: int, dst: int, size: int, kit: Toolkit) -> int:
-    """``copy_file_range`` in bounded steps, going on past ``size`` if the file grew."""
+    """``copy_file_range`` in bounded steps. The first asks for one byte more than the file
+    had at ``fstat``: getting less means the end was reached (one call for a small file);
+    getting it all means the file grew, and the copy goes on until a call returns 0."""
     total = 0
-    while n := os.copy_file_range(src, dst, KERNEL_CHUNK if total >= size else size - total):
+    want = min(size + 1, KERNEL_CHUNK)
+    while n := os.copy_file_range(src, dst, want):
         total += n
+        if total > size:
+            want = KERNEL_CHUNK
+        elif n < want and total == size:
+            break
+        else:
+            want = min(size + 1 - total, KERNEL_CHUNK)
         _check(kit)
     return total
 

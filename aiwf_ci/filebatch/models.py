@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Literal
 
 OpKind = Literal["read", "write", "copy"]
+StrPath = str | Path  # planned operations carry str paths (cheaper by far than Path objects)
 ErrorKind = Literal[
     "not-found", "exists", "outside-destination", "symlink", "deadline", "cancelled", "io-error"
 ]
@@ -28,25 +29,25 @@ class FileOperation:
     """
 
     kind: OpKind
-    source: Path | None = None
-    dest: Path | None = None
+    source: StrPath | None = None
+    dest: StrPath | None = None
     size: int = 0
     data: bytes | None = None
     overwrite: bool = False
 
     @classmethod
-    def read(cls, source: Path) -> FileOperation:
+    def read(cls, source: StrPath) -> FileOperation:
         return cls(kind="read", source=source)
 
     @classmethod
     def write(
-        cls, dest: Path, *, size: int = 0, data: bytes | None = None, overwrite: bool = False
+        cls, dest: StrPath, *, size: int = 0, data: bytes | None = None, overwrite: bool = False
     ) -> FileOperation:
         length = len(data) if data is not None else size
         return cls(kind="write", dest=dest, size=length, data=data, overwrite=overwrite)
 
     @classmethod
-    def copy(cls, source: Path, dest: Path, *, overwrite: bool = False) -> FileOperation:
+    def copy(cls, source: StrPath, dest: StrPath, *, overwrite: bool = False) -> FileOperation:
         return cls(kind="copy", source=source, dest=dest, overwrite=overwrite)
 
     @property
@@ -54,7 +55,7 @@ class FileOperation:
         """The path a failure is reported against (the destination for writes and copies)."""
         target = self.dest if self.kind != "read" else self.source
         assert target is not None
-        return target
+        return Path(target)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -28,23 +28,33 @@ def static_prefix(pattern: str) -> str:
 
 def glob_files(pattern: str, *, base_dir: Path) -> list[tuple[Path, str]]:
     """(absolute path, path relative to the static prefix) of each regular file, sorted."""
+    return [(Path(path), relative) for path, relative in _glob(pattern, base_dir)]
+
+
+def _glob(pattern: str, base_dir: Path) -> list[tuple[str, str]]:
+    """``glob_files`` as plain strings: building a ``Path`` costs more than copying a small
+    file's data, so planned operations carry ``str`` paths."""
     full = pattern if os.path.isabs(pattern) else os.path.join(base_dir, pattern)
     full = os.path.normpath(full)
     base = static_prefix(full)
     found = sorted(m for m in glob.glob(full, recursive=True) if os.path.isfile(m))
-    return [(Path(m), os.path.relpath(m, base)) for m in found]
+    head = base if base.endswith(os.sep) else base + os.sep
+    cut = len(head)
+    return [(m, m[cut:] if m.startswith(head) else os.path.relpath(m, base)) for m in found]
 
 
 def read_operations(pattern: str, *, base_dir: Path) -> list[FileOperation]:
-    return [FileOperation.read(path) for path, _ in glob_files(pattern, base_dir=base_dir)]
+    return [FileOperation.read(path) for path, _ in _glob(pattern, base_dir)]
 
 
 def copy_operations(
     pattern: str, *, base_dir: Path, dest: Path, overwrite: bool = False
 ) -> list[FileOperation]:
+    into = os.fspath(dest)
+    into = into if into.endswith(os.sep) else into + os.sep
     return [
-        FileOperation.copy(path, dest / relative, overwrite=overwrite)
-        for path, relative in glob_files(pattern, base_dir=base_dir)
+        FileOperation.copy(path, into + relative, overwrite=overwrite)
+        for path, relative in _glob(pattern, base_dir)
     ]
 
 

@@ -146,13 +146,13 @@ class FileBatchProcessor:
     ) -> None:
         todo = deque(order)
 
-        def drain() -> None:
-            while True:
-                try:
-                    index = todo.popleft()
-                except IndexError:
-                    return
-                with gate:
+        def drain() -> None:  # one gate pass per worker, not per file: same bound
+            with gate:
+                while todo:
+                    try:
+                        index = todo.popleft()
+                    except IndexError:
+                        return
                     results[index] = execute(ops[index], kit)
 
         workers = min(self.options.concurrency, len(order))

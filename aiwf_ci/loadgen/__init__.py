@@ -9,7 +9,8 @@ Public API::
     burst = run_burst(callable_factory(my_func, 5.0), 100)   # 100 simultaneous calls
     burst.succeeded, burst.failed
 
-Targets: ``http_factory`` (engines ``requests`` and ``http.client``), ``callable_factory``,
+Targets: ``http_factory`` (engines ``requests``, ``http.client`` and ``raw``: one thread
+multiplexing every connection, the highest ceiling), ``callable_factory``,
 or any factory of objects with ``call() -> (status, error_kind, detail)`` and ``close()``.
 The library never prints; every run stops by itself (duration, request budget, hard limit).
 """
@@ -19,10 +20,12 @@ from __future__ import annotations
 from aiwf_ci.loadgen.burst import run_burst
 from aiwf_ci.loadgen.models import Engine, HTTPRequest, LoadOptions, LoadReport
 from aiwf_ci.loadgen.pacing import TokenBucket, ramp_offsets
+from aiwf_ci.loadgen.raw import run_raw
 from aiwf_ci.loadgen.sustained import run_load
 from aiwf_ci.loadgen.targets import (
     CallableTarget,
     HTTPClientTarget,
+    RawFactory,
     RequestsTarget,
     Target,
     TargetFactory,
@@ -37,6 +40,7 @@ __all__ = [
     "HTTPRequest",
     "LoadOptions",
     "LoadReport",
+    "RawFactory",
     "RequestsTarget",
     "Target",
     "TargetFactory",
@@ -46,4 +50,5 @@ __all__ = [
     "ramp_offsets",
     "run_burst",
     "run_load",
+    "run_raw",
 ]

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-Engine = Literal["requests", "http.client"]
+Engine = Literal["requests", "http.client", "raw"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

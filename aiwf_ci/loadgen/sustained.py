@@ -3,8 +3,9 @@ is spent, optionally rate-capped; always returns by ``hard_limit``.
 
 Each worker thread builds its own target (its own session or connection), waits for its
 ramp-up offset, then loops: claim a call from the shared budget, take a rate token, call,
-record. Worker threads are daemons: a call stuck past the hard limit (a callable that never
-returns) cannot hold the run, it is reported as ``abandoned``.
+record (a ``RawFactory`` runs on ``raw.run_raw`` instead). Worker threads are daemons: a
+call stuck past the hard limit (a callable that never returns) cannot hold the run, it is
+reported as ``abandoned``.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ from collections.abc import Callable
 
 from aiwf_ci.loadgen.models import LoadOptions, LoadReport
 from aiwf_ci.loadgen.pacing import TokenBucket, ramp_offsets
+from aiwf_ci.loadgen.raw import run_raw
 from aiwf_ci.loadgen.tally import Tally, merge
-from aiwf_ci.loadgen.targets import TargetFactory
+from aiwf_ci.loadgen.targets import RawFactory, TargetFactory
 
 GRACE = 1.0
 
@@ -60,6 +62,8 @@ def run_load(
     clock: Callable[[], float] = time.monotonic,
 ) -> LoadReport:
     """Run one sustained load test and report every call."""
+    if isinstance(factory, RawFactory):
+        return run_raw(factory.request, factory.timeout, options, clock=clock)
     plan = _Plan(options, clock)
     tallies = [Tally() for _ in range(options.concurrency)]
     offsets = ramp_offsets(options.concurrency, options.ramp_up)

@@ -8,7 +8,10 @@ slow, failing or connection-dropping server is counted, not fatal. Error kinds: 
 Two HTTP engines: ``requests`` (a ``Session`` per worker with a one-connection
 ``HTTPAdapter``, no retries, no redirects followed, proxy settings resolved once) and
 ``http.client`` (the standard library's keep-alive connection; less work per call, so a
-higher ceiling on small machines, see ``benchmarks/load_vs_wrk.py``).
+higher ceiling on small machines, see ``benchmarks/load_vs_wrk.py``). The third engine,
+``raw``, is not a per-worker target: ``http_factory`` returns a ``RawFactory`` and ``run_load``
+hands it to ``raw.run_raw`` (one thread, all connections multiplexed); called as a factory
+(``run_burst``) it gives ``http.client`` targets, one blocking connection per call.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from urllib.parse import urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
+from aiwf_ci.loadgen.http1 import encode_request
 from aiwf_ci.loadgen.models import Engine, HTTPRequest
 
 Outcome = tuple[int | None, str | None, str]
@@ -164,7 +168,21 @@ class CallableTarget:
         return None
 
 
+class RawFactory:
+    """The ``raw`` engine's request, for ``run_load`` to run on one multiplexing loop."""
+
+    def __init__(self, request: HTTPRequest, timeout: float) -> None:
+        encode_request(request)  # refuse what the raw engine cannot send, up front
+        self.request = request
+        self.timeout = timeout
+
+    def __call__(self) -> Target:
+        return HTTPClientTarget(self.request, self.timeout)
+
+
 def http_factory(request: HTTPRequest, timeout: float, engine: Engine) -> TargetFactory:
+    if engine == "raw":
+        return RawFactory(request, timeout)
     cls = RequestsTarget if engine == "requests" else HTTPClientTarget
     return lambda: cls(request, timeout)
 

@@ -51,7 +51,8 @@ def run_load_benchmark(bench: BenchmarkConfig, ctx: RunContext) -> BenchmarkResu
     try:
         factory = _factory(spec, ctx)
     except Exception as exc:
-        return error_result(bench, f"cannot import load target {spec.python!r}: {exc}")
+        target = f"use {spec.url!r}" if spec.url is not None else f"import {spec.python!r}"
+        return error_result(bench, f"cannot {target} as a load target: {exc}")
     problem = _plan_problem(bench, spec)
     if problem:
         return error_result(bench, problem)

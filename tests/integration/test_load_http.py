@@ -55,7 +55,7 @@ def server() -> Iterator[str]:
     thread.join()
 
 
-ENGINES: tuple[Engine, ...] = ("requests", "http.client")
+ENGINES: tuple[Engine, ...] = ("requests", "http.client", "raw")
 
 
 def load(url: str, engine: Engine, **options: float) -> tuple[float, object]:

@@ -154,6 +154,7 @@ def test_unknown_profile(tmp_path: Path) -> None:
         ("{name: x, python: 'no-colon'}", "expected module:callable"),
         ("{name: x, load: {url: 'ftp://a', duration: 1s}}", "http:// or https://"),
         ("{name: x, load: {url: 'http://a'}}", "needs duration or requests"),
+        ("{name: x, load: {url: 'https://a', duration: 1s, client: raw}}", "plain HTTP only"),
         ("{name: x, file-batch: {operations: [{op: copy, glob: '*'}]}}", "op copy needs 'to'"),
         ("{name: x, file-batch: {operations: [{op: move}]}}", "expected one of read, write, copy"),
         ("{name: x, ingest: {format: junit, file: a}}", "pytest-benchmark"),

@@ -208,3 +208,41 @@ def test_writes_need_a_destination_root(tmp_path: Path) -> None:
     processor.submit(FileOperation.write(tmp_path / "x", data=b"1"))
     assert processor.run().failures[0].error_kind == "outside-destination"
     assert not (tmp_path / "x").exists()
+
+
+def test_folder_check_shared_per_parent_still_confines(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (tmp_path / "outside").mkdir()
+    processor = FileBatchProcessor(ProcessorOptions(concurrency=1), dest_root=out)
+    processor.submit(FileOperation.write(f"{out}/a/one.txt", data=b"1"))
+    processor.submit(FileOperation.write(f"{out}/a/..", data=b"x"))  # the folder a itself
+    processor.submit(FileOperation.write(f"{out}/a/../../outside/x.txt", data=b"x"))
+    processor.submit(FileOperation.write(f"{out}/a/two.txt", data=b"2"))
+    report = processor.run()
+    assert [r.ok for r in report.results] == [True, False, False, True]
+    assert report.results[2].error_kind == "outside-destination"
+    assert report.results[0].operation.path == out / "a" / "one.txt"
+    assert list((tmp_path / "outside").iterdir()) == []
+
+
+def test_copy_sizes_and_overwrite_of_the_source_itself(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    for size in (0, 1, 4096, 300_000):
+        (src / f"f{size}").write_bytes(os.urandom(size))
+    out = tmp_path / "out"
+    processor = FileBatchProcessor(dest_root=out)
+    ops = copy_operations("src/*", base_dir=tmp_path, dest=out)
+    assert all(isinstance(op.dest, str) for op in ops)
+    processor.extend(ops)
+    processor.submit(FileOperation.copy(src / "f1", src / "f1", overwrite=True))
+    report = processor.run()
+    assert [r.ok for r in report.results] == [True] * 4 + [False]
+    for size in (0, 1, 4096, 300_000):
+        assert (out / f"f{size}").read_bytes() == (src / f"f{size}").read_bytes()
+    assert report.results[-1].error_kind == "outside-destination"
+    same = FileBatchProcessor(dest_root=src)
+    same.submit(FileOperation.copy(src / "f1", src / "f1", overwrite=True))
+    result = same.run().results[0]
+    assert (result.error_kind, result.reason) == ("exists", "is the source file itself")
+    assert (src / "f1").stat().st_size == 1

@@ -7,12 +7,19 @@ functions, each checked against scipy in ``tests/unit/test_compare_significance.
 - ``mann_whitney_u``: Mann-Whitney U test, two-sided; exact null distribution for small
   samples without ties, else the normal approximation with tie and continuity corrections
   (the same choice scipy's ``method="auto"`` makes).
+- ``hodges_lehmann_ratio``: the Hodges-Lehmann estimate of the shift of log(head) against
+  log(baseline) (the median of all pairwise log-ratios) with Moses' distribution-free
+  confidence interval, obtained by inverting the Mann-Whitney test (Hollander & Wolfe,
+  "Nonparametric Statistical Methods", ch. 4). It is the Mann-Whitney test's own estimate:
+  about 95% as efficient as a mean difference on normal data and far more robust, against
+  64% for a difference of medians. This is what the gate uses.
 - ``bootstrap_ratio_ci``: percentile bootstrap confidence interval of the ratio of medians
   (head / baseline), each side's bootstrap median drawn from its exact distribution with a
-  seeded RNG, so a comparison is reproducible; a normal approximation with McKean-Schrader
-  standard errors above ``BOOTSTRAP_MAX_SAMPLES`` samples per side.
+  seeded RNG; a normal approximation with McKean-Schrader standard errors above
+  ``BOOTSTRAP_MAX_SAMPLES`` samples per side. The gate falls back to it for huge samples
+  (load tests) and for samples that are not all positive.
 
-Both are robust to the noise of shared CI machines (outliers, bursts of fast runs): they
+All are robust to the noise of shared CI machines (outliers, bursts of fast runs): they
 look at ranks and medians, never at means.
 """
 
@@ -32,6 +39,9 @@ EXACT_MAX_SAMPLES = 8
 #: Above this many samples on a side, the interval uses a normal approximation (fast, exact
 #: enough) instead of the bootstrap, whose exact median distribution costs O(n^2).
 BOOTSTRAP_MAX_SAMPLES = 150
+#: Above this many pairwise differences the Hodges-Lehmann estimate (which sorts them all)
+#: is not computed; the gate uses the ratio of medians and its interval instead.
+HL_MAX_PAIRS = 40_000
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -217,3 +227,66 @@ def bootstrap_ratio_ci(
     ratios = sorted(h / b if b else math.inf for h, b in zip(new, base, strict=True))
     tail = (1.0 - confidence) / 2.0 * 100.0
     return percentile(ratios, tail), percentile(ratios, 100.0 - tail)
+
+
+# --- Hodges-Lehmann shift of the log-ratio with Moses' interval ---------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ShiftEstimate:
+    """A ratio head / baseline: the point estimate and its confidence interval."""
+
+    ratio: float
+    low: float
+    high: float
+
+
+def moses_rank(m: int, n: int, confidence: float) -> int:
+    """The rank k (1-based) of the lower bound of Moses' interval among the m*n sorted
+    pairwise differences; the upper bound is the (m*n + 1 - k)-th.
+
+    k is the largest count with P(U <= k - 1) <= (1 - confidence) / 2 under the null
+    hypothesis: exact (``u_distribution``) when the smaller sample has at most
+    ``EXACT_MAX_SAMPLES`` values, else the normal approximation
+    k = floor(m*n/2 - z * sqrt(m*n*(m+n+1)/12)) (a little conservative). At least 1.
+    """
+    tail = (1.0 - confidence) / 2.0
+    if min(m, n) <= EXACT_MAX_SAMPLES:
+        counts = u_distribution(m, n)
+        total = math.fsum(counts)
+        cumulative = 0.0
+        k = 0
+        while k < len(counts) and (cumulative + counts[k]) / total <= tail:
+            cumulative += counts[k]
+            k += 1
+        return max(1, k)
+    z = NormalDist().inv_cdf(1.0 - tail)
+    return max(1, math.floor(m * n / 2.0 - z * math.sqrt(m * n * (m + n + 1) / 12.0)))
+
+
+def hodges_lehmann_ratio(
+    baseline: Sequence[float], head: Sequence[float], *, confidence: float = 0.95
+) -> ShiftEstimate:
+    """Hodges-Lehmann estimate of head / baseline with Moses' confidence interval.
+
+    On the log scale (a slowdown multiplies run times), the estimate is the median of the
+    m*n pairwise differences log(h_j) - log(b_i) and the interval is [D_(k), D_(mn+1-k)]
+    with k from ``moses_rank``: the set of shifts the two-sided Mann-Whitney test at level
+    1 - confidence does not reject. Distribution-free for a shift of any continuous
+    distribution. All samples must be positive; O(m*n log(m*n)), so callers cap m*n
+    (``HL_MAX_PAIRS``).
+    """
+    if not baseline or not head:
+        raise ValueError("the Hodges-Lehmann estimate needs samples on both sides")
+    if not 0.0 < confidence < 1.0:
+        raise ValueError("confidence must be within (0, 1)")
+    if min(baseline) <= 0.0 or min(head) <= 0.0:
+        raise ValueError("the log-ratio needs positive samples")
+    log_base = [math.log(v) for v in baseline]
+    diffs = sorted(math.log(h) - b for h in head for b in log_base)
+    k = moses_rank(len(baseline), len(head), confidence)
+    return ShiftEstimate(
+        ratio=math.exp(median_sorted(diffs)),
+        low=math.exp(diffs[k - 1]),
+        high=math.exp(diffs[len(diffs) - k]),
+    )

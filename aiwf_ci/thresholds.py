@@ -10,7 +10,7 @@ means a 10% drop); ``absolute`` is an optional minimum effect in the metric's ow
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from aiwf_ci.errors import ConfigError
 from aiwf_ci.units import PERCENT_HINT, parse_duration, parse_percent, parse_size
@@ -85,6 +85,19 @@ def parse_threshold_spec(text: str) -> dict[str, Threshold]:
 
 # --- lookup --------------------------------------------------------------------------------
 
+#: The absolute minimum effect a family's rule gets when the config sets none: memory is
+#: measured to the byte and is deterministic, so without a floor a 1 KiB -> 2 KiB change would
+#: be a "significant +100%" regression. ``absolute: 0`` in a rule turns the floor off.
+DEFAULT_FLOORS: Mapping[str, float] = {"memory": 64 * 1024.0}
+
+
+def with_default_floor(rule: Threshold | None) -> Threshold | None:
+    if rule is None or rule.absolute is not None:
+        return rule
+    floor = DEFAULT_FLOORS.get(metric_family(rule.metric))
+    return rule if floor is None else replace(rule, absolute=floor)
+
+
 #: Metrics that borrow another family's rule when they have none of their own.
 FALLBACK_FAMILIES: Mapping[str, str] = {"latency": "duration"}
 
@@ -118,7 +131,7 @@ class ThresholdRules:
     def resolve(self, benchmark: str, metric: str) -> Threshold | None:
         own = self.per_benchmark.get(benchmark)
         found = _lookup(own, metric) if own else None
-        return found if found is not None else _lookup(self.suite, metric)
+        return with_default_floor(found if found is not None else _lookup(self.suite, metric))
 
     def with_overrides(self, overrides: Mapping[str, Threshold]) -> ThresholdRules:
         """Suite rules updated by e.g. the ``thresholds`` action input (per-benchmark kept)."""

@@ -1,54 +1,92 @@
-"""Detection quality of the regression gate on this machine: false alarms and misses.
+"""Detection quality of the regression gate on this machine, through the real CLI.
 
-Runs a CPU-bound ``python -c`` loop as "baseline" and "head" many times, interleaved
-(A B A B ...), feeds the timings through ``Metric.from_samples`` -> ``Results`` ->
-``aiwf_ci.compare.compare`` and prints, per scenario, how often the gate said "regression":
+Writes a one-benchmark suite into a work folder: a CPU-bound ``python -I -S -c`` loop whose
+loop count comes from the ``DQ_LOOPS`` environment variable, ``memory: false``. For every
+pair it runs ``aiwf-ci run SUITE --out BASE`` and ``aiwf-ci run SUITE --out HEAD`` (which
+side goes first alternates from pair to pair), then ``aiwf-ci compare BASE/results.json
+HEAD/results.json --format json``, once with the default thresholds (duration +20%) and once
+with ``--thresholds duration=5%``, and reads the verdict of the ``duration`` metric:
 
 - A/A pairs (head identical to baseline): every regression is a false alarm;
 - head made 5% and 10% slower (the loop count scaled so the whole process, interpreter
   start-up included, takes that much longer): every regression is a detection.
 
-Each scenario is judged with the default thresholds (duration +20%) and with
-``duration=5%``, for both gate margins (``estimate`` and ``interval``). Raw timings can be
-saved (``--save``) and re-judged without re-running (``--load``).
+The scenarios' pairs are shuffled together (seeded), so a busy stretch of the machine hits
+all scenarios alike. Rates come with a 95% Wilson score interval: 0 of 50 is not "never".
 
-    python benchmarks/detection_quality.py                      # full run, ~15 min
-    python benchmarks/detection_quality.py --aa 5 --pairs 3 --samples 5   # smoke run
+    python benchmarks/detection_quality.py --iterations 15            # full run, ~10 min
+    python benchmarks/detection_quality.py --aa 4 --pairs 2 --iterations 5   # smoke run
+    python benchmarks/detection_quality.py --load timings.json        # re-judge, in process
+
+``--save`` writes the raw timings (read back from each ``results.json``) and ``--load``
+re-judges them in process with ``aiwf_ci.compare.compare`` (the function ``aiwf-ci
+compare`` calls, so the verdicts are the same) for fast offline evaluation of the gate.
+``--keep DIR`` keeps every run folder; ``--rejudge DIR`` runs ``aiwf-ci compare`` again
+on the folders kept there (after a change to the gate, say), without re-running anything.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
+import random
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiwf_ci.compare import GatePolicy, compare
-from aiwf_ci.models import BenchmarkResult, Metric, Results
-from aiwf_ci.thresholds import ThresholdRules, build_rules, rules_from_spec
-
-LOOP = "s = 0\nfor i in range({n}): s += i * i"
+LOOP = "import os; s = sum(i * i for i in range(int(os.environ['DQ_LOOPS'])))"
+SUITE = """\
+suite: detection-quality
+defaults:
+  warmup: 1
+  iterations: {iterations}
+  timeout: 60s
+  memory: false
+benchmarks:
+  - name: cpu-loop
+    description: CPU-bound loop in a fresh interpreter, DQ_LOOPS iterations
+    command: {command}
+"""
+GATES: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("default (duration 20%)", ()),
+    ("duration=5%", ("--thresholds", "duration=5%")),
+)
+SLOWDOWNS: Mapping[str, float] = {"A/A": 0.0, "+5%": 0.05, "+10%": 0.10}
 Pair = tuple[list[float], list[float]]
 
 
-def run_once(loops: int) -> float:
-    """Wall time of one fresh interpreter running the loop."""
-    command = [sys.executable, "-I", "-S", "-c", LOOP.format(n=loops)]
+@dataclass(slots=True)
+class Outcome:
+    """One scenario: its raw timings and, per gate, the verdict rows of every pair."""
+
+    pairs: list[Pair] = field(default_factory=list)
+    rows: dict[str, list[dict[str, object]]] = field(default_factory=dict)
+
+
+# --- the workload ----------------------------------------------------------------------------
+
+
+def run_loop(loops: int) -> float:
+    """Wall time of one fresh interpreter running the loop (for calibration only)."""
+    command = [sys.executable, "-I", "-S", "-c", LOOP]
     start = time.perf_counter()
-    subprocess.run(command, check=True)
+    subprocess.run(command, check=True, env={**os.environ, "DQ_LOOPS": str(loops)})
     return time.perf_counter() - start
 
 
 def calibrate(target: float) -> tuple[int, float]:
     """Loop count taking about ``target`` seconds, and the share of time spent looping."""
-    startup = statistics.median(run_once(0) for _ in range(5))
+    startup = statistics.median(run_loop(0) for _ in range(7))
     loops = 200_000
-    while (elapsed := statistics.median(run_once(loops) for _ in range(3))) < target:
+    while (elapsed := statistics.median(run_loop(loops) for _ in range(5))) < target:
         loops = int(loops * max(1.2, target / max(elapsed, 1e-3)))
     return loops, max(0.05, (elapsed - startup) / elapsed)
 
@@ -58,45 +96,140 @@ def slowed(loops: int, share: float, slowdown: float) -> int:
     return round(loops * (1.0 + slowdown / share))
 
 
-def measure_pair(base_loops: int, head_loops: int, samples: int) -> Pair:
-    """``samples`` runs per side, interleaved A B A B so machine phases hit both alike."""
-    base: list[float] = []
-    head: list[float] = []
-    for _ in range(samples):
-        base.append(run_once(base_loops))
-        head.append(run_once(head_loops))
-    return base, head
+# --- the CLI ---------------------------------------------------------------------------------
 
 
-def collect(args: argparse.Namespace) -> dict[str, list[Pair]]:
+def cli() -> list[str]:
+    script = Path(sys.executable).with_name("aiwf-ci")
+    found = str(script) if script.exists() else shutil.which("aiwf-ci")
+    return [found] if found else [sys.executable, "-m", "aiwf_ci"]
+
+
+def aiwf_run(suite: Path, out: Path, loops: int) -> list[float]:
+    """``aiwf-ci run SUITE --out OUT`` with ``DQ_LOOPS=loops``; the duration samples."""
+    env = {**os.environ, "DQ_LOOPS": str(loops)}
+    done = subprocess.run(
+        [*cli(), "run", str(suite), "--out", str(out)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"aiwf-ci run failed ({done.returncode}): {done.stderr[-2000:]}")
+    data = json.loads((out / "results.json").read_text())
+    samples: list[float] = data["benchmarks"][0]["metrics"]["duration"]["samples"]
+    return samples
+
+
+def aiwf_compare(base: Path, head: Path, extra: Sequence[str]) -> dict[str, object]:
+    """``aiwf-ci compare BASE HEAD --format json [...]``: the ``duration`` row."""
+    done = subprocess.run(
+        [*cli(), "compare", str(base), str(head), "--format", "json", *extra],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"aiwf-ci compare failed ({done.returncode}): {done.stderr[-2000:]}")
+    report = json.loads(done.stdout)
+    metrics: list[dict[str, object]] = report["benchmarks"][0]["metrics"]
+    return next(m for m in metrics if m["metric"] == "duration")
+
+
+def collect(args: argparse.Namespace, work: Path) -> dict[str, Outcome]:
     loops, share = calibrate(args.target)
-    print(f"calibrated: {loops} loops ≈ {args.target}s, loop share {share:.0%}", file=sys.stderr)
-    plan = {"A/A": (args.aa, 0.0), "+5%": (args.pairs, 0.05), "+10%": (args.pairs, 0.10)}
-    data: dict[str, list[Pair]] = {}
-    for name, (count, slowdown) in plan.items():
-        head_loops = slowed(loops, share, slowdown)
-        data[name] = []
-        for k in range(count):
-            data[name].append(measure_pair(loops, head_loops, args.samples))
-            print(f"{name}: pair {k + 1}/{count}", file=sys.stderr)
-    return data
+    log(f"calibrated: {loops} loops ≈ {args.target}s, loop share {share:.0%}")
+    suite = work / "suite.yml"
+    command = json.dumps(f'{sys.executable} -I -S -c "{LOOP}"')  # a JSON string is YAML
+    suite.write_text(SUITE.format(iterations=args.iterations, command=command))
+    plan = [("A/A", k) for k in range(args.aa)]
+    plan += [(name, k) for name in ("+5%", "+10%") for k in range(args.pairs)]
+    random.Random(args.seed).shuffle(plan)
+    outcomes = {name: Outcome() for name in SLOWDOWNS}
+    started = time.monotonic()
+    for index, (name, k) in enumerate(plan):
+        pair = work / f"{_folder(name)}-{k:03d}"
+        base_dir, head_dir = pair / "base", pair / "head"
+        head_loops = slowed(loops, share, SLOWDOWNS[name])
+        sides = [(base_dir, loops), (head_dir, head_loops)]
+        timings = {d: aiwf_run(suite, d, n) for d, n in (sides if index % 2 else sides[::-1])}
+        outcome = outcomes[name]
+        outcome.pairs.append((timings[base_dir], timings[head_dir]))
+        for gate, extra in GATES:
+            row = aiwf_compare(base_dir / "results.json", head_dir / "results.json", extra)
+            outcome.rows.setdefault(gate, []).append(row)
+        elapsed = time.monotonic() - started
+        log(f"[{index + 1}/{len(plan)}] {name} pair {k + 1}: {_brief(outcome)} ({elapsed:.0f}s)")
+    return outcomes
 
 
-def results(samples: Sequence[float]) -> Results:
-    metric = Metric.from_samples(samples, unit="s", direction="lower")
-    bench = BenchmarkResult(name="cpu-loop", kind="command", metrics={"duration": metric})
-    return Results(suite="detection-quality", benchmarks=(bench,))
+def _folder(name: str) -> str:
+    return name.replace("/", "").replace("%", "pct")
 
 
-def flagged(pairs: Sequence[Pair], rules: ThresholdRules, policy: GatePolicy) -> tuple[int, int]:
-    """(regressions, 'too noisy' notes) over the pairs."""
-    regressions = noisy = 0
-    for base, head in pairs:
-        metric = compare(results(base), results(head), rules, policy=policy)
-        row = metric.benchmarks[0].metrics[0]
-        regressions += row.verdict == "regression"
-        noisy += "noisy" in row.note
-    return regressions, noisy
+def rejudge_cli(work: Path) -> dict[str, Outcome]:
+    """``aiwf-ci compare`` again on the run folders kept by ``--keep``."""
+    outcomes = {name: Outcome() for name in SLOWDOWNS}
+    for name, outcome in outcomes.items():
+        for pair in sorted(work.glob(f"{_folder(name)}-*")):
+            base, head = pair / "base" / "results.json", pair / "head" / "results.json"
+            if not (base.exists() and head.exists()):
+                continue
+            side = [json.loads(f.read_text())["benchmarks"][0] for f in (base, head)]
+            b, h = (s["metrics"]["duration"]["samples"] for s in side)
+            outcome.pairs.append((b, h))
+            for gate, extra in GATES:
+                outcome.rows.setdefault(gate, []).append(aiwf_compare(base, head, extra))
+    return outcomes
+
+
+def _brief(outcome: Outcome) -> str:
+    return ", ".join(f"{gate}: {rows[-1]['verdict']}" for gate, rows in outcome.rows.items())
+
+
+def log(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# --- offline re-judging ----------------------------------------------------------------------
+
+
+def rejudge(data: Mapping[str, Sequence[Pair]]) -> dict[str, Outcome]:
+    """The same verdicts in process: ``compare`` is what ``aiwf-ci compare`` calls."""
+    from aiwf_ci.compare import compare
+    from aiwf_ci.models import BenchmarkResult, Metric, Results
+    from aiwf_ci.report.as_json import comparison_to_dict
+    from aiwf_ci.thresholds import build_rules, rules_from_spec
+
+    def results(samples: Sequence[float]) -> Results:
+        metric = Metric.from_samples(samples, unit="s", direction="lower")
+        bench = BenchmarkResult(name="cpu-loop", kind="command", metrics={"duration": metric})
+        return Results(suite="detection-quality", benchmarks=(bench,))
+
+    rules = {GATES[0][0]: build_rules(), GATES[1][0]: rules_from_spec("duration=5%")}
+    outcomes: dict[str, Outcome] = {}
+    for name, pairs in data.items():
+        outcome = outcomes[name] = Outcome(pairs=[(list(b), list(h)) for b, h in pairs])
+        for gate, rule in rules.items():
+            for base, head in outcome.pairs:
+                report = comparison_to_dict(compare(results(base), results(head), rule))
+                row = report["benchmarks"][0]["metrics"][0]
+                outcome.rows.setdefault(gate, []).append(row)
+    return outcomes
+
+
+# --- the table -------------------------------------------------------------------------------
+
+
+def wilson(hits: int, total: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion."""
+    if total == 0:
+        return 0.0, 1.0
+    p = hits / total
+    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
+    half = z / (1 + z * z / total) * math.sqrt(p * (1 - p) / total + z * z / (4 * total * total))
+    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 def realised(pairs: Sequence[Pair]) -> float:
@@ -107,49 +240,60 @@ def noise(pairs: Sequence[Pair]) -> float:
     return statistics.median(statistics.stdev(b) / statistics.mean(b) for b, _ in pairs)
 
 
-def table(data: dict[str, list[Pair]]) -> str:
-    gates = [
-        ("default (duration 20%)", build_rules()),
-        ("duration=5%", rules_from_spec("duration=5%")),
-    ]
+def table(outcomes: Mapping[str, Outcome]) -> str:
     lines = [
-        "| scenario | pairs | n/side | real change | CV | gate | margin | regressions | rate "
+        "| scenario | pairs | n/side | real change | CV | gate | regressions | rate (95% CI) "
         "| too noisy |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
-    for scenario, pairs in data.items():
-        for gate, rules in gates:
-            for margin in ("estimate", "interval"):
-                policy = replace(GatePolicy(), margin=margin)
-                hits, noisy = flagged(pairs, rules, policy)
-                lines.append(
-                    f"| {scenario} | {len(pairs)} | {len(pairs[0][0])} | "
-                    f"{realised(pairs):+.1%} | {noise(pairs):.1%} | {gate} | {margin} | "
-                    f"{hits} | {hits / len(pairs):.0%} | {noisy} |"
-                )
+    for scenario, outcome in outcomes.items():
+        if not outcome.pairs:
+            continue
+        n = len(outcome.pairs[0][0])
+        for gate, rows in outcome.rows.items():
+            hits = sum(r["verdict"] == "regression" for r in rows)
+            noisy = sum("noisy" in str(r["note"]) for r in rows)
+            lo, hi = wilson(hits, len(rows))
+            lines.append(
+                f"| {scenario} | {len(rows)} | {n} | {realised(outcome.pairs):+.1%} | "
+                f"{noise(outcome.pairs):.1%} | {gate} | {hits} | "
+                f"{hits / len(rows):.0%} ({lo:.0%}–{hi:.0%}) | {noisy} |"
+            )
     return "\n".join(lines)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--aa", type=int, default=50, help="A/A pairs (default 50)")
     parser.add_argument("--pairs", type=int, default=20, help="pairs per slowdown (default 20)")
-    parser.add_argument("--samples", type=int, default=15, help="runs per side (default 15)")
+    parser.add_argument("--iterations", type=int, default=15, help="runs per side (default 15)")
     parser.add_argument("--target", type=float, default=0.08, help="seconds per run")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the pair order")
+    parser.add_argument("--keep", type=Path, help="keep the suite and run folders here")
     parser.add_argument("--save", type=Path, help="write raw timings to this JSON file")
-    parser.add_argument("--load", type=Path, help="judge saved timings instead of running")
+    parser.add_argument("--load", type=Path, help="re-judge saved timings instead of running")
+    parser.add_argument("--rejudge", type=Path, help="aiwf-ci compare again on a --keep DIR")
     return parser.parse_args(argv)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     if args.load:
-        data = {k: [(b, h) for b, h in v] for k, v in json.loads(args.load.read_text()).items()}
+        saved = json.loads(args.load.read_text())
+        outcomes = rejudge({k: v for k, v in saved.items() if k in SLOWDOWNS})
+        print(f"re-judged in process from {args.load}")
+    elif args.rejudge:
+        outcomes = rejudge_cli(args.rejudge)
+        print(f"re-judged with aiwf-ci compare in {args.rejudge}")
+    elif args.keep:
+        args.keep.mkdir(parents=True, exist_ok=True)
+        outcomes = collect(args, args.keep)
     else:
-        data = collect(args)
+        with tempfile.TemporaryDirectory(prefix="aiwf-dq-") as tmp:
+            outcomes = collect(args, Path(tmp))
     if args.save:
-        args.save.write_text(json.dumps(data))
-    print(table(data))
+        args.save.write_text(json.dumps({k: o.pairs for k, o in outcomes.items()}))
+    print(table(outcomes))
     return 0
 
 

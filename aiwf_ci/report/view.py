@@ -118,12 +118,13 @@ def verdict_line(counts: Mapping[str, int]) -> str:
 
 
 def method_text(policy: GatePolicy) -> str:
-    margin = "its whole interval" if policy.margin == "interval" else "the median change"
+    margin = "its whole interval" if policy.margin == "interval" else "the Hodges-Lehmann change"
     return (
         f"Regression = {margin} beyond the threshold, Mann-Whitney U two-sided "
-        f"p < {policy.alpha:g}, and the {policy.confidence:.0%} bootstrap interval of the "
-        f"ratio of medians excluding no change (at least {policy.min_samples} samples per "
-        "side). Metrics without a threshold are reported but never fail the build."
+        f"p < {policy.alpha:g}, and Moses' {policy.confidence:.0%} interval excluding no change "
+        f"and no wider than the threshold (at least {policy.min_samples} samples per side). "
+        "Baseline and head columns are medians. Metrics without a threshold are reported but "
+        "never fail the build."
     )
 
 

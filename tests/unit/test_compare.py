@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 import subprocess
 import sys
@@ -100,6 +101,50 @@ def test_noise_larger_than_the_threshold_is_too_noisy_not_a_false_alarm() -> Non
     assert row.verdict == "unchanged"
     assert row.note == NOTE_NOISY
     assert row.confidence == "low"
+
+
+def noisy(centre: float, *, cv: float, n: int, seed: int) -> list[float]:
+    rng = random.Random(seed)
+    return [centre * max(0.2, 1 + rng.gauss(0, cv)) for _ in range(n)]
+
+
+def test_significant_change_with_an_interval_wider_than_the_threshold_is_too_noisy() -> None:
+    # Mann-Whitney p < 0.01 and the whole interval above +20%, but it spans +53% .. +158%:
+    # the spread of plausible changes is larger than the threshold, so no verdict.
+    base, head = noisy(1.0, cv=0.35, n=12, seed=37), noisy(1.45, cv=0.35, n=12, seed=137)
+    row = one(metric(base), metric(head))
+    assert row.p_value is not None
+    assert row.p_value < 0.01
+    assert row.ci is not None
+    assert row.ci[0] > 0.2
+    assert row.verdict == "unchanged"
+    assert row.note == NOTE_NOISY
+    assert row.confidence == "low"
+    # with enough runs the same slowdown is a confident regression
+    more = one(
+        metric(noisy(1.0, cv=0.35, n=60, seed=37)), metric(noisy(1.45, cv=0.35, n=60, seed=1))
+    )
+    assert more.verdict == "regression"
+
+
+def test_change_is_the_hodges_lehmann_estimate_of_the_ratio() -> None:
+    base, head = samples(1.0, cv=0.1), samples(1.3, cv=0.1, seed=2)
+    row = one(metric(base), metric(head))
+    logs = sorted(math.log(h / b) for h in head for b in base)
+    middle = (logs[len(logs) // 2 - 1] + logs[len(logs) // 2]) / 2
+    assert row.change == pytest.approx(math.expm1(middle))
+    assert row.ci is not None
+    assert row.ci[0] < row.change < row.ci[1]  # type: ignore[operator]
+
+
+def test_huge_or_non_positive_samples_fall_back_to_the_ratio_of_medians() -> None:
+    big = one(metric(samples(1.0, n=250)), metric(samples(1.5, n=250, seed=2)))
+    assert big.verdict == "regression"
+    assert big.change == pytest.approx(big.head / big.baseline - 1)  # type: ignore[operator]
+    with_zero = [0.0, *samples(1.0, n=19)]
+    row = one(metric(with_zero), metric(samples(1.5, n=20, seed=2)))
+    assert row.verdict == "regression"
+    assert row.change == pytest.approx(row.head / row.baseline - 1)  # type: ignore[operator]
 
 
 def test_bursts_of_fast_runs_in_the_baseline_do_not_fake_a_regression() -> None:

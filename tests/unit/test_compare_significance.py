@@ -12,9 +12,11 @@ from scipy import stats as sps
 from aiwf_ci.significance import (
     bootstrap_median_atoms,
     bootstrap_ratio_ci,
+    hodges_lehmann_ratio,
     mann_whitney_u,
     median_ratio_ci_normal,
     midranks,
+    moses_rank,
     u_distribution,
 )
 
@@ -136,3 +138,85 @@ def test_large_samples_use_the_normal_interval_which_agrees_with_the_bootstrap()
     assert bootstrap_ratio_ci([*base, 1.0], [*head, 1.1]) == median_ratio_ci_normal(
         [*base, 1.0], [*head, 1.1]
     )
+
+
+# --- Hodges-Lehmann with Moses' interval -------------------------------------------------
+
+
+@pytest.mark.parametrize(("n1", "n2"), [(5, 5), (6, 9), (15, 15), (30, 30), (12, 40)])
+def test_hodges_lehmann_is_the_median_of_pairwise_log_ratios(n1: int, n2: int) -> None:
+    base = _samples(n1, n1, 1.0)
+    head = _samples(n2 + 100, n2, 1.1)
+    shift = hodges_lehmann_ratio(base, head)
+    diffs = np.subtract.outer(np.log(head), np.log(base)).ravel()
+    assert shift.ratio == pytest.approx(math.exp(np.median(diffs)))
+    k = moses_rank(n1, n2, 0.95)
+    ordered = np.sort(diffs)
+    assert shift.low == pytest.approx(math.exp(ordered[k - 1]))
+    assert shift.high == pytest.approx(math.exp(ordered[-k]))
+    assert shift.low <= shift.ratio <= shift.high
+
+
+@pytest.mark.parametrize(("m", "n"), [(3, 4), (5, 5), (4, 8), (8, 8)])
+def test_moses_rank_is_the_exact_mann_whitney_quantile(m: int, n: int) -> None:
+    counts = np.array(u_distribution(m, n), dtype=float)
+    cdf = np.cumsum(counts) / counts.sum()
+    for confidence in (0.9, 0.95, 0.99):
+        k = moses_rank(m, n, confidence)
+        tail = (1 - confidence) / 2
+        if cdf[0] > tail:  # too few samples for this confidence: the widest interval
+            assert k == 1
+            continue
+        # coverage 1 - 2 P(U <= k - 1) >= confidence, and k + 1 would fall short
+        assert cdf[k - 1] <= tail + 1e-12
+        assert cdf[k] > tail
+
+
+def test_moses_rank_normal_approximation_for_larger_samples() -> None:
+    m, n = 20, 30
+    expected = math.floor(m * n / 2 - sps.norm.ppf(0.975) * math.sqrt(m * n * (m + n + 1) / 12))
+    assert moses_rank(m, n, 0.95) == expected
+
+
+def test_moses_interval_inverts_the_mann_whitney_test() -> None:
+    base, head = _samples(3, 20, 1.0), _samples(4, 20, 1.2)
+    shift = hodges_lehmann_ratio(base, head, confidence=0.95)
+    # shifting head by a ratio well inside the interval: not rejected at 5%;
+    # by a ratio just outside it: rejected (scipy's asymptotic p-value, no ties)
+    inside = [h / shift.ratio for h in head]
+    assert sps.mannwhitneyu(base, inside, method="asymptotic").pvalue > 0.05
+    for outside in (shift.low * 0.97, shift.high * 1.03):
+        moved = [h / outside for h in head]
+        assert sps.mannwhitneyu(base, moved, method="asymptotic").pvalue < 0.05
+
+
+def test_moses_interval_covers_the_true_ratio_about_95_percent_of_the_time() -> None:
+    rng = np.random.default_rng(7)
+    hits = 0
+    for _ in range(400):
+        base = rng.lognormal(0.0, 0.2, 15)
+        head = rng.lognormal(math.log(1.1), 0.2, 15)
+        shift = hodges_lehmann_ratio(list(base), list(head))
+        hits += shift.low <= 1.1 <= shift.high
+    assert 0.92 <= hits / 400 <= 0.99
+
+
+def test_hodges_lehmann_interval_is_narrower_than_the_median_bootstrap() -> None:
+    # the efficiency argument: same data, tighter interval than the ratio of medians
+    widths_hl, widths_median = [], []
+    for seed in range(40):
+        base, head = _samples(seed, 15, 1.0), _samples(seed + 500, 15, 1.0)
+        shift = hodges_lehmann_ratio(base, head)
+        lo, hi = bootstrap_ratio_ci(base, head, seed=seed)
+        widths_hl.append(math.log(shift.high / shift.low))
+        widths_median.append(math.log(hi / lo))
+    assert np.median(widths_hl) < 0.9 * np.median(widths_median)
+
+
+def test_hodges_lehmann_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="both sides"):
+        hodges_lehmann_ratio([], [1.0])
+    with pytest.raises(ValueError, match="positive"):
+        hodges_lehmann_ratio([0.0, 1.0], [1.0])
+    with pytest.raises(ValueError, match="confidence"):
+        hodges_lehmann_ratio([1.0], [1.0], confidence=1.0)

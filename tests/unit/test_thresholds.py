@@ -16,6 +16,8 @@ from aiwf_ci.thresholds import (
     rules_from_spec,
 )
 
+FLOOR = 64 * 1024  # the default absolute minimum of memory rules
+
 
 def test_spec_and_config_grammar_give_the_same_rules() -> None:
     spec = parse_threshold_spec("duration=10%, memory=25%,throughput=-10%")
@@ -50,9 +52,15 @@ def test_lookup_order_benchmark_then_suite_exact_then_family() -> None:
         },
         per_benchmark={"big": {"memory": Threshold(metric="memory", relative=0.5)}},
     )
-    assert rules.resolve("x", "memory_peak") == Threshold(metric="memory", relative=0.3)
-    assert rules.resolve("x", "memory_uss") == Threshold(metric="memory_uss", relative=0.05)
-    assert rules.resolve("big", "memory_peak") == Threshold(metric="memory", relative=0.5)
+    assert rules.resolve("x", "memory_peak") == Threshold(
+        metric="memory", relative=0.3, absolute=FLOOR
+    )
+    assert rules.resolve("x", "memory_uss") == Threshold(
+        metric="memory_uss", relative=0.05, absolute=FLOOR
+    )
+    assert rules.resolve("big", "memory_peak") == Threshold(
+        metric="memory", relative=0.5, absolute=FLOOR
+    )
     assert rules.resolve("big", "duration") == Threshold(metric="duration", relative=0.2)
     assert rules.resolve("x", "latency") == Threshold(metric="duration", relative=0.2)
     assert rules.resolve("x", "error_rate") is None
@@ -65,7 +73,9 @@ def test_build_rules_layers_defaults_config_and_overrides() -> None:
         overrides=parse_threshold_spec("memory=25%"),
     )
     assert rules.resolve("a", "duration") == Threshold(metric="duration", relative=0.15)
-    assert rules.resolve("a", "memory_peak") == Threshold(metric="memory", relative=0.25)
+    assert rules.resolve("a", "memory_peak") == Threshold(
+        metric="memory", relative=0.25, absolute=FLOOR
+    )
     assert rules.resolve("a", "throughput") == DEFAULT_THRESHOLDS["throughput"]
 
 
@@ -74,3 +84,21 @@ def test_rules_from_spec_keeps_per_benchmark_rules() -> None:
     rules = rules_from_spec("duration=5%", base=base)
     assert rules.resolve("a", "duration") == Threshold(metric="duration", relative=0.05)
     assert rules.resolve("b", "duration") == Threshold(metric="duration", relative=1)
+
+
+def test_memory_rules_get_a_64kib_floor_unless_set() -> None:
+    from aiwf_ci.thresholds import build_rules, parse_threshold
+
+    rules = build_rules({"memory": parse_threshold("memory", "30%")})
+    floor = rules.resolve("b", "memory_peak")
+    assert floor is not None
+    assert floor.absolute == 64 * 1024
+    explicit = build_rules(
+        {"memory": parse_threshold("memory", {"relative": "30%", "absolute": 0})}
+    )
+    rule = explicit.resolve("b", "memory_gc_freed")
+    assert rule is not None
+    assert rule.absolute == 0
+    duration = rules.resolve("b", "duration")
+    assert duration is not None
+    assert duration.absolute is None

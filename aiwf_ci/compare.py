@@ -45,12 +45,12 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from statistics import median
-from typing import Literal
 
-from aiwf_ci.models import Alert, BenchmarkResult, Direction, Metric, Results
+from aiwf_ci.fingerprint import fingerprint_warnings
+from aiwf_ci.models import BenchmarkResult, Metric, Results
 from aiwf_ci.significance import (
     HL_MAX_PAIRS,
     bootstrap_ratio_ci,
@@ -58,110 +58,43 @@ from aiwf_ci.significance import (
     mann_whitney_u,
 )
 from aiwf_ci.thresholds import DEFAULT_RULES, Threshold, ThresholdRules
-
-Verdict = Literal["regression", "improvement", "unchanged", "new", "removed", "errored"]
-Confidence = Literal["high", "medium", "low"]
-Status = Literal["pass", "regression", "error"]
-VERDICTS: tuple[Verdict, ...] = (
-    "regression",
-    "errored",
-    "improvement",
-    "new",
-    "removed",
-    "unchanged",
+from aiwf_ci.verdicts import (
+    NOTE_FEW,
+    NOTE_NO_THRESHOLD,
+    NOTE_NOISY,
+    NOTE_SUMMARY,
+    NOTE_ZERO,
+    VERDICTS,
+    BenchmarkComparison,
+    Comparison,
+    Confidence,
+    GatePolicy,
+    MetricComparison,
+    Status,
+    Verdict,
 )
 
-NOTE_NOISY = "too noisy to judge"
-NOTE_FEW = "not enough samples"
-NOTE_SUMMARY = "summary only"
-NOTE_NO_THRESHOLD = "no threshold: reported only"
-NOTE_ZERO = "baseline is zero: relative change undefined"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class GatePolicy:
-    """How sure the gate must be. ``margin``: ``estimate`` (point estimate beyond the
-    threshold, interval excludes no change) or ``interval`` (whole interval beyond it).
-    ``resamples`` and ``seed`` only matter for the bootstrap fallback (huge or non-positive
-    samples); the Hodges-Lehmann interval is exact and needs neither."""
-
-    alpha: float = 0.01
-    confidence: float = 0.95
-    resamples: int = 2000
-    min_samples: int = 5
-    margin: Literal["estimate", "interval"] = "estimate"
-    seed: int = 0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class MetricComparison:
-    """One metric of one benchmark. ``baseline`` and ``head`` are the medians; ``change``
-    is the estimated head/baseline - 1 (signed, raw: the Hodges-Lehmann estimate when
-    there are samples, else the ratio of medians); ``worsening`` is the same change signed
-    so that positive is worse whatever the direction; ``ci`` is the confidence interval of
-    ``change``."""
-
-    benchmark: str
-    metric: str
-    unit: str
-    direction: Direction
-    verdict: Verdict
-    baseline: float | None = None
-    head: float | None = None
-    change: float | None = None
-    ci: tuple[float, float] | None = None
-    p_value: float | None = None
-    n_baseline: int = 0
-    n_head: int = 0
-    threshold: Threshold | None = None
-    note: str = ""
-    confidence: Confidence = "low"
-
-    @property
-    def worsening(self) -> float | None:
-        if self.change is None:
-            return None
-        return self.change if self.direction == "lower" else -self.change
-
-    @property
-    def statement(self) -> str:
-        """How sure the verdict is, in words: confidence, interval, p-value and sizes."""
-        parts = [f"{self.confidence} confidence"]
-        if self.ci is not None:
-            parts.append(f"CI {self.ci[0]:+.1%} … {self.ci[1]:+.1%}")
-        if self.p_value is not None:
-            parts.append(f"Mann-Whitney p = {self.p_value:.2g}")
-        parts.append(f"n = {self.n_baseline} vs {self.n_head}")
-        return "; ".join(parts)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class BenchmarkComparison:
-    """One benchmark: its overall verdict (the worst of its metrics) and the details."""
-
-    name: str
-    kind: str
-    verdict: Verdict
-    metrics: tuple[MetricComparison, ...] = ()
-    errors: tuple[str, ...] = ()
-    alerts: tuple[Alert, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Comparison:
-    """The whole verdict, plus the two runs it was computed from (the reports need them)."""
-
-    suite: str
-    benchmarks: tuple[BenchmarkComparison, ...]
-    counts: Mapping[Verdict, int]
-    warnings: tuple[str, ...]
-    policy: GatePolicy
-    baseline: Results
-    head: Results = field(repr=False)
-
-    @property
-    def regressions(self) -> int:
-        return self.counts.get("regression", 0)
+__all__ = [
+    "NOTE_FEW",
+    "NOTE_NOISY",
+    "NOTE_NO_THRESHOLD",
+    "NOTE_SUMMARY",
+    "NOTE_ZERO",
+    "VERDICTS",
+    "BenchmarkComparison",
+    "Comparison",
+    "Confidence",
+    "GatePolicy",
+    "MetricComparison",
+    "Status",
+    "Verdict",
+    "compare",
+    "compare_benchmark",
+    "compare_metric",
+    "count_verdicts",
+    "exit_status",
+    "fingerprint_warnings",
+]
 
 
 # --- the gate for one metric ---------------------------------------------------------------
@@ -444,40 +377,3 @@ def exit_status(comparison: Comparison) -> Status:
     if comparison.counts.get("errored", 0):
         return "error"
     return "regression" if comparison.regressions else "pass"
-
-
-# --- environment fingerprint ---------------------------------------------------------------
-
-_FINGERPRINT: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("CPU model", ("cpu_model", "cpu.model", "cpu")),
-    ("CPU cores", ("cores", "cpu_count", "cpu.cores", "logical_cores")),
-    ("OS", ("os", "platform", "system")),
-    ("Python", ("python", "python_version")),
-    ("runner", ("runner", "runner_name", "container_image", "image")),
-)
-
-
-def _flatten(env: Mapping[str, object]) -> dict[str, object]:
-    flat: dict[str, object] = {}
-    for key, value in env.items():
-        if isinstance(value, Mapping):
-            flat.update({f"{key}.{k}": v for k, v in value.items()})
-        else:
-            flat[key] = value
-    return flat
-
-
-def fingerprint_warnings(
-    baseline: Mapping[str, object], head: Mapping[str, object]
-) -> tuple[str, ...]:
-    """Warnings for environment fields (CPU model, cores, ...) that differ between runs."""
-    base, new = _flatten(baseline), _flatten(head)
-    warnings: list[str] = []
-    for label, keys in _FINGERPRINT:
-        key = next((k for k in keys if k in base and k in new), None)
-        if key is not None and str(base[key]) != str(new[key]):
-            warnings.append(
-                f"{label} differs: baseline {base[key]}, head {new[key]}; "
-                "timings may not be comparable"
-            )
-    return tuple(warnings)

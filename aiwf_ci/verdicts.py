@@ -1,0 +1,116 @@
+"""The shapes of a comparison: verdicts, notes, the gate's policy and the frozen results
+``compare`` returns. Kept apart from ``compare`` (the decisions) so reports and the action can
+name them without the statistics."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from aiwf_ci.models import Alert, Direction, Results
+from aiwf_ci.thresholds import Threshold
+
+Verdict = Literal["regression", "improvement", "unchanged", "new", "removed", "errored"]
+Confidence = Literal["high", "medium", "low"]
+Status = Literal["pass", "regression", "error"]
+VERDICTS: tuple[Verdict, ...] = (
+    "regression",
+    "errored",
+    "improvement",
+    "new",
+    "removed",
+    "unchanged",
+)
+
+NOTE_NOISY = "too noisy to judge"
+NOTE_FEW = "not enough samples"
+NOTE_SUMMARY = "summary only"
+NOTE_NO_THRESHOLD = "no threshold: reported only"
+NOTE_ZERO = "baseline is zero: relative change undefined"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class GatePolicy:
+    """How sure the gate must be. ``margin``: ``estimate`` (point estimate beyond the
+    threshold, interval excludes no change) or ``interval`` (whole interval beyond it).
+    ``resamples`` and ``seed`` only matter for the bootstrap fallback (huge or non-positive
+    samples); the Hodges-Lehmann interval is exact and needs neither."""
+
+    alpha: float = 0.01
+    confidence: float = 0.95
+    resamples: int = 2000
+    min_samples: int = 5
+    margin: Literal["estimate", "interval"] = "estimate"
+    seed: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MetricComparison:
+    """One metric of one benchmark. ``baseline`` and ``head`` are the medians; ``change``
+    is the estimated head/baseline - 1 (signed, raw: the Hodges-Lehmann estimate when
+    there are samples, else the ratio of medians); ``worsening`` is the same change signed
+    so that positive is worse whatever the direction; ``ci`` is the confidence interval of
+    ``change``."""
+
+    benchmark: str
+    metric: str
+    unit: str
+    direction: Direction
+    verdict: Verdict
+    baseline: float | None = None
+    head: float | None = None
+    change: float | None = None
+    ci: tuple[float, float] | None = None
+    p_value: float | None = None
+    n_baseline: int = 0
+    n_head: int = 0
+    threshold: Threshold | None = None
+    note: str = ""
+    confidence: Confidence = "low"
+
+    @property
+    def worsening(self) -> float | None:
+        if self.change is None:
+            return None
+        return self.change if self.direction == "lower" else -self.change
+
+    @property
+    def statement(self) -> str:
+        """How sure the verdict is, in words: confidence, interval, p-value and sizes."""
+        parts = [f"{self.confidence} confidence"]
+        if self.ci is not None:
+            parts.append(f"CI {self.ci[0]:+.1%} … {self.ci[1]:+.1%}")
+        if self.p_value is not None:
+            parts.append(f"Mann-Whitney p = {self.p_value:.2g}")
+        parts.append(f"n = {self.n_baseline} vs {self.n_head}")
+        return "; ".join(parts)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BenchmarkComparison:
+    """One benchmark: its overall verdict (the worst of its metrics) and the details."""
+
+    name: str
+    kind: str
+    verdict: Verdict
+    metrics: tuple[MetricComparison, ...] = ()
+    errors: tuple[str, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Comparison:
+    """The whole verdict, plus the two runs it was computed from (the reports need them)."""
+
+    suite: str
+    benchmarks: tuple[BenchmarkComparison, ...]
+    counts: Mapping[Verdict, int]
+    warnings: tuple[str, ...]
+    policy: GatePolicy
+    baseline: Results
+    head: Results = field(repr=False)
+
+    @property
+    def regressions(self) -> int:
+        return self.counts.get("regression", 0)

@@ -10,16 +10,17 @@ fake GitHub server.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from aiwf_ci.action_inputs import ActionConfig, config_from_env
+from aiwf_ci.action_inputs import ActionConfig, check_folders, config_from_env
 from aiwf_ci.action_output import Console
 from aiwf_ci.action_plan import Plan, decide
-from aiwf_ci.errors import AiwfCIError
+from aiwf_ci.errors import EXIT_BAD_INPUT, AiwfCIError
 from aiwf_ci.github.client import GitHubClient
 from aiwf_ci.github.settings import ClientSettings
 
@@ -52,6 +53,7 @@ def main(env: Mapping[str, str] | None = None, stream: TextIO | None = None) -> 
     console = Console(stream or sys.stdout)
     try:
         config = config_from_env(environ)
+        check_folders(config)
     except AiwfCIError as exc:
         for line in str(exc).splitlines():
             console.annotate("error", line, title="aiwf-ci: bad input")
@@ -90,6 +92,13 @@ def run_action(
         for line in str(exc).splitlines():
             console.annotate("error", line, title="aiwf-ci")
         return _failed(config, exc.exit_code)
+    except OSError as exc:  # a folder we must write is a file, read-only, missing, ...
+        where = f" {exc.filename}" if exc.filename else ""
+        console.annotate("error", f"cannot use{where}: {exc.strerror}", title="aiwf-ci")
+        return _failed(config, EXIT_BAD_INPUT)
+    except Exception as exc:  # a bug: one line, never a traceback in the user's log
+        console.annotate("error", f"internal error: {type(exc).__name__}: {exc}", title="aiwf-ci")
+        return _failed(config, 1)
 
 
 def _needs_client(plan: Plan) -> bool:
@@ -100,5 +109,6 @@ def _failed(config: ActionConfig, exit_code: int) -> ActionResult:
     from aiwf_ci.action_output import set_outputs
 
     outputs = {"status": "error", "regressions": "0"}
-    set_outputs(config.output_path, outputs)
+    with contextlib.suppress(OSError):
+        set_outputs(config.output_path, outputs)
     return ActionResult(status="error", exit_code=exit_code, outputs=outputs)

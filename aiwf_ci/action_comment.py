@@ -10,6 +10,7 @@ they point at this repository's own runs. The pre-rendered ``body`` is never pos
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -105,13 +106,19 @@ def judge(folder: Path, config: ActionConfig, data: Mapping[str, Any]) -> Compar
     return compare(baseline, head, rules)
 
 
+def is_own_run_url(config: ActionConfig, url: str) -> bool:
+    """Exactly ``{server}/{owner}/{repo}/actions/runs/<id>``: nothing a fork could bend
+    into a link elsewhere (``..`` segments, queries, other repositories)."""
+    prefix = re.escape(f"{config.server_url}/{config.repository}/actions/runs/")
+    return re.fullmatch(prefix + r"[0-9]+", url) is not None
+
+
 def _context(
     config: ActionConfig, subject: Comparison | Results, data: Mapping[str, Any]
 ) -> ReportContext:
     head = subject.head if isinstance(subject, Comparison) else subject
     raw = data.get("baseline")
     info: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
-    own_runs = f"{config.server_url}/{config.repository}/actions/runs/"
     run_url = str(info.get("run_url") or "")
     reason = str(info.get("reason") or "no baseline in the pull request's artifact")[:500]
     triggering = (config.event.get("workflow_run") or {}).get("html_url") or ""
@@ -120,8 +127,8 @@ def _context(
         head_sha=head.commit.sha,
         head_ref=head.commit.ref,
         baseline_sha=str(info.get("sha") or "")[:40],
-        baseline_run_url=run_url if run_url.startswith(own_runs) else "",
-        run_url=str(triggering) if str(triggering).startswith(own_runs) else "",
+        baseline_run_url=run_url if is_own_run_url(config, run_url) else "",
+        run_url=str(triggering) if is_own_run_url(config, str(triggering)) else "",
         no_baseline_reason="" if isinstance(subject, Comparison) else reason,
     )
 

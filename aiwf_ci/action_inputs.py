@@ -128,6 +128,15 @@ def config_from_env(env: Mapping[str, str]) -> ActionConfig:
     )
 
 
+def check_folders(config: ActionConfig) -> None:
+    """Fail before running anything when a folder the action must write is not a folder."""
+    for name, path in (("results-dir", config.results_dir), ("cache-dir", config.cache_dir)):
+        if path.exists() and not path.is_dir():
+            raise ConfigError(
+                f"{path} exists and is not a folder", field=f"input {name}", fix="pass a folder"
+            )
+
+
 def _mode(value: str) -> Mode:
     for mode in MODES:
         if value.lower() == mode:
@@ -154,7 +163,7 @@ def _event(path: str | None) -> dict[str, Any]:
         return {}
     try:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, ValueError, RecursionError) as exc:
         raise ConfigError(
             f"cannot read the event payload: {exc}", field="GITHUB_EVENT_PATH"
         ) from None

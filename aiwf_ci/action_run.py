@@ -112,10 +112,10 @@ def run_status(subject: Comparison | Results) -> str:
 
 def fetch_baseline(config: ActionConfig, plan: Plan, client: GitHubClient | None) -> Baseline | str:
     """The baseline, or the reason there is none (shown in the report)."""
-    if client is None:
-        return "no GitHub token or repository: cannot look up the baseline artifact"
     if not plan.base_branch:
         return "no base branch known for this event; set the baseline-branch input"
+    if client is None:
+        return "no GitHub token or repository: cannot look up the baseline artifact"
     workflow = workflow_file_from_ref(config.workflow_ref)
     if not workflow:
         return "GITHUB_WORKFLOW_REF is not set: cannot tell which workflow's runs to search"

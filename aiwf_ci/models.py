@@ -9,7 +9,12 @@ Schema history (old versions stay readable; ``tests/data/results/`` holds one fi
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import math
+import os
+import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -173,10 +178,24 @@ def dumps(results: Results) -> str:
 
 def write_results(results: Results, path: Path) -> Path:
     """Write atomically (temp file + rename) so a crash never leaves half a file."""
+    return write_text_atomic(path, dumps(results))
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` to ``path`` through a temporary file in the same folder, then rename:
+    readers see the old file or the new one, never half of one."""
+    if path.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(dumps(results), encoding="utf-8")
-    tmp.replace(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
     return path
 
 
@@ -189,19 +208,25 @@ def load_results(path: Path) -> Results:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ResultsFormatError(f"{path}: cannot read results file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise ResultsFormatError(
+            f"{path}: not UTF-8 text; expected an aiwf-ci results file"
+        ) from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ResultsFormatError(
             f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); expected an aiwf-ci results file"
         ) from None
+    except RecursionError:
+        raise ResultsFormatError(f"{path}: JSON nested too deeply to be a results file") from None
     return results_from_dict(data, source=str(path))
 
 
 def results_from_dict(data: object, *, source: str = "results") -> Results:
     try:
         return _parse_results(data)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:
         raise ResultsFormatError(
             f"{source}: not a valid {SCHEMA} file ({_describe(exc)}); "
             "regenerate it with `aiwf-ci run`"
@@ -246,12 +271,12 @@ def _parse_metric(data: dict[str, JSONValue]) -> Metric:
     direction = data["direction"]
     if direction not in ("lower", "higher"):
         raise ValueError(f"direction must be 'lower' or 'higher', not {direction!r}")
-    samples = tuple(float(x) for x in _list(data["samples"], "samples"))
+    samples = tuple(_sample(x) for x in _list(data["samples"], "samples"))
     stats_data = data.get("stats")
     if samples:
         stats = summarize(samples)
     elif isinstance(stats_data, dict):
-        stats = Summary(**{k: float(stats_data[k]) for k in Summary.__slots__})
+        stats = Summary(**{k: _sample(stats_data[k]) for k in Summary.__slots__})
     else:
         raise ValueError("a metric needs samples or stats")
     return Metric(
@@ -284,6 +309,20 @@ def _parse_series(data: dict[str, JSONValue]) -> Series:
     if len(t) != len(values):
         raise ValueError("series t and values differ in length")
     return Series(unit=str(data.get("unit", "")), t=t, values=values)
+
+
+MAX_SAMPLE = 1e30
+"""No real measurement comes near this (1e30 bytes, seconds or ops/s); beyond it statistics
+overflow, so such a file is corrupt or hostile."""
+
+
+def _sample(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"samples must be numbers, not {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number) or abs(number) > MAX_SAMPLE:
+        raise ValueError(f"sample {value!r} is not a finite measurement")
+    return number
 
 
 def _str(value: object, name: str) -> str:

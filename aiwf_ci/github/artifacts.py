@@ -116,6 +116,8 @@ def extract_zip(archive_path: Path, dest: Path, limits: ExtractLimits) -> list[P
             return written
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as exc:
         raise ArtifactError(f"artifact zip is corrupt or unreadable ({exc})") from None
+    except OSError as exc:  # e.g. a member that is both a file and a folder, a name too long
+        raise ArtifactError(f"artifact zip cannot be unpacked ({exc.strerror})") from None
 
 
 def _copy_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, left: int) -> int:

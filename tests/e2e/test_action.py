@@ -203,3 +203,46 @@ def test_token_is_masked_and_never_written(action: Action) -> None:
     leaks = [p for p in files if token in p.read_bytes()]
     assert leaks == []
     assert action.fake.token not in run.stdout.replace(run.lines[0], "") + run.stderr + run.summary
+
+
+def test_results_dir_that_is_a_file_fails_before_running(action: Action) -> None:
+    (action.workspace / "taken").write_text("not a folder")
+    run = action.run("push", action.event("push.new-branch.json"), **{"results-dir": "taken"})
+    assert run.code == 2
+    errors = [line for line in run.lines if line.startswith("::error")]
+    assert len(errors) == 1
+    assert "input results-dir" in errors[0]
+    assert not any(line.startswith("::group::") for line in run.lines)
+    assert (action.workspace / "taken").read_text() == "not a folder"
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {
+            "results.json": '{"schema": "aiwf-ci/results@1", "suite": "e2e", "benchmarks": [{"name": "x", "kind": "command", "metrics": {"duration": {"unit": "s", "direction": "lower", "samples": [1e308, 1e308]}}}]}'
+        },
+        {"results.json": "{}", "results.json/x": "file and folder at once"},
+        {"results.json": "[" * 50_000 + "]" * 50_000},
+    ],
+    ids=["overflowing-samples", "file-and-folder", "deep-json"],
+)
+def test_hostile_fork_artifact_never_crashes_the_comment_side(
+    action: Action, files: dict[str, str]
+) -> None:
+    comment = {"schema": "aiwf-ci/comment@1", "pr_number": 2, "suite": "e2e", "body": "x"}
+    run_info = action.fake.add_run(head_sha=PR_HEAD, branch="changes", event="pull_request")
+    action.fake.add_artifact(
+        run_info["id"], make_zip({**files, "comment.json": json.dumps(comment)})
+    )
+    action.fake.add_pull(2, head_sha=PR_HEAD)
+
+    def triggered(event: dict[str, Any]) -> None:
+        event["workflow_run"].update(id=run_info["id"], head_sha=PR_HEAD, pull_requests=[])
+
+    event = action.event("workflow_run.completed.with-pull-requests.json", triggered)
+    run = action.run("workflow_run", event, mode="comment")
+    assert run.code == 0, run.stdout + run.stderr
+    assert "Traceback" not in run.stdout + run.stderr
+    assert any(line.startswith("::warning") and "nothing posted" in line for line in run.lines)
+    assert action.fake.comment_bodies(2) == []

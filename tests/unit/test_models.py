@@ -95,3 +95,30 @@ def test_not_json(tmp_path: Path) -> None:
     path.write_text("{nope")
     with pytest.raises(ResultsFormatError, match=r"r\.json:1: not valid JSON"):
         load_results(path)
+
+
+@pytest.mark.parametrize("bad", ["nan", "inf", True, 1e308, float("nan"), "1.0"])
+def test_samples_must_be_finite_numbers(tmp_path: Path, bad: object) -> None:
+    data = json.loads(dumps(sample_results()))
+    data["benchmarks"][0]["metrics"]["duration"]["samples"] = [0.1, bad, 0.2]
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ResultsFormatError, match=r"r\.json"):
+        load_results(path)
+
+
+def test_hostile_files_are_format_errors(tmp_path: Path) -> None:
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 100_000 + "]" * 100_000)
+    binary = tmp_path / "binary.json"
+    binary.write_bytes(b'{"schema": "\xff"}')
+    for path in (deep, binary):
+        with pytest.raises(ResultsFormatError, match=path.name):
+            load_results(path)
+
+
+def test_write_refuses_a_directory_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    with pytest.raises(IsADirectoryError):
+        write_results(sample_results(), tmp_path)
+    write_results(sample_results(), tmp_path / "r.json")
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]

@@ -1,0 +1,90 @@
+"""Pure decisions of the action: inputs, the mode plan, which links a fork may supply."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aiwf_ci.action_comment import is_own_run_url
+from aiwf_ci.action_inputs import Secret, config_from_env, parse_bool
+from aiwf_ci.action_plan import decide, is_fork
+from aiwf_ci.errors import ConfigError
+
+EVENTS = Path(__file__).resolve().parents[1] / "data" / "github"
+
+
+def event(name: str) -> dict[str, Any]:
+    data: dict[str, Any] = json.loads((EVENTS / name).read_text())
+    return data
+
+
+def test_secret_never_prints() -> None:
+    secret = Secret("ghs_abc")
+    assert "ghs_abc" not in repr(secret) + str(secret) + f"{secret}"
+    assert secret.reveal() == "ghs_abc"
+    config = config_from_env({"INPUT_GITHUB-TOKEN": "ghs_abc", "GITHUB_WORKSPACE": "/w"})
+    assert "ghs_abc" not in repr(config)
+
+
+def test_inputs_accept_dashes_or_underscores_and_resolve_paths() -> None:
+    config = config_from_env(
+        {"GITHUB_WORKSPACE": "/w", "INPUT_RESULTS_DIR": "out", "INPUT_FAIL-ON-REGRESSION": "False"}
+    )
+    assert config.results_dir == Path("/w/out")
+    assert config.fail_on_regression is False
+    assert config.config == Path("/w/.aiwf/bench.yml")
+
+
+@pytest.mark.parametrize("value", ["maybe", "2", ""])
+def test_bad_booleans(value: str) -> None:
+    with pytest.raises(ConfigError, match="true or false"):
+        parse_bool(value, "comment-on-pr")
+
+
+def test_mode_plans() -> None:
+    pr = event("pull_request.opened.json")
+    plan = decide(mode="auto", event_name="pull_request", event=pr, comment_on_pr=True)
+    assert (plan.run_suite, plan.post_comment, plan.pr_number, plan.base_branch) == (
+        True,
+        True,
+        2,
+        "master",
+    )
+    assert plan.base_sha == pr["pull_request"]["base"]["sha"]
+    pr["pull_request"]["head"]["repo"]["full_name"] = "fork/Hello-World"
+    assert is_fork(pr)
+    fork_plan = decide(mode="auto", event_name="pull_request", event=pr, comment_on_pr=True)
+    assert (fork_plan.post_comment, fork_plan.write_comment_json) == (False, True)
+    push = decide(
+        mode="auto", event_name="push", event=event("push.new-branch.json"), comment_on_pr=True
+    )
+    assert (push.run_suite, push.post_comment, push.base_branch, push.base_sha) == (
+        True,
+        False,
+        "master",
+        None,
+    )
+    wr = event("workflow_run.completed.with-pull-requests.json")
+    comment = decide(mode="auto", event_name="workflow_run", event=wr, comment_on_pr=True)
+    assert (comment.run_suite, comment.post_comment, comment.pr_number) == (False, True, 2)
+    assert comment.triggering_run_id == wr["workflow_run"]["id"]
+    with pytest.raises(ConfigError, match="workflow_run"):
+        decide(mode="comment", event_name="push", event={}, comment_on_pr=True)
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://github.com/o/r/actions/runs/123", True),
+        ("https://github.com/o/r/actions/runs/123/../../../../evil/phish", False),
+        ("https://github.com/o/r/actions/runs/123?x=https://evil", False),
+        ("https://github.com/o/other/actions/runs/123", False),
+        ("javascript:alert(1)", False),
+    ],
+)
+def test_only_own_run_links_survive(url: str, ok: bool) -> None:
+    config = config_from_env({"GITHUB_REPOSITORY": "o/r", "GITHUB_WORKSPACE": "/w"})
+    assert is_own_run_url(config, url) is ok

@@ -11,7 +11,7 @@ from typing import TextIO
 
 from aiwf_ci.compare import Comparison, MetricComparison
 from aiwf_ci.github.actions_io import append_output, command
-from aiwf_ci.models import Alert, Results
+from aiwf_ci.models import Alert, Results, write_text_atomic
 from aiwf_ci.units import format_value
 
 MAX_ANNOTATIONS = 50  # GitHub shows at most 10 per step and 50 per job
@@ -98,11 +98,7 @@ def append_summary(path: Path | None, markdown: str) -> None:
 
 def write_text(path: Path, text: str) -> Path:
     """Write atomically, so a crash never leaves half a report."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_text_atomic(path, text)
 
 
 def write_json(path: Path, data: object) -> Path:

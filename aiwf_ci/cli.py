@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aiwf_ci import __version__
-from aiwf_ci.errors import EXIT_BENCHMARK_FAILED, EXIT_OK, AiwfCIError, ConfigError
+from aiwf_ci.errors import EXIT_BAD_INPUT, EXIT_BENCHMARK_FAILED, EXIT_OK, AiwfCIError, ConfigError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,6 +76,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             print(f"aiwf-ci: error: {line}", file=sys.stderr)
         return exc.exit_code
+    except OSError as exc:  # an output folder that is a file, a read-only path, ...
+        where = f" {exc.filename}" if exc.filename else ""
+        print(f"aiwf-ci: error: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("aiwf-ci: interrupted", file=sys.stderr)
         return 130

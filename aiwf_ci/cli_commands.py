@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -24,7 +24,7 @@ from aiwf_ci.errors import (
     ConfigErrors,
 )
 from aiwf_ci.merge import merge_results
-from aiwf_ci.models import Results, load_results, write_results
+from aiwf_ci.models import Results, load_results, write_results, write_text_atomic
 from aiwf_ci.thresholds import ThresholdRules, build_rules, rules_from_spec
 from aiwf_ci.workloads.base import RunContext
 from aiwf_ci.workloads.python import check_python_targets
@@ -89,7 +89,21 @@ def _compare_after_run(
     return status_exit_code(exit_status(comparison), fail_on_regression=args.fail_on_regression)
 
 
+def refuse_overwrite(output: Path | None, inputs: Sequence[Path | None], flag: str) -> None:
+    """An output may never replace one of the command's own inputs."""
+    if output is None:
+        return
+    for source in inputs:
+        if source is not None and output.resolve() == source.resolve():
+            raise ConfigError(
+                f"{output} is also an input of this command",
+                field=flag,
+                fix="write the output to another path",
+            )
+
+
 def cmd_merge(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    refuse_overwrite(args.out, args.shards, "--out")
     shards = [load_results(path) for path in args.shards]
     merged = merge_results(shards, [str(p) for p in args.shards])
     path = write_results(merged, args.out)
@@ -152,6 +166,8 @@ def cmd_report(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from aiwf_ci.compare import compare
     from aiwf_ci.report import render_html, render_summary
 
+    for output, flag in ((args.html, "--html"), (args.markdown, "--markdown")):
+        refuse_overwrite(output, [args.results, args.baseline], flag)
     if not args.html and not args.markdown:
         raise ConfigError(
             "nothing to write", field="report", fix="pass --html OUT.html or --markdown OUT.md"
@@ -168,16 +184,10 @@ def cmd_report(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return EXIT_OK
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-
-
 def cmd_import(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from aiwf_ci.ingest import ingest_results
 
+    refuse_overwrite(args.out, [args.file], "--out")
     results = ingest_results(args.format, args.file, suite=args.suite, environment=fingerprint(env))
     path = write_results(results, args.out)
     print(f"imported {len(results.benchmarks)} benchmarks from {args.file} into {path}")

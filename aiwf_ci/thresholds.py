@@ -9,6 +9,7 @@ means a 10% drop); ``absolute`` is an optional minimum effect in the metric's ow
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
@@ -48,8 +49,32 @@ def parse_absolute(metric: str, value: object) -> float:
     raise ValueError("expected a number")
 
 
+KNOWN_METRICS = (
+    "duration",
+    "cpu_time",
+    "memory",
+    "latency",
+    "throughput",
+    "error_rate",
+    "allocs_per_op",
+)
+"""Metric names and families aiwf-ci produces; other names are custom metrics (ingested)."""
+
+
+def check_metric_name(metric: str) -> None:
+    """A name that is not a known family but looks like one is a typo, not a custom metric:
+    ``duraton=10%`` would otherwise silently leave the 20% default in force."""
+    known = {*KNOWN_METRICS, *(m.split("_", 1)[0] for m in KNOWN_METRICS)}
+    if metric in known or metric_family(metric) in known:
+        return
+    close = difflib.get_close_matches(metric, sorted(known), n=1, cutoff=0.75)
+    if close:
+        raise ValueError(f"unknown metric {metric!r}; did you mean {close[0]!r}?")
+
+
 def parse_threshold(metric: str, value: object) -> Threshold:
     """``"20%"`` or ``{"relative": "10%", "absolute": "2ms"}`` -> Threshold."""
+    check_metric_name(metric)
     if isinstance(value, Mapping):
         unknown = set(value) - {"relative", "absolute"}
         if unknown:

@@ -19,21 +19,13 @@ from aiwf_ci.workloads.base import RunContext, build_result, error_result
 def run_command_benchmark(bench: BenchmarkConfig, ctx: RunContext) -> BenchmarkResult:
     spec = bench.workload
     assert isinstance(spec, CommandSpec)
+    timed = _timed_runs(bench, spec, ctx)
+    if isinstance(timed, str):
+        return error_result(bench, timed)
     settings = bench.settings
-    outcomes: list[ProcessOutcome] = []
-    for index in range(settings.warmup + settings.iterations):
-        outcome = _run_once(spec, ctx, settings.timeout)
-        phase = "warmup" if index < settings.warmup else "run"
-        ctx.log(f"{phase} {index + 1}: {outcome.wall:.4f}s wall, {outcome.cpu:.4f}s cpu")
-        if not outcome.ok:
-            _log_output(ctx, outcome)
-            return error_result(bench, f"{phase} {index + 1} {outcome.reason(settings.timeout)}")
-        if index >= settings.warmup:
-            outcomes.append(outcome)
-    _log_output(ctx, outcomes[-1])
     metrics = {
-        "duration": Metric.from_samples([o.wall for o in outcomes], unit="s"),
-        "cpu_time": Metric.from_samples([o.cpu for o in outcomes], unit="s"),
+        "duration": Metric.from_samples([o.wall for o in timed], unit="s"),
+        "cpu_time": Metric.from_samples([o.cpu for o in timed], unit="s"),
     }
     memory = _memory_pass(bench, ctx)
     return build_result(
@@ -43,6 +35,40 @@ def run_command_benchmark(bench: BenchmarkConfig, ctx: RunContext) -> BenchmarkR
         alerts=memory.alerts,
         series=memory.series,
         extra={"iterations": settings.iterations, "warmup": settings.warmup, **memory.extra},
+    )
+
+
+def _timed_runs(
+    bench: BenchmarkConfig, spec: CommandSpec, ctx: RunContext
+) -> list[ProcessOutcome] | str:
+    """Warmup + measured runs within ONE deadline (``timeout`` is per benchmark, so a huge
+    ``iterations`` cannot turn into a hang); the reason of the first failure otherwise."""
+    settings = bench.settings
+    deadline = ctx.clock_ns() + int(settings.timeout * 1e9)
+    outcomes: list[ProcessOutcome] = []
+    for index in range(settings.warmup + settings.iterations):
+        phase = "warmup" if index < settings.warmup else "run"
+        left = (deadline - ctx.clock_ns()) / 1e9
+        if left <= 0:
+            return _out_of_time(bench, len(outcomes))
+        outcome = _run_once(spec, ctx, left)
+        ctx.log(f"{phase} {index + 1}: {outcome.wall:.4f}s wall, {outcome.cpu:.4f}s cpu")
+        if outcome.timed_out and index > 0:
+            return _out_of_time(bench, len(outcomes))
+        if not outcome.ok:
+            _log_output(ctx, outcome)
+            return f"{phase} {index + 1} {outcome.reason(settings.timeout)}"
+        if index >= settings.warmup:
+            outcomes.append(outcome)
+    _log_output(ctx, outcomes[-1])
+    return outcomes
+
+
+def _out_of_time(bench: BenchmarkConfig, done: int) -> str:
+    settings = bench.settings
+    return (
+        f"timed out after {settings.timeout:g}s with {done} of {settings.iterations} runs done "
+        "(process tree killed; lower iterations or raise timeout)"
     )
 
 

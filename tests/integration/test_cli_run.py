@@ -46,6 +46,10 @@ def test_failures_are_benchmark_errors_and_the_run_goes_on(tmp_path: Path) -> No
             timeout: 500ms
           - name: fine
             command: "true"
+          - name: endless
+            command: "true"
+            iterations: 1000000000
+            timeout: 1s
           - name: crashes
             python: targets:crash
           - name: raises
@@ -61,6 +65,7 @@ def test_failures_are_benchmark_errors_and_the_run_goes_on(tmp_path: Path) -> No
     assert "exited with code 7: disk on fire" in results["exits-nonzero"].errors[0]
     assert "timed out after 0.5s" in results["hangs"].errors[0]
     assert not results["fine"].errors and len(results["fine"].metrics["duration"].samples) == 2
+    assert "timed out after 1s with" in results["endless"].errors[0]  # one deadline per benchmark
     assert "exited with code 9" in results["crashes"].errors[0]
     assert "RuntimeError: bad input 42" in results["raises"].errors[0]
     assert "Traceback" not in done.stderr
@@ -217,3 +222,23 @@ def test_run_with_baseline_gives_the_verdict(tmp_path: Path) -> None:
     missing = aiwf("run", config, "--out", tmp_path / "d", "--baseline", tmp_path / "none.json")
     assert missing.returncode == 0  # no baseline is never a failure
     assert "does not exist" in missing.stdout + missing.stderr
+
+
+def test_outputs_never_replace_inputs(tmp_path: Path) -> None:
+    results = REPO / "tests" / "data" / "results" / "results@1.json"
+    copy = tmp_path / "results.json"
+    copy.write_bytes(results.read_bytes())
+    before = copy.read_bytes()
+    for args in (
+        ("report", copy, "--html", copy),
+        ("merge", copy, "--out", copy),
+        ("import", "hyperfine", copy, "--out", copy),
+    ):
+        done = aiwf(*args)
+        assert done.returncode == 2, done.stderr
+        assert "is also an input" in done.stderr
+    assert copy.read_bytes() == before
+    done = aiwf("merge", copy, "--out", tmp_path)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]

@@ -102,3 +102,20 @@ def test_memory_rules_get_a_64kib_floor_unless_set() -> None:
     duration = rules.resolve("b", "duration")
     assert duration is not None
     assert duration.absolute is None
+
+
+@pytest.mark.parametrize(
+    ("spec", "suggestion"),
+    [("duraton=90%", "duration"), ("memroy=10%", "memory"), ("latncy=5%", "latency")],
+)
+def test_typos_in_metric_names_are_errors(spec: str, suggestion: str) -> None:
+    with pytest.raises(ValueError, match=f"did you mean '{suggestion}'"):
+        parse_threshold_spec(spec)
+
+
+def test_custom_metric_names_are_allowed() -> None:
+    assert set(parse_threshold_spec("bytes_per_op=3%,my_counter=5%,memory_peak=10%")) == {
+        "bytes_per_op",
+        "my_counter",
+        "memory_peak",
+    }

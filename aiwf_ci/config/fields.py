@@ -73,7 +73,8 @@ def read(
         return parse(value)
     except (ValueError, TypeError) as exc:
         detail = str(exc) or f"got {type_name(value)}"
-        problems.add(data.line_of(key), join(prefix, key), f"invalid value: {detail}", hint)
+        fix = "" if hint in detail else hint  # the message may already say what is valid
+        problems.add(data.line_of(key), join(prefix, key), f"invalid value: {detail}", fix)
         return None
 
 

@@ -7,9 +7,11 @@ operations are planned; only regular files match (folders matched by ``**`` are 
 
 from __future__ import annotations
 
+import fnmatch
 import glob
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 from aiwf_ci.filebatch.models import FileOperation
@@ -37,10 +39,50 @@ def _glob(pattern: str, base_dir: Path) -> list[tuple[str, str]]:
     full = pattern if os.path.isabs(pattern) else os.path.join(base_dir, pattern)
     full = os.path.normpath(full)
     base = static_prefix(full)
-    found = sorted(m for m in glob.glob(full, recursive=True) if os.path.isfile(m))
+    found = _walk(full, base)
+    if found is None:
+        found = [m for m in glob.glob(full, recursive=True) if os.path.isfile(m)]
+    found.sort()
     head = base if base.endswith(os.sep) else base + os.sep
     cut = len(head)
     return [(m, m[cut:] if m.startswith(head) else os.path.relpath(m, base)) for m in found]
+
+
+def _walk(full: str, base: str) -> list[str] | None:
+    """The regular files ``glob`` + ``isfile`` would give for ``base/**/name-pattern``, found
+    with one ``scandir`` per folder and the entry's file type (no ``stat`` per file: that
+    ``stat`` and ``glob``'s per-name joins were half the planning time of 10,000 files).
+    ``None`` for any other shape of pattern, which ``glob`` expands instead.
+
+    Same rules as ``glob``: names starting with ``.`` are skipped (files only matched by a
+    pattern that starts with ``.``, folders never by ``**``), symlinks are followed, unreadable
+    folders are skipped."""
+    if not full.startswith(base):  # a relative pattern starting with a wildcard
+        return None
+    rest = full[len(base) :].lstrip(os.sep).split(os.sep)
+    if len(rest) != 2 or rest[0] != "**" or "**" in rest[1]:
+        return None
+    match = re.compile(fnmatch.translate(rest[1])).match
+    found: list[str] = []
+    _scan(base, match, rest[1].startswith("."), found)
+    return found
+
+
+def _scan(folder: str, match: Callable[[str], object], hidden: bool, found: list[str]) -> None:
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        name = entry.name
+        try:
+            if entry.is_file():
+                if (hidden or name[0] != ".") and match(name):
+                    found.append(entry.path)
+            elif name[0] != "." and entry.is_dir():
+                _scan(entry.path, match, hidden, found)
+        except OSError:
+            continue
 
 
 def read_operations(pattern: str, *, base_dir: Path) -> list[FileOperation]:

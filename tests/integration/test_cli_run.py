@@ -214,7 +214,15 @@ def test_run_with_baseline_gives_the_verdict(tmp_path: Path) -> None:
     metric = data["benchmarks"][0]["metrics"]["duration"]
     metric["samples"] = [s / 3 for s in metric["samples"]]  # baseline three times faster
     (tmp_path / "fast.json").write_text(json.dumps(data))
-    gated = aiwf("run", config, "--out", tmp_path / "b", "--baseline", tmp_path / "fast.json", "--fail-on-regression")
+    gated = aiwf(
+        "run",
+        config,
+        "--out",
+        tmp_path / "b",
+        "--baseline",
+        tmp_path / "fast.json",
+        "--fail-on-regression",
+    )
     assert gated.returncode == 1, gated.stdout + gated.stderr
     assert "regression" in gated.stdout
     lenient = aiwf("run", config, "--out", tmp_path / "c", "--baseline", tmp_path / "fast.json")

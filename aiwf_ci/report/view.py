@@ -206,10 +206,16 @@ def _sort_key(row: MetricComparison) -> tuple[int, float, str, str]:
 def split_rows(
     benches: Iterable[BenchmarkComparison],
 ) -> tuple[list[MetricComparison], list[MetricComparison]]:
-    rows = [m for b in benches for m in b.metrics]
-    changed = sorted((m for m in rows if m.verdict in _CHANGED), key=_sort_key)
-    unchanged = sorted((m for m in rows if m.verdict not in _CHANGED), key=_sort_key)
-    return changed, unchanged
+    """Changed rows first; a metric that only appeared or disappeared inside a benchmark that
+    exists on both sides (e.g. after upgrading aiwf-ci) is listed with the unchanged ones."""
+    changed: list[MetricComparison] = []
+    unchanged: list[MetricComparison] = []
+    for bench in benches:
+        whole = bench.verdict in ("new", "removed")
+        for row in bench.metrics:
+            is_change = row.verdict in _CHANGED and (whole or row.verdict not in ("new", "removed"))
+            (changed if is_change else unchanged).append(row)
+    return sorted(changed, key=_sort_key), sorted(unchanged, key=_sort_key)
 
 
 def _alerts(results: Iterable[BenchmarkResult], limits: Limits) -> tuple[list[AlertView], int]:

@@ -223,3 +223,28 @@ def test_json_output_is_serialisable(comparison: Comparison) -> None:
     assert regression["metrics"][0]["verdict"] == "regression"
     assert regression["metrics"][0]["ci"][0] > 0.2
     assert "<img" in text  # raw data, unescaped: JSON consumers escape for their own output
+
+
+def test_new_metric_of_an_existing_benchmark_is_not_a_change() -> None:
+    from aiwf_ci.compare import compare
+    from aiwf_ci.models import BenchmarkResult, Metric, Results
+    from aiwf_ci.report.view import split_rows
+
+    duration = Metric.from_samples([1.0, 1.01, 0.99, 1.0, 1.02], unit="s")
+    memory = Metric.from_samples([5e6] * 5, unit="bytes")
+    base = Results(
+        suite="s",
+        benchmarks=(BenchmarkResult(name="a", kind="python", metrics={"duration": duration}),),
+    )
+    head = Results(
+        suite="s",
+        benchmarks=(
+            BenchmarkResult(
+                name="a", kind="python", metrics={"duration": duration, "memory_peak": memory}
+            ),
+            BenchmarkResult(name="b", kind="python", metrics={"duration": duration}),
+        ),
+    )
+    changed, unchanged = split_rows(compare(base, head).benchmarks)
+    assert [(r.benchmark, r.metric, r.verdict) for r in changed] == [("b", "duration", "new")]
+    assert ("a", "memory_peak", "new") in [(r.benchmark, r.metric, r.verdict) for r in unchanged]

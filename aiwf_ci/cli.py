@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run(sub)
     _add_compare(sub)
     _add_report(sub)
+    _add_ab(sub)
     merge = sub.add_parser("merge", help="join shard results into one results.json")
     merge.add_argument("shards", nargs="+", type=Path, metavar="SHARD.json")
     merge.add_argument("--out", type=Path, required=True, help="merged results file")
@@ -68,6 +69,24 @@ def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     report.add_argument("--thresholds", help="e.g. duration=10%%,memory=25%%")
 
 
+def _add_ab(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    ab = sub.add_parser(
+        "ab", help="run base and head source trees interleaved (ABAB) and compare them"
+    )
+    ab.add_argument(
+        "config", nargs="?", type=Path, default=None, help="relative to each root; .aiwf/bench.yml"
+    )
+    ab.add_argument("--base-dir", type=Path, required=True, help="the baseline source tree")
+    ab.add_argument("--head-dir", type=Path, required=True, help="the changed source tree")
+    ab.add_argument("--out", type=Path, default=Path("aiwf-ab"), help="writes base/ and head/")
+    ab.add_argument("--chunks", type=int, default=5, help="chunks per side per benchmark (5)")
+    ab.add_argument("--profile", help="config profile (overrides AIWF_PROFILE)")
+    ab.add_argument("--only", help="glob or substring of benchmark names (comma-separated)")
+    ab.add_argument("--thresholds", help="override, e.g. duration=10%%,memory=25%%")
+    ab.add_argument("--format", choices=("text", "markdown", "json"), default="text")
+    ab.add_argument("--fail-on-regression", action="store_true")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -96,6 +115,7 @@ def _dispatch(args: argparse.Namespace) -> int:
         "validate": commands.cmd_validate,
         "import": commands.cmd_import,
         "action": commands.cmd_action,
+        "ab": commands.cmd_ab,
     }
     return handlers[args.command](args, dict(os.environ))
 

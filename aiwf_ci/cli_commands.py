@@ -14,7 +14,7 @@ from aiwf_ci.bench.environment import child_environment, detect_commit, fingerpr
 from aiwf_ci.bench.runner import RunOptions, run_suite
 from aiwf_ci.bench.selection import parse_shard, select
 from aiwf_ci.cli_output import ProgressPrinter, results_table
-from aiwf_ci.config import DEFAULT_CONFIG, SuiteConfig, load_config
+from aiwf_ci.config import DEFAULT_CONFIG, BenchmarkConfig, SuiteConfig, load_config
 from aiwf_ci.errors import (
     EXIT_BENCHMARK_FAILED,
     EXIT_OK,
@@ -198,3 +198,80 @@ def cmd_action(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from aiwf_ci.action import main as action_main
 
     return action_main(env)
+
+
+def cmd_ab(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """``aiwf-ci ab``: both trees interleaved on this machine, then the usual verdict."""
+    from aiwf_ci.bench.interleave import SIDES, InterleaveOptions, SideSetup, run_interleaved
+    from aiwf_ci.compare import compare, exit_status
+    from aiwf_ci.report import comparison_to_dict, render_comment, render_text
+
+    if args.chunks < 1:
+        raise ConfigError(f"invalid --chunks {args.chunks}", field="--chunks", fix="use 1 or more")
+    configs = {side: _ab_config(args, env, side) for side in SIDES}
+    pairs, note = _ab_pairs(configs["base"], configs["head"], args.only)
+    text = args.format == "text"
+    stream = sys.stdout if text else sys.stderr  # keep stdout machine-readable
+    options = InterleaveOptions(
+        chunks=args.chunks, env=child_environment(env, sys.executable), environment=fingerprint(env)
+    )
+    sides = {
+        side: SideSetup(
+            config=configs[side], commit=detect_commit(getattr(args, f"{side}_dir"), {})
+        )
+        for side in SIDES
+    }
+    printer = ProgressPrinter(stream, github_actions=env.get("GITHUB_ACTIONS") == "true")
+    results = run_interleaved(sides, pairs, options, printer)
+    for side, side_results in results.items():
+        path = write_results(side_results, args.out / side / "results.json")
+        print(f"wrote {path}", file=stream)
+    head = configs["head"]
+    rules = build_rules(head.thresholds, head.benchmark_thresholds())
+    rules = rules_from_spec(args.thresholds, base=rules) if args.thresholds else rules
+    comparison = compare(results["base"], results["head"], rules)
+    if args.format == "json":
+        print(json.dumps(comparison_to_dict(comparison), indent=2))
+    elif args.format == "markdown":
+        print(render_comment(comparison), end="")
+    else:
+        print()
+        print(render_text(comparison))
+    if note:  # after the report, where it is read
+        print(f"aiwf-ci: note: {note}", file=sys.stderr)
+    return status_exit_code(exit_status(comparison), fail_on_regression=args.fail_on_regression)
+
+
+def _ab_config(args: argparse.Namespace, env: Mapping[str, str], side: str) -> SuiteConfig:
+    """The suite config as found in one tree (its own commands and ``python:`` modules)."""
+    root: Path = getattr(args, f"{side}_dir")
+    relative = args.config or DEFAULT_CONFIG
+    if relative.is_absolute():
+        raise ConfigError(
+            f"config path {relative} is absolute",
+            field="ab",
+            fix="pass it relative to --base-dir and --head-dir, e.g. .aiwf/bench.yml",
+        )
+    if not root.is_dir():
+        raise ConfigError(
+            f"{side} dir {root} is not a folder", field=f"--{side}-dir", fix="pass a source tree"
+        )
+    if not (root / relative).is_file():
+        raise ConfigError(
+            f"no config {relative} in the {side} tree {root}",
+            field=f"--{side}-dir",
+            fix="both trees need the suite config at the same relative path",
+        )
+    return load_checked_config((root / relative).resolve(), env, args.profile)
+
+
+def _ab_pairs(
+    base: SuiteConfig, head: SuiteConfig, only: str | None
+) -> tuple[list[tuple[BenchmarkConfig, BenchmarkConfig]], str]:
+    from aiwf_ci.bench.interleave import pair_benchmarks
+
+    pairs, note = pair_benchmarks(base.benchmarks, head.benchmarks)
+    if only:
+        chosen = {b.name for b in select([b for b, _ in pairs], only=only)}
+        pairs = [(b, h) for b, h in pairs if b.name in chosen]
+    return pairs, note

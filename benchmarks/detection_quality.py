@@ -18,6 +18,14 @@ all scenarios alike. Rates come with a 95% Wilson score interval: 0 of 50 is not
     python benchmarks/detection_quality.py --aa 4 --pairs 2 --iterations 5   # smoke run
     python benchmarks/detection_quality.py --load timings.json        # re-judge, in process
 
+``--ab`` measures each pair with one ``aiwf-ci ab`` (base and head interleaved in
+``--chunks`` chunks on the same machine) instead of two ``aiwf-ci run`` blocks: the suite
+is written into one source tree per loop count (``env: {DQ_LOOPS: N}`` in each tree's
+``.aiwf/bench.yml``), and the verdicts come from ``aiwf-ci compare`` on the two results
+files ``ab`` writes, exactly as in block mode.
+
+    python benchmarks/detection_quality.py --ab --iterations 15 --chunks 5
+
 ``--save`` writes the raw timings (read back from each ``results.json``) and ``--load``
 re-judges them in process with ``aiwf_ci.compare.compare`` (the function ``aiwf-ci
 compare`` calls, so the verdicts are the same) for fast offline evaluation of the gate.
@@ -55,6 +63,7 @@ benchmarks:
     description: CPU-bound loop in a fresh interpreter, DQ_LOOPS iterations
     command: {command}
 """
+AB_ENV = '    env: {{DQ_LOOPS: "{loops}"}}\n'
 GATES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("default (duration 20%)", ()),
     ("duration=5%", ("--thresholds", "duration=5%")),
@@ -143,6 +152,7 @@ def collect(args: argparse.Namespace, work: Path) -> dict[str, Outcome]:
     suite = work / "suite.yml"
     command = json.dumps(f'{sys.executable} -I -S -c "{LOOP}"')  # a JSON string is YAML
     suite.write_text(SUITE.format(iterations=args.iterations, command=command))
+    roots = write_roots(work / "roots", suite.read_text(), loops, share) if args.ab else {}
     plan = [("A/A", k) for k in range(args.aa)]
     plan += [(name, k) for name in ("+5%", "+10%") for k in range(args.pairs)]
     random.Random(args.seed).shuffle(plan)
@@ -152,8 +162,13 @@ def collect(args: argparse.Namespace, work: Path) -> dict[str, Outcome]:
         pair = work / f"{_folder(name)}-{k:03d}"
         base_dir, head_dir = pair / "base", pair / "head"
         head_loops = slowed(loops, share, SLOWDOWNS[name])
-        sides = [(base_dir, loops), (head_dir, head_loops)]
-        timings = {d: aiwf_run(suite, d, n) for d, n in (sides if index % 2 else sides[::-1])}
+        if args.ab:
+            root = roots[name]
+            timings = aiwf_ab(work / "roots", pair, root, args.chunks)
+        else:
+            sides = [(base_dir, loops), (head_dir, head_loops)]
+            order = sides if index % 2 else sides[::-1]
+            timings = {d: aiwf_run(suite, d, n) for d, n in order}
         outcome = outcomes[name]
         outcome.pairs.append((timings[base_dir], timings[head_dir]))
         for gate, extra in GATES:
@@ -162,6 +177,36 @@ def collect(args: argparse.Namespace, work: Path) -> dict[str, Outcome]:
         elapsed = time.monotonic() - started
         log(f"[{index + 1}/{len(plan)}] {name} pair {k + 1}: {_brief(outcome)} ({elapsed:.0f}s)")
     return outcomes
+
+
+def write_roots(top: Path, suite: str, loops: int, share: float) -> dict[str, str]:
+    """One source tree per side for ``aiwf-ci ab``: ``base`` and one per scenario's head
+    (A/A gets a tree of its own with the base loop count, so both sides are two trees)."""
+    heads = {name: _folder(name) for name in SLOWDOWNS}
+    counts = {"base": loops} | {
+        heads[name]: slowed(loops, share, slowdown) for name, slowdown in SLOWDOWNS.items()
+    }
+    for folder, count in counts.items():
+        config = top / folder / ".aiwf" / "bench.yml"
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(suite + AB_ENV.format(loops=count))
+    return heads
+
+
+def aiwf_ab(top: Path, out: Path, head: str, chunks: int) -> dict[Path, list[float]]:
+    """``aiwf-ci ab .aiwf/bench.yml --base-dir base --head-dir HEAD``: both sides' samples."""
+    command = [*cli(), "ab", ".aiwf/bench.yml", "--base-dir", str(top / "base")]
+    command += ["--head-dir", str(top / head), "--out", str(out), "--chunks", str(chunks)]
+    done = subprocess.run(
+        [*command, "--format", "json"], capture_output=True, text=True, check=False
+    )
+    if done.returncode not in (0, 1):
+        raise RuntimeError(f"aiwf-ci ab failed ({done.returncode}): {done.stderr[-2000:]}")
+    timings: dict[Path, list[float]] = {}
+    for side in ("base", "head"):
+        data = json.loads((out / side / "results.json").read_text())
+        timings[out / side] = data["benchmarks"][0]["metrics"]["duration"]["samples"]
+    return timings
 
 
 def _folder(name: str) -> str:
@@ -268,6 +313,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--pairs", type=int, default=20, help="pairs per slowdown (default 20)")
     parser.add_argument("--iterations", type=int, default=15, help="runs per side (default 15)")
     parser.add_argument("--target", type=float, default=0.08, help="seconds per run")
+    parser.add_argument("--ab", action="store_true", help="one aiwf-ci ab per pair")
+    parser.add_argument("--chunks", type=int, default=5, help="aiwf-ci ab --chunks (5)")
     parser.add_argument("--seed", type=int, default=1, help="seed of the pair order")
     parser.add_argument("--keep", type=Path, help="keep the suite and run folders here")
     parser.add_argument("--save", type=Path, help="write raw timings to this JSON file")

@@ -25,9 +25,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from aiwf_ci.bench.runner import RunListener, SilentListener
+from aiwf_ci.bench.runner import RunListener, SilentListener, call_workload
 from aiwf_ci.config.models import BenchmarkConfig, SuiteConfig
-from aiwf_ci.errors import AiwfCIError, ConfigError
+from aiwf_ci.errors import ConfigError
 from aiwf_ci.models import Alert, BenchmarkResult, Commit, JSONValue, Metric, Results, Series
 from aiwf_ci.workloads import RunContext, Workload, get_workload
 
@@ -201,14 +201,7 @@ def _run_chunk(
     events.started(label, *position)
     ctx = RunContext(base_dir=config.base_dir, env=options.env, log=lambda s: events.log(label, s))
     start = time.perf_counter()
-    try:
-        outcome = options.workloads(bench.kind)(bench, ctx)
-    except AiwfCIError as exc:
-        outcome = BenchmarkResult(name=bench.name, kind=bench.kind, errors=(str(exc),))
-    except Exception as exc:  # a workload bug must not sink the whole run
-        message = f"internal error in the {bench.kind} workload: {type(exc).__name__}: {exc}"
-        outcome = BenchmarkResult(name=bench.name, kind=bench.kind, errors=(message,))
-    results = outcome if isinstance(outcome, tuple) else (outcome,)
+    results = call_workload(options.workloads, bench, ctx)
     seconds = time.perf_counter() - start
     for result in results:
         events.finished(replace(result, name=label.name) if chunked else result, seconds)

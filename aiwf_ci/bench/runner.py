@@ -65,6 +65,21 @@ def run_suite(
     )
 
 
+def call_workload(
+    workloads: Callable[[str], Workload], bench: BenchmarkConfig, ctx: RunContext
+) -> tuple[BenchmarkResult, ...]:
+    """Run one benchmark's workload; any failure becomes an error result, so one broken
+    benchmark (or a bug in a workload) never sinks the rest of the run."""
+    try:
+        outcome = workloads(bench.kind)(bench, ctx)
+    except AiwfCIError as exc:
+        outcome = BenchmarkResult(name=bench.name, kind=bench.kind, errors=(str(exc),))
+    except Exception as exc:  # a workload bug must not sink the whole run
+        message = f"internal error in the {bench.kind} workload: {type(exc).__name__}: {exc}"
+        outcome = BenchmarkResult(name=bench.name, kind=bench.kind, errors=(message,))
+    return outcome if isinstance(outcome, tuple) else (outcome,)
+
+
 def _run_one(
     bench: BenchmarkConfig,
     index: int,
@@ -78,14 +93,7 @@ def _run_one(
         base_dir=config.base_dir, env=options.env, log=lambda line: events.log(bench, line)
     )
     start = time.perf_counter()
-    try:
-        outcome = options.workloads(bench.kind)(bench, ctx)
-    except AiwfCIError as exc:
-        outcome = BenchmarkResult(name=bench.name, kind=bench.kind, errors=(str(exc),))
-    except Exception as exc:  # a workload bug must not sink the whole run
-        message = f"internal error in the {bench.kind} workload: {type(exc).__name__}: {exc}"
-        outcome = BenchmarkResult(name=bench.name, kind=bench.kind, errors=(message,))
-    results = outcome if isinstance(outcome, tuple) else (outcome,)
+    results = call_workload(options.workloads, bench, ctx)
     for result in results:
         events.finished(result, time.perf_counter() - start)
     return results

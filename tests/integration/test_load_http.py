@@ -4,10 +4,9 @@ fast, slow, failing (500) and connection-dropping endpoints; nothing hangs, ends
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from aiwf_ci.config.models import BenchmarkConfig, LoadSpec, Settings
 from aiwf_ci.loadgen import Engine, HTTPRequest, LoadOptions, http_factory, run_burst, run_load
 from aiwf_ci.workloads.base import RunContext
 from aiwf_ci.workloads.load import run_load_benchmark
+from tests.integration.http_helpers import serve
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -45,14 +45,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    with serve(Handler) as url:
+        yield url
 
 
 ENGINES: tuple[Engine, ...] = ("requests", "http.client", "raw")

@@ -6,16 +6,16 @@ own limits (request budget, duration, ramp-up, rate cap, hard limit)."""
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import ClassVar
 
 import pytest
 
 from aiwf_ci.loadgen import HTTPRequest, LoadOptions, LoadReport, http_factory, run_load
 from aiwf_ci.loadgen.raw import run_raw
+from tests.integration.http_helpers import serve
 
 CHUNKS = (b"hello ", b"chunked ", b"x" * 70_000, b"world")
 
@@ -92,14 +92,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    with serve(Handler) as url:
+        yield url
 
 
 def raw(url: str, method: str = "GET", body: str | None = None, **options: float) -> LoadReport:

@@ -7,11 +7,12 @@ import random
 from pathlib import Path
 from typing import Any
 
-from aiwf_ci.compare import Comparison, compare
 from aiwf_ci.config import load_config
 from aiwf_ci.models import BenchmarkResult, Metric, Results, results_from_dict, results_to_dict
 from aiwf_ci.report import render_comment as _render_comment
 from aiwf_ci.stats import summarize as _summarize
+from aiwf_ci.verdict.compare import compare
+from aiwf_ci.verdict.model import Comparison, Report
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -66,7 +67,7 @@ def make_comparison() -> Comparison:
 
 
 def render_comment(comparison: Comparison) -> str:
-    return _render_comment(comparison)
+    return _render_comment(Report.of(comparison))
 
 
 def make_results() -> str:

@@ -3,7 +3,6 @@
 The public API is what ``__all__`` lists; everything else is internal and may change.
 """
 
-from aiwf_ci.compare import Comparison, compare
 from aiwf_ci.config import SuiteConfig, load_config
 from aiwf_ci.errors import (
     AiwfCIError,
@@ -16,6 +15,8 @@ from aiwf_ci.errors import (
     ResultsFormatError,
 )
 from aiwf_ci.models import BenchmarkResult, Metric, Results, load_results, write_results
+from aiwf_ci.verdict.compare import compare
+from aiwf_ci.verdict.model import Comparison
 
 __version__ = "0.1.0"
 

@@ -1,5 +1,5 @@
 """``python -m aiwf_ci`` is the ``aiwf-ci`` command."""
 
-from aiwf_ci.cli import main
+from aiwf_ci.cli.main import main
 
 raise SystemExit(main())

@@ -11,7 +11,11 @@ what to do about it, and never contains a token.
     ├── IngestError             a harness output file we cannot parse         (exit 2)
     ├── BenchmarkError          a benchmark failed to run (crash, timeout)    (exit 3)
     ├── BaselineError           no usable baseline (reported as no-baseline)  (exit 0)
+    │   └── ArtifactError       an artifact is missing, expired, too large, corrupt or unsafe
     ├── GitHubAPIError          the GitHub API failed after bounded retries   (exit 1)
+    │   ├── GitHubHTTPError     ... with an error status (``status`` says which)
+    │   └── DownloadTooLarge    a download went over its size cap and was abandoned
+    ├── CommentDataError        a fork run's comment data is unusable (nothing posted, exit 0)
     └── ReportError             a report template failed to render            (exit 1)
 """
 
@@ -91,9 +95,30 @@ class BaselineError(AiwfCIError):
     exit_code = EXIT_OK
 
 
+class ArtifactError(BaselineError):
+    """An artifact is missing, expired, too large, corrupt or unsafe (message says which)."""
+
+
 class GitHubAPIError(AiwfCIError):
     """The GitHub API failed after bounded retries (never contains the token)."""
 
 
+class GitHubHTTPError(GitHubAPIError):
+    """The API answered with an error status (after bounded retries); ``status`` says which."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class DownloadTooLarge(GitHubAPIError):
+    """A download exceeded its size cap and was abandoned."""
+
+
 class ReportError(AiwfCIError):
     """A report could not be rendered (template error, user template missing)."""
+
+
+class CommentDataError(AiwfCIError):
+    """The comment data a pull request's run uploaded is missing, malformed or does not match
+    the run (``mode: comment``): nothing is posted, a warning says why."""

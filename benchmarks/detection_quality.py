@@ -27,7 +27,7 @@ files ``ab`` writes, exactly as in block mode.
     python benchmarks/detection_quality.py --ab --iterations 15 --chunks 5
 
 ``--save`` writes the raw timings (read back from each ``results.json``) and ``--load``
-re-judges them in process with ``aiwf_ci.compare.compare`` (the function ``aiwf-ci
+re-judges them in process with ``aiwf_ci.verdict.compare.compare`` (the function ``aiwf-ci
 compare`` calls, so the verdicts are the same) for fast offline evaluation of the gate.
 ``--keep DIR`` keeps every run folder; ``--rejudge DIR`` runs ``aiwf-ci compare`` again
 on the folders kept there (after a change to the gate, say), without re-running anything.
@@ -242,10 +242,10 @@ def log(text: str) -> None:
 
 def rejudge(data: Mapping[str, Sequence[Pair]]) -> dict[str, Outcome]:
     """The same verdicts in process: ``compare`` is what ``aiwf-ci compare`` calls."""
-    from aiwf_ci.compare import compare
     from aiwf_ci.models import BenchmarkResult, Metric, Results
     from aiwf_ci.report.as_json import comparison_to_dict
-    from aiwf_ci.thresholds import build_rules, rules_from_spec
+    from aiwf_ci.verdict.compare import compare
+    from aiwf_ci.verdict.thresholds import build_rules, rules_from_spec
 
     def results(samples: Sequence[float]) -> Results:
         metric = Metric.from_samples(samples, unit="s", direction="lower")

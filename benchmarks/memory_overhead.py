@@ -19,7 +19,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from aiwf_ci.bench.memory_sampler import ProcessTreeSampler, Recording
+from aiwf_ci.bench.memory.sampler import ProcessTreeSampler, Recording
 from aiwf_ci.bench.process import run_process
 from aiwf_ci.config.models import BenchmarkConfig, MemorySettings, PythonSpec, Settings
 from aiwf_ci.workloads.base import RunContext

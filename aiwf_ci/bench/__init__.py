@@ -1,1 +1,4 @@
-"""Benchmark execution: the runner, timing, memory probes and the environment fingerprint."""
+"""The instruments: process timing (``process``) and the memory profiler (``memory/``).
+
+The lowest layer of measuring: it knows processes, clocks and samplers, not configs of whole
+suites; ``workloads`` builds benchmarks on top of it and ``run`` orchestrates those."""

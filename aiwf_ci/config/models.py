@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from aiwf_ci.thresholds import Threshold
+from aiwf_ci.verdict.thresholds import Threshold
 
 WorkloadKind = Literal["command", "python", "file-batch", "load", "ingest"]
 WORKLOAD_KINDS: tuple[WorkloadKind, ...] = ("command", "python", "file-batch", "load", "ingest")

@@ -30,8 +30,8 @@ from aiwf_ci.config.settings import (
 from aiwf_ci.config.workloads import EXTRA_KEYS, parse_workload
 from aiwf_ci.config.yamlload import LineList, LineMap, load_yaml
 from aiwf_ci.errors import ConfigError, ConfigErrors
-from aiwf_ci.thresholds import DEFAULT_THRESHOLDS, Threshold, parse_threshold
 from aiwf_ci.units import PERCENT_HINT
+from aiwf_ci.verdict.thresholds import DEFAULT_THRESHOLDS, Threshold, parse_threshold
 
 DEFAULT_CONFIG = Path(".aiwf/bench.yml")
 TOP_KEYS = ("suite", "defaults", "thresholds", "profile", "profiles", "benchmarks")

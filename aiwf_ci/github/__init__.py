@@ -11,7 +11,7 @@ Modules, by concern:
     comments    the one PR comment per suite, found by its hidden marker
 
 Names are imported lazily (PyGithub and requests-cache are heavy), so importing a sibling
-module such as ``aiwf_ci.github.actions_io`` stays cheap.
+module such as ``aiwf_ci.report.workflow`` stays cheap.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from aiwf_ci.github.artifacts import ArtifactError, ExtractLimits, download_run_artifact
+    from aiwf_ci.github.artifacts import ExtractLimits, download_run_artifact
     from aiwf_ci.github.baseline import (
         ArtifactBaselineStore,
         Baseline,
@@ -34,10 +34,8 @@ if TYPE_CHECKING:
     from aiwf_ci.github.client import GitHubClient, Settled
     from aiwf_ci.github.comments import CommentOutcome, marker, prepare_body, upsert_comment
     from aiwf_ci.github.settings import ApiStats, ClientSettings
-    from aiwf_ci.github.transport import GitHubHTTPError
 
 _EXPORTS = {
-    "ArtifactError": "artifacts",
     "ExtractLimits": "artifacts",
     "download_run_artifact": "artifacts",
     "ArtifactBaselineStore": "baseline",
@@ -56,13 +54,11 @@ _EXPORTS = {
     "upsert_comment": "comments",
     "ApiStats": "settings",
     "ClientSettings": "settings",
-    "GitHubHTTPError": "transport",
 }
 
 __all__ = [
     "ApiStats",
     "ArtifactBaselineStore",
-    "ArtifactError",
     "Baseline",
     "BaselineQuery",
     "BaselineStore",
@@ -70,7 +66,6 @@ __all__ = [
     "CommentOutcome",
     "ExtractLimits",
     "GitHubClient",
-    "GitHubHTTPError",
     "LocalBaselineStore",
     "RunInfo",
     "Settled",

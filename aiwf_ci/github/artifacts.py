@@ -27,17 +27,17 @@ from typing import Any
 from github.Artifact import Artifact
 from github.PaginatedList import PaginatedList
 
-from aiwf_ci.errors import AiwfCIError, BaselineError
+from aiwf_ci.errors import (
+    AiwfCIError,
+    ArtifactError,
+    DownloadTooLarge,
+    GitHubHTTPError,
+)
 from aiwf_ci.github.client import GitHubClient, api_errors
-from aiwf_ci.github.transport import DownloadTooLarge, GitHubHTTPError
 
 logger = logging.getLogger(__name__)
 
 COMPLETE_MARKER = ".aiwf-complete"
-
-
-class ArtifactError(BaselineError):
-    """An artifact is missing, expired, too large, corrupt or unsafe (message says which)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -31,10 +31,10 @@ from github import Github, GithubException
 from github.Repository import Repository
 from github.Requester import Requester, RequestsResponse
 
-from aiwf_ci.errors import AiwfCIError, GitHubAPIError
+from aiwf_ci.errors import AiwfCIError, GitHubAPIError, GitHubHTTPError
 from aiwf_ci.github.ratelimit import Clock, Sleep
 from aiwf_ci.github.settings import ApiStats, ClientSettings
-from aiwf_ci.github.transport import GitHubHTTPError, Transport
+from aiwf_ci.github.transport import Transport
 
 logger = logging.getLogger(__name__)
 

@@ -21,9 +21,8 @@ from typing import Any, Literal
 from github.Issue import Issue
 from github.IssueComment import IssueComment
 
-from aiwf_ci.errors import GitHubAPIError
+from aiwf_ci.errors import GitHubAPIError, GitHubHTTPError
 from aiwf_ci.github.client import GitHubClient, api_errors
-from aiwf_ci.github.transport import GitHubHTTPError
 from aiwf_ci.report.escape import comment_marker
 
 logger = logging.getLogger(__name__)

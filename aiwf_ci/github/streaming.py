@@ -6,13 +6,9 @@ from pathlib import Path
 
 import requests
 
-from aiwf_ci.errors import GitHubAPIError
+from aiwf_ci.errors import DownloadTooLarge
 
 CHUNK = 64 * 1024
-
-
-class DownloadTooLarge(GitHubAPIError):
-    """A download exceeded its size cap and was abandoned."""
 
 
 def message_of(response: requests.Response) -> str:

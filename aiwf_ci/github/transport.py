@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from aiwf_ci.errors import GitHubAPIError
+from aiwf_ci.errors import DownloadTooLarge, GitHubAPIError, GitHubHTTPError
 from aiwf_ci.github.cache import (
     TOKEN_HASH_HEADER,
     AuthAdapter,
@@ -50,17 +50,9 @@ from aiwf_ci.github.ratelimit import (
     retry_delay,
 )
 from aiwf_ci.github.settings import ApiStats, ClientSettings
-from aiwf_ci.github.streaming import DownloadTooLarge, message_of, stream_to
+from aiwf_ci.github.streaming import message_of, stream_to
 
 logger = logging.getLogger(__name__)
-
-
-class GitHubHTTPError(GitHubAPIError):
-    """The API answered with an error status (after bounded retries); ``status`` says which."""
-
-    def __init__(self, message: str, *, status: int) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 @dataclass(slots=True)

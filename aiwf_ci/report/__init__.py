@@ -25,8 +25,8 @@ from aiwf_ci.report.render import (
     render_html,
     render_summary,
 )
-from aiwf_ci.report.shapes import ReportContext
 from aiwf_ci.report.text import render_text
+from aiwf_ci.report.view_model import ReportContext
 
 __all__ = [
     "COMMENT_LIMIT",

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict
 from typing import Any
 
-from aiwf_ci.compare import BenchmarkComparison, Comparison, MetricComparison, exit_status
+from aiwf_ci.verdict.model import BenchmarkComparison, Comparison, MetricComparison
 
 
 def _metric(row: MetricComparison) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def comparison_to_dict(comparison: Comparison) -> dict[str, Any]:
     return {
         "schema": "aiwf-ci/comparison@1",
         "suite": comparison.suite,
-        "status": exit_status(comparison),
+        "status": comparison.status,
         "counts": dict(comparison.counts),
         "warnings": list(comparison.warnings),
         "policy": asdict(comparison.policy),

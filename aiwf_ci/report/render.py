@@ -22,16 +22,14 @@ from typing import Literal
 import jinja2
 from markupsafe import Markup
 
-from aiwf_ci.compare import Comparison
 from aiwf_ci.errors import ReportError
-from aiwf_ci.models import Results
 from aiwf_ci.report import svg
 from aiwf_ci.report.escape import comment_marker, md_code_block, md_escape, safe_url
-from aiwf_ci.report.shapes import FULL, Limits, ReportContext, View
 from aiwf_ci.report.view import build_view
+from aiwf_ci.report.view_model import FULL, Limits, ReportContext, View
+from aiwf_ci.verdict.model import Report
 
 Kind = Literal["markdown", "html"]
-Subject = Comparison | Results
 
 COMMENT_LIMIT = 65_536
 TOO_LONG = "The details do not fit here: see the job summary or the HTML report."
@@ -130,26 +128,26 @@ def _render(tpl: jinja2.Template, view: View, **extra: object) -> str:
 
 
 def _fit(
-    subject: Subject, ctx: ReportContext, render: Callable[[View], str], fits: Callable[[str], bool]
+    report: Report, ctx: ReportContext, render: Callable[[View], str], fits: Callable[[str], bool]
 ) -> str:
     """The most detailed rendering that fits; at worst the verdict alone (never shortened)."""
-    view = build_view(subject, ctx)
+    view = build_view(report, ctx)
     for limits in SHORTER:
-        text = render(build_view(subject, ctx, limits))
+        text = render(build_view(report, ctx, limits))
         if fits(text):
             return text
     return f"### {view.icon} {view.verdict_line}\n\n{TOO_LONG}\n"
 
 
-def _context(subject: Subject, context: ReportContext | None) -> ReportContext:
+def _context(report: Report, context: ReportContext | None) -> ReportContext:
     if context is not None:
         return context
-    head = subject.head if isinstance(subject, Comparison) else subject
+    head = report.head
     return ReportContext(suite=head.suite, head_sha=head.commit.sha, head_ref=head.commit.ref)
 
 
 def render_comment(
-    subject: Subject,
+    report: Report,
     context: ReportContext | None = None,
     *,
     template: Path | None = None,
@@ -157,17 +155,17 @@ def render_comment(
 ) -> str:
     """The PR comment (GitHub Markdown), at most ``limit`` characters, ending with the marker.
 
-    ``subject`` is a ``Comparison``, or head ``Results`` alone when there is no baseline.
+    ``report`` holds the comparison, or head results alone when there is no baseline.
     """
-    ctx = _context(subject, context)
+    ctx = _context(report, context)
     tpl = _template("markdown", "comment.md.j2", template)
-    marker = comment_marker(ctx.suite or _suite(subject))
+    marker = comment_marker(ctx.suite or report.suite)
 
     def render(view: View) -> str:
         body = tidy_markdown(_render(tpl, view, marker=Markup(marker))).rstrip("\n")  # noqa: S704
         return with_marker(body, marker)
 
-    text = _fit(subject, ctx, render, lambda text: len(text) <= limit)
+    text = _fit(report, ctx, render, lambda text: len(text) <= limit)
     return text if text.rstrip().endswith(marker) else with_marker(text.rstrip("\n"), marker)
 
 
@@ -177,17 +175,17 @@ def with_marker(body: str, marker: str) -> str:
 
 
 def render_summary(
-    subject: Subject,
+    report: Report,
     context: ReportContext | None = None,
     *,
     template: Path | None = None,
     limit_bytes: int = SUMMARY_LIMIT_BYTES,
 ) -> str:
     """The job summary (``GITHUB_STEP_SUMMARY``): the comment's content, under 1 MiB."""
-    ctx = _context(subject, context)
+    ctx = _context(report, context)
     tpl = _template("markdown", "summary.md.j2", template)
     return _fit(
-        subject,
+        report,
         ctx,
         lambda view: tidy_markdown(_render(tpl, view)),
         lambda text: len(text.encode("utf-8")) <= limit_bytes,
@@ -195,17 +193,11 @@ def render_summary(
 
 
 def render_html(
-    subject: Subject, context: ReportContext | None = None, *, template: Path | None = None
+    report: Report, context: ReportContext | None = None, *, template: Path | None = None
 ) -> str:
     """One self-contained HTML file with inline SVG charts; it needs no network to view."""
-    ctx = _context(subject, context)
+    ctx = _context(report, context)
     tpl = _template("html", "report.html.j2", template)
-    comparison = subject if isinstance(subject, Comparison) else None
-    head = subject.head if isinstance(subject, Comparison) else subject
-    baseline = comparison.baseline if comparison else None
-    charts = svg.benchmark_charts(head, baseline)
-    return _render(tpl, build_view(subject, ctx), charts=charts)
-
-
-def _suite(subject: Subject) -> str:
-    return subject.suite
+    baseline = report.comparison.baseline if report.comparison else None
+    charts = svg.benchmark_charts(report.head, baseline)
+    return _render(tpl, build_view(report, ctx), charts=charts)

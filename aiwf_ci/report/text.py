@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aiwf_ci.compare import Comparison
-from aiwf_ci.models import Results
 from aiwf_ci.report.escape import plain
-from aiwf_ci.report.shapes import ReportContext, Row, View
 from aiwf_ci.report.view import build_view
+from aiwf_ci.report.view_model import ReportContext, Row, View
+from aiwf_ci.verdict.model import Report
 
 MAX_NAME = 48
 _COMPARE = ("verdict", "benchmark", "metric", "baseline", "head", "change", "{ci}", "p", "note")
@@ -65,8 +64,8 @@ def render_view_text(view: View) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def render_text(subject: Comparison | Results, context: ReportContext | None = None) -> str:
+def render_text(report: Report, context: ReportContext | None = None) -> str:
     """The aligned terminal table of a comparison (or of head results with no baseline)."""
-    head = subject.head if isinstance(subject, Comparison) else subject
+    head = report.head
     ctx = context or ReportContext(suite=head.suite, head_sha=head.commit.sha)
-    return render_view_text(build_view(subject, ctx))
+    return render_view_text(build_view(report, ctx))

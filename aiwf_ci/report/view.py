@@ -11,15 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from aiwf_ci.compare import (
-    VERDICTS,
-    BenchmarkComparison,
-    Comparison,
-    GatePolicy,
-    MetricComparison,
-)
 from aiwf_ci.models import Alert, BenchmarkResult, Metric, Results
-from aiwf_ci.report.shapes import (
+from aiwf_ci.report.view_model import (
     FULL,
     AlertView,
     ErrorView,
@@ -30,6 +23,14 @@ from aiwf_ci.report.shapes import (
     View,
 )
 from aiwf_ci.units import format_value
+from aiwf_ci.verdict.model import (
+    VERDICTS,
+    BenchmarkComparison,
+    Comparison,
+    GatePolicy,
+    MetricComparison,
+    Report,
+)
 
 ICONS = {
     "regression": "❌",
@@ -326,8 +327,8 @@ def head_only_view(head: Results, ctx: ReportContext, limits: Limits = FULL) -> 
     return _sections(view, head, None, limits)
 
 
-def build_view(subject: Comparison | Results, ctx: ReportContext, limits: Limits = FULL) -> View:
+def build_view(report: Report, ctx: ReportContext, limits: Limits = FULL) -> View:
     """The view of a comparison, or of head results alone when there is no baseline."""
-    if isinstance(subject, Comparison):
-        return comparison_view(subject, ctx, limits)
-    return head_only_view(subject, ctx, limits)
+    if report.comparison is not None:
+        return comparison_view(report.comparison, ctx, limits)
+    return head_only_view(report.head, ctx, limits)

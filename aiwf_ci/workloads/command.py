@@ -3,13 +3,13 @@
 Metrics: ``duration`` (wall seconds per run) and ``cpu_time`` (user + system seconds of the
 whole process tree per run). The first failing run (non-zero exit or timeout) ends the
 benchmark with an error that keeps the stderr tail; the runner then goes on with the next.
-Memory is measured in a separate pass after the timed runs (``aiwf_ci.bench.memory``) so
+Memory is measured in a separate pass after the timed runs (``bench.memory.profiler``) so
 the sampler never disturbs the timings.
 """
 
 from __future__ import annotations
 
-from aiwf_ci.bench.memory_types import MemoryOutcome
+from aiwf_ci.bench.memory.outcome import MemoryOutcome
 from aiwf_ci.bench.process import ProcessOutcome, run_process
 from aiwf_ci.config.models import BenchmarkConfig, CommandSpec
 from aiwf_ci.models import BenchmarkResult, Metric
@@ -91,12 +91,12 @@ def _log_output(ctx: RunContext, outcome: ProcessOutcome) -> None:
 
 
 def _memory_pass(bench: BenchmarkConfig, ctx: RunContext) -> MemoryOutcome:
-    """Memory runs of the command under the process-tree sampler (``aiwf_ci.bench.memory``)."""
+    """Memory runs of the command under the process-tree sampler (``bench.memory.profiler``)."""
     spec = bench.workload
     assert isinstance(spec, CommandSpec)
     if not bench.settings.memory.enabled:
         return MemoryOutcome()
-    from aiwf_ci.bench.memory import command_memory_pass
+    from aiwf_ci.bench.memory.profiler import command_memory_pass
 
     timeout = bench.settings.timeout
     return command_memory_pass(

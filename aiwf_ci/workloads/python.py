@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from aiwf_ci.bench.memory_convert import memory_outcome_from_worker
-from aiwf_ci.bench.memory_types import MemoryOutcome
+from aiwf_ci.bench.memory.convert import memory_outcome_from_worker
+from aiwf_ci.bench.memory.outcome import MemoryOutcome
 from aiwf_ci.bench.process import run_process
 from aiwf_ci.config.models import BenchmarkConfig, PythonSpec, SuiteConfig
 from aiwf_ci.errors import BenchmarkError, ConfigError

@@ -107,7 +107,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
 
 def memory_pass(call: Callable[[], Any], settings: dict[str, Any]) -> dict[str, Any]:
     """Seam for the memory profiler; runs after timing in this same worker."""
-    from aiwf_ci.bench.memory_worker import callable_memory_pass
+    from aiwf_ci.bench.memory.worker import callable_memory_pass
 
     return callable_memory_pass(call, settings)
 

@@ -3,6 +3,7 @@ validators (check-jsonschema's vendored schemas, actionlint, hadolint)."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from aiwf_ci.action.inputs import ActionConfig, config_from_env
 
 REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted([*REPO.glob(".github/workflows/*.yml"), *REPO.glob("examples/workflows/*.yml")])
@@ -41,10 +44,39 @@ def test_action_yml_matches_the_contract() -> None:
     assert action["branding"]["icon"] and action["branding"]["color"]
 
 
-def test_every_input_is_read_by_the_action() -> None:
-    source = (REPO / "aiwf_ci" / "action_inputs.py").read_text()
-    for name in INPUTS:
-        assert f'"{name}"' in source, f"input {name} is never read"
+#: A valid value other than the default for every input, to see that the action reads it.
+OTHER_VALUES = {
+    "config": "bench/other.yml",
+    "github-token": "tok-123",
+    "mode": "run",
+    "baseline-artifact": "other-artifact",
+    "baseline-branch": "develop",
+    "results-dir": "out",
+    "comment-on-pr": "false",
+    "fail-on-regression": "false",
+    "thresholds": "duration=5%",
+    "profile": "dev",
+    "shard": "1/2",
+    "cache-dir": "/tmp/other-cache",
+}
+
+
+def _fields(config: ActionConfig) -> dict[str, object]:
+    values = {f.name: getattr(config, f.name) for f in dataclasses.fields(config)}
+    values["token"] = config.token.reveal()
+    return values
+
+
+@pytest.mark.parametrize("name", sorted(INPUTS))
+def test_every_input_is_read_by_the_action(name: str) -> None:
+    """Setting an input (as GitHub passes it: INPUT_<NAME>, dashes kept) changes the
+    configuration the action runs with; an input nobody reads would leave it as it was."""
+    assert set(OTHER_VALUES) == set(INPUTS)
+    base_env = {"GITHUB_WORKSPACE": "/ws", "RUNNER_TEMP": "/rt"}
+    default = _fields(config_from_env(base_env))
+    changed = _fields(config_from_env({**base_env, f"INPUT_{name.upper()}": OTHER_VALUES[name]}))
+    differing = {k for k in default if default[k] != changed[k]}
+    assert differing, f"input {name} is never read"
 
 
 def test_workflows_set_least_permissions_and_pin_actions() -> None:

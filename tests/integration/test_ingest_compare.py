@@ -18,7 +18,7 @@ import pytest
 from aiwf_ci.ingest import ingest_results
 from aiwf_ci.models import BenchmarkResult, Metric, Results, load_results, write_results
 
-compare_module = pytest.importorskip("aiwf_ci.compare")
+compare_module = pytest.importorskip("aiwf_ci.verdict.compare")
 
 DATA = Path(__file__).parents[1] / "data" / "ingest"
 

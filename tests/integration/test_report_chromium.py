@@ -12,9 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from aiwf_ci.compare import compare
 from aiwf_ci.models import load_results
 from aiwf_ci.report import ReportContext, render_html
+from aiwf_ci.verdict.compare import compare
+from aiwf_ci.verdict.model import Report
 
 GOLDEN = Path(__file__).parents[1] / "data" / "golden"
 CHROMIUM = next(
@@ -55,7 +56,7 @@ def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
 def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     baseline = load_results(GOLDEN / "baseline.json")
     head = load_results(GOLDEN / "head.json")
-    html = render_html(compare(baseline, head), ReportContext(suite=head.suite))
+    html = render_html(Report.of(compare(baseline, head)), ReportContext(suite=head.suite))
     path = tmp_path_factory.mktemp("report") / "report.html"
     path.write_text(html, encoding="utf-8")
     return path

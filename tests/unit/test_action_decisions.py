@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from aiwf_ci.action_comment import is_own_run_url
-from aiwf_ci.action_inputs import Secret, config_from_env, parse_bool
-from aiwf_ci.action_plan import decide, is_fork
+from aiwf_ci.action.comment_side import is_own_run_url
+from aiwf_ci.action.inputs import Secret, config_from_env, parse_bool
+from aiwf_ci.action.plan import decide, is_fork
 from aiwf_ci.errors import ConfigError
 
 EVENTS = Path(__file__).resolve().parents[1] / "data" / "github"

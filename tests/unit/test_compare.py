@@ -11,21 +11,19 @@ from collections.abc import Mapping, Sequence
 
 import pytest
 
-from aiwf_ci.compare import (
+from aiwf_ci.models import BenchmarkResult, Direction, Metric, Results
+from aiwf_ci.stats import summarize
+from aiwf_ci.verdict.compare import compare, compare_metric
+from aiwf_ci.verdict.machines import fingerprint_warnings
+from aiwf_ci.verdict.model import (
     NOTE_FEW,
     NOTE_NO_THRESHOLD,
     NOTE_NOISY,
     NOTE_SUMMARY,
     GatePolicy,
     MetricComparison,
-    compare,
-    compare_metric,
-    exit_status,
-    fingerprint_warnings,
 )
-from aiwf_ci.models import BenchmarkResult, Direction, Metric, Results
-from aiwf_ci.stats import summarize
-from aiwf_ci.thresholds import Threshold, ThresholdRules, build_rules, rules_from_spec
+from aiwf_ci.verdict.thresholds import Threshold, ThresholdRules, build_rules, rules_from_spec
 
 DURATION = Threshold(metric="duration", relative=0.20)
 
@@ -240,17 +238,16 @@ def test_suite_comparison_new_removed_errored_and_counts() -> None:
     }
     assert comparison.regressions == 1
     assert comparison.counts["removed"] == 1
-    assert exit_status(comparison) == "error"
+    assert comparison.status == "error"
 
 
 def test_exit_status_pass_and_regression() -> None:
     base = results({"a": {"duration": metric(samples(1.0))}})
     assert (
-        exit_status(compare(base, results({"a": {"duration": metric(samples(1.0, seed=2))}})))
-        == "pass"
+        compare(base, results({"a": {"duration": metric(samples(1.0, seed=2))}})).status == "pass"
     )
     slow = results({"a": {"duration": metric(samples(1.5, seed=2))}})
-    assert exit_status(compare(base, slow)) == "regression"
+    assert compare(base, slow).status == "regression"
 
 
 def test_per_benchmark_override_and_cli_spec() -> None:
@@ -318,7 +315,7 @@ def test_fifty_benchmarks_compare_well_under_a_second() -> None:
 
 def test_the_gate_imports_neither_numpy_nor_scipy() -> None:
     code = (
-        "import sys, aiwf_ci.compare, aiwf_ci.report;"
+        "import sys, aiwf_ci.verdict.compare, aiwf_ci.report;"
         "print(sorted(m for m in ('numpy', 'scipy') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

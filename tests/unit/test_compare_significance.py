@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
-from aiwf_ci.significance import (
+from aiwf_ci.verdict.significance import (
     bootstrap_median_atoms,
     bootstrap_ratio_ci,
     hodges_lehmann_ratio,

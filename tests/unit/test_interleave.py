@@ -1,4 +1,4 @@
-"""``aiwf_ci.bench.interleave``: the chunk schedule, chunk joining and the orchestrator
+"""``aiwf_ci.run.interleave``: the chunk schedule, chunk joining and the orchestrator
 (with a fake workload that records what it was asked to run)."""
 
 from __future__ import annotations
@@ -8,7 +8,16 @@ from pathlib import Path
 
 import pytest
 
-from aiwf_ci.bench.interleave import (
+from aiwf_ci.config.models import (
+    BenchmarkConfig,
+    CommandSpec,
+    MemorySettings,
+    Settings,
+    SuiteConfig,
+)
+from aiwf_ci.errors import ConfigError
+from aiwf_ci.models import Alert, BenchmarkResult, Metric, Results
+from aiwf_ci.run.interleave import (
     InterleaveOptions,
     Side,
     SideSetup,
@@ -19,15 +28,6 @@ from aiwf_ci.bench.interleave import (
     schedule,
     split,
 )
-from aiwf_ci.config.models import (
-    BenchmarkConfig,
-    CommandSpec,
-    MemorySettings,
-    Settings,
-    SuiteConfig,
-)
-from aiwf_ci.errors import ConfigError
-from aiwf_ci.models import Alert, BenchmarkResult, Metric, Results
 from aiwf_ci.workloads import RunContext, Workload
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from aiwf_ci.bench.leak import (
+from aiwf_ci.bench.memory.leak import (
     LinearTrend,
     assess_leak,
     assess_memory,

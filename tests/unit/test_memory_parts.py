@@ -11,13 +11,13 @@ import time
 
 import pytest
 
-from aiwf_ci.bench.memory import outcome_from_recordings
-from aiwf_ci.bench.memory_convert import memory_outcome_from_worker
-from aiwf_ci.bench.memory_evidence import display_path, type_name
-from aiwf_ci.bench.memory_limits import human_bytes, limit_alerts
-from aiwf_ci.bench.memory_sampler import CostBudget, Recording
-from aiwf_ci.bench.memory_series import downsample, memory_series
-from aiwf_ci.bench.memory_tree import ProcessTree
+from aiwf_ci.bench.memory.convert import memory_outcome_from_worker
+from aiwf_ci.bench.memory.evidence import display_path, type_name
+from aiwf_ci.bench.memory.limits import human_bytes, limit_alerts
+from aiwf_ci.bench.memory.profiler import outcome_from_recordings
+from aiwf_ci.bench.memory.sampler import CostBudget, Recording
+from aiwf_ci.bench.memory.series import downsample, memory_series
+from aiwf_ci.bench.memory.tree import ProcessTree
 from aiwf_ci.config.models import MemorySettings
 from aiwf_ci.models import Metric
 
@@ -146,7 +146,7 @@ def test_worker_data_edge_cases() -> None:
 
 def test_evidence_helpers() -> None:
     assert type_name(bytearray) == "bytearray"
-    assert type_name(Recording) == "aiwf_ci.bench.memory_sampler.Recording"
+    assert type_name(Recording) == "aiwf_ci.bench.memory.sampler.Recording"
     assert display_path(os.path.join(os.getcwd(), "a", "b.py")) == os.path.join("a", "b.py")
     assert display_path("<frozen abc>") == "<frozen abc>"
 

@@ -16,7 +16,6 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
-from aiwf_ci.compare import Comparison, compare
 from aiwf_ci.errors import ReportError
 from aiwf_ci.models import BenchmarkResult, Metric, Results, load_results
 from aiwf_ci.report import (
@@ -29,6 +28,8 @@ from aiwf_ci.report import (
     render_summary,
     render_text,
 )
+from aiwf_ci.verdict.compare import compare
+from aiwf_ci.verdict.model import Comparison, Report
 
 GOLDEN = Path(__file__).parents[1] / "data" / "golden"
 UPDATE = os.environ.get("AIWF_UPDATE_GOLDEN") == "1"  # read before the env-cleaning fixture
@@ -76,35 +77,35 @@ def gfm(text: str) -> str:
 
 
 def test_comment_golden(comparison: Comparison, context: ReportContext) -> None:
-    check_golden("comment.md", render_comment(comparison, context))
+    check_golden("comment.md", render_comment(Report.of(comparison), context))
 
 
 def test_summary_golden(comparison: Comparison, context: ReportContext) -> None:
-    check_golden("summary.md", render_summary(comparison, context))
+    check_golden("summary.md", render_summary(Report.of(comparison), context))
 
 
 def test_html_golden(comparison: Comparison, context: ReportContext) -> None:
-    check_golden("report.html", render_html(comparison, context))
+    check_golden("report.html", render_html(Report.of(comparison), context))
 
 
 def test_text_golden(comparison: Comparison, context: ReportContext) -> None:
-    check_golden("compare.txt", render_text(comparison, context))
+    check_golden("compare.txt", render_text(Report.of(comparison), context))
 
 
 def test_no_baseline_golden(head: Results, context: ReportContext) -> None:
     ctx = ReportContext(suite=head.suite, no_baseline_reason="no successful run on main yet")
-    text = render_comment(head, ctx)
+    text = render_comment(Report(head=head), ctx)
     check_golden("comment_no_baseline.md", text)
     assert text.startswith("### 💥 No baseline: 11 benchmarks measured, 1 errored")
     assert "no successful run on main yet" in text
-    check_golden("report_no_baseline.html", render_html(head, ctx))
-    check_golden("no_baseline.txt", render_text(head, ctx))
+    check_golden("report_no_baseline.html", render_html(Report(head=head), ctx))
+    check_golden("no_baseline.txt", render_text(Report(head=head), ctx))
 
 
 def test_comment_structure_through_githubs_renderer(
     comparison: Comparison, context: ReportContext
 ) -> None:
-    text = render_comment(comparison, context)
+    text = render_comment(Report.of(comparison), context)
     first = text.splitlines()[0]
     assert first == "### 💥 5 regressions, 1 errored, 2 new, 1 removed, 3 unchanged"
     assert text.rstrip("\n").endswith(comment_marker(comparison.suite))
@@ -116,7 +117,7 @@ def test_comment_structure_through_githubs_renderer(
 
 
 def test_hostile_names_stay_text(comparison: Comparison, context: ReportContext) -> None:
-    html = gfm(render_comment(comparison, context))
+    html = gfm(render_comment(Report.of(comparison), context))
     assert "<img" not in html
     assert "<script" not in html
     assert "<strong>bold</strong>" not in html
@@ -131,7 +132,7 @@ def test_hostile_names_stay_text(comparison: Comparison, context: ReportContext)
 def test_summary_has_the_same_content_without_marker(
     comparison: Comparison, context: ReportContext
 ) -> None:
-    summary = render_summary(comparison, context)
+    summary = render_summary(Report.of(comparison), context)
     assert "aiwf-ci:report" not in summary
     assert summary.splitlines()[0].endswith(
         "5 regressions, 1 errored, 2 new, 1 removed, 3 unchanged"
@@ -159,19 +160,19 @@ def _huge(n: int, factor: float, seed: int) -> Results:
 
 def test_two_thousand_benchmarks_fit_in_a_comment_without_losing_the_verdict() -> None:
     comparison = compare(_huge(2000, 1.0, 1), _huge(2000, 1.5, 2))
-    text = render_comment(comparison, ReportContext(suite="huge"))
+    text = render_comment(Report.of(comparison), ReportContext(suite="huge"))
     assert len(text) <= COMMENT_LIMIT
     assert text.startswith("### 💥 1960 regressions, 40 errored")
     assert "not shown here to fit" in text
     assert text.rstrip().endswith(comment_marker("huge"))
     assert "<table>" in gfm(text)
-    summary = render_summary(comparison, ReportContext(suite="huge"))
+    summary = render_summary(Report.of(comparison), ReportContext(suite="huge"))
     assert len(summary.encode()) < 1024 * 1024
     assert summary.count("\n| ") > 1000
 
 
 def test_no_room_at_all_still_gives_the_verdict(comparison: Comparison) -> None:
-    text = render_comment(comparison, limit=900)
+    text = render_comment(Report.of(comparison), limit=900)
     assert len(text) <= 900
     assert text.startswith("### 💥 5 regressions")
 
@@ -184,7 +185,7 @@ def test_user_template_can_reuse_builtin_macros(
         '{% import "_macros.md.j2" as m %}Custom: {{ view.verdict_line }}\n'
         "{% for r in view.changed %}* {{ r.benchmark }}\n{% endfor %}"
     )
-    text = render_comment(comparison, context, template=template)
+    text = render_comment(Report.of(comparison), context, template=template)
     assert text.startswith("Custom: 5 regressions")
     assert "* \\| @\u200bteam" in text
     assert text.rstrip().endswith(comment_marker(comparison.suite))
@@ -194,16 +195,16 @@ def test_template_typos_fail_loudly(tmp_path: Path, comparison: Comparison) -> N
     template = tmp_path / "bad.md.j2"
     template.write_text("{{ view.no_such_field }}")
     with pytest.raises(ReportError, match=r"bad\.md\.j2"):
-        render_comment(comparison, template=template)
+        render_comment(Report.of(comparison), template=template)
     with pytest.raises(ReportError, match="not found"):
-        render_comment(comparison, template=tmp_path / "missing.j2")
+        render_comment(Report.of(comparison), template=tmp_path / "missing.j2")
     (tmp_path / "syntax.j2").write_text("{% if %}")
     with pytest.raises(ReportError, match="invalid"):
-        render_html(comparison, template=tmp_path / "syntax.j2")
+        render_html(Report.of(comparison), template=tmp_path / "syntax.j2")
 
 
 def test_html_escapes_and_is_self_contained(comparison: Comparison, context: ReportContext) -> None:
-    html = render_html(comparison, context)
+    html = render_html(Report.of(comparison), context)
     assert "<img" not in html
     assert "<script" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
@@ -226,9 +227,9 @@ def test_json_output_is_serialisable(comparison: Comparison) -> None:
 
 
 def test_new_metric_of_an_existing_benchmark_is_not_a_change() -> None:
-    from aiwf_ci.compare import compare
     from aiwf_ci.models import BenchmarkResult, Metric, Results
     from aiwf_ci.report.view import split_rows
+    from aiwf_ci.verdict.compare import compare
 
     duration = Metric.from_samples([1.0, 1.01, 0.99, 1.0, 1.02], unit="s")
     memory = Metric.from_samples([5e6] * 5, unit="bytes")

@@ -2,11 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from aiwf_ci.bench.selection import Shard, matches, parse_shard, select
 from aiwf_ci.config.models import BenchmarkConfig, CommandSpec, Settings
 from aiwf_ci.errors import ConfigError
-from aiwf_ci.merge import merge_results
 from aiwf_ci.models import BenchmarkResult, Results
+from aiwf_ci.run.merge import merge_results
+from aiwf_ci.run.selection import Shard, matches, parse_shard, select
 
 
 def benches(n: int) -> list[BenchmarkConfig]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aiwf_ci.errors import ConfigError
-from aiwf_ci.thresholds import (
+from aiwf_ci.verdict.thresholds import (
     DEFAULT_THRESHOLDS,
     Threshold,
     ThresholdRules,
@@ -87,7 +87,7 @@ def test_rules_from_spec_keeps_per_benchmark_rules() -> None:
 
 
 def test_memory_rules_get_a_64kib_floor_unless_set() -> None:
-    from aiwf_ci.thresholds import build_rules, parse_threshold
+    from aiwf_ci.verdict.thresholds import build_rules, parse_threshold
 
     rules = build_rules({"memory": parse_threshold("memory", "30%")})
     floor = rules.resolve("b", "memory_peak")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from aiwf_ci.errors import BaselineError
-from aiwf_ci.github.artifacts import ArtifactError, ExtractLimits, download_run_artifact
+from aiwf_ci.errors import ArtifactError, BaselineError
+from aiwf_ci.github.artifacts import ExtractLimits, download_run_artifact
 from aiwf_ci.github.baseline import ArtifactBaselineStore, BaselineQuery, LocalBaselineStore
 from tests.fakegithub import FakeGitHub, bomb_zip, corrupt_zip, make_zip, results_zip, symlink_zip
 from tests.fakegithub.clients import ClientFactory

@@ -5,33 +5,27 @@ fake GitHub server.
     inputs -> plan (pure) -> run the suite -> baseline -> compare -> report files, job summary,
     PR comment (or comment.json for a fork's workflow_run), annotations, outputs -> exit code
 
-``mode: comment`` (a ``workflow_run``) never runs PR code: see ``action_comment``.
+``mode: comment`` (a ``workflow_run``) never runs PR code: see ``comment_side``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
+import traceback
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import TextIO
 
-from aiwf_ci.action_inputs import ActionConfig, check_folders, config_from_env
-from aiwf_ci.action_output import Console
-from aiwf_ci.action_plan import Plan, decide
+from aiwf_ci.action.comment_side import comment_side
+from aiwf_ci.action.inputs import ActionConfig, check_folders, config_from_env
+from aiwf_ci.action.output import ActionResult, Console, failed
+from aiwf_ci.action.plan import Plan, decide
+from aiwf_ci.action.run_side import run_side
 from aiwf_ci.errors import EXIT_BAD_INPUT, AiwfCIError
 from aiwf_ci.github.client import GitHubClient
 from aiwf_ci.github.settings import ClientSettings
 
 ClientFactory = Callable[[ActionConfig], "GitHubClient | None"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ActionResult:
-    status: str
-    exit_code: int
-    outputs: Mapping[str, str] = field(default_factory=dict)
 
 
 def make_client(config: ActionConfig) -> GitHubClient | None:
@@ -69,9 +63,6 @@ def run_action(
     client_factory: ClientFactory,
 ) -> ActionResult:
     """Plan, then run the benchmark side or the comment side; errors become exit codes."""
-    from aiwf_ci.action_comment import comment_side
-    from aiwf_ci.action_run import run_side
-
     try:
         plan = decide(
             mode=config.mode,
@@ -91,24 +82,16 @@ def run_action(
     except AiwfCIError as exc:
         for line in str(exc).splitlines():
             console.annotate("error", line, title="aiwf-ci")
-        return _failed(config, exc.exit_code)
+        return failed(config.output_path, exc.exit_code)
     except OSError as exc:  # a folder we must write is a file, read-only, missing, ...
         where = f" {exc.filename}" if exc.filename else ""
         console.annotate("error", f"cannot use{where}: {exc.strerror}", title="aiwf-ci")
-        return _failed(config, EXIT_BAD_INPUT)
-    except Exception as exc:  # a bug: one line, never a traceback in the user's log
+        return failed(config.output_path, EXIT_BAD_INPUT)
+    except Exception as exc:  # a bug: one line, and the traceback folded away for a report
         console.annotate("error", f"internal error: {type(exc).__name__}: {exc}", title="aiwf-ci")
-        return _failed(config, 1)
+        console.folded("aiwf-ci: internal error details", traceback.format_exc())
+        return failed(config.output_path, 1)
 
 
 def _needs_client(plan: Plan) -> bool:
     return bool(plan.base_branch or plan.post_comment or plan.triggering_run_id)
-
-
-def _failed(config: ActionConfig, exit_code: int) -> ActionResult:
-    from aiwf_ci.action_output import set_outputs
-
-    outputs = {"status": "error", "regressions": "0"}
-    with contextlib.suppress(OSError):
-        set_outputs(config.output_path, outputs)
-    return ActionResult(status="error", exit_code=exit_code, outputs=outputs)

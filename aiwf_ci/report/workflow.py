@@ -8,6 +8,7 @@ CR and LF; property values additionally ``:`` and ``,``.
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from pathlib import Path
 
@@ -36,6 +37,19 @@ def group(title: str) -> str:
 
 def endgroup() -> str:
     return "::endgroup::"
+
+
+def stop_commands() -> tuple[str, str]:
+    """The pair of lines around untrusted output: GitHub ignores workflow commands between
+    them, since the resume token is random and unknown to whoever wrote the output."""
+    token = secrets.token_hex(16)
+    return f"::stop-commands::{token}", f"::{token}::"
+
+
+def folded(title: str, text: str) -> list[str]:
+    """Lines showing ``text`` (untrusted) inside a collapsed log group titled ``title``."""
+    stop, resume = stop_commands()
+    return [group(title), stop, *text.splitlines(), resume, endgroup()]
 
 
 def append_output(path: Path, name: str, value: str) -> None:

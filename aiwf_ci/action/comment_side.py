@@ -15,18 +15,24 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from aiwf_ci.action import ActionResult
-from aiwf_ci.action_inputs import ActionConfig
-from aiwf_ci.action_output import Console, append_summary, set_outputs
-from aiwf_ci.action_plan import Plan
-from aiwf_ci.action_rules import rules_from_dict
-from aiwf_ci.action_run import COMMENT_SCHEMA, post_comment, run_status
-from aiwf_ci.compare import Comparison, compare
-from aiwf_ci.errors import AiwfCIError, BaselineError, ConfigError, GitHubAPIError
+from aiwf_ci.action.inputs import ActionConfig
+from aiwf_ci.action.output import (
+    COMMENT_SCHEMA,
+    ActionResult,
+    Console,
+    append_summary,
+    post_comment,
+    set_outputs,
+)
+from aiwf_ci.action.plan import Plan
+from aiwf_ci.errors import AiwfCIError, BaselineError, CommentDataError, ConfigError, GitHubAPIError
 from aiwf_ci.github.artifacts import download_run_artifact
 from aiwf_ci.github.client import GitHubClient
-from aiwf_ci.models import Results, load_results
+from aiwf_ci.models import load_results
 from aiwf_ci.report import ReportContext, render_comment, render_summary
+from aiwf_ci.verdict.compare import compare
+from aiwf_ci.verdict.model import Report, Status
+from aiwf_ci.verdict.rules_json import rules_from_dict
 
 
 def comment_side(
@@ -46,19 +52,15 @@ def comment_side(
         folder = download_run_artifact(client, plan.triggering_run_id, config.baseline_artifact)
         data = read_comment_json(folder / "comment.json")
         number = verified_pr_number(client, config, plan, data)
-        subject = judge(folder, config, data)
+        report = judge(folder, config, data)
     except (BaselineError, GitHubAPIError, CommentDataError) as exc:
         console.annotate("warning", f"nothing posted: {exc}", title="aiwf-ci")
         return _outcome(config, "error", "")
-    context = _context(config, subject, data)
-    body = render_comment(subject, context)
-    append_summary(config.summary_path, render_summary(subject, context))
-    url = post_comment(client, config.repository, number, subject.suite, body, console)
-    return _outcome(config, run_status(subject), url, subject)
-
-
-class CommentDataError(AiwfCIError):
-    """The uploaded comment data is missing, malformed or does not match the run."""
+    context = _context(config, report, data)
+    body = render_comment(report, context)
+    append_summary(config.summary_path, render_summary(report, context))
+    url = post_comment(client, config.repository, number, report.suite, body, console)
+    return _outcome(config, report.status, url, report)
 
 
 def read_comment_json(path: Path) -> dict[str, Any]:
@@ -91,7 +93,7 @@ def verified_pr_number(
     return number
 
 
-def judge(folder: Path, config: ActionConfig, data: Mapping[str, Any]) -> Comparison | Results:
+def judge(folder: Path, config: ActionConfig, data: Mapping[str, Any]) -> Report:
     try:
         head = load_results(folder / "results.json")
         base_path = folder / "baseline.json"
@@ -99,11 +101,9 @@ def judge(folder: Path, config: ActionConfig, data: Mapping[str, Any]) -> Compar
     except AiwfCIError as exc:
         raise CommentDataError(str(exc)) from None
     if baseline is None:
-        return head
-    rules = rules_from_dict(data.get("thresholds"))
-    if config.thresholds:
-        rules = rules.with_overrides(config.thresholds)
-    return compare(baseline, head, rules)
+        return Report(head=head)
+    rules = rules_from_dict(data.get("thresholds")).with_overrides(config.thresholds)
+    return Report.of(compare(baseline, head, rules))
 
 
 def is_own_run_url(config: ActionConfig, url: str) -> bool:
@@ -113,10 +113,8 @@ def is_own_run_url(config: ActionConfig, url: str) -> bool:
     return re.fullmatch(prefix + r"[0-9]+", url) is not None
 
 
-def _context(
-    config: ActionConfig, subject: Comparison | Results, data: Mapping[str, Any]
-) -> ReportContext:
-    head = subject.head if isinstance(subject, Comparison) else subject
+def _context(config: ActionConfig, report: Report, data: Mapping[str, Any]) -> ReportContext:
+    head = report.head
     raw = data.get("baseline")
     info: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
     run_url = str(info.get("run_url") or "")
@@ -129,14 +127,14 @@ def _context(
         baseline_sha=str(info.get("sha") or "")[:40],
         baseline_run_url=run_url if is_own_run_url(config, run_url) else "",
         run_url=str(triggering) if is_own_run_url(config, str(triggering)) else "",
-        no_baseline_reason="" if isinstance(subject, Comparison) else reason,
+        no_baseline_reason="" if report.comparison else reason,
     )
 
 
 def _outcome(
-    config: ActionConfig, status: str, url: str, subject: Comparison | Results | None = None
+    config: ActionConfig, status: Status, url: str, report: Report | None = None
 ) -> ActionResult:
-    regressions = subject.regressions if isinstance(subject, Comparison) else 0
+    regressions = report.regressions if report else 0
     outputs = {"status": status, "regressions": str(regressions), "comment-url": url}
     set_outputs(config.output_path, outputs)
     return ActionResult(status=status, exit_code=0, outputs=outputs)

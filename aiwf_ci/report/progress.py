@@ -3,13 +3,12 @@ Actions) and the final table. Writes to a given stream; the library itself never
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from typing import TextIO
 
 from aiwf_ci.config.models import BenchmarkConfig
-from aiwf_ci.github.actions_io import endgroup, group
 from aiwf_ci.models import BenchmarkResult
+from aiwf_ci.report.workflow import endgroup, group, stop_commands
 from aiwf_ci.units import format_value
 
 
@@ -21,15 +20,15 @@ class ProgressPrinter:
         self.github = github_actions
         self.verbose = verbose
         self._label = ""
-        self._token = ""
+        self._resume = ""
 
     def started(self, bench: BenchmarkConfig, index: int, total: int) -> None:
         self._label = f"[{index}/{total}] {bench.name} ({bench.kind})"
         if self.github:
             self._emit(group(self._label))
             # untrusted output follows: GitHub ignores workflow commands until the token
-            self._token = secrets.token_hex(16)
-            self._emit(f"::stop-commands::{self._token}")
+            stop, self._resume = stop_commands()
+            self._emit(stop)
         else:
             self.stream.write(f"{self._label} …\n")
             self.stream.flush()
@@ -40,7 +39,7 @@ class ProgressPrinter:
 
     def finished(self, result: BenchmarkResult, seconds: float) -> None:
         if self.github:
-            self._emit(f"::{self._token}::")
+            self._emit(self._resume)
             self._emit(endgroup())
         status = "FAILED" if result.failed else "ok"
         line = f"{self._label}: {status} in {seconds:.1f}s — {headline(result)}"

@@ -4,17 +4,40 @@ commands via ``actions_io``; Markdown and HTML by the report templates)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from aiwf_ci.compare import Comparison, MetricComparison
-from aiwf_ci.github.actions_io import append_output, command
+from aiwf_ci.errors import GitHubAPIError
+from aiwf_ci.github.client import GitHubClient
+from aiwf_ci.github.comments import upsert_comment
 from aiwf_ci.models import Alert, Results, write_text_atomic
+from aiwf_ci.report.workflow import append_output, command, folded
 from aiwf_ci.units import format_value
+from aiwf_ci.verdict.model import MetricComparison, Report, Status
 
+COMMENT_SCHEMA = "aiwf-ci/comment@1"
 MAX_ANNOTATIONS = 50  # GitHub shows at most 10 per step and 50 per job
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActionResult:
+    """What one run of the action ended with: its status, exit code and step outputs."""
+
+    status: Status
+    exit_code: int
+    outputs: Mapping[str, str] = field(default_factory=dict)
+
+
+def failed(output_path: Path | None, exit_code: int) -> ActionResult:
+    """The result of a run that stopped on an error (outputs written if possible)."""
+    outputs = {"status": "error", "regressions": "0"}
+    with contextlib.suppress(OSError):
+        set_outputs(output_path, outputs)
+    return ActionResult(status="error", exit_code=exit_code, outputs=outputs)
 
 
 class Console:
@@ -30,15 +53,21 @@ class Console:
     def annotate(self, level: str, message: str, *, title: str = "") -> None:
         self.line(command(level, message, title=title or None))
 
+    def folded(self, title: str, text: str) -> None:
+        """Untrusted text in a collapsed group, workflow commands inside it switched off."""
+        for line in folded(title, text):
+            self.line(line)
+
     def mask(self, secret: str) -> None:
         if secret:
             self.line(f"::add-mask::{secret}")
 
 
-def regression_annotations(comparison: Comparison) -> list[tuple[str, str, str]]:
-    """(level, title, message) per regressed metric, errored benchmark and alert."""
+def regression_annotations(report: Report) -> list[tuple[str, str, str]]:
+    """(level, title, message) per regressed metric."""
     notes: list[tuple[str, str, str]] = []
-    for bench in comparison.benchmarks:
+    benchmarks = report.comparison.benchmarks if report.comparison else ()
+    for bench in benchmarks:
         for metric in bench.metrics:
             if metric.verdict == "regression":
                 notes.append(("error", f"Benchmark regression: {bench.name}", _change(metric)))
@@ -103,3 +132,18 @@ def write_text(path: Path, text: str) -> Path:
 
 def write_json(path: Path, data: object) -> Path:
     return write_text(path, json.dumps(data, indent=2) + "\n")
+
+
+def post_comment(
+    client: GitHubClient, repository: str, number: int, suite: str, body: str, console: Console
+) -> str:
+    """Upsert the PR comment; any failure is a warning (the job summary has the report)."""
+    try:
+        outcome = upsert_comment(client, repository, number, suite, body)
+    except GitHubAPIError as exc:
+        console.annotate("warning", f"could not post the PR comment: {exc}", title="aiwf-ci")
+        return ""
+    if outcome.warning:
+        console.annotate("warning", outcome.warning, title="aiwf-ci")
+    console.line(f"aiwf-ci: PR #{number} comment {outcome.action}: {outcome.html_url}")
+    return outcome.html_url

@@ -1,20 +1,56 @@
 """The ``aiwf-ci`` command: parses arguments, calls the library, prints, maps errors to exit
-codes (0 pass, 1 regression, 2 bad input, 3 a benchmark failed). Nothing else lives here."""
+codes (0 pass, 1 regression, 2 bad input, 3 a benchmark failed). Nothing else lives here.
+
+Arguments are checked while parsing (``--thresholds`` and ``--shard`` have ``type=``
+parsers), so a typo stops the command before anything is measured; every usage error is one
+line on stderr and exit code 2, like every other bad input.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import NoReturn, TypeAlias
 
 from aiwf_ci import __version__
-from aiwf_ci.errors import EXIT_BAD_INPUT, EXIT_BENCHMARK_FAILED, EXIT_OK, AiwfCIError, ConfigError
+from aiwf_ci.errors import EXIT_BAD_INPUT, AiwfCIError
+from aiwf_ci.run.selection import Shard, parse_shard
+from aiwf_ci.verdict.thresholds import Threshold, parse_threshold_spec
+
+Handler = Callable[[argparse.Namespace, Mapping[str, str]], int]
+
+
+class UsageError(Exception):
+    """A bad command line: one line on stderr, exit code 2."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (no usage block) and no exit from here."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message} (see {self.prog} --help)")
+
+
+def thresholds_arg(text: str) -> dict[str, Threshold]:
+    """``--thresholds duration=10%,memory=25%``, checked while parsing."""
+    try:
+        return parse_threshold_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def shard_arg(text: str) -> Shard:
+    try:
+        return parse_shard(text)
+    except AiwfCIError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="aiwf-ci", description="Continuous benchmarking with a statistical regression gate."
     )
     parser.add_argument("--version", action="version", version=f"aiwf-ci {__version__}")
@@ -38,38 +74,51 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+Subparsers: TypeAlias = "argparse._SubParsersAction[Parser]"
+
+
+def _thresholds(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--thresholds",
+        type=thresholds_arg,
+        metavar="SPEC",
+        help="override the config's, e.g. duration=10%%,memory=25%%",
+    )
+
+
+def _add_run(sub: Subparsers) -> None:
     run = sub.add_parser("run", help="run a benchmark suite and write results.json")
     run.add_argument("config", nargs="?", type=Path, default=None, help="default .aiwf/bench.yml")
     run.add_argument("--out", type=Path, default=Path("aiwf-results"), help="output folder")
     run.add_argument("--profile", help="config profile (overrides AIWF_PROFILE)")
     run.add_argument("--only", help="glob or substring of benchmark names (comma-separated)")
-    run.add_argument("--shard", help="K/N: run only shard K of N")
+    run.add_argument("--shard", type=shard_arg, help="K/N: run only shard K of N")
     run.add_argument("--baseline", type=Path, help="compare against this results.json after")
-    run.add_argument("--thresholds", help="override, e.g. duration=10%%,memory=25%%")
+    _thresholds(run)
     run.add_argument("--fail-on-regression", action="store_true")
 
 
-def _add_compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_compare(sub: Subparsers) -> None:
     compare = sub.add_parser("compare", help="compare two results files")
     compare.add_argument("baseline", type=Path, metavar="BASELINE.json")
     compare.add_argument("current", type=Path, metavar="CURRENT.json")
     compare.add_argument("--format", choices=("text", "markdown", "json"), default="text")
-    compare.add_argument("--thresholds", help="e.g. duration=10%%,memory=25%%")
-    compare.add_argument("--config", type=Path, help="suite config for per-benchmark thresholds")
+    _thresholds(compare)
+    compare.add_argument("--config", type=Path, help="suite config for its thresholds")
     compare.add_argument("--fail-on-regression", action="store_true")
 
 
-def _add_report(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_report(sub: Subparsers) -> None:
     report = sub.add_parser("report", help="render an HTML (and Markdown) report")
     report.add_argument("results", type=Path, metavar="RESULTS.json")
     report.add_argument("--baseline", type=Path, metavar="B.json")
     report.add_argument("--html", type=Path, help="write the HTML report here")
     report.add_argument("--markdown", type=Path, help="write the Markdown report here")
-    report.add_argument("--thresholds", help="e.g. duration=10%%,memory=25%%")
+    _thresholds(report)
+    report.add_argument("--config", type=Path, help="suite config for its thresholds")
 
 
-def _add_ab(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def _add_ab(sub: Subparsers) -> None:
     ab = sub.add_parser(
         "ab", help="run base and head source trees interleaved (ABAB) and compare them"
     )
@@ -82,15 +131,18 @@ def _add_ab(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     ab.add_argument("--chunks", type=int, default=5, help="chunks per side per benchmark (5)")
     ab.add_argument("--profile", help="config profile (overrides AIWF_PROFILE)")
     ab.add_argument("--only", help="glob or substring of benchmark names (comma-separated)")
-    ab.add_argument("--thresholds", help="override, e.g. duration=10%%,memory=25%%")
+    _thresholds(ab)
     ab.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     ab.add_argument("--fail-on-regression", action="store_true")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     try:
+        args = build_parser().parse_args(argv)
         return _dispatch(args)
+    except UsageError as exc:
+        print(f"aiwf-ci: error: {str(exc).removeprefix('aiwf-ci: ')}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except AiwfCIError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             print(f"aiwf-ci: error: {line}", file=sys.stderr)
@@ -105,9 +157,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from aiwf_ci import cli_commands as commands
+    from aiwf_ci.cli import ab, commands
 
-    handlers = {
+    handlers: dict[str, Handler] = {
         "run": commands.cmd_run,
         "compare": commands.cmd_compare,
         "report": commands.cmd_report,
@@ -115,9 +167,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         "validate": commands.cmd_validate,
         "import": commands.cmd_import,
         "action": commands.cmd_action,
-        "ab": commands.cmd_ab,
+        "ab": ab.cmd_ab,
     }
     return handlers[args.command](args, dict(os.environ))
-
-
-__all__ = ["EXIT_BENCHMARK_FAILED", "EXIT_OK", "ConfigError", "build_parser", "main"]

@@ -7,7 +7,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from aiwf_ci.thresholds import Threshold, ThresholdRules, build_rules
+from aiwf_ci.verdict.thresholds import Threshold, ThresholdRules, build_rules
 
 
 def _rule(threshold: Threshold) -> dict[str, Any]:

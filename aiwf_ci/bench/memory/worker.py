@@ -33,8 +33,8 @@ from typing import Any
 
 import psutil
 
-from aiwf_ci.bench.leak import assess_memory, warmup_iterations
-from aiwf_ci.bench.memory_evidence import end_evidence, prepare, start_evidence
+from aiwf_ci.bench.memory.evidence import end_evidence, prepare, start_evidence
+from aiwf_ci.bench.memory.leak import assess_memory, warmup_iterations
 
 NFRAMES = 8
 COLUMNS = ("t", "peak", "gc_freed", "rss", "traced")

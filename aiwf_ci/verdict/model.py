@@ -1,6 +1,7 @@
-"""The shapes of a comparison: verdicts, notes, the gate's policy and the frozen results
-``compare`` returns. Kept apart from ``compare`` (the decisions) so reports and the action can
-name them without the statistics."""
+"""The shapes of a verdict: verdicts, notes, the gate's policy, the frozen ``Comparison``
+that ``compare`` returns, the one ``Status`` vocabulary and the ``Report`` every front end
+renders. Kept apart from ``compare`` (the decisions) so reports and the action can name
+them without the statistics."""
 
 from __future__ import annotations
 
@@ -9,11 +10,15 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from aiwf_ci.models import Alert, Direction, Results
-from aiwf_ci.thresholds import Threshold
+from aiwf_ci.verdict.thresholds import Threshold
 
 Verdict = Literal["regression", "improvement", "unchanged", "new", "removed", "errored"]
 Confidence = Literal["high", "medium", "low"]
-Status = Literal["pass", "regression", "error"]
+Status = Literal["pass", "regression", "inconclusive", "no-baseline", "error"]
+"""The outcome of a whole run, as the ``status`` output, the report and the exit code see it:
+``pass`` (nothing regressed), ``regression``, ``inconclusive`` (not decided within the
+budget), ``no-baseline`` (nothing to compare with) and ``error`` (a benchmark failed to run)."""
+STATUSES: tuple[Status, ...] = ("pass", "regression", "inconclusive", "no-baseline", "error")
 VERDICTS: tuple[Verdict, ...] = (
     "regression",
     "errored",
@@ -114,3 +119,43 @@ class Comparison:
     @property
     def regressions(self) -> int:
         return self.counts.get("regression", 0)
+
+    @property
+    def status(self) -> Status:
+        """``error`` if a head benchmark failed to run (exit code 3 outranks 1), else
+        ``regression`` if any, else ``pass``."""
+        if self.counts.get("errored", 0):
+            return "error"
+        return "regression" if self.regressions else "pass"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report:
+    """What a run concluded: the head results and, when there was a baseline, the comparison.
+
+    Every report (PR comment, job summary, HTML, terminal) and every output (status, exit
+    code) is derived from one of these.
+    """
+
+    head: Results
+    comparison: Comparison | None = None
+
+    @classmethod
+    def of(cls, comparison: Comparison) -> Report:
+        return cls(head=comparison.head, comparison=comparison)
+
+    @property
+    def suite(self) -> str:
+        return self.head.suite
+
+    @property
+    def regressions(self) -> int:
+        return self.comparison.regressions if self.comparison is not None else 0
+
+    @property
+    def status(self) -> Status:
+        """``error`` if a head benchmark failed (it outranks a regression), else the
+        comparison's status, else ``no-baseline``."""
+        if self.comparison is not None:
+            return self.comparison.status
+        return "error" if any(b.failed for b in self.head.benchmarks) else "no-baseline"

@@ -49,16 +49,9 @@ from collections.abc import Sequence
 from dataclasses import replace
 from statistics import median
 
-from aiwf_ci.fingerprint import fingerprint_warnings
 from aiwf_ci.models import BenchmarkResult, Metric, Results
-from aiwf_ci.significance import (
-    HL_MAX_PAIRS,
-    bootstrap_ratio_ci,
-    hodges_lehmann_ratio,
-    mann_whitney_u,
-)
-from aiwf_ci.thresholds import DEFAULT_RULES, Threshold, ThresholdRules
-from aiwf_ci.verdicts import (
+from aiwf_ci.verdict.machines import fingerprint_warnings
+from aiwf_ci.verdict.model import (
     NOTE_FEW,
     NOTE_NO_THRESHOLD,
     NOTE_NOISY,
@@ -70,31 +63,17 @@ from aiwf_ci.verdicts import (
     Confidence,
     GatePolicy,
     MetricComparison,
-    Status,
     Verdict,
 )
+from aiwf_ci.verdict.significance import (
+    HL_MAX_PAIRS,
+    bootstrap_ratio_ci,
+    hodges_lehmann_ratio,
+    mann_whitney_u,
+)
+from aiwf_ci.verdict.thresholds import DEFAULT_RULES, Threshold, ThresholdRules
 
-__all__ = [
-    "NOTE_FEW",
-    "NOTE_NOISY",
-    "NOTE_NO_THRESHOLD",
-    "NOTE_SUMMARY",
-    "NOTE_ZERO",
-    "VERDICTS",
-    "BenchmarkComparison",
-    "Comparison",
-    "Confidence",
-    "GatePolicy",
-    "MetricComparison",
-    "Status",
-    "Verdict",
-    "compare",
-    "compare_benchmark",
-    "compare_metric",
-    "count_verdicts",
-    "exit_status",
-    "fingerprint_warnings",
-]
+__all__ = ["compare", "compare_benchmark", "compare_metric", "count_verdicts"]
 
 
 # --- the gate for one metric ---------------------------------------------------------------
@@ -367,13 +346,3 @@ def count_verdicts(benches: Sequence[BenchmarkComparison]) -> dict[Verdict, int]
     for bench in benches:
         counts[bench.verdict] += 1
     return counts
-
-
-def exit_status(comparison: Comparison) -> Status:
-    """``error`` if a head benchmark failed to run, else ``regression`` if any, else ``pass``.
-
-    A crash outranks a regression (exit code 3 before 1, see DESIGN.md).
-    """
-    if comparison.counts.get("errored", 0):
-        return "error"
-    return "regression" if comparison.regressions else "pass"

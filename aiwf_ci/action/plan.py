@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiwf_ci.action_inputs import Mode
+from aiwf_ci.action.inputs import Mode
 from aiwf_ci.errors import ConfigError
 
 PR_EVENTS = ("pull_request", "pull_request_target")

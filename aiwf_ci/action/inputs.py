@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from aiwf_ci.bench.selection import Shard, parse_shard
 from aiwf_ci.errors import ConfigError
-from aiwf_ci.thresholds import Threshold, parse_threshold_spec
+from aiwf_ci.run.selection import Shard, parse_shard
+from aiwf_ci.verdict.thresholds import Threshold, parse_threshold_spec
 
 Mode = Literal["auto", "run", "comment"]
 MODES: tuple[Mode, ...] = ("auto", "run", "comment")

@@ -18,10 +18,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 
-from aiwf_ci.bench.memory_limits import limit_alerts
-from aiwf_ci.bench.memory_sampler import ProcessTreeSampler, Recording
-from aiwf_ci.bench.memory_series import memory_series
-from aiwf_ci.bench.memory_types import MemoryOutcome
+from aiwf_ci.bench.memory.limits import limit_alerts
+from aiwf_ci.bench.memory.outcome import MemoryOutcome
+from aiwf_ci.bench.memory.sampler import ProcessTreeSampler, Recording
+from aiwf_ci.bench.memory.series import memory_series
 from aiwf_ci.bench.process import ProcessObserver, ProcessOutcome
 from aiwf_ci.config.models import MemorySettings
 from aiwf_ci.models import Metric

@@ -25,10 +25,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-from aiwf_ci.bench.runner import RunListener, SilentListener, call_workload
 from aiwf_ci.config.models import BenchmarkConfig, SuiteConfig
 from aiwf_ci.errors import ConfigError
 from aiwf_ci.models import Alert, BenchmarkResult, Commit, JSONValue, Metric, Results, Series
+from aiwf_ci.run.runner import RunListener, SilentListener, call_workload
 from aiwf_ci.workloads import RunContext, Workload, get_workload
 
 Side = Literal["base", "head"]

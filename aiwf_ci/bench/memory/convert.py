@@ -14,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from aiwf_ci.bench.leak import LeakAssessment, assess_memory
-from aiwf_ci.bench.memory_limits import human_bytes, limit_alerts
-from aiwf_ci.bench.memory_series import memory_series
-from aiwf_ci.bench.memory_types import MemoryOutcome
+from aiwf_ci.bench.memory.leak import LeakAssessment, assess_memory
+from aiwf_ci.bench.memory.limits import human_bytes, limit_alerts
+from aiwf_ci.bench.memory.outcome import MemoryOutcome
+from aiwf_ci.bench.memory.series import memory_series
 from aiwf_ci.config.models import MemorySettings
 from aiwf_ci.models import Alert, Metric
 

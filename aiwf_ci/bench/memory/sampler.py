@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from aiwf_ci.bench.memory_tree import ProcessTree
+from aiwf_ci.bench.memory.tree import ProcessTree
 
 USS_SHARE = 0.003
 USS_GROWTH = 1.1

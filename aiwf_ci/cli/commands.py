@@ -1,0 +1,174 @@
+"""The bodies of the CLI's subcommands: each loads inputs, calls the library, prints the
+outcome and returns an exit code. Kept out of ``main`` so the parser stays readable."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from aiwf_ci.config import DEFAULT_CONFIG, SuiteConfig, load_config
+from aiwf_ci.errors import EXIT_BENCHMARK_FAILED, EXIT_OK, BaselineError, ConfigError
+from aiwf_ci.models import Results, load_results, write_results, write_text_atomic
+from aiwf_ci.report import (
+    comparison_to_dict,
+    render_comment,
+    render_html,
+    render_summary,
+    render_text,
+)
+from aiwf_ci.report.progress import ProgressPrinter, results_table
+from aiwf_ci.run.environment import fingerprint
+from aiwf_ci.run.merge import merge_results
+from aiwf_ci.run.runner import run_suite
+from aiwf_ci.run.selection import select
+from aiwf_ci.usecases import exit_code, load_checked_config, run_options, threshold_rules
+from aiwf_ci.verdict.compare import compare
+from aiwf_ci.verdict.model import Report
+from aiwf_ci.verdict.thresholds import ThresholdRules
+
+
+def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    if args.thresholds and not args.baseline:
+        raise ConfigError(
+            "--thresholds has nothing to apply to without --baseline",
+            field="--thresholds",
+            fix="add --baseline B.json, or compare later with aiwf-ci compare --thresholds",
+        )
+    config = load_checked_config(args.config, env, args.profile)
+    rules = threshold_rules(config, args.thresholds)
+    benchmarks = select(config.benchmarks, only=args.only, shard=args.shard)
+    printer = ProgressPrinter(sys.stdout, github_actions=env.get("GITHUB_ACTIONS") == "true")
+    results = run_suite(config, benchmarks, run_options(Path.cwd(), env), printer)
+    path = write_results(results, args.out / "results.json")
+    print()
+    print(results_table(results.benchmarks))
+    print(f"\nwrote {path}")
+    failed = [b.name for b in results.benchmarks if b.failed]
+    if failed:
+        print(f"aiwf-ci: {len(failed)} benchmark(s) failed: {', '.join(failed)}", file=sys.stderr)
+    if args.baseline:
+        return _compare_after_run(args, results, rules)
+    return EXIT_BENCHMARK_FAILED if failed else EXIT_OK
+
+
+def _compare_after_run(args: argparse.Namespace, head: Results, rules: ThresholdRules) -> int:
+    """``run --baseline B.json``: the verdict right after measuring, as the action does."""
+    from aiwf_ci.github.baseline import LocalBaselineStore
+
+    try:
+        baseline = LocalBaselineStore(args.baseline).fetch()
+    except BaselineError as exc:
+        print(f"\nno baseline: {exc}")
+        return exit_code(Report(head=head).status, fail_on_regression=args.fail_on_regression)
+    report = Report.of(compare(baseline.results, head, rules))
+    print()
+    print(render_text(report))
+    return exit_code(report.status, fail_on_regression=args.fail_on_regression)
+
+
+def refuse_overwrite(output: Path | None, inputs: Sequence[Path | None], flag: str) -> None:
+    """An output may never replace one of the command's own inputs."""
+    if output is None:
+        return
+    for source in inputs:
+        if source is not None and output.resolve() == source.resolve():
+            raise ConfigError(
+                f"{output} is also an input of this command",
+                field=flag,
+                fix="write the output to another path",
+            )
+
+
+def cmd_merge(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    refuse_overwrite(args.out, args.shards, "--out")
+    shards = [load_results(path) for path in args.shards]
+    merged = merge_results(shards, [str(p) for p in args.shards])
+    path = write_results(merged, args.out)
+    print(f"merged {len(merged.benchmarks)} benchmarks from {len(shards)} shards into {path}")
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    if args.schema:
+        from aiwf_ci.config.schema import schema_text
+
+        print(schema_text())
+        return EXIT_OK
+    config = load_checked_config(args.config, env)
+    kinds = sorted({b.kind for b in config.benchmarks})
+    print(
+        f"{config.path}: ok — suite {config.suite!r}, {len(config.benchmarks)} benchmarks "
+        f"({', '.join(kinds)}), profile {config.profile or 'none'}"
+    )
+    return EXIT_OK
+
+
+def rules_for_files(args: argparse.Namespace, env: Mapping[str, str]) -> ThresholdRules:
+    """The rules ``compare`` and ``report`` judge by: the config's (``--config``, else
+    ``.aiwf/bench.yml`` when it exists here, as ``run`` finds it), then ``--thresholds``."""
+    path: Path | None = args.config
+    if path is None and DEFAULT_CONFIG.is_file():
+        path = DEFAULT_CONFIG
+    suite: SuiteConfig | None = load_config(path, env=env) if path is not None else None
+    return threshold_rules(suite, args.thresholds)
+
+
+def cmd_compare(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    rules = rules_for_files(args, env)
+    baseline, head = load_results(args.baseline), load_results(args.current)
+    report = Report.of(compare(baseline, head, rules))
+    print_report(report, args.format)
+    return exit_code(report.status, fail_on_regression=args.fail_on_regression)
+
+
+def print_report(report: Report, fmt: str) -> None:
+    """A comparison on stdout as text, Markdown or JSON."""
+    if fmt == "json" and report.comparison is not None:
+        print(json.dumps(comparison_to_dict(report.comparison), indent=2))
+    elif fmt == "markdown":
+        print(render_comment(report), end="")
+    else:
+        print(render_text(report))
+
+
+def cmd_report(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    for output, flag in ((args.html, "--html"), (args.markdown, "--markdown")):
+        refuse_overwrite(output, [args.results, args.baseline], flag)
+    if not args.html and not args.markdown:
+        raise ConfigError(
+            "nothing to write", field="report", fix="pass --html OUT.html or --markdown OUT.md"
+        )
+    if args.thresholds and not args.baseline:
+        raise ConfigError(
+            "--thresholds has nothing to apply to without --baseline",
+            field="--thresholds",
+            fix="add --baseline B.json",
+        )
+    head = load_results(args.results)
+    report = Report(head=head)
+    if args.baseline:
+        report = Report.of(compare(load_results(args.baseline), head, rules_for_files(args, env)))
+    for path, text in ((args.html, render_html), (args.markdown, render_summary)):
+        if path:
+            write_text_atomic(path, text(report))
+            print(f"wrote {path}")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from aiwf_ci.ingest import ingest_results
+
+    refuse_overwrite(args.out, [args.file], "--out")
+    results = ingest_results(args.format, args.file, suite=args.suite, environment=fingerprint(env))
+    path = write_results(results, args.out)
+    print(f"imported {len(results.benchmarks)} benchmarks from {args.file} into {path}")
+    return EXIT_OK
+
+
+def cmd_action(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    from aiwf_ci.action import main as action_main
+
+    return action_main(env)

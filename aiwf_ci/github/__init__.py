@@ -32,7 +32,7 @@ if TYPE_CHECKING:
         workflow_file_from_ref,
     )
     from aiwf_ci.github.client import GitHubClient, Settled
-    from aiwf_ci.github.comments import CommentOutcome, marker, prepare_body, upsert_comment
+    from aiwf_ci.github.comments import CommentOutcome, prepare_body, upsert_comment
     from aiwf_ci.github.settings import ApiStats, ClientSettings
 
 _EXPORTS = {
@@ -49,7 +49,6 @@ _EXPORTS = {
     "GitHubClient": "client",
     "Settled": "client",
     "CommentOutcome": "comments",
-    "marker": "comments",
     "prepare_body": "comments",
     "upsert_comment": "comments",
     "ApiStats": "settings",
@@ -71,7 +70,6 @@ __all__ = [
     "Settled",
     "choose_run",
     "download_run_artifact",
-    "marker",
     "prepare_body",
     "upsert_comment",
     "workflow_file_from_ref",

@@ -23,11 +23,10 @@ from github.IssueComment import IssueComment
 
 from aiwf_ci.errors import GitHubAPIError, GitHubHTTPError
 from aiwf_ci.github.client import GitHubClient, api_errors
-from aiwf_ci.report.escape import comment_marker
+from aiwf_ci.report import COMMENT_LIMIT, comment_marker
 
 logger = logging.getLogger(__name__)
 
-MAX_BODY = 65_536
 TRUNCATION_NOTE = "\n\n*(comment truncated: it exceeded GitHub's 65,536-character limit)*\n"
 NOT_ACCESSIBLE = "Resource not accessible by integration"
 
@@ -44,32 +43,28 @@ class CommentOutcome:
     warning: str = ""
 
 
-def marker(suite: str) -> str:
-    """The hidden marker for ``suite`` — the very text the report templates end with (one
-    definition, in ``report.escape``): percent-encoded, so it cannot end the HTML comment."""
-    return comment_marker(suite)
+def prepare_body(suite: str, body: str, *, limit: int = COMMENT_LIMIT) -> str:
+    """The body to post: ending with the suite's marker (added if missing), at most ``limit``
+    characters.
 
-
-def prepare_body(suite: str, body: str, *, limit: int = MAX_BODY) -> str:
-    """The body to post: the marker first (added if missing), hard-capped at ``limit``.
-
-    The caller shortens details to fit; this cap is the last line of defence and keeps the
-    marker, so the next run still finds the comment.
+    The renderers shorten details to fit; this cap is the last line of defence. It cuts the
+    text before the marker, never the marker itself, so the next run still finds (and
+    updates) this comment instead of posting a second one.
     """
-    mark = marker(suite)
-    text = body if mark in body else f"{mark}\n{body}"
-    if len(text) <= limit:
-        return text
-    return text[: limit - len(TRUNCATION_NOTE)] + TRUNCATION_NOTE
+    mark = comment_marker(suite)
+    text = body.rstrip()
+    text = text.removesuffix(mark).rstrip() if text.endswith(mark) else text
+    full = f"{text}\n\n{mark}\n"
+    if len(full) <= limit:
+        return full
+    keep = max(0, limit - len(TRUNCATION_NOTE) - len(mark) - 2)
+    return f"{text[:keep]}{TRUNCATION_NOTE}\n{mark}\n"
 
 
-def find_own(comments: list[dict[str, Any]], mark: str, login: str) -> dict[str, Any] | None:
-    """The oldest comment by ``login`` containing ``mark``."""
-    for item in comments:
-        author = (item.get("user") or {}).get("login")
-        if author == login and mark in (item.get("body") or ""):
-            return item
-    return None
+def is_own_comment(body: str | None, mark: str) -> bool:
+    """Ours when the marker is where our templates put it: at the very end. A marker quoted
+    inside the text (error output, another suite's report pasted in) does not count."""
+    return (body or "").rstrip().endswith(mark)
 
 
 def upsert_comment(
@@ -78,7 +73,7 @@ def upsert_comment(
     """Create or update the suite's comment on PR ``pr_number`` of ``repo`` (``owner/name``)."""
     text = prepare_body(suite, body)
     try:
-        return _Upsert(client, repo, pr_number, marker(suite)).run(text)
+        return _Upsert(client, repo, pr_number, comment_marker(suite)).run(text)
     except GitHubHTTPError as exc:
         if exc.status == 403 and NOT_ACCESSIBLE.lower() in str(exc).lower():
             return _read_only_warning()
@@ -117,7 +112,7 @@ class _Upsert:
         with api_errors("listing PR comments"):
             for comment in self.issue.get_comments():
                 author = comment.user.login if comment.user else None
-                if author == login and self.mark in (comment.body or ""):
+                if author == login and is_own_comment(comment.body, self.mark):
                     return comment
         return None
 

@@ -18,7 +18,7 @@ from aiwf_ci.github.artifacts import (
 )
 from aiwf_ci.github.baseline import RunInfo, choose_run, take_newest_first, workflow_file_from_ref
 from aiwf_ci.github.cache import LRUCache, Snapshot
-from aiwf_ci.github.comments import MAX_BODY, marker, prepare_body
+from aiwf_ci.github.comments import is_own_comment, prepare_body
 from aiwf_ci.github.ratelimit import (
     RateLimitState,
     TokenBucket,
@@ -29,6 +29,8 @@ from aiwf_ci.github.ratelimit import (
     pacing_delay,
     retry_delay,
 )
+from aiwf_ci.report import COMMENT_LIMIT
+from aiwf_ci.report.escape import comment_marker as marker
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -105,12 +107,30 @@ def test_marker_cannot_close_the_html_comment() -> None:
     assert marker("a b") != marker("a_b")
 
 
-def test_prepare_body() -> None:
-    assert prepare_body("s", "hi") == f"{marker('s')}\nhi"
-    assert prepare_body("s", f"{marker('s')}\nhi") == f"{marker('s')}\nhi"
-    capped = prepare_body("s", "y" * (MAX_BODY * 2))
-    assert len(capped) == MAX_BODY
-    assert capped.startswith(marker("s"))
+def test_prepare_body_ends_with_the_marker_once() -> None:
+    assert prepare_body("s", "hi") == f"hi\n\n{marker('s')}\n"
+    assert prepare_body("s", f"hi\n\n{marker('s')}\n") == f"hi\n\n{marker('s')}\n"
+
+
+@pytest.mark.parametrize("with_marker", [True, False])
+def test_a_body_over_the_limit_keeps_its_marker(with_marker: bool) -> None:
+    """The cap cuts the text before the marker: the next run must still find the comment."""
+    body = "y" * (COMMENT_LIMIT * 2) + (f"\n\n{marker('s')}\n" if with_marker else "")
+    capped = prepare_body("s", body)
+    assert len(capped) == COMMENT_LIMIT
+    assert capped.rstrip().endswith(marker("s"))
+    assert capped.count(marker("s")) == 1
+    assert is_own_comment(capped, marker("s"))
+    assert "truncated" in capped
+
+
+def test_only_a_marker_at_the_end_makes_a_comment_ours() -> None:
+    ours = f"report\n\n{marker('a')}\n"
+    quoting = f"error output: {marker('a')}\nmore text\n\n{marker('b')}\n"
+    assert is_own_comment(ours, marker("a"))
+    assert not is_own_comment(quoting, marker("a"))
+    assert is_own_comment(quoting, marker("b"))
+    assert not is_own_comment(None, marker("a"))
 
 
 @pytest.mark.parametrize(
@@ -203,10 +223,6 @@ def test_lru_evicts_the_least_recently_used_and_expired() -> None:
     assert len(cache) == 1
 
 
-def test_comment_marker_is_the_one_the_templates_write() -> None:
-    from aiwf_ci.github.comments import marker
-    from aiwf_ci.report.escape import comment_marker
-
+def test_comment_marker_cannot_close_early() -> None:
     for suite in ("my-suite", "a b", "x-->y", "ü/é", "--x--"):
-        assert marker(suite) == comment_marker(suite)
         assert "-->" not in marker(suite)[4:-3]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from aiwf_ci.github.comments import MAX_BODY, marker, upsert_comment
+from aiwf_ci.github.comments import upsert_comment
+from aiwf_ci.report import COMMENT_LIMIT
+from aiwf_ci.report.escape import comment_marker as marker
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub.clients import ClientFactory
 from tests.fakegithub.scenario import PR_NUMBER, SUITE
@@ -11,7 +13,7 @@ from tests.fakegithub.scenario import PR_NUMBER, SUITE
 def test_marker_on_a_later_page_is_found(fake: FakeGitHub, make_client: ClientFactory) -> None:
     for n in range(150):
         fake.add_comment(PR_NUMBER, f"chatter {n}", login="octocat")
-    own = fake.add_comment(PR_NUMBER, f"{marker(SUITE)}\nold")
+    own = fake.add_comment(PR_NUMBER, f"old\n\n{marker(SUITE)}\n")
     outcome = upsert_comment(make_client(), fake.repo, PR_NUMBER, SUITE, "new")
     assert outcome.action == "updated"
     assert outcome.comment_id == own["id"]
@@ -21,7 +23,7 @@ def test_marker_on_a_later_page_is_found(fake: FakeGitHub, make_client: ClientFa
 def test_someone_elses_marker_comment_is_not_edited(
     fake: FakeGitHub, make_client: ClientFactory
 ) -> None:
-    theirs = fake.add_comment(PR_NUMBER, f"{marker(SUITE)}\nquoted", login="octocat")
+    theirs = fake.add_comment(PR_NUMBER, f"quoted\n\n{marker(SUITE)}\n", login="octocat")
     outcome = upsert_comment(make_client(), fake.repo, PR_NUMBER, SUITE, "mine")
     assert outcome.action == "created"
     assert outcome.comment_id != theirs["id"]
@@ -49,7 +51,7 @@ def test_personal_token_user_is_read_from_user(
 def test_app_token_falls_back_to_the_actions_bot(
     fake: FakeGitHub, make_client: ClientFactory
 ) -> None:
-    own = fake.add_comment(PR_NUMBER, f"{marker(SUITE)}\nold", login="github-actions[bot]")
+    own = fake.add_comment(PR_NUMBER, f"old\n\n{marker(SUITE)}\n", login="github-actions[bot]")
     fake.user_login = None  # /user answers 403 for an installation token
     client = make_client()
     assert client.authenticated_login() == "github-actions[bot]"
@@ -64,6 +66,6 @@ def test_body_is_hard_capped_and_keeps_the_marker(
     outcome = upsert_comment(make_client(), fake.repo, PR_NUMBER, SUITE, "x" * 100_000)
     assert outcome.action == "created"
     (body,) = fake.comment_bodies(PR_NUMBER)
-    assert len(body) <= MAX_BODY
-    assert body.startswith(marker(SUITE))
+    assert len(body) <= COMMENT_LIMIT
+    assert body.rstrip().endswith(marker(SUITE))
     assert "truncated" in body

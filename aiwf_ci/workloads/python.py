@@ -22,7 +22,7 @@ from aiwf_ci.bench.memory.outcome import MemoryOutcome
 from aiwf_ci.bench.process import run_process
 from aiwf_ci.config.models import BenchmarkConfig, PythonSpec, SuiteConfig
 from aiwf_ci.errors import BenchmarkError, ConfigError
-from aiwf_ci.models import BenchmarkResult, Metric
+from aiwf_ci.models import Alert, BenchmarkResult, Metric
 from aiwf_ci.workloads.base import RunContext, build_result, error_result
 
 
@@ -37,17 +37,39 @@ def run_python_benchmark(bench: BenchmarkConfig, ctx: RunContext) -> BenchmarkRe
     samples: list[float] = data["samples"]
     ctx.log(f"{len(samples)} samples of {data['loops']} loops each")
     memory = memory_outcome_from_worker(data.get("memory"), bench.settings.memory)
-    return _result(bench, samples, int(data["loops"]), memory)
+    short = () if data.get("min_time_reached", True) else (_short_samples(bench, data),)
+    return _result(bench, samples, int(data["loops"]), memory, short)
+
+
+def _short_samples(bench: BenchmarkConfig, data: Mapping[str, Any]) -> Alert:
+    """The loop cap came before ``min-time``: the samples are shorter than asked for."""
+    loops = int(data["loops"])
+    sample = min(data["samples"], default=0.0) * loops
+    return Alert(
+        kind="min_time_not_reached",
+        metric="duration",
+        message=(
+            f"a sample of {loops} calls took {sample:.3g}s, under min-time "
+            f"{bench.settings.min_time:g}s (the loop cap): timings of so fast a callable are "
+            "dominated by the loop; time a larger unit of work per call"
+        ),
+        limit=bench.settings.min_time,
+        value=sample,
+    )
 
 
 def _result(
-    bench: BenchmarkConfig, samples: Sequence[float], loops: int, memory: MemoryOutcome
+    bench: BenchmarkConfig,
+    samples: Sequence[float],
+    loops: int,
+    memory: MemoryOutcome,
+    warnings: Sequence[Alert] = (),
 ) -> BenchmarkResult:
     return build_result(
         bench,
         metrics={"duration": Metric.from_samples(samples, unit="s"), **memory.metrics},
         errors=memory.errors,
-        alerts=memory.alerts,
+        alerts=(*warnings, *memory.alerts),
         series=memory.series,
         extra={
             "loops": loops,

@@ -6,8 +6,12 @@ crashes of one benchmark never affect another or the runner. The job says what t
 how to measure; the worker writes its samples (or a structured error) to the result file,
 never to stdout, which belongs to the user's code.
 
-Timing: loops are calibrated until one sample takes at least ``min_time`` (doubling, like
-``timeit``'s autorange); a sample is the mean time per call over ``loops`` calls measured
+Timing: loops are calibrated until one sample takes at least ``min_time``: starting from one
+loop, each try multiplies the count by the ratio still missing (at least 2, at most 10, so a
+noisy first try cannot overshoot wildly; ``timeit``'s autorange steps 1, 2, 5, 10, ...). When
+``MAX_LOOPS`` is reached first the sample is shorter than ``min_time``, and the result says
+so (``min_time_reached: false``) instead of pretending. A sample is the mean time per call
+over ``loops`` calls measured
 with ``perf_counter_ns``; the garbage collector is collected before and disabled during a
 sample (as ``timeit`` does) so a collection triggered by earlier work is not billed to it.
 Memory is measured afterwards in its own pass, never during timed samples.
@@ -26,7 +30,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-MAX_LOOPS = 1 << 40
+MAX_LOOPS = 1 << 30
+"""A billion calls: beyond it a sample of a no-op callable would take minutes."""
 
 
 def resolve(target: str) -> Callable[..., Any]:
@@ -63,26 +68,34 @@ def time_loops(call: Callable[[], Any], loops: int) -> int:
             gc.enable()
 
 
-def calibrate(call: Callable[[], Any], min_time: float) -> int:
-    """The smallest power-of-two loop count whose sample takes at least ``min_time``."""
+def next_loops(loops: int, elapsed_ns: int, target_ns: int) -> int:
+    """The next loop count to try: ``loops`` times the missing ratio, bounded to x2..x10."""
+    factor = 2 if elapsed_ns <= 0 else min(10, max(2, -(-target_ns // elapsed_ns)))
+    return min(MAX_LOOPS, loops * factor)
+
+
+def calibrate(
+    call: Callable[[], Any], min_time: float, *, timer: Callable[[Callable[[], Any], int], int]
+) -> tuple[int, bool]:
+    """The loop count whose sample takes at least ``min_time``, and whether it got there
+    (``False`` only when ``MAX_LOOPS`` was reached first)."""
     loops = 1
     target_ns = int(min_time * 1e9)
-    while loops < MAX_LOOPS:
-        elapsed = time_loops(call, loops)
+    while True:
+        elapsed = timer(call, loops)
         if elapsed >= target_ns:
-            return loops
-        # jump closer when far below the target, as pyperf does, but at most x10
-        factor = 2 if elapsed <= 0 else min(10, max(2, int(target_ns / elapsed)))
-        loops *= factor
-    return loops
+            return loops, True
+        if loops >= MAX_LOOPS:
+            return loops, False
+        loops = next_loops(loops, elapsed, target_ns)
 
 
 def measure(call: Callable[[], Any], job: dict[str, Any]) -> dict[str, Any]:
-    loops = calibrate(call, float(job["min_time"]))
+    loops, reached = calibrate(call, float(job["min_time"]), timer=time_loops)
     for _ in range(int(job["warmup"])):
         time_loops(call, loops)
     samples = [time_loops(call, loops) / loops / 1e9 for _ in range(int(job["iterations"]))]
-    return {"loops": loops, "samples": samples}
+    return {"loops": loops, "samples": samples, "min_time_reached": reached}
 
 
 def run_job(job: dict[str, Any]) -> dict[str, Any]:

@@ -16,7 +16,7 @@ import math
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -97,6 +97,12 @@ class Commit:
     ref: str = ""
 
 
+def short_sha(sha: object) -> str:
+    """The first 7 characters of a hex commit SHA, as git shows it; anything else as given."""
+    text = str(sha or "")
+    return text[:7] if text and all(c in "0123456789abcdefABCDEF" for c in text) else text
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Results:
     """A whole run: the content of one results.json."""
@@ -110,9 +116,6 @@ class Results:
 
     def by_name(self) -> dict[str, BenchmarkResult]:
         return {b.name: b for b in self.benchmarks}
-
-    def with_benchmarks(self, benchmarks: Sequence[BenchmarkResult]) -> Results:
-        return replace(self, benchmarks=tuple(benchmarks))
 
 
 def utc_now() -> str:

@@ -51,8 +51,16 @@ def percentile(samples: Sequence[float], q: float) -> float:
 
 
 def median(samples: Sequence[float]) -> float:
-    """The 50th percentile."""
-    return percentile(samples, 50.0)
+    """The 50th percentile (the mean of the two middle values when the count is even)."""
+    _require(samples)
+    return median_sorted(sorted(samples))
+
+
+def median_sorted(ordered: Sequence[float]) -> float:
+    """The median of an already sorted sequence, without sorting it again."""
+    _require(ordered)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2.0
 
 
 def stddev(samples: Sequence[float]) -> float:

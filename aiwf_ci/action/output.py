@@ -125,13 +125,8 @@ def append_summary(path: Path | None, markdown: str) -> None:
             handle.write(markdown.rstrip("\n") + "\n")
 
 
-def write_text(path: Path, text: str) -> Path:
-    """Write atomically, so a crash never leaves half a report."""
-    return write_text_atomic(path, text)
-
-
 def write_json(path: Path, data: object) -> Path:
-    return write_text(path, json.dumps(data, indent=2) + "\n")
+    return write_text_atomic(path, json.dumps(data, indent=2) + "\n")
 
 
 def post_comment(

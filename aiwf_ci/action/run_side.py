@@ -22,7 +22,6 @@ from aiwf_ci.action.output import (
     regression_annotations,
     set_outputs,
     write_json,
-    write_text,
 )
 from aiwf_ci.action.plan import Plan
 from aiwf_ci.config import SuiteConfig
@@ -34,7 +33,7 @@ from aiwf_ci.github.baseline import (
     workflow_file_from_ref,
 )
 from aiwf_ci.github.client import GitHubClient
-from aiwf_ci.models import Results, results_to_dict, write_results
+from aiwf_ci.models import Results, results_to_dict, write_results, write_text_atomic
 from aiwf_ci.report import ReportContext, render_comment, render_html, render_summary
 from aiwf_ci.report.progress import ProgressPrinter
 from aiwf_ci.run.runner import run_suite
@@ -70,8 +69,8 @@ def run_side(
     )
     context = report_context(config, head, baseline, reason, client)
     body = render_comment(report, context)
-    report_path = write_text(config.results_dir / "report.md", body)
-    write_text(config.results_dir / "report.html", render_html(report, context))
+    report_path = write_text_atomic(config.results_dir / "report.md", body)
+    write_text_atomic(config.results_dir / "report.html", render_html(report, context))
     append_summary(config.summary_path, render_summary(report, context))
     if plan.write_comment_json:
         _write_comment_json(config, plan, head, baseline, reason, rules, body)

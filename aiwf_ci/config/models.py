@@ -15,8 +15,8 @@ from aiwf_ci.verdict.thresholds import Threshold
 WorkloadKind = Literal["command", "python", "file-batch", "load", "ingest"]
 WORKLOAD_KINDS: tuple[WorkloadKind, ...] = ("command", "python", "file-batch", "load", "ingest")
 
-SEED_MAX_PEAK = 500 * 1000**2
-"""The seed's RSS alert threshold (500 MB), used by ``memory: {max-peak: seed}``."""
+DEFAULT_MAX_PEAK = 500 * 1000**2
+"""The default RSS alert limit (500 MB), used by ``memory: {max-peak: default}``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

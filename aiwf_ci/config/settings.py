@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from aiwf_ci.config.fields import Problems, as_bool, int_at_least, join, read, type_name
-from aiwf_ci.config.models import SEED_MAX_PEAK, MemorySettings, Settings
+from aiwf_ci.config.models import DEFAULT_MAX_PEAK, MemorySettings, Settings
 from aiwf_ci.config.yamlload import LineMap
 from aiwf_ci.units import (
     DURATION_HINT,
@@ -65,7 +65,7 @@ def _read_memory(problems: Problems, data: LineMap, field: str) -> Partial | Non
         "enabled": (as_bool, "true or false"),
         "interval": (_positive_duration, DURATION_HINT),
         "leak-threshold": (_positive_percent, PERCENT_HINT),
-        "max-peak": (_max_peak, f"{SIZE_HINT}, or 'seed' for the seed's 500MB"),
+        "max-peak": (_max_peak, f"{SIZE_HINT}, or 'default' for 500MB"),
         "iterations": (int_at_least(3), "a whole number >= 3 of memory-pass iterations"),
     }
     for key, (parse, hint) in readers.items():
@@ -88,7 +88,7 @@ def merge_settings(base: Settings, *layers: Partial) -> Settings:
 
 
 def apply_env_flags(settings: Settings, env: dict[str, str] | Any) -> Settings:
-    """The seed's feature flag: ``AIWF_MEMORY=0`` (or false/off/no) turns memory off."""
+    """A feature flag: ``AIWF_MEMORY=0`` (or false/off/no) turns memory profiling off."""
     flag = str(env.get("AIWF_MEMORY", "")).strip().lower()
     if flag in ("0", "false", "off", "no"):
         return replace(settings, memory=replace(settings.memory, enabled=False))
@@ -110,8 +110,8 @@ def _positive_percent(value: Any) -> float:
 
 
 def _max_peak(value: Any) -> int:
-    if value == "seed":
-        return SEED_MAX_PEAK
+    if value in ("default", "seed"):  # "seed": the name older configs used
+        return DEFAULT_MAX_PEAK
     return parse_size(value)
 
 

@@ -1,4 +1,4 @@
-"""The file batch processor (the seed's section 2): queued file operations run in batches,
+"""The file batch processor: queued file operations run in batches,
 grouped by type, in parallel under a concurrency limit, large files streamed, buffers pooled,
 writes confined to a destination folder, results all-settled.
 

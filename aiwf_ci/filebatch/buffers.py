@@ -1,5 +1,5 @@
 """A pool of reusable ``bytearray`` buffers, so reads go ``readinto`` a buffer that already
-exists instead of allocating a fresh ``bytes`` object per file (the seed's buffer pooling).
+exists instead of allocating a fresh ``bytes`` object per file.
 
 Buffers come in power-of-two size classes (from ``MIN_BUFFER``); each class keeps at most
 ``keep`` free buffers, so the pool's memory stays bounded however many operations run.

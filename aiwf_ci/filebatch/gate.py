@@ -1,4 +1,4 @@
-"""The seed's concurrency semaphore: a capacity, the number currently inside, the number
+"""A concurrency semaphore that can be watched: a capacity, the number currently inside, the number
 waiting, and the highest number ever inside at once (so a test can prove the bound holds).
 
 A ``threading.Semaphore`` does the limiting but exposes none of those counters.

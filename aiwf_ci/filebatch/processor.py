@@ -1,6 +1,6 @@
 """``FileBatchProcessor``: queue file operations, then run them in batches, in parallel.
 
-The seed's pipeline: operations are queued; ``run`` cuts the queue into batches of
+The pipeline: operations are queued; ``run`` cuts the queue into batches of
 ``batch_size``; inside a batch operations are grouped by type (reads, then writes, then
 copies: destination folders are created and opened once per batch, not once per file) and
 executed by up to ``concurrency`` worker threads behind a ``ConcurrencyGate`` (the calling

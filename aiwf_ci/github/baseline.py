@@ -1,6 +1,6 @@
 """Where the baseline comes from: decisions as pure functions, then a thin orchestration.
 
-DESIGN.md "Baseline resolution": successful ``push`` runs of the *same workflow* on the base
+Baseline resolution: successful ``push`` runs of the *same workflow* on the base
 branch, newest first; prefer the run whose ``head_sha`` is the base SHA, else the newest run
 older than the base commit; a bounded page walk; then that run's non-expired artifact, its
 ``results.json`` validated. Every failure becomes a :class:`~aiwf_ci.errors.BaselineError`
@@ -30,7 +30,7 @@ from aiwf_ci.github.artifacts import (
     list_run_artifacts,
 )
 from aiwf_ci.github.client import GitHubClient, api_errors
-from aiwf_ci.models import Results, load_results
+from aiwf_ci.models import Results, load_results, short_sha
 
 logger = logging.getLogger(__name__)
 
@@ -118,10 +118,6 @@ def workflow_file_from_ref(workflow_ref: str) -> str:
     return path.rsplit("/", 1)[-1]
 
 
-def short(sha: str) -> str:
-    return sha[:7]
-
-
 # --- stores ----------------------------------------------------------------------------------
 
 
@@ -179,7 +175,7 @@ class ArtifactBaselineStore:
             query.artifact_name,
         )
         if isinstance(chosen, str):
-            raise BaselineError(f"run {run.id} ({short(run.head_sha)}): {chosen}")
+            raise BaselineError(f"run {run.id} ({short_sha(run.head_sha)}): {chosen}")
         folder = files_of(fetch_artifact(self._client, chosen, limits=self._limits))
         return Baseline(
             results=_load(folder, chosen.name),
@@ -203,11 +199,11 @@ class ArtifactBaselineStore:
         run = choose_run(runs, query.base_sha, not_after=not_after)
         if run is None:
             raise BaselineError(
-                f"no successful push run of {where} is older than base {short(query.base_sha)}"
+                f"no successful push run of {where} is older than base {short_sha(query.base_sha)}"
             )
         note = (
-            f"base commit {short(query.base_sha)} has no successful run; using run {run.id} "
-            f"of {short(run.head_sha)} instead"
+            f"base commit {short_sha(query.base_sha)} has no successful run; using run {run.id} "
+            f"of {short_sha(run.head_sha)} instead"
         )
         return run, note
 
@@ -222,7 +218,7 @@ class ArtifactBaselineStore:
 
     def _commit_time(self, sha: str) -> datetime | None:
         try:
-            with api_errors(f"reading commit {short(sha)}"):
+            with api_errors(f"reading commit {short_sha(sha)}"):
                 return self._client.repo(self._repo).get_commit(sha).commit.committer.date
         except AiwfCIError as exc:
             logger.info("base commit time unknown (%s); using the newest run", exc)

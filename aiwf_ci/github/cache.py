@@ -4,7 +4,7 @@ L1 is a small in-process LRU of response snapshots (no SQLite read for a hot URL
 requests-cache ``CachedSession`` on SQLite in ``cache_dir`` (survives the process, so a CI job
 that restores ``cache_dir`` with ``actions/cache`` starts warm).
 
-The token trap (DESIGN.md "Known traps"): GitHub answers ``Vary: ... Authorization``, and
+The token trap: GitHub answers ``Vary: ... Authorization``, and
 requests-cache treats a header that is both varied on and ignored as a miss, while *not*
 ignoring it writes the token into SQLite. So the ``Authorization`` header never reaches the
 cache layer at all: above it, requests carry only ``X-Aiwf-Token-Sha256`` (part of the cache

@@ -1,6 +1,6 @@
 """One PR comment per suite, found by a hidden marker and updated in place.
 
-DESIGN.md "The PR comment": the comment carrying ``<!-- aiwf-ci:report suite=NAME -->`` and
+The comment carrying ``<!-- aiwf-ci:report suite=NAME -->`` and
 written by the token's own user is edited; otherwise one is created. Every page of comments is
 read. Creation is idempotent: when a POST fails in a way that might have landed (5xx, dropped
 connection), the comments are listed again, uncached, before anything is re-posted. A

@@ -1,7 +1,7 @@
 """In-flight de-duplication: concurrent identical GETs share one request.
 
-The seed's cache system (DIGEST section 1): "a second identical request while the first is
-pending waits for and reuses the first one's result". Keys are the L2 cache keys, so two
+A second identical request made while the first is still pending waits for, and reuses,
+the first one's result instead of going out again. Keys are the L2 cache keys, so two
 requests only merge when the cache would treat them as the same resource (same URL, same
 ``Accept``, same token hash).
 """

@@ -10,7 +10,8 @@ re-send POSTs, so this module replaces it with small pure decisions plus two sta
   then the reset time, then exponential backoff with jitter);
 * :class:`WaitBudget` caps the *total* time one client may spend sleeping, so a CI job never
   sleeps for an hour;
-* :class:`TokenBucket` paces requests (a burst, then a steady rate) and slows down further as
+* the shared ``aiwf_ci.pacing.TokenBucket`` paces requests (a burst, then a steady rate);
+  :func:`pacing_delay` slows down further as
   ``x-ratelimit-remaining`` approaches zero.
 
 Clock and sleep are injected (``Clock``/``Sleep``) so tests never really wait.
@@ -157,26 +158,3 @@ def pacing_delay(state: RateLimitState | None, *, now: float, slow_below: int) -
         return 0.0
     window = max(0.0, state.reset - now)
     return window / max(state.remaining, 1)
-
-
-class TokenBucket:
-    """A classic token bucket (``burst`` tokens, refilled at ``rate`` per second)."""
-
-    def __init__(self, *, rate: float, burst: int, clock: Clock) -> None:
-        self._rate = rate
-        self._burst = float(burst)
-        self._tokens = float(burst)
-        self._clock = clock
-        self._stamp = clock()
-        self._lock = threading.Lock()
-
-    def reserve(self) -> float:
-        """Take one token; return how long the caller must wait before using it."""
-        with self._lock:
-            now = self._clock()
-            self._tokens = min(self._burst, self._tokens + (now - self._stamp) * self._rate)
-            self._stamp = now
-            self._tokens -= 1.0
-            if self._tokens >= 0 or self._rate <= 0:
-                return 0.0
-            return -self._tokens / self._rate

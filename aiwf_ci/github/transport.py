@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
@@ -41,7 +41,6 @@ from aiwf_ci.github.ratelimit import (
     Clock,
     RateLimitState,
     Sleep,
-    TokenBucket,
     WaitBudget,
     backoff,
     classify,
@@ -51,8 +50,10 @@ from aiwf_ci.github.ratelimit import (
 )
 from aiwf_ci.github.settings import ApiStats, ClientSettings
 from aiwf_ci.github.streaming import message_of, stream_to
+from aiwf_ci.pacing import TokenBucket
 
 logger = logging.getLogger(__name__)
+_R = TypeVar("_R")
 
 
 @dataclass(slots=True)
@@ -93,7 +94,7 @@ class Transport:
         self._token_hash = token_sha256(settings.token)
         self._budget = WaitBudget(settings.max_total_wait, sleep)
         self._bucket = TokenBucket(
-            rate=settings.requests_per_second, burst=settings.burst, clock=clock
+            settings.requests_per_second, capacity=settings.burst, clock=clock
         )
         self._counters = _Counters()
         self._l1 = LRUCache(settings.l1_size)
@@ -221,23 +222,32 @@ class Transport:
     def _with_retries(
         self, method: str, url: str, headers: Mapping[str, str], body: Any
     ) -> requests.Response:
+        def once(attempt: int) -> requests.Response | None:
+            response = self._session.request(
+                method,
+                url,
+                headers=dict(headers),
+                data=body,
+                timeout=self._settings.timeout,
+                allow_redirects=False,
+            )
+            return None if self._should_retry(method, response, attempt) else response
+
+        return self._retrying(method, url, once)
+
+    def _retrying(self, method: str, url: str, once: Callable[[int], _R | None]) -> _R:
+        """The one retry loop: ``once(attempt)`` returns a result, or ``None`` after it has
+        decided (and waited) to try again; lost connections are retried here, for idempotent
+        methods only, within the retry count and the wait budget."""
         attempt = 0
         while True:
             try:
-                response = self._session.request(
-                    method,
-                    url,
-                    headers=dict(headers),
-                    data=body,
-                    timeout=self._settings.timeout,
-                    allow_redirects=False,
-                )
+                result = once(attempt)
             except (requests.ConnectionError, requests.Timeout) as exc:
                 self._retry_after_error(method, url, exc, attempt)
-                attempt += 1
-                continue
-            if not self._should_retry(method, response, attempt):
-                return response
+            else:
+                if result is not None:
+                    return result
             attempt += 1
 
     def _retry_after_error(self, method: str, url: str, exc: Exception, attempt: int) -> None:
@@ -328,17 +338,16 @@ class Transport:
         """Stream ``url`` (an API URL that may redirect to storage) to ``dest``; returns bytes."""
         if urlsplit(url).netloc != self._api_netloc:
             raise GitHubAPIError(f"refusing to send the token to {urlsplit(url).netloc}")
-        attempt = 0
-        while True:
+
+        def once(attempt: int) -> int | None:
             try:
                 return self._download_once(url, dest, max_bytes=max_bytes)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                self._retry_after_error("GET", url, exc, attempt)
-                attempt += 1
             except GitHubHTTPError as exc:
                 if exc.status not in (500, 502, 503, 504) or not self._download_backoff(attempt):
                     raise
-                attempt += 1
+                return None
+
+        return self._retrying("GET", url, once)
 
     def _download_backoff(self, attempt: int) -> bool:
         s = self._settings

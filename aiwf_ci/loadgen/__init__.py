@@ -1,4 +1,4 @@
-"""The load generator (the seed's load and concurrency tests, section 4).
+"""The load generator: sustained load tests (ramp-up, rate cap) and burst concurrency tests.
 
 Public API::
 

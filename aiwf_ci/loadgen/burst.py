@@ -1,4 +1,4 @@
-"""The seed's concurrency test: N calls released at the same instant, results all-settled.
+"""The burst concurrency test: N calls released at the same instant, results all-settled.
 
 N threads each build their target, then wait on a ``threading.Barrier`` together with the
 coordinator; when the last one arrives all are released at once. Each call settles (success

@@ -23,6 +23,7 @@ import jinja2
 from markupsafe import Markup
 
 from aiwf_ci.errors import ReportError
+from aiwf_ci.models import short_sha
 from aiwf_ci.report import svg
 from aiwf_ci.report.escape import comment_marker, md_code_block, md_escape, safe_url
 from aiwf_ci.report.view import build_view
@@ -77,11 +78,6 @@ def tidy_markdown(text: str) -> str:
     return "\n".join(out).strip("\n") + "\n"
 
 
-def _short_sha(sha: object) -> str:
-    text = str(sha or "")
-    return text[:7] if text and all(c in "0123456789abcdefABCDEF" for c in text) else text
-
-
 def make_environment(kind: Kind, *, search_path: Path | None = None) -> jinja2.Environment:
     """The one Jinja2 environment factory: package templates, plus ``search_path`` first."""
     loaders: list[jinja2.BaseLoader] = [jinja2.PackageLoader("aiwf_ci.report", "templates")]
@@ -100,7 +96,7 @@ def make_environment(kind: Kind, *, search_path: Path | None = None) -> jinja2.E
         md=lambda v: Markup(md_escape(v)),  # noqa: S704 - md_escape made it inert
         code_block=md_code_block,
         url=lambda v: Markup(safe_url(v)),  # noqa: S704 - percent-encoded http(s) only
-        short_sha=_short_sha,
+        short_sha=short_sha,
     )
     env.globals.update(svg=svg)
     return env

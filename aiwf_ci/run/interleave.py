@@ -2,7 +2,7 @@
 
 Why: on a shared machine a busy stretch slows a whole block of runs by 1.5–2.5×, and when
 the base and the head are measured in two separate blocks no test on the samples can tell
-that from a real change (DESIGN.md, "Noise"). Splitting each benchmark's iterations into
+that from a real change. Splitting each benchmark's iterations into
 K chunks run A B A B … puts both sides under the same stretches of noise, as
 ``asv continuous`` does.
 

@@ -3,7 +3,7 @@
 Pure: two ``Results`` and the threshold rules in, a frozen ``Comparison`` out. Reports,
 exit codes and the action's outputs are all derived from that value.
 
-The gate (see DESIGN.md, "Noise"): shared 2-core runners show a 13-20% run-to-run spread,
+The gate: shared 2-core runners show a 13-20% run-to-run spread,
 bursts of faster runs and busy stretches, so neither a plain ratio threshold nor a bare
 significance test is enough. For each benchmark and metric with raw samples, the change is
 the **Hodges-Lehmann estimate** of head / baseline (the median of all pairwise log-ratios
@@ -47,9 +47,9 @@ import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import replace
-from statistics import median
 
 from aiwf_ci.models import BenchmarkResult, Metric, Results
+from aiwf_ci.stats import median
 from aiwf_ci.verdict.machines import fingerprint_warnings
 from aiwf_ci.verdict.model import (
     NOTE_FEW,

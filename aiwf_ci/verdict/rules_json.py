@@ -25,7 +25,7 @@ def rules_to_dict(rules: ThresholdRules) -> dict[str, Any]:
 
 
 def rules_from_dict(data: object) -> ThresholdRules:
-    """Untrusted input: anything malformed falls back to the seed defaults, rule by rule."""
+    """Untrusted input: anything malformed falls back to the built-in defaults, rule by rule."""
     if not isinstance(data, Mapping):
         return build_rules()
     suite = _rules(data.get("suite"))

@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
-from aiwf_ci.stats import percentile
+from aiwf_ci.stats import median_sorted, percentile
 
 #: Above this many samples in the smaller group, or with ties, the normal approximation is used.
 EXACT_MAX_SAMPLES = 8
@@ -119,12 +119,6 @@ def u_distribution(m: int, n: int) -> list[int]:
         for k in range(i, m * n + 1):
             coeffs[k] += coeffs[k - i]
     return coeffs
-
-
-def median_sorted(ordered: Sequence[float]) -> float:
-    """Median of an already sorted sequence (mean of the two middle values when even)."""
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2.0
 
 
 def _binom_sf(n: int, p: float, k: int) -> float:

@@ -168,7 +168,7 @@ def build_rules(
     per_benchmark: Mapping[str, Mapping[str, Threshold]] | None = None,
     overrides: Mapping[str, Threshold] | None = None,
 ) -> ThresholdRules:
-    """Layer the seed defaults, the config's suite rules and CLI/action overrides, in order."""
+    """Layer the built-in defaults, the config's suite rules and CLI/action overrides, in order."""
     merged = {**DEFAULT_THRESHOLDS, **(suite or {}), **(overrides or {})}
     return ThresholdRules(suite=merged, per_benchmark=dict(per_benchmark or {}))
 

@@ -2,7 +2,7 @@
 
 Each kind is a function ``(BenchmarkConfig, RunContext) -> BenchmarkResult`` registered in
 ``REGISTRY``; the runner looks the function up by ``BenchmarkConfig.kind``. Kinds whose
-modules need optional heavy imports are loaded lazily (the seed's lazy-loading pattern).
+modules need heavy imports are loaded lazily, so a suite only pays for the kinds it uses.
 """
 
 from __future__ import annotations

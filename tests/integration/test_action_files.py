@@ -1,4 +1,4 @@
-"""action.yml, the workflows and the Dockerfile: the contract of DESIGN.md and GitHub's own
+"""action.yml, the workflows and the Dockerfile: the README's contract and GitHub's own
 validators (check-jsonschema's vendored schemas, actionlint, hadolint)."""
 
 from __future__ import annotations

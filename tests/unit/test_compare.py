@@ -146,7 +146,7 @@ def test_huge_or_non_positive_samples_fall_back_to_the_ratio_of_medians() -> Non
 
 
 def test_bursts_of_fast_runs_in_the_baseline_do_not_fake_a_regression() -> None:
-    # DESIGN.md: stretches where the same work runs 35-45% faster.
+    # shared machines have stretches where the same work runs 35-45% faster.
     base = samples(1.0, cv=0.1, n=20)
     base[5:11] = [v * 0.6 for v in base[5:11]]
     row = one(metric(base), metric(samples(1.0, cv=0.1, n=20, seed=9)))

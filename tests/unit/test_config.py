@@ -15,7 +15,7 @@ defaults:
   iterations: 12
   min-time: 50ms
   timeout: 2m
-  memory: {interval: 20ms, leak-threshold: 10%, max-peak: seed}
+  memory: {interval: 20ms, leak-threshold: 10%, max-peak: default}
 thresholds:
   duration: {relative: 10%, absolute: 2ms}
   memory: 25%

@@ -21,7 +21,6 @@ from aiwf_ci.github.cache import LRUCache, Snapshot
 from aiwf_ci.github.comments import is_own_comment, prepare_body
 from aiwf_ci.github.ratelimit import (
     RateLimitState,
-    TokenBucket,
     WaitBudget,
     backoff,
     classify,
@@ -29,6 +28,7 @@ from aiwf_ci.github.ratelimit import (
     pacing_delay,
     retry_delay,
 )
+from aiwf_ci.pacing import TokenBucket
 from aiwf_ci.report import COMMENT_LIMIT
 from aiwf_ci.report.escape import comment_marker as marker
 
@@ -192,7 +192,7 @@ def test_wait_budget_refuses_what_it_cannot_afford() -> None:
 
 def test_token_bucket_with_a_fake_clock() -> None:
     now = [0.0]
-    bucket = TokenBucket(rate=2.0, burst=2, clock=lambda: now[0])
+    bucket = TokenBucket(2.0, capacity=2, clock=lambda: now[0])
     assert [bucket.reserve(), bucket.reserve()] == [0.0, 0.0]
     assert bucket.reserve() == pytest.approx(0.5)
     now[0] = 10.0

@@ -1,6 +1,6 @@
 """Leak detection by trend analysis: pure functions over per-iteration memory readings.
 
-The seed's rule ("growth above 5% over recent samples") alone cries wolf on noise and on a
+The plain rule "growth above 5% over recent samples" alone cries wolf on noise and on a
 one-off step such as a cache filling once. So a leak is *suspected* only when all of these
 hold for the readings after collection (``assess_leak``):
 

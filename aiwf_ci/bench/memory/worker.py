@@ -7,7 +7,7 @@ do not depend on when a collection happens to trigger:
 
 - ``peak``: tracemalloc peak during the call, above the traced memory before it;
 - ``gc_freed``: after the call's result is dropped, the traced bytes a forced
-  ``gc.collect()`` frees: the cyclic garbage the call produced (the seed's "GC effect"),
+  ``gc.collect()`` frees: the cyclic garbage the call produced (the "GC effect"),
   0 when the collection found nothing unreachable;
 - ``rss``: the process RSS after that collection, minus tracemalloc's own memory;
 - ``traced``: the traced heap after that collection.

@@ -38,7 +38,8 @@ def ab(tmp_path: Path, base: Path, head: Path, *extra: str) -> tuple[int, str, s
 
 
 def test_a_slower_head_is_a_regression(tmp_path: Path) -> None:
-    base, head = tree(tmp_path / "a", 0.05), tree(tmp_path / "b", 0.1)
+    # 4x slower: far beyond the noise of a busy machine (sleeps stretch, they do not shrink)
+    base, head = tree(tmp_path / "a", 0.03), tree(tmp_path / "b", 0.12)
     code, out, err = ab(tmp_path, base, head, "--chunks", "3", "--fail-on-regression")
     assert code == 1, err
     assert "sleep [base 1/3]" in out and "sleep [head 3/3]" in out

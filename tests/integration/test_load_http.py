@@ -93,8 +93,9 @@ def test_slow_server_times_out_and_run_ends_on_time(server: str, engine: Engine)
 
 
 def test_burst_against_http(server: str) -> None:
-    factory = http_factory(HTTPRequest(url=f"{server}/ok"), 2.0, "requests")
-    report = run_burst(factory, 20, hard_limit=10)
+    # a timeout with margin for a busy 2-core machine: the test is about all-settled, not speed
+    factory = http_factory(HTTPRequest(url=f"{server}/ok"), 10.0, "requests")
+    report = run_burst(factory, 20, hard_limit=30)
     assert report.succeeded == 20
     assert report.elapsed > 0
 

@@ -88,3 +88,38 @@ def test_mode_plans() -> None:
 def test_only_own_run_links_survive(url: str, ok: bool) -> None:
     config = config_from_env({"GITHUB_REPOSITORY": "o/r", "GITHUB_WORKSPACE": "/w"})
     assert is_own_run_url(config, url) is ok
+
+
+def test_an_internal_error_is_one_line_with_the_traceback_folded(tmp_path: Path) -> None:
+    """A bug shows as one ::error:: line; the traceback follows in a collapsed group (with
+    workflow commands switched off inside it), so a bug report has it."""
+    import io
+
+    from aiwf_ci.action.inputs import config_from_env
+    from aiwf_ci.action.main import run_action
+    from aiwf_ci.action.output import Console
+
+    event = tmp_path / "event.json"
+    event.write_text('{"ref": "refs/heads/main"}')
+    env = {
+        "GITHUB_WORKSPACE": str(tmp_path),
+        "GITHUB_EVENT_NAME": "push",
+        "GITHUB_EVENT_PATH": str(event),
+        "GITHUB_REPOSITORY": "o/r",
+        "INPUT_GITHUB-TOKEN": "t",
+    }
+    stream = io.StringIO()
+
+    def broken_factory(_config: object) -> None:
+        raise RuntimeError("boom ::error::injected")
+
+    result = run_action(config_from_env(env), env, Console(stream), broken_factory)
+    lines = stream.getvalue().splitlines()
+    assert result.exit_code == 1 and result.status == "error"
+    errors = [line for line in lines if line.startswith("::error")]
+    assert len(errors) == 1 and "internal error: RuntimeError" in errors[0]
+    start = lines.index("::group::aiwf-ci: internal error details")
+    assert lines[start + 1].startswith("::stop-commands::")
+    body = lines[start + 2 : lines.index("::endgroup::")]
+    assert any(line.startswith("Traceback") for line in body)
+    assert any("broken_factory" in line for line in body)

@@ -10,6 +10,7 @@ what to do about it, and never contains a token.
     ├── ResultsFormatError      a results.json that is not aiwf-ci/results@N  (exit 2)
     ├── IngestError             a harness output file we cannot parse         (exit 2)
     ├── BenchmarkError          a benchmark failed to run (crash, timeout)    (exit 3)
+    │   └── SetupError          a tree's set-up commands failed: nothing measured
     ├── BaselineError           no usable baseline (reported as no-baseline)  (exit 0)
     │   └── ArtifactError       an artifact is missing, expired, too large, corrupt or unsafe
     ├── GitHubAPIError          the GitHub API failed after bounded retries   (exit 1)
@@ -30,9 +31,11 @@ EXIT_BENCHMARK_FAILED = 3
 
 
 class AiwfCIError(Exception):
-    """Base of every error aiwf-ci raises on purpose."""
+    """Base of every error aiwf-ci raises on purpose. ``details`` (optional) is supporting
+    text such as a command's output tail: shown folded, never as the error line itself."""
 
     exit_code: int = 1
+    details: str = ""
 
 
 class ConfigError(AiwfCIError):
@@ -87,6 +90,15 @@ class BenchmarkError(AiwfCIError):
     """A benchmark failed to run: non-zero exit, crash, timeout, import failure."""
 
     exit_code = EXIT_BENCHMARK_FAILED
+
+
+class SetupError(BenchmarkError):
+    """Setting up a source tree's environment failed (a set-up command failed or timed out):
+    nothing was measured. ``details`` holds the last lines of the command's output."""
+
+    def __init__(self, message: str, *, details: str = "") -> None:
+        super().__init__(message)
+        self.details = details
 
 
 class BaselineError(AiwfCIError):

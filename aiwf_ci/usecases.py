@@ -1,13 +1,13 @@
 """What the two front ends share: the CLI (``aiwf-ci run``, ``compare``, ``ab``) and the
 GitHub Action do the same few things in the same way, so they live here once.
 
-- ``load_checked_config``: a suite config, validated, with its ``python:`` targets imported
-  in a worker, every problem reported at once (exit 2) before anything is measured;
+- ``load_suite`` and ``ready_tree``: a suite config, validated, and a source tree set up as
+  its ``environment:`` says, with its ``python:`` targets imported in a worker on the tree's
+  own interpreter, every problem reported at once (exit 2) before anything is measured;
 - ``threshold_rules``: the one place threshold rules are layered (seed defaults, the config's
   ``thresholds:`` and per-benchmark overrides, then ``--thresholds`` / the ``thresholds``
   input);
-- ``run_options``: the environment benchmarks run in (interpreter on ``PATH``, the commit,
-  the machine's fingerprint);
+- ``run_options``: what a run records (the commit, the machine's fingerprint);
 - ``exit_code``: one mapping from a ``Status`` to the process exit code.
 
 Nothing here prints or exits: the front ends map results and errors to their own output.
@@ -15,8 +15,8 @@ Nothing here prints or exits: the front ends map results and errors to their own
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 from aiwf_ci.config import DEFAULT_CONFIG, SuiteConfig, load_config
@@ -26,23 +26,45 @@ from aiwf_ci.errors import (
     EXIT_REGRESSION,
     ConfigErrors,
 )
-from aiwf_ci.run.environment import child_environment, detect_commit, fingerprint
-from aiwf_ci.run.runner import RunOptions
+from aiwf_ci.run.environment import detect_commit, fingerprint
+from aiwf_ci.run.project import Tree, prepared_tree
+from aiwf_ci.run.runner import RunOptions, tree_context
 from aiwf_ci.verdict.model import Status
 from aiwf_ci.verdict.thresholds import Threshold, ThresholdRules, build_rules
-from aiwf_ci.workloads.base import RunContext
 from aiwf_ci.workloads.python import check_python_targets
 
 
-def load_checked_config(
+def load_suite(
     path: Path | None, env: Mapping[str, str], profile: str | None = None
 ) -> SuiteConfig:
-    """Load a config and import its python targets (in a worker): all problems at once."""
-    config = load_config(path or DEFAULT_CONFIG, profile=profile, env=env)
-    problems = check_python_targets(config, RunContext(base_dir=config.base_dir, env=env))
-    if problems:
-        raise ConfigErrors(problems)
-    return config
+    """The suite config (``.aiwf/bench.yml`` by default), validated: every problem at once."""
+    return load_config(path or DEFAULT_CONFIG, profile=profile, env=env)
+
+
+@contextmanager
+def ready_tree(
+    config: SuiteConfig,
+    root: Path,
+    env: Mapping[str, str],
+    *,
+    log: Callable[[str], None],
+    cache_dir: Path | None = None,
+    setup: bool = True,
+) -> Iterator[Tree]:
+    """The source tree at ``root`` set up as ``config.environment`` says (unless ``setup`` is
+    off: then aiwf-ci's own interpreter), its ``python:`` targets imported in a worker on the
+    tree's interpreter (problems raised together, exit 2), removed again when the block ends.
+    """
+    spec = config.environment if setup else None
+    with prepared_tree(root, spec, env, log=log, cache_dir=cache_dir) as tree:
+        problems = check_python_targets(config, tree_context(tree, config, _quiet))
+        if problems:
+            raise ConfigErrors(problems)
+        yield tree
+
+
+def _quiet(_line: str) -> None:
+    return None
 
 
 def threshold_rules(
@@ -54,14 +76,9 @@ def threshold_rules(
     return build_rules(suite.thresholds, suite.benchmark_thresholds(), overrides)
 
 
-def run_options(cwd: Path, env: Mapping[str, str]) -> RunOptions:
-    """How benchmarks run here: this interpreter first on ``PATH``, the commit under test and
-    the machine's fingerprint recorded in the results."""
-    return RunOptions(
-        env=child_environment(env, sys.executable),
-        commit=detect_commit(cwd, env),
-        environment=fingerprint(env),
-    )
+def run_options(tree: Tree, env: Mapping[str, str]) -> RunOptions:
+    """How a run in ``tree`` is recorded: the commit under test and the machine's fingerprint."""
+    return RunOptions(tree=tree, commit=detect_commit(tree.root, env), environment=fingerprint(env))
 
 
 def exit_code(

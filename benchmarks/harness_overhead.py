@@ -42,7 +42,9 @@ def aiwf_best(folder: Path, name: str, iterations: int) -> float:
     config = BenchmarkConfig(
         name=name, kind="python", workload=PythonSpec(target=f"tinymod:{name}"), settings=settings
     )
-    result = run_python_benchmark(config, RunContext(base_dir=folder, env=dict(os.environ)))
+    result = run_python_benchmark(
+        config, RunContext(root=folder, config_dir=folder, env=dict(os.environ))
+    )
     if result.errors:
         raise SystemExit(result.errors[0])
     return result.metrics["duration"].stats.min

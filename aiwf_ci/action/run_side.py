@@ -38,7 +38,7 @@ from aiwf_ci.report import ReportContext, render_comment, render_html, render_su
 from aiwf_ci.report.progress import ProgressPrinter
 from aiwf_ci.run.runner import run_suite
 from aiwf_ci.run.selection import select
-from aiwf_ci.usecases import exit_code, load_checked_config, run_options, threshold_rules
+from aiwf_ci.usecases import exit_code, load_suite, ready_tree, run_options, threshold_rules
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.model import Report
 from aiwf_ci.verdict.rules_json import rules_to_dict
@@ -54,7 +54,7 @@ def run_side(
     console: Console,
     client: GitHubClient | None,
 ) -> ActionResult:
-    suite = load_checked_config(config.config, env, config.profile)
+    suite = load_suite(config.config, env, config.profile)
     rules = threshold_rules(suite, config.thresholds)
     head = _run_suite(config, suite, env, console)
     results_path = write_results(head, config.results_dir / "results.json")
@@ -92,9 +92,17 @@ def run_side(
 def _run_suite(
     config: ActionConfig, suite: SuiteConfig, env: Mapping[str, str], console: Console
 ) -> Results:
+    """The suite run in the workspace, set up first as its ``environment:`` says (package
+    downloads cached under ``cache-dir``)."""
     benchmarks = select(suite.benchmarks, shard=config.shard)
     printer = ProgressPrinter(console.stream, github_actions=True)
-    return run_suite(suite, benchmarks, run_options(config.workspace, env), printer)
+    root = config.workspace.resolve()
+    with (
+        printer.section("aiwf-ci: setting up the project") as section,
+        ready_tree(suite, root, env, log=section.log, cache_dir=config.cache_dir) as tree,
+    ):
+        section.close()
+        return run_suite(suite, benchmarks, run_options(tree, env), printer)
 
 
 def fetch_baseline(config: ActionConfig, plan: Plan, client: GitHubClient | None) -> Baseline:

@@ -50,7 +50,8 @@ class ProcessOutcome:
         return self.returncode == 0 and not self.timed_out
 
     def reason(self, timeout: float) -> str:
-        """Why the run failed, with the stderr tail (the usual place for the cause)."""
+        """Why the run failed: one line with the cause (for a Python traceback, its exception
+        line), then the output tail for the details."""
         if self.timed_out:
             head = f"timed out after {timeout:g}s (process tree killed)"
         elif self.returncode < 0:
@@ -58,7 +59,25 @@ class ProcessOutcome:
         else:
             head = f"exited with code {self.returncode}"
         detail = self.stderr.strip() or self.stdout.strip()
-        return f"{head}: {detail}" if detail else head
+        if not detail:
+            return head
+        return f"{head}: {cause_line(detail)}\n{detail}"
+
+
+_TRACEBACK_NOISE = ("Traceback (most recent call last):", "File ", "^", "~", "During handling")
+
+
+def cause_line(output: str) -> str:
+    """The line of a process's output that says what went wrong: for a Python traceback the
+    exception line (its last unindented line), else the last non-empty line."""
+    lines = [line.rstrip() for line in output.strip().splitlines() if line.strip()]
+    if not lines:
+        return ""
+    if any(line.startswith("Traceback (most recent call last):") for line in lines):
+        for line in reversed(lines):
+            if not line.startswith((" ", "\t")) and not line.startswith(_TRACEBACK_NOISE):
+                return line[:500]
+    return lines[-1].strip()[:500]
 
 
 def run_process(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
+from contextlib import ExitStack
 from pathlib import Path
 
 from aiwf_ci.cli.commands import print_report
@@ -23,7 +24,7 @@ from aiwf_ci.run.interleave import (
     run_interleaved,
 )
 from aiwf_ci.run.selection import select
-from aiwf_ci.usecases import exit_code, load_checked_config, run_options, threshold_rules
+from aiwf_ci.usecases import exit_code, load_suite, ready_tree, run_options, threshold_rules
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.model import Report
 
@@ -34,14 +35,13 @@ def cmd_ab(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     configs = {side: _side_config(args, env, side) for side in SIDES}
     pairs, note = _pairs(configs["base"], configs["head"], args.only)
     stream = sys.stdout if args.format == "text" else sys.stderr  # keep stdout machine-readable
-    here = run_options(Path.cwd(), env)
-    options = InterleaveOptions(chunks=args.chunks, env=here.env, environment=here.environment)
-    sides = {
-        side: SideSetup(config=configs[side], commit=detect_commit(_root(args, side), {}))
-        for side in SIDES
-    }
     printer = ProgressPrinter(stream, github_actions=env.get("GITHUB_ACTIONS") == "true")
-    results = run_interleaved(sides, pairs, options, printer)
+    with ExitStack() as stack:
+        sides = {side: _ready(stack, args, env, configs[side], side, printer) for side in SIDES}
+        options = InterleaveOptions(
+            chunks=args.chunks, environment=run_options(sides["head"].tree, env).environment
+        )
+        results = run_interleaved(sides, pairs, options, printer)
     for side, side_results in results.items():
         path = write_results(side_results, args.out / side / "results.json")
         print(f"wrote {path}", file=stream)
@@ -53,6 +53,24 @@ def cmd_ab(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if note:  # after the report, where it is read
         print(f"aiwf-ci: note: {note}", file=sys.stderr)
     return exit_code(report.status, fail_on_regression=args.fail_on_regression)
+
+
+def _ready(
+    stack: ExitStack,
+    args: argparse.Namespace,
+    env: Mapping[str, str],
+    config: SuiteConfig,
+    side: str,
+    printer: ProgressPrinter,
+) -> SideSetup:
+    """One tree set up in its own environment (removed when ``stack`` closes)."""
+    root = _root(args, side).resolve()
+    section = stack.enter_context(printer.section(f"setting up the {side} tree ({root})"))
+    tree = stack.enter_context(
+        ready_tree(config, root, env, log=section.log, setup=not args.no_setup)
+    )
+    section.close()
+    return SideSetup(config=config, tree=tree, commit=detect_commit(root, {}))
 
 
 def _root(args: argparse.Namespace, side: str) -> Path:
@@ -80,7 +98,7 @@ def _side_config(args: argparse.Namespace, env: Mapping[str, str], side: str) ->
             field=f"--{side}-dir",
             fix="both trees need the suite config at the same relative path",
         )
-    return load_checked_config((root / relative).resolve(), env, args.profile)
+    return load_suite((root / relative).resolve(), env, args.profile)
 
 
 def _pairs(

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from aiwf_ci.config import DEFAULT_CONFIG, SuiteConfig, load_config
-from aiwf_ci.errors import EXIT_BENCHMARK_FAILED, EXIT_OK, BaselineError, ConfigError
+from aiwf_ci.errors import EXIT_BENCHMARK_FAILED, EXIT_OK, BaselineError, ConfigError, ConfigErrors
 from aiwf_ci.models import Results, load_results, write_results, write_text_atomic
 from aiwf_ci.report import (
     comparison_to_dict,
@@ -24,10 +24,11 @@ from aiwf_ci.run.environment import fingerprint
 from aiwf_ci.run.merge import merge_results
 from aiwf_ci.run.runner import run_suite
 from aiwf_ci.run.selection import select
-from aiwf_ci.usecases import exit_code, load_checked_config, run_options, threshold_rules
+from aiwf_ci.usecases import exit_code, load_suite, ready_tree, run_options, threshold_rules
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.model import Report
 from aiwf_ci.verdict.thresholds import ThresholdRules
+from aiwf_ci.workloads.paths import check_paths
 
 
 def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -37,11 +38,18 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             field="--thresholds",
             fix="add --baseline B.json, or compare later with aiwf-ci compare --thresholds",
         )
-    config = load_checked_config(args.config, env, args.profile)
+    config = load_suite(args.config, env, args.profile)
     rules = threshold_rules(config, args.thresholds)
     benchmarks = select(config.benchmarks, only=args.only, shard=args.shard)
     printer = ProgressPrinter(sys.stdout, github_actions=env.get("GITHUB_ACTIONS") == "true")
-    results = run_suite(config, benchmarks, run_options(Path.cwd(), env), printer)
+    check_output_folder(args.out, "--out")
+    root = Path.cwd()
+    with (
+        printer.section(f"setting up {root}") as section,
+        ready_tree(config, root, env, log=section.log, setup=not args.no_setup) as tree,
+    ):
+        section.close()
+        results = run_suite(config, benchmarks, run_options(tree, env), printer)
     path = write_results(results, args.out / "results.json")
     print()
     print(results_table(results.benchmarks))
@@ -67,6 +75,12 @@ def _compare_after_run(args: argparse.Namespace, head: Results, rules: Threshold
     print()
     print(render_text(report))
     return exit_code(report.status, fail_on_regression=args.fail_on_regression)
+
+
+def check_output_folder(folder: Path, flag: str) -> None:
+    """An output folder that cannot be one fails now, not after every benchmark ran."""
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{folder} exists and is not a folder", field=flag, fix="pass a folder")
 
 
 def refuse_overwrite(output: Path | None, inputs: Sequence[Path | None], flag: str) -> None:
@@ -97,7 +111,17 @@ def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
         print(schema_text())
         return EXIT_OK
-    config = load_checked_config(args.config, env)
+    config = load_suite(args.config, env)
+    printer = ProgressPrinter(sys.stdout, github_actions=env.get("GITHUB_ACTIONS") == "true")
+    root = Path.cwd()
+    with (
+        printer.section(f"setting up {root} to import the python: targets") as section,
+        ready_tree(config, root, env, log=section.log, setup=not args.no_setup) as tree,
+    ):
+        section.close()
+        problems = check_paths(config, tree.root)
+    if problems:
+        raise ConfigErrors(problems)
     kinds = sorted({b.kind for b in config.benchmarks})
     print(
         f"{config.path}: ok — suite {config.suite!r}, {len(config.benchmarks)} benchmarks "

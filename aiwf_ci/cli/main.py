@@ -65,6 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate = sub.add_parser("validate", help="check a suite config (and its python targets)")
     validate.add_argument("config", nargs="?", type=Path, default=None)
     validate.add_argument("--schema", action="store_true", help="print the config JSON Schema")
+    _no_setup(validate)
     importer = sub.add_parser("import", help="convert a harness's output into results.json")
     importer.add_argument("format", help="pytest-benchmark, hyperfine, google-benchmark, go-test")
     importer.add_argument("file", type=Path)
@@ -75,6 +76,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[Parser]"
+
+
+def _no_setup(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--no-setup",
+        action="store_true",
+        help="skip environment.setup: run on this interpreter, the project already installed",
+    )
 
 
 def _thresholds(parser: argparse.ArgumentParser) -> None:
@@ -94,6 +103,7 @@ def _add_run(sub: Subparsers) -> None:
     run.add_argument("--only", help="glob or substring of benchmark names (comma-separated)")
     run.add_argument("--shard", type=shard_arg, help="K/N: run only shard K of N")
     run.add_argument("--baseline", type=Path, help="compare against this results.json after")
+    _no_setup(run)
     _thresholds(run)
     run.add_argument("--fail-on-regression", action="store_true")
 
@@ -130,6 +140,7 @@ def _add_ab(sub: Subparsers) -> None:
     ab.add_argument("--out", type=Path, default=Path("aiwf-ab"), help="writes base/ and head/")
     ab.add_argument("--chunks", type=int, default=5, help="chunks per side per benchmark (5)")
     ab.add_argument("--profile", help="config profile (overrides AIWF_PROFILE)")
+    _no_setup(ab)
     ab.add_argument("--only", help="glob or substring of benchmark names (comma-separated)")
     _thresholds(ab)
     ab.add_argument("--format", choices=("text", "markdown", "json"), default="text")

@@ -113,6 +113,18 @@ class IngestSpec:
 WorkloadSpec = CommandSpec | PythonSpec | FileBatchSpec | LoadSpec | IngestSpec
 
 
+DEFAULT_SETUP_TIMEOUT = 900.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EnvironmentSpec:
+    """How a source tree is made ready: set-up commands run in the tree's root, in its own
+    virtualenv, before anything is measured; ``timeout`` (seconds) covers them all."""
+
+    setup: tuple[str, ...] = ()
+    timeout: float = DEFAULT_SETUP_TIMEOUT
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BenchmarkConfig:
     name: str
@@ -133,10 +145,11 @@ class SuiteConfig:
     benchmarks: tuple[BenchmarkConfig, ...]
     profile: str | None = None
     profiles: tuple[str, ...] = ()
+    environment: EnvironmentSpec | None = None
 
     @property
-    def base_dir(self) -> Path:
-        """Relative paths and ``python:`` imports resolve against the config's folder."""
+    def config_dir(self) -> Path:
+        """The config's folder: ``python:`` modules are looked up here first."""
         return self.path.parent
 
     def benchmark_thresholds(self) -> dict[str, Mapping[str, Threshold]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import yaml
 
+from aiwf_ci.config.environment import read_environment
 from aiwf_ci.config.fields import Problems, as_str, join, read, type_name
 from aiwf_ci.config.models import (
     WORKLOAD_KINDS,
@@ -34,7 +35,15 @@ from aiwf_ci.units import PERCENT_HINT
 from aiwf_ci.verdict.thresholds import DEFAULT_THRESHOLDS, Threshold, parse_threshold
 
 DEFAULT_CONFIG = Path(".aiwf/bench.yml")
-TOP_KEYS = ("suite", "defaults", "thresholds", "profile", "profiles", "benchmarks")
+TOP_KEYS = (
+    "suite",
+    "environment",
+    "defaults",
+    "thresholds",
+    "profile",
+    "profiles",
+    "benchmarks",
+)
 COMMON_KEYS = ("name", "description", "thresholds", *SETTING_KEYS)
 
 
@@ -95,6 +104,7 @@ def _build(
     layers = [defaults] + ([profiles[chosen]] if chosen else [])
     settings = apply_env_flags(merge_settings(Settings(), *layers), env)
     thresholds = {**DEFAULT_THRESHOLDS, **_thresholds(problems, data, "")}
+    environment = read_environment(problems, data)
     benchmarks = _benchmarks(problems, data, layers, env)
     if suite is None or benchmarks is None:
         return None
@@ -106,6 +116,7 @@ def _build(
         benchmarks=benchmarks,
         profile=chosen,
         profiles=tuple(profiles),
+        environment=environment,
     )
 
 

@@ -3,7 +3,7 @@ Actions) and the final table. Writes to a given stream; the library itself never
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from aiwf_ci.config.models import BenchmarkConfig
@@ -46,9 +46,62 @@ class ProgressPrinter:
         # a name with a newline must not start a line of its own (a workflow command)
         self._emit(" ".join(line.splitlines()))
 
+    def section(self, title: str) -> Section:
+        """A stretch of work that is not a benchmark, such as setting up a tree."""
+        return Section(self._emit, title, github=self.github, verbose=self.verbose)
+
     def _emit(self, line: str) -> None:
         self.stream.write(line + "\n")
         self.stream.flush()
+
+
+class Section:
+    """Output of work that is not a benchmark (setting up a tree). Opened by its first line,
+    so work with nothing to say prints nothing; ``close`` may be called early and again.
+
+    In Actions the output goes into a collapsed group with workflow commands switched off
+    (it is the project's output: untrusted); locally only the title and the commands run
+    (``$ ...`` lines) are shown, everything with ``verbose``.
+    """
+
+    def __init__(
+        self, emit: Callable[[str], None], title: str, *, github: bool, verbose: bool
+    ) -> None:
+        self._emit = emit
+        self.title = title
+        self.github = github
+        self.verbose = verbose
+        self._resume = ""
+        self._open = False
+
+    def log(self, line: str) -> None:
+        if not self._open:
+            self._begin()
+        if self.github:
+            self._emit(line)
+        elif self.verbose or line.startswith("$ "):
+            self._emit(f"  {line}")
+
+    def _begin(self) -> None:
+        self._open = True
+        if self.github:
+            stop, self._resume = stop_commands()
+            self._emit(group(self.title))
+            self._emit(stop)
+        else:
+            self._emit(f"{self.title} …")
+
+    def close(self) -> None:
+        if self._open and self.github:
+            self._emit(self._resume)
+            self._emit(endgroup())
+        self._open = False
+
+    def __enter__(self) -> Section:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
 
 def headline(result: BenchmarkResult) -> str:

@@ -28,8 +28,9 @@ from typing import Literal
 from aiwf_ci.config.models import BenchmarkConfig, SuiteConfig
 from aiwf_ci.errors import ConfigError
 from aiwf_ci.models import Alert, BenchmarkResult, Commit, JSONValue, Metric, Results, Series
-from aiwf_ci.run.runner import RunListener, SilentListener, call_workload
-from aiwf_ci.workloads import RunContext, Workload, get_workload
+from aiwf_ci.run.project import Tree
+from aiwf_ci.run.runner import RunListener, SilentListener, call_workload, tree_context
+from aiwf_ci.workloads import Workload, get_workload
 
 Side = Literal["base", "head"]
 SIDES: tuple[Side, Side] = ("base", "head")
@@ -61,16 +62,17 @@ def schedule(iterations: int, chunks: int, first: Side = "base") -> list[tuple[S
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SideSetup:
-    """One source tree: its loaded config and what its results file records."""
+    """One source tree: its loaded config, its prepared environment and the commit its
+    results file records."""
 
     config: SuiteConfig
+    tree: Tree
     commit: Commit = field(default_factory=Commit)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InterleaveOptions:
     chunks: int = DEFAULT_CHUNKS
-    env: Mapping[str, str] = field(default_factory=dict)
     environment: Mapping[str, JSONValue] = field(default_factory=dict)
     workloads: Callable[[str], Workload] = get_workload
 
@@ -132,9 +134,7 @@ def _run_pair(
         number = len(previous) + 1
         bench = chunk_config(benches[side], n, first=number == 1, last=number == count)
         label = replace(bench, name=f"{bench.name} [{side} {number}/{count}]")
-        previous.append(
-            _run_chunk(bench, label, sides[side].config, position, options, events, chunked)
-        )
+        previous.append(_run_chunk(bench, label, sides[side], position, options, events, chunked))
     out: dict[Side, tuple[BenchmarkResult, ...]] = {}
     for side in SIDES:
         chunks = done[side]
@@ -191,7 +191,7 @@ def chunk_config(bench: BenchmarkConfig, n: int, *, first: bool, last: bool) -> 
 def _run_chunk(
     bench: BenchmarkConfig,
     label: BenchmarkConfig,
-    config: SuiteConfig,
+    side: SideSetup,
     position: tuple[int, int],
     options: InterleaveOptions,
     events: RunListener,
@@ -199,7 +199,7 @@ def _run_chunk(
 ) -> tuple[BenchmarkResult, ...]:
     """One workload call, failures turned into error results (as ``run_suite`` does)."""
     events.started(label, *position)
-    ctx = RunContext(base_dir=config.base_dir, env=options.env, log=lambda s: events.log(label, s))
+    ctx = tree_context(side.tree, side.config, lambda s: events.log(label, s))
     start = time.perf_counter()
     results = call_workload(options.workloads, bench, ctx)
     seconds = time.perf_counter() - start

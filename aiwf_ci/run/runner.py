@@ -15,6 +15,7 @@ from typing import Protocol
 from aiwf_ci.config.models import BenchmarkConfig, SuiteConfig
 from aiwf_ci.errors import AiwfCIError
 from aiwf_ci.models import BenchmarkResult, Commit, Results
+from aiwf_ci.run.project import Tree
 from aiwf_ci.workloads import RunContext, Workload, get_workload
 
 
@@ -39,7 +40,7 @@ class SilentListener:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunOptions:
-    env: Mapping[str, str] = field(default_factory=dict)
+    tree: Tree
     commit: Commit = field(default_factory=Commit)
     environment: Mapping[str, object] = field(default_factory=dict)
     workloads: Callable[[str], Workload] = get_workload
@@ -62,6 +63,18 @@ def run_suite(
         benchmarks=tuple(results),
         commit=options.commit,
         environment=dict(options.environment),
+    )
+
+
+def tree_context(tree: Tree, config: SuiteConfig, log: Callable[[str], None]) -> RunContext:
+    """The world a workload of ``config`` sees when it runs in ``tree``."""
+    return RunContext(
+        root=tree.root,
+        config_dir=config.config_dir,
+        env=tree.env,
+        python=tree.python,
+        worker_path=tree.worker_path,
+        log=log,
     )
 
 
@@ -89,9 +102,7 @@ def _run_one(
     events: RunListener,
 ) -> tuple[BenchmarkResult, ...]:
     events.started(bench, index, total)
-    ctx = RunContext(
-        base_dir=config.base_dir, env=options.env, log=lambda line: events.log(bench, line)
-    )
+    ctx = tree_context(options.tree, config, lambda line: events.log(bench, line))
     start = time.perf_counter()
     results = call_workload(options.workloads, bench, ctx)
     for result in results:

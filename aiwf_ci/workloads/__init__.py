@@ -1,15 +1,18 @@
 """Workload kinds: how one benchmark is executed and turned into a ``BenchmarkResult``.
 
-Each kind is a function ``(BenchmarkConfig, RunContext) -> BenchmarkResult`` registered in
-``REGISTRY``; the runner looks the function up by ``BenchmarkConfig.kind``. Kinds whose
-modules need heavy imports are loaded lazily, so a suite only pays for the kinds it uses.
+Each kind is a function ``(BenchmarkConfig, RunContext) -> BenchmarkResult``; the runner looks
+it up by ``BenchmarkConfig.kind`` with ``get_workload``. Modules are imported on first use, so
+a suite only pays for the kinds it uses, and a worker process (``python_worker``, run in the
+project's own virtualenv) imports nothing but the standard library.
 """
 
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING, Any
 
-from aiwf_ci.workloads.base import RunContext, Workload
+if TYPE_CHECKING:
+    from aiwf_ci.workloads.base import RunContext, Workload
 
 _MODULES = {
     "command": "aiwf_ci.workloads.command:run_command_benchmark",
@@ -26,6 +29,12 @@ def get_workload(kind: str) -> Workload:
     module = importlib.import_module(module_name)
     workload: Workload = getattr(module, attr)
     return workload
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("RunContext", "Workload"):
+        return getattr(importlib.import_module("aiwf_ci.workloads.base"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 __all__ = ["RunContext", "Workload", "get_workload"]

@@ -1,7 +1,9 @@
 """What every workload receives (``RunContext``) and returns, plus shared helpers.
 
-The context carries the world a workload may touch: the config's folder, the environment
-for child processes, a log callback (the CLI turns it into output or a ``::group::``) and a
+The context carries the world a workload may touch: the source tree's root (relative paths
+start there, as in a workflow's ``run:`` step), the config's folder (``python:`` modules are
+looked up there first), the interpreter of the tree's environment, the environment for
+child processes, a log callback (the CLI turns it into output or a ``::group::``) and a
 monotonic clock, so tests can inject their own.
 """
 
@@ -25,16 +27,18 @@ def _no_log(_line: str) -> None:
 class RunContext:
     """The world a workload runs in; everything is injectable."""
 
-    base_dir: Path
+    root: Path
+    config_dir: Path
     env: Mapping[str, str] = field(default_factory=dict)
     log: Callable[[str], None] = _no_log
     clock_ns: Callable[[], int] = time.perf_counter_ns
     python: str = ""
+    worker_path: str = ""
 
     def resolve(self, path: str) -> Path:
-        """A config-relative path made absolute."""
+        """A path relative to the tree's root made absolute."""
         candidate = Path(path).expanduser()
-        return candidate if candidate.is_absolute() else self.base_dir / candidate
+        return candidate if candidate.is_absolute() else self.root / candidate
 
 
 class Workload(Protocol):

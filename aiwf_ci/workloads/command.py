@@ -75,7 +75,7 @@ def _out_of_time(bench: BenchmarkConfig, done: int) -> str:
 def _run_once(spec: CommandSpec, ctx: RunContext, timeout: float) -> ProcessOutcome:
     return run_process(
         spec.command,
-        cwd=ctx.resolve(spec.cwd) if spec.cwd else ctx.base_dir,
+        cwd=ctx.resolve(spec.cwd) if spec.cwd else ctx.root,
         env={**ctx.env, **spec.env},
         timeout=timeout,
         clock_ns=ctx.clock_ns,
@@ -102,7 +102,7 @@ def _memory_pass(bench: BenchmarkConfig, ctx: RunContext) -> MemoryOutcome:
     return command_memory_pass(
         lambda observer: run_process(
             spec.command,
-            cwd=ctx.resolve(spec.cwd) if spec.cwd else ctx.base_dir,
+            cwd=ctx.resolve(spec.cwd) if spec.cwd else ctx.root,
             env={**ctx.env, **spec.env},
             timeout=timeout,
             observer=observer,

@@ -76,7 +76,7 @@ def _plan(spec: FileBatchSpec, ctx: RunContext, tmp: Path) -> tuple[_Plan, str]:
 
 
 def _operations(op: FileOp, ctx: RunContext, tmp: Path) -> list[FileOperation]:
-    base = ctx.base_dir
+    base = ctx.root
     if op.op == "read":
         assert op.glob is not None
         return read_operations(_text(op.glob, tmp), base_dir=base)
@@ -99,7 +99,7 @@ def _path(value: str, ctx: RunContext, tmp: Path) -> Path:
 
 
 def _no_match(op: FileOp, ctx: RunContext) -> str:
-    return f"{op.op} glob {op.glob!r} matched no files (relative paths start at {ctx.base_dir})"
+    return f"{op.op} glob {op.glob!r} matched no files (relative paths start at {ctx.root})"
 
 
 def _iterate(

@@ -24,7 +24,7 @@ def run_ingest_benchmark(
     assert isinstance(spec, IngestSpec)
     if spec.command:
         outcome = run_process(
-            spec.command, cwd=ctx.base_dir, env=ctx.env, timeout=bench.settings.timeout
+            spec.command, cwd=ctx.root, env=ctx.env, timeout=bench.settings.timeout
         )
         for line in (outcome.stdout + outcome.stderr).strip().splitlines()[-20:]:
             ctx.log(line)

@@ -102,8 +102,9 @@ def _job(bench: BenchmarkConfig, spec: PythonSpec, ctx: RunContext) -> dict[str,
 
 
 def sys_path_for(ctx: RunContext) -> list[str]:
-    """``sys.path`` entries for the worker: the config's folder, then the working directory."""
-    return [str(ctx.base_dir.resolve()), str(Path.cwd())]
+    """``sys.path`` entries for the worker: the config's folder, then the tree's root (never
+    the directory aiwf-ci was started from: in ``ab`` that is the other tree)."""
+    return list(dict.fromkeys([str(ctx.config_dir.resolve()), str(ctx.root.resolve())]))
 
 
 def run_worker(job: Mapping[str, Any], ctx: RunContext, *, timeout: float) -> dict[str, Any]:
@@ -115,8 +116,8 @@ def run_worker(job: Mapping[str, Any], ctx: RunContext, *, timeout: float) -> di
         argv = [python, "-m", "aiwf_ci.workloads.python_worker", str(job_path), str(result_path)]
         outcome = run_process(
             shlex.join(argv),
-            cwd=Path.cwd(),
-            env=_worker_env(ctx.env),
+            cwd=ctx.root,
+            env=_worker_env(ctx),
             timeout=timeout,
             clock_ns=ctx.clock_ns,
         )
@@ -131,12 +132,14 @@ def run_worker(job: Mapping[str, Any], ctx: RunContext, *, timeout: float) -> di
     return data
 
 
-def _worker_env(env: Mapping[str, str]) -> dict[str, str]:
-    """The worker must import this very package, wherever it was installed from."""
-    package_root = str(Path(__file__).resolve().parents[2])
-    merged = dict(env or os.environ)
+def _worker_env(ctx: RunContext) -> dict[str, str]:
+    """The worker must import this very package, wherever it was installed from; only the
+    ``aiwf_ci`` folder is added (``ctx.worker_path``), so aiwf-ci's own dependencies never
+    shadow the project's in the project's virtualenv."""
+    entry = ctx.worker_path or str(Path(__file__).resolve().parents[2])
+    merged = dict(ctx.env or os.environ)
     existing = merged.get("PYTHONPATH")
-    merged["PYTHONPATH"] = package_root + (os.pathsep + existing if existing else "")
+    merged["PYTHONPATH"] = entry + (os.pathsep + existing if existing else "")
     return merged
 
 

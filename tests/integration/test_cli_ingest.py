@@ -53,7 +53,8 @@ def test_ingest_workload_runs_command_then_parses(tmp_path: Path) -> None:
             """
         )
     )
-    done = aiwf("run", config, "--out", tmp_path / "res")
+    # relative paths (the command's folder, file:) start at the repository root: the cwd
+    done = aiwf("run", config, "--out", tmp_path / "res", cwd=tmp_path)
     assert done.returncode == 3, done.stdout + done.stderr  # the missing file is an error
     results = {b.name: b for b in load_results(tmp_path / "res" / "results.json").benchmarks}
     expected = parse_file("go-test", tmp_path / "out" / "go.txt")

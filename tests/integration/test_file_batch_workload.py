@@ -52,7 +52,7 @@ def test_copy_read_write_iterations(tmp_path: Path, scratch: Path) -> None:
         concurrency=4,
         stream_threshold=100_000,
     )
-    result = run_file_batch_benchmark(config, RunContext(base_dir=tmp_path))
+    result = run_file_batch_benchmark(config, RunContext(root=tmp_path, config_dir=tmp_path))
     assert not result.failed, result.errors
     assert set(result.metrics) == {"duration", "throughput", "throughput_bytes", "memory_peak"}
     assert len(result.metrics["duration"].samples) == 3
@@ -75,7 +75,7 @@ def test_failures_fail_the_benchmark_and_temp_is_removed(tmp_path: Path, scratch
         FileOp(op="write", count=50, size=10, to="{tmp}/w"),
         FileOp(op="copy", glob="data/**/*.csv", to="out"),
     )
-    result = run_file_batch_benchmark(config, RunContext(base_dir=tmp_path))
+    result = run_file_batch_benchmark(config, RunContext(root=tmp_path, config_dir=tmp_path))
     assert result.failed
     assert result.errors[0].startswith("1 of 70 file operations failed in warmup 1")
     assert "f3.csv" in result.errors[1]
@@ -88,7 +88,7 @@ def test_failures_fail_the_benchmark_and_temp_is_removed(tmp_path: Path, scratch
 
 def test_a_glob_matching_nothing_is_an_error(tmp_path: Path, scratch: Path) -> None:
     config = bench(FileOp(op="read", glob="nothing/**/*.bin"))
-    result = run_file_batch_benchmark(config, RunContext(base_dir=tmp_path))
+    result = run_file_batch_benchmark(config, RunContext(root=tmp_path, config_dir=tmp_path))
     assert result.failed
     assert "matched no files" in result.errors[0]
 
@@ -152,7 +152,7 @@ def test_timeout_is_an_error_not_a_hang(tmp_path: Path, scratch: Path) -> None:
         settings=Settings(warmup=0, iterations=1000, timeout=0.5),
     )
     start = time.monotonic()
-    result = run_file_batch_benchmark(config, RunContext(base_dir=tmp_path))
+    result = run_file_batch_benchmark(config, RunContext(root=tmp_path, config_dir=tmp_path))
     assert time.monotonic() - start < 10
     assert result.failed
     assert "timed out after 0.5s" in result.errors[0]

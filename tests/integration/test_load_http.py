@@ -112,7 +112,9 @@ def load_bench(spec: LoadSpec, **settings: float) -> BenchmarkConfig:
 
 def test_load_workload_sustained(server: str, tmp_path: Path) -> None:
     spec = LoadSpec(url=f"{server}/ok", concurrency=4, ramp_up=0.2, duration=0.6)
-    result = run_load_benchmark(load_bench(spec, warmup=1), RunContext(base_dir=tmp_path))
+    result = run_load_benchmark(
+        load_bench(spec, warmup=1), RunContext(root=tmp_path, config_dir=tmp_path)
+    )
     assert not result.failed, result.errors
     assert len(result.metrics["throughput"].samples) == 2
     assert result.metrics["throughput"].unit == "req/s"
@@ -124,7 +126,7 @@ def test_load_workload_sustained(server: str, tmp_path: Path) -> None:
 
 def test_load_workload_counts_server_errors(server: str, tmp_path: Path) -> None:
     spec = LoadSpec(url=f"{server}/500", concurrency=2, requests=10)
-    result = run_load_benchmark(load_bench(spec), RunContext(base_dir=tmp_path))
+    result = run_load_benchmark(load_bench(spec), RunContext(root=tmp_path, config_dir=tmp_path))
     assert result.failed  # every request failed: the target is broken
     assert "all 10 requests failed (http_5xx: 10)" in result.errors[0]
 
@@ -134,14 +136,16 @@ def test_load_workload_refused_connection_is_an_error(tmp_path: Path) -> None:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     spec = LoadSpec(url=f"http://127.0.0.1:{port}/", concurrency=2, requests=4)
-    result = run_load_benchmark(load_bench(spec), RunContext(base_dir=tmp_path))
+    result = run_load_benchmark(load_bench(spec), RunContext(root=tmp_path, config_dir=tmp_path))
     assert result.failed
     assert "connection" in result.errors[0]
 
 
 def test_plan_longer_than_timeout_is_refused(tmp_path: Path) -> None:
     spec = LoadSpec(url="http://127.0.0.1:1/", duration=20)
-    result = run_load_benchmark(load_bench(spec, timeout=30), RunContext(base_dir=tmp_path))
+    result = run_load_benchmark(
+        load_bench(spec, timeout=30), RunContext(root=tmp_path, config_dir=tmp_path)
+    )
     assert "lower warmup/iterations" in result.errors[0]
 
 
@@ -151,7 +155,9 @@ def test_load_workload_burst_of_a_python_callable(tmp_path: Path) -> None:
         "def call():\n    if next(_n) % 5 == 0:\n        raise ValueError('x')\n"
     )
     spec = LoadSpec(python="burst_target_mod:call", concurrency=10, requests=1, mode="burst")
-    result = run_load_benchmark(load_bench(spec, iterations=3), RunContext(base_dir=tmp_path))
+    result = run_load_benchmark(
+        load_bench(spec, iterations=3), RunContext(root=tmp_path, config_dir=tmp_path)
+    )
     assert not result.failed, result.errors
     assert result.extra["requests"] == 30
     assert result.extra["succeeded"] == 24

@@ -47,7 +47,7 @@ def _python(target: str, *, iterations: int = 20, **memory: object) -> Benchmark
             memory=MemorySettings(iterations=iterations, **memory),  # type: ignore[arg-type]
         ),
     )
-    result = run_python_benchmark(bench, RunContext(base_dir=TARGETS))
+    result = run_python_benchmark(bench, RunContext(root=TARGETS, config_dir=TARGETS))
     assert not result.errors, result.errors
     return result
 
@@ -66,7 +66,7 @@ def child_200mib(tmp_path_factory: pytest.TempPathFactory) -> BenchmarkResult:
               sh -c 'python3 -c "x = bytearray(200*1024*1024); import time; time.sleep(0.5)"'
         """,
     )
-    return run_command_benchmark(bench, RunContext(base_dir=folder))
+    return run_command_benchmark(bench, RunContext(root=folder, config_dir=folder))
 
 
 def test_child_process_memory_counts(child_200mib: BenchmarkResult) -> None:
@@ -108,7 +108,7 @@ def test_short_lived_child_is_caught(tmp_path: Path) -> None:
               python3 -c "import time; x = bytearray(100*1024*1024); time.sleep(0.05)"; sleep 0.2
         """,
     )
-    result = run_command_benchmark(bench, RunContext(base_dir=tmp_path))
+    result = run_command_benchmark(bench, RunContext(root=tmp_path, config_dir=tmp_path))
     assert not result.errors, result.errors
     assert max(result.metrics["memory_peak"].samples) > 95 * MIB
 
@@ -168,7 +168,7 @@ def test_callable_max_peak_from_config(tmp_path: Path) -> None:
             thresholds: {memory: 30%}
         """,
     )
-    result = run_python_benchmark(bench, RunContext(base_dir=TARGETS))
+    result = run_python_benchmark(bench, RunContext(root=TARGETS, config_dir=TARGETS))
     (alert,) = _alerts(result, "threshold_exceeded")
     assert alert.message == "memory_peak 8.39 MB exceeds max-peak 4 MB"
 

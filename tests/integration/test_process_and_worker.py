@@ -50,7 +50,9 @@ def bench(target: str, **settings: object) -> BenchmarkConfig:
 
 def test_python_worker_calibrates_loops_to_min_time(tmp_path: Path) -> None:
     (tmp_path / "tiny.py").write_text("def noop():\n    return None\n")
-    result = run_python_benchmark(bench("tiny:noop"), RunContext(base_dir=tmp_path, env=os.environ))
+    result = run_python_benchmark(
+        bench("tiny:noop"), RunContext(root=tmp_path, config_dir=tmp_path, env=os.environ)
+    )
     assert not result.errors, result.errors
     loops = result.extra["loops"]
     samples = result.metrics["duration"].samples
@@ -65,7 +67,8 @@ def test_python_worker_timeout_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "slow.py").write_text("import time\ndef nap():\n    time.sleep(5)\n")
     start = time.monotonic()
     result = run_python_benchmark(
-        bench("slow:nap", timeout=0.5), RunContext(base_dir=tmp_path, env=os.environ)
+        bench("slow:nap", timeout=0.5),
+        RunContext(root=tmp_path, config_dir=tmp_path, env=os.environ),
     )
     assert "timed out after 0.5s" in result.errors[0]
     assert time.monotonic() - start < 5
@@ -91,6 +94,8 @@ def test_setup_value_is_passed_and_teardown_runs(tmp_path: Path, with_setup: boo
         workload=spec,
         settings=Settings(iterations=3, warmup=0, min_time=0.001),
     )
-    result = run_python_benchmark(config, RunContext(base_dir=tmp_path, env=os.environ))
+    result = run_python_benchmark(
+        config, RunContext(root=tmp_path, config_dir=tmp_path, env=os.environ)
+    )
     assert not result.errors, result.errors
     assert flag.exists()

@@ -28,6 +28,7 @@ from aiwf_ci.run.interleave import (
     schedule,
     split,
 )
+from aiwf_ci.run.project import plain_tree
 from aiwf_ci.workloads import RunContext, Workload
 
 
@@ -144,7 +145,7 @@ class FakeWorkload:
     def __call__(
         self, bench: BenchmarkConfig, ctx: RunContext
     ) -> BenchmarkResult | tuple[BenchmarkResult, ...]:
-        tree = ctx.base_dir.name
+        tree = ctx.root.name
         s = bench.settings
         self.calls.append((tree, bench.name, s.warmup, s.iterations, s.memory.enabled))
         if self.fail_on == (tree, sum(c[0] == tree for c in self.calls)):
@@ -158,7 +159,10 @@ class FakeWorkload:
 
 def run(tmp_path: Path, fake: FakeWorkload, *benches: BenchmarkConfig) -> dict[Side, Results]:
     sides: dict[Side, SideSetup] = {
-        side: SideSetup(config=suite(tmp_path / side, *benches)) for side in ("base", "head")
+        side: SideSetup(
+            config=suite(tmp_path / side, *benches), tree=plain_tree(tmp_path / side, {})
+        )
+        for side in ("base", "head")
     }
     pairs = [(b, b) for b in benches]
     options = InterleaveOptions(chunks=3, workloads=fake.lookup, environment={"cores": 2})

@@ -25,13 +25,13 @@ growing type.
 from __future__ import annotations
 
 import gc
+import os
+import resource
 import time
 import tracemalloc
 from array import array
 from collections.abc import Callable
 from typing import Any
-
-import psutil
 
 from aiwf_ci.bench.memory.evidence import end_evidence, prepare, start_evidence
 from aiwf_ci.bench.memory.leak import assess_memory, warmup_iterations
@@ -63,10 +63,24 @@ def _traced(body: Callable[[], dict[str, Any]]) -> dict[str, Any]:
             tracemalloc.stop()
 
 
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+def current_rss() -> int:
+    """This process's resident set size in bytes, from the standard library alone (the
+    worker runs inside the project's virtualenv, where psutil may not be installed):
+    ``/proc/self/statm`` on Linux, else the peak from ``getrusage`` as an upper bound."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as handle:
+            return int(handle.read().split()[1]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return int(peak) * (1 if os.uname().sysname == "Darwin" else 1024)
+
+
 def _memory_pass(call: Callable[[], Any], iterations: int, threshold: float) -> dict[str, Any]:
     skip = warmup_iterations(iterations)
     columns = {name: array("d", [0.0]) * iterations for name in COLUMNS}
-    process = psutil.Process()
     start: tracemalloc.Snapshot | None = None
     evidence_seconds = 0.0
     origin = time.perf_counter()
@@ -76,7 +90,7 @@ def _memory_pass(call: Callable[[], Any], iterations: int, threshold: float) -> 
             before = time.perf_counter()
             start = start_evidence()
             evidence_seconds += time.perf_counter() - before
-        _measure(call, process, columns, index, origin)
+        _measure(call, columns, index, origin)
     before = time.perf_counter()
     grown = _grown(start, columns, skip, threshold)
     evidence_seconds += time.perf_counter() - before
@@ -92,7 +106,6 @@ def _memory_pass(call: Callable[[], Any], iterations: int, threshold: float) -> 
 
 def _measure(
     call: Callable[[], Any],
-    process: psutil.Process,
     columns: dict[str, array[float]],
     index: int,
     origin: float,
@@ -111,7 +124,7 @@ def _measure(
     uncollected, _ = tracemalloc.get_traced_memory()
     found = gc.collect()
     traced, _ = tracemalloc.get_traced_memory()
-    rss = process.memory_info().rss - tracemalloc.get_tracemalloc_memory()
+    rss = current_rss() - tracemalloc.get_tracemalloc_memory()
     columns["t"][index] = time.perf_counter() - origin
     columns["peak"][index] = max(0, peak - base)
     # a full collection also empties the interpreter's free lists (~1 kB): count bytes only

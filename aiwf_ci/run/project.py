@@ -1,0 +1,160 @@
+"""A source tree made ready to be measured: its own environment, set up before anything runs.
+
+A real project needs installing (``pip install -e .``, its dependencies) before its code can
+be imported, and in the action nothing of it is installed: the container has aiwf-ci's own
+packages only. The suite's ``environment: {setup: [...]}`` says how. Each tree gets
+
+- its own virtualenv (made with the interpreter aiwf-ci runs on), so the project's
+  dependencies never mix with aiwf-ci's own and, in ``aiwf-ci ab``, base code never imports
+  head code (each tree installs its own, editable or not);
+- the set-up commands run in the tree's root with the virtualenv first on ``PATH`` (so
+  ``pip`` and ``python`` are its own), never timed, output logged; a failure stops the run
+  with the command, its exit code and the last lines of its output (``SetupError``, exit 3);
+- ``worker_path``: a folder holding only the ``aiwf_ci`` package, for the workers'
+  ``PYTHONPATH``, so a ``python:`` benchmark's worker (standard library only) runs on the
+  tree's interpreter without aiwf-ci's dependencies shadowing the project's.
+
+Without set-up commands a tree runs on aiwf-ci's own interpreter, as before. Package
+downloads go to ``PIP_CACHE_DIR`` (``<cache-dir>/pip`` in the action, so ``actions/cache``
+can keep them) unless the caller's environment already sets one.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from aiwf_ci.bench.process import cause_line, run_process
+from aiwf_ci.config.models import EnvironmentSpec
+from aiwf_ci.errors import SetupError
+
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
+"""The ``aiwf_ci`` package folder (workers import ``aiwf_ci.workloads.*`` from it)."""
+
+SETUP_TAIL_LINES = 15
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Tree:
+    """One source tree, ready: where it is, which Python runs its code, the environment its
+    benchmarks run with and the ``PYTHONPATH`` entry through which workers find aiwf-ci."""
+
+    root: Path
+    python: str
+    env: Mapping[str, str]
+    worker_path: str = str(PACKAGE_DIR.parent)
+    isolated: bool = False
+
+
+def with_bin_first(env: Mapping[str, str], bin_dir: str) -> dict[str, str]:
+    """``env`` with ``bin_dir`` first on ``PATH`` (once)."""
+    merged = dict(env)
+    path = merged.get("PATH", "")
+    if path.split(os.pathsep)[:1] != [bin_dir]:
+        merged["PATH"] = bin_dir + (os.pathsep + path if path else "")
+    return merged
+
+
+def plain_tree(root: Path, env: Mapping[str, str], python: str = sys.executable) -> Tree:
+    """A tree run on aiwf-ci's own interpreter (no set-up commands): ``python`` on ``PATH``
+    is that interpreter, as tox and nox do, so ``python -c ...`` measures the Python that
+    imports the project."""
+    return Tree(root=root, python=python, env=with_bin_first(env, str(Path(python).parent)))
+
+
+@contextmanager
+def prepared_tree(
+    root: Path,
+    spec: EnvironmentSpec | None,
+    env: Mapping[str, str],
+    *,
+    log: Callable[[str], None],
+    cache_dir: Path | None = None,
+    python: str = sys.executable,
+) -> Iterator[Tree]:
+    """The tree ready to be measured; its virtualenv is removed when the block ends."""
+    if spec is None or not spec.setup:
+        yield plain_tree(root, env, python)
+        return
+    folder = Path(tempfile.mkdtemp(prefix="aiwf-env-"))
+    try:
+        tree = _make_venv(root, folder, env, python, cache_dir)
+        run_setup(tree, spec, log=log)
+        yield tree
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _make_venv(
+    root: Path, folder: Path, env: Mapping[str, str], python: str, cache_dir: Path | None
+) -> Tree:
+    venv = folder / "venv"
+    clean = {k: v for k, v in env.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
+    _run_checked(
+        f"{_quote(python)} -m venv {_quote(str(venv))}",
+        root=root,
+        env=clean,
+        timeout=300.0,
+        what="creating the virtualenv",
+    )
+    worker_path = folder / "aiwf-ci"
+    worker_path.mkdir()
+    (worker_path / "aiwf_ci").symlink_to(PACKAGE_DIR, target_is_directory=True)
+    bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
+    tree_env = with_bin_first(clean, str(bin_dir))
+    tree_env["VIRTUAL_ENV"] = str(venv)
+    tree_env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+    if cache_dir is not None and "PIP_CACHE_DIR" not in env:
+        tree_env["PIP_CACHE_DIR"] = str(cache_dir / "pip")
+    return Tree(
+        root=root,
+        python=str(bin_dir / "python"),
+        env=tree_env,
+        worker_path=str(worker_path),
+        isolated=True,
+    )
+
+
+def run_setup(tree: Tree, spec: EnvironmentSpec, *, log: Callable[[str], None]) -> None:
+    """Run every set-up command in the tree's root within ``spec.timeout`` seconds in all."""
+    deadline = time.monotonic() + spec.timeout
+    for command in spec.setup:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise SetupError(
+                f"set-up ran out of time ({spec.timeout:g}s) before {command!r}; "
+                "raise environment.timeout"
+            )
+        log(f"$ {command}")
+        output = _run_checked(command, root=tree.root, env=tree.env, timeout=left, what=command)
+        for line in output.splitlines():
+            log(line)
+
+
+def _run_checked(
+    command: str, *, root: Path, env: Mapping[str, str], timeout: float, what: str
+) -> str:
+    outcome = run_process(command, cwd=root, env=env, timeout=timeout)
+    output = "\n".join(p for p in (outcome.stdout.strip(), outcome.stderr.strip()) if p)
+    if outcome.ok:
+        return output
+    if outcome.timed_out:
+        status = f"timed out after {timeout:.0f}s"
+    else:
+        status = f"exited with code {outcome.returncode}"
+    tail = "\n".join(output.splitlines()[-SETUP_TAIL_LINES:])
+    cause = cause_line(outcome.stderr or outcome.stdout)
+    summary = f"set-up command {what!r} {status}" + (f": {cause}" if cause else "")
+    raise SetupError(summary, details=tail)
+
+
+def _quote(text: str) -> str:
+    return shlex.quote(text)

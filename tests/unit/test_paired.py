@@ -1,0 +1,322 @@
+"""Paired round analysis (aiwf_ci.verdict.paired), checked against scipy, numpy and brute
+force enumeration of sign flips."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import random
+import warnings
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from aiwf_ci.verdict.paired import (
+    EXACT_MAX_ROUNDS,
+    METHOD,
+    PERMUTATION_MAX_ROUNDS,
+    WALSH_MAX_ROUNDS,
+    min_rounds_for,
+    paired_hodges_lehmann,
+    paired_ratio,
+    round_log_ratios,
+    wilcoxon_signed_rank,
+)
+
+SIZES = [1, 2, 3, 5, 8, 12, 13, 14, 20, 35, 50, 51, 60, 120, 300]
+
+
+def _log_ratios(seed: int, n: int, kind: str) -> list[float]:
+    """Continuous, rounded (ties, including +x/-x ties) or with exact zeros."""
+    rng = random.Random(seed)
+    shift = rng.choice([0.0, 0.05, 0.3])
+    d = [rng.gauss(shift, 0.2) for _ in range(n)]
+    if kind == "ties":
+        return [round(x, 1) for x in d]
+    if kind == "zeros":
+        return [0.0 if rng.random() < 0.25 else round(x, 2) for x in d]
+    return d
+
+
+def _scipy_wilcoxon(d: list[float]) -> tuple[float, float]:
+    with warnings.catch_warnings():  # scipy warns about ties/zeros with exact/asymptotic
+        warnings.simplefilter("ignore")
+        res = sps.wilcoxon(d)
+    return float(res.statistic), float(res.pvalue)
+
+
+def _walsh(d: list[float]) -> np.ndarray:
+    a = np.asarray(d)
+    i, j = np.triu_indices(len(a))
+    return np.sort((a[i] + a[j]) / 2.0)
+
+
+def _reference_k(n: int, alpha: float) -> tuple[int, float]:
+    """Tukey's k (at least 1) and its interval's coverage, independently: the exact pmf of
+    T+ by numpy convolution, or the normal approximation."""
+    m = n * (n + 1) // 2
+    if n <= EXACT_MAX_ROUNDS:
+        pmf = np.array([1.0])
+        for r in range(1, n + 1):
+            pmf = np.convolve(pmf, np.r_[0.5, np.zeros(r - 1), 0.5])
+        cdf = np.cumsum(pmf)
+        p = np.minimum(1.0, 2.0 * cdf[: m // 2 + 1])
+    else:
+        t = np.arange(m // 2 + 1)
+        z = (n * (n + 1) / 4.0 - t) / math.sqrt(n * (n + 1) * (2 * n + 1) / 24.0)
+        p = np.minimum(1.0, 2.0 * sps.norm.sf(z))
+    ok = np.nonzero(p <= alpha)[0]
+    k = int(ok[-1]) + 1 if ok.size else 1
+    return k, 1.0 - float(p[k - 1])
+
+
+# --- round_log_ratios ----------------------------------------------------------------------
+
+
+def test_round_log_ratios_uses_the_median_of_each_chunk() -> None:
+    base = [[1.0, 2.0, 30.0], [4.0, 1.0, 2.0, 3.0]]  # medians 2 and 2.5
+    head = [[4.0, 50.0, 1.0], [5.0, 5.0]]  # medians 4 and 5
+    assert round_log_ratios(base, head) == pytest.approx([math.log(2.0), math.log(2.0)])
+
+
+def test_round_log_ratios_cancel_a_shared_drift() -> None:
+    base = [[1.0, 1.1, 0.9], [2.0, 2.2, 1.8]]  # round 2 runs 2x slower on both sides
+    head = [[1.1, 1.21, 0.99], [2.2, 2.42, 1.98]]
+    assert round_log_ratios(base, head) == pytest.approx([math.log(1.1)] * 2)
+
+
+@pytest.mark.parametrize(
+    ("base", "head", "message"),
+    [
+        ([[1.0], [1.0]], [[1.0]], "2 rounds and head 1"),
+        ([[1.0], []], [[1.0], [2.0]], "round 1 has no base samples"),
+        ([[1.0]], [[0.0]], "round 0 head sample 0.0"),
+        ([[-1.0, 2.0]], [[1.0]], "positive and finite"),
+        ([[1.0]], [[math.nan]], "positive and finite"),
+        ([[math.inf]], [[1.0]], "positive and finite"),
+    ],
+)
+def test_round_log_ratios_rejects_bad_rounds(
+    base: list[list[float]], head: list[list[float]], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        round_log_ratios(base, head)
+
+
+# --- the signed-rank test ------------------------------------------------------------------
+
+
+# scipy's permutation test (ties or zeros, at most 13 values) takes seconds above 10 values;
+# the brute-force test below covers 11 to 13 with the same enumeration of sign flips.
+SCIPY_CASES = [
+    (n, kind)
+    for n in SIZES
+    for kind in ("continuous", "ties", "zeros")
+    if kind == "continuous" or not 10 < n <= PERMUTATION_MAX_ROUNDS
+]
+
+
+@pytest.mark.parametrize(("n", "kind"), SCIPY_CASES)
+def test_wilcoxon_matches_scipy(n: int, kind: str) -> None:
+    for seed in range(8):
+        d = _log_ratios(1000 * n + seed, n, kind)
+        if not any(d):
+            continue  # scipy returns nan for all zeros beyond 13 values
+        mine = wilcoxon_signed_rank(d)
+        statistic, p_value = _scipy_wilcoxon(d)
+        total = mine.n * (mine.n + 1) / 2.0
+        assert min(mine.statistic, total - mine.statistic) == pytest.approx(statistic, abs=1e-9)
+        assert mine.p_value == pytest.approx(p_value, rel=1e-9, abs=1e-300)
+        assert mine.n == sum(1 for x in d if x != 0.0)
+        tied = len(set(map(abs, d))) < n or 0.0 in d
+        exact = n <= PERMUTATION_MAX_ROUNDS or (n <= EXACT_MAX_ROUNDS and not tied)
+        assert mine.method == ("exact" if exact else "asymptotic")
+
+
+def test_wilcoxon_statistic_is_t_plus() -> None:
+    result = wilcoxon_signed_rank([0.5, -0.1, 0.3, 0.0])  # |d| ranks 3, 1, 2; zero dropped
+    assert result.statistic == 5.0
+    assert result.n == 3
+    # 8 equally likely sign patterns; T+ >= 5 for {3,2} and {3,2,1}: p = 2 * 2/8 (exact,
+    # conditional on the zero, as scipy enumerates it).
+    assert result.p_value == pytest.approx(0.5)
+    assert result.method == "exact"
+
+
+@pytest.mark.parametrize("n", [1, 4, 7, 10, 11, 12, 13])
+@pytest.mark.parametrize("kind", ["continuous", "ties", "zeros"])
+def test_wilcoxon_matches_brute_force_sign_flips(n: int, kind: str) -> None:
+    """Exact p-value (conditional on ties and zeros) against all 2^n sign patterns."""
+    for seed in range(3):
+        d = np.asarray(_log_ratios(77 * n + seed, n, kind))
+        nonzero = d[d != 0]
+        ranks = sps.rankdata(np.abs(nonzero))
+        observed = ranks[nonzero > 0].sum()
+        patterns = np.array(list(itertools.product([0.0, 1.0], repeat=nonzero.size)))
+        null = patterns @ ranks if nonzero.size else np.zeros(1)
+        tail = min(np.mean(null <= observed + 1e-9), np.mean(null >= observed - 1e-9))
+        result = wilcoxon_signed_rank(d.tolist())
+        assert result.p_value == pytest.approx(min(1.0, 2 * tail), rel=1e-12)
+        assert result.method == "exact"
+
+
+def test_wilcoxon_all_zeros_is_no_evidence() -> None:
+    for n in (3, 30):
+        result = wilcoxon_signed_rank([0.0] * n)
+        assert (result.p_value, result.n, result.statistic) == (1.0, 0, 0.0)
+
+
+def test_wilcoxon_smallest_p_is_two_to_the_one_minus_n() -> None:
+    for n in range(1, 21):
+        assert wilcoxon_signed_rank([float(i + 1) for i in range(n)]).p_value == 2.0 ** (1 - n)
+
+
+@pytest.mark.parametrize("d", [[], [1.0, math.nan], [math.inf, 1.0]])
+def test_wilcoxon_rejects_empty_or_non_finite(d: list[float]) -> None:
+    with pytest.raises(ValueError, match=r"rounds|finite"):
+        wilcoxon_signed_rank(d)
+
+
+# --- min_rounds_for ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("alpha", "expected"), [(1.0, 1), (0.5, 2), (0.05, 6), (0.01, 8), (0.001, 11)]
+)
+def test_min_rounds_for_known_levels(alpha: float, expected: int) -> None:
+    assert min_rounds_for(alpha) == expected
+
+
+@pytest.mark.parametrize("alpha", [0.2, 0.05, 0.0123, 0.01, 0.0025, 1e-4, 1e-6])
+def test_min_rounds_for_is_where_the_test_first_reaches_alpha(alpha: float) -> None:
+    n = min_rounds_for(alpha)
+    assert wilcoxon_signed_rank([1.0 + i for i in range(n)]).p_value <= alpha
+    assert wilcoxon_signed_rank([1.0 + i for i in range(n - 1)]).p_value > alpha
+
+
+@pytest.mark.parametrize("alpha", [0.0, -0.1, 1.5, math.nan])
+def test_min_rounds_for_rejects_bad_alpha(alpha: float) -> None:
+    with pytest.raises(ValueError, match="alpha"):
+        min_rounds_for(alpha)
+
+
+# --- Hodges-Lehmann and Tukey's interval ---------------------------------------------------
+
+
+def test_hodges_lehmann_by_hand() -> None:
+    # Walsh averages of 1, 2, 3: 1, 1.5, 2, 2, 2.5, 3 (M = 6); median 2. T+ takes 0..6 with
+    # counts 1, 1, 1, 2, 1, 1, 1 over the 8 sign patterns. At 50%: 2 P(T+ <= 1) = 0.5 <= 0.5
+    # and 2 P(T+ <= 2) = 0.75 > 0.5, so k = 2 and the interval is [W_(2), W_(5)].
+    shift = paired_hodges_lehmann([3.0, 1.0, 2.0], confidence=0.5)
+    assert (shift.estimate, shift.low, shift.high, shift.n) == (2.0, 1.5, 2.5, 3)
+    assert shift.coverage == pytest.approx(0.5)
+
+
+def test_hodges_lehmann_too_few_rounds_falls_back_to_min_max() -> None:
+    # 80% is out of reach with 3 values (2 P(T+ = 0) = 0.25 > 0.2): k = 1, [min, max],
+    # whose coverage 1 - 0.25 is reported.
+    shift = paired_hodges_lehmann([0.1, -0.2, 0.4], confidence=0.8)
+    assert (shift.low, shift.high) == (-0.2, 0.4)
+    assert shift.coverage == pytest.approx(0.75) and shift.coverage < shift.confidence
+
+
+@pytest.mark.parametrize("n", [s for s in SIZES if s > 1])
+def test_hodges_lehmann_matches_numpy_walsh_averages(n: int) -> None:
+    d = _log_ratios(7 * n, n, "continuous")
+    walsh = _walsh(d)
+    for confidence in (0.5, 0.9, 0.95, 0.99, 0.999):
+        shift = paired_hodges_lehmann(d, confidence=confidence)
+        k, coverage = _reference_k(n, 1.0 - confidence)
+        assert shift.estimate == float(np.median(walsh))
+        assert (shift.low, shift.high) == (walsh[k - 1], walsh[len(walsh) - k])
+        assert shift.low <= shift.estimate <= shift.high
+        assert shift.coverage == pytest.approx(coverage, rel=1e-9)
+        assert (shift.coverage >= confidence) == (n >= min_rounds_for(1.0 - confidence))
+
+
+def test_hodges_lehmann_moves_with_a_shift_and_ignores_order() -> None:
+    d = _log_ratios(3, 25, "continuous")
+    base = paired_hodges_lehmann(d, confidence=0.9)
+    moved = paired_hodges_lehmann([x + 0.25 for x in reversed(d)], confidence=0.9)
+    assert moved.estimate == pytest.approx(base.estimate + 0.25)
+    assert (moved.low, moved.high) == pytest.approx((base.low + 0.25, base.high + 0.25))
+
+
+DUALITY_CASES = [
+    (n, confidence)
+    for n in (8, 9, 12, 20, 33, 50, 51, 64, 150)
+    for confidence in (0.8, 0.95, 0.99, 0.999)
+    if n >= min_rounds_for(1.0 - confidence)  # else there is no finite interval
+]
+
+
+@pytest.mark.parametrize(("n", "confidence"), DUALITY_CASES)
+def test_interval_is_the_set_of_shifts_the_test_does_not_reject(n: int, confidence: float) -> None:
+    """Tukey's interval inverts the test: just inside each end p > 1 - confidence, just
+    outside p <= 1 - confidence (the boundary is where p crosses the level)."""
+    alpha = 1.0 - confidence
+    d = _log_ratios(n * 31 + round(confidence * 1000), n, "continuous")
+    shift = paired_hodges_lehmann(d, confidence=confidence)
+    walsh = _walsh(d)
+    lo_at = int(np.searchsorted(walsh, shift.low))
+    hi_at = int(np.searchsorted(walsh, shift.high))
+
+    def p_at(delta: float) -> float:
+        return wilcoxon_signed_rank([x - delta for x in d]).p_value
+
+    inside = [(walsh[lo_at] + walsh[lo_at + 1]) / 2, (walsh[hi_at - 1] + walsh[hi_at]) / 2]
+    below = (walsh[lo_at - 1] + walsh[lo_at]) / 2 if lo_at > 0 else walsh[0] - 1.0
+    above = (walsh[hi_at] + walsh[hi_at + 1]) / 2 if hi_at + 1 < len(walsh) else walsh[-1] + 1.0
+    outside = [below, above]
+    assert all(p_at(delta) > alpha for delta in inside)
+    assert all(p_at(delta) <= alpha for delta in outside)
+    assert p_at(shift.estimate) > 0.8
+
+
+@pytest.mark.parametrize("confidence", [0.0, 1.0, -0.5, 1.5])
+def test_hodges_lehmann_rejects_bad_confidence(confidence: float) -> None:
+    with pytest.raises(ValueError, match="confidence"):
+        paired_hodges_lehmann([0.1, 0.2], confidence=confidence)
+
+
+def test_hodges_lehmann_caps_the_quadratic_work() -> None:
+    with pytest.raises(ValueError, match=str(WALSH_MAX_ROUNDS)):
+        paired_hodges_lehmann([0.0] * (WALSH_MAX_ROUNDS + 1))
+    with pytest.raises(ValueError, match="rounds"):
+        paired_hodges_lehmann([])
+
+
+# --- paired_ratio --------------------------------------------------------------------------
+
+
+def test_paired_ratio_of_a_constant_slowdown() -> None:
+    rng = random.Random(5)
+    base = []
+    for r in range(10):
+        drift = 2.0 if 3 <= r <= 5 else 1.0
+        base.append([drift * rng.uniform(0.9, 1.1) for _ in range(3)])
+    head = [[1.1 * x for x in chunk] for chunk in base]
+    est = paired_ratio(base, head, confidence=0.99)
+    assert (est.ratio, est.low, est.high) == pytest.approx((1.1, 1.1, 1.1))
+    assert est.p_value == 2.0**-9  # 10 rounds, all slower
+    assert (est.n, est.confidence, est.method) == (10, 0.99, METHOD)
+
+
+def test_paired_ratio_is_the_exponentiated_shift() -> None:
+    rng = random.Random(8)
+    base = [[rng.lognormvariate(0, 0.1) for _ in range(3)] for _ in range(30)]
+    head = [[1.05 * rng.lognormvariate(0, 0.1) for _ in range(3)] for _ in range(30)]
+    d = round_log_ratios(base, head)
+    shift = paired_hodges_lehmann(d, confidence=0.9)
+    est = paired_ratio(base, head, confidence=0.9)
+    assert (est.ratio, est.low, est.high) == pytest.approx(
+        (math.exp(shift.estimate), math.exp(shift.low), math.exp(shift.high))
+    )
+    assert est.p_value == pytest.approx(_scipy_wilcoxon(d)[1], rel=1e-9)
+    assert est.low < est.ratio < est.high
+
+
+def test_paired_ratio_needs_both_sides_of_every_round() -> None:
+    with pytest.raises(ValueError, match="every round needs both sides"):
+        paired_ratio([[1.0], [1.0]], [[1.0]])

@@ -184,14 +184,33 @@ def write_results(results: Results, path: Path) -> Path:
     return write_text_atomic(path, dumps(results))
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux allows (``/proc``)."""
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_text_atomic(path: Path, text: str) -> Path:
     """Write ``text`` to ``path`` through a temporary file in the same folder, then rename:
-    readers see the old file or the new one, never half of one."""
+    readers see the old file or the new one, never half of one.
+
+    The file gets the ordinary mode a plain ``open`` would give (0666 minus the umask, so
+    0644 usually), not ``mkstemp``'s 0600: the action runs as root in its container and the
+    next workflow step (``actions/upload-artifact``) runs as another user on the host.
+    """
     if path.is_dir():
         raise IsADirectoryError(errno.EISDIR, "is a directory", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.replace(tmp, path)

@@ -82,6 +82,8 @@ def run_action(
     except AiwfCIError as exc:
         for line in str(exc).splitlines():
             console.annotate("error", line, title="aiwf-ci")
+        if exc.details:
+            console.folded("aiwf-ci: error details", exc.details)
         return failed(config.output_path, exc.exit_code)
     except OSError as exc:  # a folder we must write is a file, read-only, missing, ...
         where = f" {exc.filename}" if exc.filename else ""

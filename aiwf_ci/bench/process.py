@@ -65,19 +65,24 @@ class ProcessOutcome:
 
 
 _TRACEBACK_NOISE = ("Traceback (most recent call last):", "File ", "^", "~", "During handling")
+_AFTERWORD = ("note:", "hint:", "╰", "│", "×", "[end of output]", "error: subprocess-exited")
 
 
 def cause_line(output: str) -> str:
-    """The line of a process's output that says what went wrong: for a Python traceback the
-    exception line (its last unindented line), else the last non-empty line."""
-    lines = [line.rstrip() for line in output.strip().splitlines() if line.strip()]
-    if not lines:
-        return ""
-    if any(line.startswith("Traceback (most recent call last):") for line in lines):
-        for line in reversed(lines):
+    """The line of a process's output that says what went wrong: pip's last ``ERROR:`` line,
+    a Python traceback's exception line (its last unindented line), else the last line that
+    is not an afterword (``note:``, ``hint:``, box drawing)."""
+    lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
+    errors = [line for line in lines if line.startswith("ERROR:")]
+    if errors:
+        return errors[-1][:500]
+    raw = [line.rstrip() for line in output.splitlines() if line.strip()]
+    if any(line.startswith("Traceback (most recent call last):") for line in raw):
+        for line in reversed(raw):
             if not line.startswith((" ", "\t")) and not line.startswith(_TRACEBACK_NOISE):
                 return line[:500]
-    return lines[-1].strip()[:500]
+    meaningful = [line for line in lines if not line.startswith(_AFTERWORD)]
+    return (meaningful or lines or [""])[-1][:500]
 
 
 def run_process(

@@ -157,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AiwfCIError as exc:
         for line in str(exc).splitlines() or [type(exc).__name__]:
             print(f"aiwf-ci: error: {line}", file=sys.stderr)
+        for line in exc.details.splitlines():
+            print(f"  | {line}", file=sys.stderr)
         return exc.exit_code
     except OSError as exc:  # an output folder that is a file, a read-only path, ...
         where = f" {exc.filename}" if exc.filename else ""

@@ -9,12 +9,14 @@ mapping win over merged ones, and earlier mappings in the list win over later on
 key keeps the line where it is written (in the anchor), so errors point at the real text.
 
 The input is untrusted (a pull request can change it), so the work is bounded: the text is at
-most ``MAX_BYTES``, collections nest at most ``MAX_DEPTH`` deep (also through aliases), and
-aliases may add at most ``MAX_ALIAS_NODES`` values and ``MAX_ALIAS_CHARS`` characters of text
-to the document ("billion laughs" stops at the alias that crosses the line, before anything is
-built). Tags that are not plain YAML data (``!!python/...``) are refused, never run. Every
-problem is a ``LoadError`` (a ``yaml.MarkedYAMLError``) whose ``problem`` is one line that says
-what to do, with a ``problem_mark`` on the offending line when there is one.
+most ``MAX_BYTES`` of valid UTF-8 with at most ``MAX_NODES`` values, collections nest at most
+``MAX_DEPTH`` deep (also through aliases), aliases may add at most ``MAX_ALIAS_NODES`` values
+and ``MAX_ALIAS_CHARS`` characters of text ("billion laughs" stops at the alias that crosses
+the line, before anything is built), and integers have at most ``MAX_INT_CHARS`` characters.
+Tags that are not plain YAML data (``!!python/...``) are refused, never run. Every problem is
+a ``LoadError`` (a ``yaml.MarkedYAMLError``) whose ``problem`` is one line that says what to
+do, with a ``problem_mark`` on the offending line when there is one; values quoted in it are
+cut to ``MAX_QUOTE`` characters.
 """
 
 from __future__ import annotations
@@ -25,22 +27,32 @@ from typing import Any
 import yaml
 
 MAX_BYTES = 1024 * 1024
-"""1 MiB of UTF-8: ~20x the largest real suite config we know of, and about a second of
-pure-Python parsing. Bigger files are refused before parsing."""
+"""1 MiB of UTF-8, checked before parsing: 10x a generous suite (500 benchmarks of 200 bytes).
+PyYAML's pure-Python scanner needs 1-5 s for its slowest 1 MiB (whitespace, folded text)."""
+
+MAX_NODES = 50_000
+"""Values written in the file. PyYAML builds ~10-50k nodes a second, so this bounds the
+per-value work to a few seconds; a real suite has a few thousand (15 per benchmark)."""
 
 MAX_DEPTH = 64
 """Collections nested inside each other (a real config needs fewer than 10). Keeps every
 recursive walk (PyYAML's composer and constructor, ``str()``, JSON) far below Python's
 recursion limit."""
 
-MAX_ALIAS_NODES = 10_000
+MAX_ALIAS_NODES = MAX_NODES
 """Values (scalars, lists, mappings) that aliases may add to the document, counting the whole
-aliased subtree each time. A 20-value ``defaults`` anchor merged into 500 benchmarks fits; an
-alias bomb (9 aliases of 9 aliases of ... = 9**9 values) is refused at its 4th level."""
+aliased subtree at each use: aliases can at most double the document, so whatever later walks
+the loaded data (``str()``, JSON, the report) does at most twice the work of a big legit file.
+A 20-key anchor (41 values) fits into 1,200 benchmarks; an alias bomb (9 aliases of 9 aliases
+of ... = 9**9 values) is refused at its 5th level, before any Python object is built."""
 
 MAX_ALIAS_CHARS = MAX_BYTES
 """Scalar text that aliases may add (one long scalar aliased many times is a bomb too): at
 most the size of the file again."""
+
+MAX_INT_CHARS = 1_000
+"""Longer integers are refused: Python refuses decimal ones over 4,300 digits anyway, and
+``1:2:3:...`` (YAML 1.1 base 60) takes quadratic time (2 minutes for 1 MiB)."""
 
 MAX_QUOTE = 80
 """Values quoted in error messages are cut to this many characters."""
@@ -114,6 +126,7 @@ def _mark_at(text: str, index: int) -> yaml.Mark:
 class _LineLoader(yaml.SafeLoader):
     def __init__(self, stream: str) -> None:
         self._depth = 0  # collections open around the node being composed
+        self._nodes = 0
         self._alias_nodes = 0
         self._alias_chars = 0
         # id(node) -> (values, scalar characters, collection depth) of its expanded subtree
@@ -127,6 +140,20 @@ class _LineLoader(yaml.SafeLoader):
         if isinstance(event, yaml.AliasEvent):
             self._count_alias(event)
             return super().compose_node(parent, index)
+        if event.anchor is not None and event.anchor in self.anchors:
+            name = clip(str(event.anchor), 40)
+            first = self.anchors[event.anchor].start_mark.line + 1
+            raise LoadError(
+                f"anchor &{name} is already defined on line {first}; give each anchor its own name",
+                event.start_mark,
+            )
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise LimitError(
+                f"more than {MAX_NODES:,} values; keep data out of the config "
+                "(point to files instead)",
+                event.start_mark,
+            )
         opens = isinstance(event, yaml.SequenceStartEvent | yaml.MappingStartEvent)
         if opens and self._depth >= MAX_DEPTH:
             raise LimitError(
@@ -143,10 +170,13 @@ class _LineLoader(yaml.SafeLoader):
         return node
 
     def _count_alias(self, event: yaml.AliasEvent) -> None:
+        name = clip(str(event.anchor), 40)
         target = self.anchors.get(event.anchor)
         if target is None:
-            return  # PyYAML reports the undefined alias
-        name = clip(str(event.anchor), 40)
+            raise LoadError(
+                f"alias *{name} has no anchor; define &{name} on a value before using *{name}",
+                event.start_mark,
+            )
         size = self._sizes.get(id(target))
         if size is None:  # the anchored node is still open: it would contain itself
             raise LoadError(
@@ -209,6 +239,15 @@ class _LineLoader(yaml.SafeLoader):
                 f"cannot read the value {shown}: {clip(str(exc))}", node.start_mark
             ) from None
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        if len(node.value) > MAX_INT_CHARS:
+            raise LimitError(
+                f"a number with more than {MAX_INT_CHARS:,} characters ({quote(node.value)}); "
+                "quote it if it is text",
+                node.start_mark,
+            )
+        return super().construct_yaml_int(node)
+
     def construct_undefined(self, node: yaml.Node) -> Any:
         raise LoadError(
             f"the tag {_tag_name(node.tag)} is not allowed: a config is plain data and never "
@@ -242,7 +281,7 @@ class _LineLoader(yaml.SafeLoader):
                 result[key] = self.construct_object(value_node, deep=True)
                 result.key_lines[key] = key_node.start_mark.line + 1
                 continue
-            for source in self._merge_sources(value_node):
+            for source in self._merge_sources(key_node, value_node):
                 for key, value in source.items():
                     if key not in explicit and key not in result:
                         result[key] = value
@@ -259,7 +298,7 @@ class _LineLoader(yaml.SafeLoader):
         key = self.construct_object(key_node, deep=True)
         return key if isinstance(key, str) else str(key)
 
-    def _merge_sources(self, value_node: yaml.Node) -> list[LineMap]:
+    def _merge_sources(self, key_node: yaml.Node, value_node: yaml.Node) -> list[LineMap]:
         nodes = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
         sources = []
         for source_node in nodes:
@@ -268,7 +307,7 @@ class _LineLoader(yaml.SafeLoader):
                 raise LoadError(
                     "a merge key '<<' takes a mapping or a list of mappings, "
                     "e.g. <<: *defaults or <<: [*a, *b]",
-                    source_node.start_mark,
+                    key_node.start_mark,  # an alias's node is marked where its anchor is
                 )
             sources.append(source)
         return sources
@@ -289,6 +328,7 @@ _LineLoader.add_constructor(
 _LineLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _LineLoader.construct_sequence
 )
+_LineLoader.add_constructor("tag:yaml.org,2002:int", _LineLoader.construct_yaml_int)
 # ``<<`` anywhere but as a key (``note: <<``) is just the text.
 _LineLoader.add_constructor(MERGE_TAG, _LineLoader.construct_merge_text)
 _LineLoader.add_constructor(None, _LineLoader.construct_undefined)
@@ -351,5 +391,11 @@ def load_yaml(text: str | bytes) -> Any:
         ) from None
     try:
         return loader.get_single_data()
+    except LoadError:
+        raise
+    except yaml.MarkedYAMLError as exc:  # PyYAML's own message may quote a huge value
+        exc.context = None if exc.context is None else clip(exc.context, 2 * MAX_QUOTE)
+        exc.problem = None if exc.problem is None else clip(exc.problem, 2 * MAX_QUOTE)
+        raise
     finally:
         loader.dispose()

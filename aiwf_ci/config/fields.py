@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aiwf_ci.config.yamlload import LineList, LineMap
+from aiwf_ci.config.yamlload import LineList, LineMap, quote
 from aiwf_ci.errors import ConfigError
 
 T = TypeVar("T")
@@ -54,7 +54,7 @@ def type_name(value: object) -> str:
         return "a mapping"
     if isinstance(value, LineList):
         return "a list"
-    return f"{type(value).__name__} {value!r}"
+    return f"{type(value).__name__} {quote(value)}"
 
 
 def read(

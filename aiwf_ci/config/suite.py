@@ -4,6 +4,7 @@ raised together as ``ConfigErrors`` (one line each: file:line, field, problem, f
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import replace
 from functools import partial
@@ -11,6 +12,7 @@ from pathlib import Path
 
 import yaml
 
+from aiwf_ci.config import yamlload
 from aiwf_ci.config.environment import read_environment
 from aiwf_ci.config.fields import Problems, as_str, join, read, type_name
 from aiwf_ci.config.models import (
@@ -29,7 +31,7 @@ from aiwf_ci.config.settings import (
     read_settings,
 )
 from aiwf_ci.config.workloads import EXTRA_KEYS, parse_workload
-from aiwf_ci.config.yamlload import LineList, LineMap, load_yaml
+from aiwf_ci.config.yamlload import MAX_BYTES, LineList, LineMap
 from aiwf_ci.errors import ConfigError, ConfigErrors
 from aiwf_ci.units import PERCENT_HINT
 from aiwf_ci.verdict.thresholds import DEFAULT_THRESHOLDS, Threshold, parse_threshold
@@ -65,23 +67,7 @@ def load_config(
 
 
 def _read_yaml(path: Path) -> LineMap:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(
-            "config file not found", where=str(path), fix="pass the path of a suite YAML file"
-        ) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config: {exc}", where=str(path)) from None
-    try:
-        data = load_yaml(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise ConfigError(
-            f"invalid YAML: {problem}", where=where, fix="fix the YAML syntax"
-        ) from None
+    data = load_yaml(_read_bytes(path), where=path)
     if not isinstance(data, LineMap):
         raise ConfigError(
             f"expected a mapping at the top, got {type_name(data)}",
@@ -89,6 +75,46 @@ def _read_yaml(path: Path) -> LineMap:
             fix="start with 'suite: NAME' and 'benchmarks:'",
         )
     return data
+
+
+def _read_bytes(path: Path) -> bytes:
+    """The file's bytes, after checking it is a regular file of a sane size (a FIFO or a
+    device would block or never end; a huge file is refused before it is read)."""
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise ConfigError(
+                "not a regular file", where=str(path), fix="pass the path of a suite YAML file"
+            )
+        if info.st_size > MAX_BYTES:
+            raise ConfigError(
+                f"the file has {info.st_size:,} bytes; a config may have at most 1 MiB "
+                f"({MAX_BYTES:,} bytes)",
+                where=str(path),
+                fix="a suite config is a few kilobytes: check the path",
+            )
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            "config file not found", where=str(path), fix="pass the path of a suite YAML file"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config: {exc.strerror}", where=str(path)) from None
+
+
+def load_yaml(data: bytes, *, where: Path) -> object:
+    """Parse with the line-aware loader; a YAML problem is one ``ConfigError`` line."""
+    try:
+        return yamlload.load_yaml(data)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f"{where}:{mark.line + 1}" if mark is not None else str(where)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        if isinstance(exc, yamlload.LoadError):
+            raise ConfigError(problem, where=line) from None
+        raise ConfigError(
+            f"invalid YAML: {problem}", where=line, fix="fix the YAML syntax"
+        ) from None
 
 
 def _build(

@@ -398,13 +398,13 @@ def test_load_config_duplicate_key_next_to_merge(tmp_path: Path) -> None:
     text = MERGED.replace("    warmup: 2\n", "    warmup: 2\n    name: again\n")
     with pytest.raises(ConfigError) as info:
         load_config(write(tmp_path, text), env={})
-    assert str(info.value).startswith(f"{tmp_path / 'bench.yml'}:17: invalid YAML: duplicate key")
+    assert str(info.value).startswith(f"{tmp_path / 'bench.yml'}:17: duplicate key")
 
 
 def test_load_config_invalid_utf8_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         load_config(write(tmp_path, b"suite: s\xff\nbenchmarks: []\n"), env={})
-    assert "utf-8" in str(info.value) and "\n" not in str(info.value)
+    assert "UTF-8" in str(info.value) and "\n" not in str(info.value)
 
 
 # -- hostile files, each in a child with 1 GiB of address space and 20 s ------------------
@@ -474,6 +474,7 @@ def test_hostile_config_is_refused_quickly_in_one_line(tmp_path: Path, name: str
     message = proc.stdout.rstrip("\n")
     where = f"{path}:{line}" if line else f"{path}"
     assert message.count("\n") == 0 and len(message) < 400
-    assert message.startswith(f"{where}: invalid YAML: "), message
+    assert message.startswith(f"{where}: "), message
+    assert "(fix the YAML syntax)" not in message  # one fix, the limit's own
     assert EXPECTED[name.split("-")[0]] in message
     assert not (tmp_path / "MARKER").exists()

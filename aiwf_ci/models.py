@@ -5,6 +5,9 @@ Frozen dataclasses, serialised to ``results.json`` with the schema tag ``aiwf-ci
 Schema history (old versions stay readable; ``tests/data/results/`` holds one file per version):
     aiwf-ci/results@1   first version (2026-11): metrics with raw samples and stats, errors,
                         alerts, series (time series such as memory over time), extra.
+                        2026-12: optional ``rounds`` per metric (the round of each sample of
+                        an interleaved run, so base and head can be analysed as pairs);
+                        files without it read as before.
 """
 
 from __future__ import annotations
@@ -36,7 +39,9 @@ class Metric:
     """One measured quantity of a benchmark, with every raw sample kept.
 
     ``summary_only`` marks metrics ingested from a harness that only reports summary
-    statistics: the verdict then cannot run a significance test on samples.
+    statistics: the verdict then cannot run a significance test on samples. ``rounds``,
+    when not empty, holds the round of each sample of an interleaved run (same length as
+    ``samples``): base and head samples of the same round were measured seconds apart.
     """
 
     unit: str
@@ -44,13 +49,34 @@ class Metric:
     samples: tuple[float, ...]
     stats: Summary
     summary_only: bool = False
+    rounds: tuple[int, ...] = ()
 
     @classmethod
     def from_samples(
-        cls, samples: Sequence[float], *, unit: str, direction: Direction = "lower"
+        cls,
+        samples: Sequence[float],
+        *,
+        unit: str,
+        direction: Direction = "lower",
+        rounds: Sequence[int] = (),
     ) -> Metric:
         values = tuple(float(x) for x in samples)
-        return cls(unit=unit, direction=direction, samples=values, stats=summarize(values))
+        if rounds and len(rounds) != len(values):
+            raise ValueError("rounds must give one round per sample")
+        return cls(
+            unit=unit,
+            direction=direction,
+            samples=values,
+            stats=summarize(values),
+            rounds=tuple(int(r) for r in rounds),
+        )
+
+    def by_round(self) -> dict[int, list[float]]:
+        """The samples of each round (empty without rounds)."""
+        grouped: dict[int, list[float]] = {}
+        for value, index in zip(self.samples, self.rounds, strict=False):
+            grouped.setdefault(index, []).append(value)
+        return grouped
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -161,6 +187,8 @@ def _metric_to_dict(metric: Metric) -> dict[str, JSONValue]:
     }
     if metric.summary_only:
         data["summary_only"] = True
+    if metric.rounds:
+        data["rounds"] = list(metric.rounds)
     return data
 
 
@@ -307,7 +335,19 @@ def _parse_metric(data: dict[str, JSONValue]) -> Metric:
         samples=samples,
         stats=stats,
         summary_only=bool(data.get("summary_only", False)),
+        rounds=_rounds(data.get("rounds"), len(samples)),
     )
+
+
+def _rounds(value: object, count: int) -> tuple[int, ...]:
+    if value is None:
+        return ()
+    items = _list(value, "rounds")
+    if len(items) != count:
+        raise ValueError("rounds must give one round per sample")
+    if not all(isinstance(r, int) and not isinstance(r, bool) and 0 <= r < 10**6 for r in items):
+        raise ValueError("rounds must be whole numbers from 0")
+    return tuple(items)
 
 
 def _parse_alert(data: dict[str, JSONValue]) -> Alert:

@@ -35,13 +35,14 @@ from aiwf_ci.verdict.model import (
 ICONS = {
     "regression": "❌",
     "errored": "💥",
+    "inconclusive": "⚠️",
     "improvement": "🚀",
     "new": "🆕",
     "removed": "🗑️",
     "unchanged": "✅",
 }
 _PLURAL = {"regression": "regressions", "improvement": "improvements"}
-_CHANGED = ("regression", "improvement", "new", "removed")
+_CHANGED = ("regression", "inconclusive", "improvement", "new", "removed")
 
 
 # --- formatting ----------------------------------------------------------------------------
@@ -295,7 +296,7 @@ def comparison_view(comparison: Comparison, ctx: ReportContext, limits: Limits =
 
 
 def _status(counts: Mapping[str, int]) -> str:
-    for verdict in ("errored", "regression"):
+    for verdict in ("errored", "regression", "inconclusive"):
         if counts.get(verdict):
             return verdict
     return "pass"

@@ -10,9 +10,12 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from aiwf_ci.models import Alert, Direction, Results
+from aiwf_ci.verdict.sequential import SequentialDesign
 from aiwf_ci.verdict.thresholds import Threshold
 
-Verdict = Literal["regression", "improvement", "unchanged", "new", "removed", "errored"]
+Verdict = Literal[
+    "regression", "improvement", "unchanged", "inconclusive", "new", "removed", "errored"
+]
 Confidence = Literal["high", "medium", "low"]
 Status = Literal["pass", "regression", "inconclusive", "no-baseline", "error"]
 """The outcome of a whole run, as the ``status`` output, the report and the exit code see it:
@@ -22,13 +25,14 @@ STATUSES: tuple[Status, ...] = ("pass", "regression", "inconclusive", "no-baseli
 VERDICTS: tuple[Verdict, ...] = (
     "regression",
     "errored",
+    "inconclusive",
     "improvement",
     "new",
     "removed",
     "unchanged",
 )
 
-NOTE_NOISY = "too noisy to judge"
+NOTE_NOISY = "too noisy to decide"
 NOTE_FEW = "not enough samples"
 NOTE_SUMMARY = "summary only"
 NOTE_NO_THRESHOLD = "no threshold: reported only"
@@ -48,6 +52,9 @@ class GatePolicy:
     min_samples: int = 5
     margin: Literal["estimate", "interval"] = "estimate"
     seed: int = 0
+    design: SequentialDesign = field(default_factory=SequentialDesign)
+    """The stopping rule interleaved (paired) data was sampled under; its results file
+    records it, and ``compare`` replays it over the stored rounds."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,6 +80,13 @@ class MetricComparison:
     threshold: Threshold | None = None
     note: str = ""
     confidence: Confidence = "low"
+    method: str = "Mann-Whitney"
+    """The test behind ``p_value`` and ``ci``: ``Mann-Whitney`` (two blocks of runs, unpaired)
+    or ``Wilcoxon signed-rank`` (interleaved rounds, paired)."""
+    rounds: int = 0
+    """Paired rounds the verdict used (0 for unpaired data)."""
+    ci_level: float = 0.95
+    """The confidence of ``ci``: 95% unpaired; for paired data 1 - the alpha its look spent."""
 
     @property
     def worsening(self) -> float | None:
@@ -87,8 +101,11 @@ class MetricComparison:
         if self.ci is not None:
             parts.append(f"CI {self.ci[0]:+.1%} … {self.ci[1]:+.1%}")
         if self.p_value is not None:
-            parts.append(f"Mann-Whitney p = {self.p_value:.2g}")
-        parts.append(f"n = {self.n_baseline} vs {self.n_head}")
+            parts.append(f"{self.method} p = {self.p_value:.2g}")
+        if self.rounds:
+            parts.append(f"{self.rounds} paired rounds")
+        else:
+            parts.append(f"n = {self.n_baseline} vs {self.n_head}")
         return "; ".join(parts)
 
 
@@ -121,12 +138,19 @@ class Comparison:
         return self.counts.get("regression", 0)
 
     @property
+    def inconclusive(self) -> int:
+        return self.counts.get("inconclusive", 0)
+
+    @property
     def status(self) -> Status:
         """``error`` if a head benchmark failed to run (exit code 3 outranks 1), else
-        ``regression`` if any, else ``pass``."""
+        ``regression`` if any, else ``inconclusive`` if any benchmark could not be decided,
+        else ``pass``."""
         if self.counts.get("errored", 0):
             return "error"
-        return "regression" if self.regressions else "pass"
+        if self.regressions:
+            return "regression"
+        return "inconclusive" if self.inconclusive else "pass"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -69,6 +69,7 @@ __all__ = [
     "look_alpha",
     "next_look",
     "planned_looks",
+    "replay",
 ]
 
 State = Literal["regression", "improvement", "unchanged", "undecided", "inconclusive"]
@@ -251,3 +252,39 @@ def _shift(d: Sequence[float], spent: float) -> tuple[float, float, float]:
     if shift.coverage < shift.confidence:
         return shift.estimate, -math.inf, math.inf
     return shift.estimate, shift.low, shift.high
+
+
+def replay(
+    worse_log_ratios: Sequence[float],
+    *,
+    threshold: float,
+    design: SequentialDesign,
+    final: bool,
+) -> Decision:
+    """The stopping rule run over stored rounds: the decision the run took, or would take.
+
+    Looks are taken at the planned round counts up to ``len(worse_log_ratios)``, each
+    spending its slice, and the first decisive one wins; with ``final`` the last round
+    count is a final look too (a budget ends a run between planned looks). Replaying the
+    rounds a run stored gives the very decision the run stopped on, so a results file
+    judged later (``aiwf-ci compare``) agrees with the run that wrote it.
+    """
+    rounds = len(worse_log_ratios)
+    looks = [n for n in planned_looks(design) if n <= rounds]
+    if final and (not looks or looks[-1] != rounds):
+        looks.append(rounds)
+    previous: int | None = None
+    decision = judge((), threshold=threshold, design=design, previous_look=None, final=False)
+    for index, n in enumerate(looks):
+        last = final and index == len(looks) - 1
+        decision = judge(
+            worse_log_ratios[:n],
+            threshold=threshold,
+            design=design,
+            previous_look=previous,
+            final=last,
+        )
+        if decision.state != "undecided":
+            return decision
+        previous = n
+    return decision

@@ -107,11 +107,11 @@ def test_comment_structure_through_githubs_renderer(
 ) -> None:
     text = render_comment(Report.of(comparison), context)
     first = text.splitlines()[0]
-    assert first == "### 💥 5 regressions, 1 errored, 2 new, 1 removed, 3 unchanged"
+    assert first == "### 💥 5 regressions, 1 errored, 2 inconclusive, 2 new, 1 removed, 1 unchanged"
     assert text.rstrip("\n").endswith(comment_marker(comparison.suite))
     html = gfm(text)
     assert html.count("<table>") >= 3  # changes, latency, unchanged
-    assert "<details><summary>6 unchanged metrics</summary>" in html
+    assert "<details><summary>3 unchanged metrics</summary>" in html
     assert '<a href="https://github.com/o/r/actions/runs/42">aaaaaaa</a>' in html
     assert '<pre lang="text"><code>' in html or '<pre><code class="language-text">' in html
 
@@ -135,7 +135,7 @@ def test_summary_has_the_same_content_without_marker(
     summary = render_summary(Report.of(comparison), context)
     assert "aiwf-ci:report" not in summary
     assert summary.splitlines()[0].endswith(
-        "5 regressions, 1 errored, 2 new, 1 removed, 3 unchanged"
+        "5 regressions, 1 errored, 2 inconclusive, 2 new, 1 removed, 1 unchanged"
     )
 
 

@@ -1,0 +1,188 @@
+"""The gate for one metric measured in two separate blocks of runs (unpaired): a baseline
+from another run (an artifact, a results file) against head.
+
+The change is the **Hodges-Lehmann estimate** of head / baseline (the median of all pairwise
+log-ratios, exponentiated), its interval **Moses' distribution-free confidence interval**
+(95%; the shifts the Mann-Whitney test does not reject), so the test and the interval are
+one method. Three answers, never a refusal dressed as a pass:
+
+- **regression** when the **Mann-Whitney U test, two-sided**, gives p < ``alpha`` (0.01, strict
+  because a suite makes many comparisons), the interval lies entirely on the worse side of
+  "no change" and the estimate is beyond the threshold (with ``margin="interval"``: the
+  whole interval beyond it); **improvement** is the mirror image, both symmetric on the log
+  scale (a 20% threshold: head/base > 1.2 or < 1/1.2);
+- **unchanged** when the whole interval lies within the threshold either way: evidence that
+  nothing changed by more than the threshold;
+- **inconclusive** otherwise: the runs are too spread (or too few) to tell. Two blocks of
+  runs measured at different times, on different runners, carry the noise of each, which no
+  test on the samples can remove: the same-runner, interleaved design (``rounds``) is the
+  answer, and the report says so.
+
+The absolute minimum effect of a threshold (``absolute``) must be exceeded as well. Metrics
+without a threshold are reported, never gating. Above ``HL_MAX_PAIRS`` pairwise differences
+(load tests with thousands of samples), or with samples that are not all positive, the
+change is the ratio of medians with its bootstrap / normal-approximation interval instead.
+Summary-only metrics (ingested without raw samples) cannot be tested: they are a regression
+only when beyond the threshold AND the two [min, max] ranges do not overlap.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Sequence
+from dataclasses import replace
+
+from aiwf_ci.models import Metric
+from aiwf_ci.stats import median
+from aiwf_ci.verdict.model import (
+    NOTE_FEW,
+    NOTE_NO_THRESHOLD,
+    NOTE_NOISY,
+    NOTE_SUMMARY,
+    NOTE_ZERO,
+    Confidence,
+    GatePolicy,
+    MetricComparison,
+    Verdict,
+)
+from aiwf_ci.verdict.significance import (
+    HL_MAX_PAIRS,
+    bootstrap_ratio_ci,
+    hodges_lehmann_ratio,
+    mann_whitney_u,
+)
+from aiwf_ci.verdict.thresholds import Threshold
+
+NOTE_ABSOLUTE = "below the absolute minimum effect"
+
+
+def row(
+    bench: str, name: str, base: Metric, head: Metric, th: Threshold | None
+) -> MetricComparison:
+    """An ``unchanged`` row with the medians filled in, refined with ``replace``."""
+    return MetricComparison(
+        benchmark=bench,
+        metric=name,
+        unit=head.unit,
+        direction=head.direction,
+        verdict="unchanged",
+        baseline=base.stats.median,
+        head=head.stats.median,
+        n_baseline=len(base.samples),
+        n_head=len(head.samples),
+        threshold=th,
+    )
+
+
+def beyond_absolute(threshold: Threshold, base: float, head: float) -> bool:
+    """The threshold's optional absolute minimum effect is met (or there is none)."""
+    return threshold.absolute is None or abs(head - base) >= threshold.absolute
+
+
+def judge_interval(
+    worse: float, worse_ci: tuple[float, float], p: float, th: Threshold, policy: GatePolicy
+) -> tuple[Verdict, Confidence]:
+    """Direction-free decision on the worsening (positive = worse) and its interval."""
+    lo, hi = (math.log1p(x) if x > -1.0 else -math.inf for x in worse_ci)
+    estimate = math.log1p(worse) if worse > -1.0 else -math.inf
+    bound = math.log1p(th.relative)
+    significant = p < policy.alpha
+    strict = policy.margin == "interval"
+    if significant and lo > 0 and (lo > bound if strict else estimate > bound):
+        return "regression", "high" if lo > bound else "medium"
+    if significant and hi < 0 and (-hi > bound if strict else -estimate > bound):
+        return "improvement", "high" if -hi > bound else "medium"
+    if -bound < lo and hi < bound:
+        return "unchanged", "high"
+    return "inconclusive", "low"
+
+
+def compare_blocks(
+    bench: str, name: str, base: Metric, head: Metric, th: Threshold | None, policy: GatePolicy
+) -> MetricComparison:
+    """The unpaired gate (see the module docstring)."""
+    b, h = base.stats.median, head.stats.median
+    out = row(bench, name, base, head, th)
+    if len(base.samples) < policy.min_samples or len(head.samples) < policy.min_samples:
+        note = f"{NOTE_FEW}: need {policy.min_samples} per side"
+        verdict: Verdict = "unchanged" if th is None else "inconclusive"
+        return replace(out, change=h / b - 1 if b else None, note=note, verdict=verdict)
+    if b <= 0:
+        return replace(out, note=NOTE_ZERO)
+    p = mann_whitney_u(base.samples, head.samples).p_value
+    ratio, lo, hi = _ratio(bench, name, base.samples, head.samples, policy)
+    change, ci = ratio - 1.0, (lo - 1.0, hi - 1.0)
+    sign = 1.0 if base.direction == "lower" else -1.0
+    worse_ci = ci if sign > 0 else (1.0 / (1.0 + ci[1]) - 1.0, 1.0 / (1.0 + ci[0]) - 1.0)
+    worse = change if sign > 0 else 1.0 / ratio - 1.0
+    verdict, confidence, note = _decide(worse, worse_ci, p, th, policy, b, h)
+    return replace(
+        out, change=change, ci=ci, p_value=p, verdict=verdict, confidence=confidence, note=note
+    )
+
+
+def _seed(policy: GatePolicy, benchmark: str, metric: str) -> int:
+    return policy.seed ^ zlib.crc32(f"{benchmark}\0{metric}".encode())
+
+
+def _ratio(
+    bench: str, name: str, base: Sequence[float], head: Sequence[float], policy: GatePolicy
+) -> tuple[float, float, float]:
+    """head / baseline and its interval: Hodges-Lehmann with Moses' interval, or the ratio
+    of medians with its bootstrap interval for huge or non-positive samples."""
+    if len(base) * len(head) <= HL_MAX_PAIRS and min(base) > 0 and min(head) > 0:
+        shift = hodges_lehmann_ratio(base, head, confidence=policy.confidence)
+        return shift.ratio, shift.low, shift.high
+    lo, hi = bootstrap_ratio_ci(
+        base,
+        head,
+        confidence=policy.confidence,
+        resamples=policy.resamples,
+        seed=_seed(policy, bench, name),
+    )
+    return median(head) / median(base), lo, hi
+
+
+def _decide(
+    worse: float,
+    worse_ci: tuple[float, float],
+    p: float,
+    th: Threshold | None,
+    policy: GatePolicy,
+    base: float,
+    head: float,
+) -> tuple[Verdict, Confidence, str]:
+    if th is None:
+        return "unchanged", "low", NOTE_NO_THRESHOLD
+    verdict, confidence = judge_interval(worse, worse_ci, p, th, policy)
+    if verdict in ("regression", "improvement") and not beyond_absolute(th, base, head):
+        return "unchanged", "medium", NOTE_ABSOLUTE
+    if verdict == "inconclusive":
+        return verdict, confidence, NOTE_NOISY
+    return verdict, confidence, ""
+
+
+def summary_only(
+    bench: str, name: str, base: Metric, head: Metric, th: Threshold | None
+) -> MetricComparison:
+    """No samples: beyond the threshold with non-overlapping [min, max] ranges, or nothing."""
+    b, h = base.stats.median, head.stats.median
+    out = row(bench, name, base, head, th)
+    if not b:
+        return replace(out, note=NOTE_ZERO)
+    change = h / b - 1.0
+    worse = change if base.direction == "lower" else (b / h - 1.0 if h else math.inf)
+    apart = head.stats.min > base.stats.max or head.stats.max < base.stats.min
+    log_worse = math.log1p(worse) if worse > -1.0 else -math.inf
+    if (
+        th is not None
+        and apart
+        and abs(log_worse) > math.log1p(th.relative)
+        and beyond_absolute(th, b, h)
+    ):
+        verdict: Verdict = "regression" if worse > 0 else "improvement"
+        note = f"{NOTE_SUMMARY}: ranges do not overlap"
+        return replace(out, change=change, verdict=verdict, note=note)
+    note = f"{NOTE_SUMMARY}: cannot test significance"
+    return replace(out, change=change, note=note)

@@ -1,0 +1,574 @@
+"""Count executed instructions under Valgrind: a measurement that repeats to the instruction.
+
+Why: wall time on a shared CI runner moves 10-20 % between runs (noisy neighbours, CPU
+frequency, cache state), so small regressions drown in noise. The number of instructions a
+program executes does not depend on how busy the machine is; under Valgrind it is repeatable
+to the instruction when the program's inputs are fixed. This module is the instrument only:
+it runs one shell command (or a Python callable, through ``count_worker``) under Valgrind and
+returns the counts; configs and workloads are built on top of it.
+
+How counts are made deterministic:
+
+* ``valgrind --tool=cachegrind --cache-sim=no`` counts every instruction (``Ir``) of every
+  process of the tree (``--trace-children=yes``, one out file per process, summed). It is the
+  cheapest counting tool: callgrind took 1.5-2.2x its time (a Python program: 8.4 s against
+  3.7 s; a shell loop: 0.62 s against 0.42 s). ``tool="callgrind"`` is the exact alternative
+  for programs that fork *without* exec (``multiprocessing``'s "fork", shell subshells): a
+  forked child inherits its parent's counters, so with cachegrind its out file repeats the
+  parent's count up to the fork; callgrind is told to dump and zero its counters before
+  ``fork``, so nothing is counted twice. Counts made with different tools or options are not
+  comparable (callgrind counts a few hundredths of a percent fewer; ``cache_sim`` shifts a few
+  hundred instructions).
+* Address-space randomisation is switched off with ``setarch <arch> -R`` (the Linux
+  personality ADDR_NO_RANDOMIZE, inherited by the whole tree). A wrapper executable rather than
+  a ``preexec_fn``: no Python code runs between fork and exec (``preexec_fn`` is unsafe when the
+  caller has threads, and counts run in threads here), and a container whose seccomp profile
+  refuses the personality is detected by a probe, in which case the flag is dropped (Valgrind
+  lays out the client's memory itself, identically run after run, so little is lost).
+* ``deterministic_env`` gives a fixed, minimal environment: ``PYTHONHASHSEED=0`` (``str`` hashes,
+  hence set/dict order), ``PYTHONMALLOC=malloc`` (every allocation through glibc, as CodSpeed
+  does, whether or not the build has pymalloc; both allocators repeat exactly, but an
+  allocation-heavy loop counts ~15 % more under malloc than under pymalloc),
+  ``PYTHONDONTWRITEBYTECODE=1`` (otherwise the first run compiles *and writes* missing ``.pyc``
+  files and counts ~40 % more than the next), a fixed locale and time zone, and only
+  ``PATH``, ``HOME``, ``TMPDIR``, ``PYTHONPATH``, ``LD_LIBRARY_PATH`` and ``VIRTUAL_ENV`` from
+  the caller. Every other variable goes: the environment's size alone changes the count
+  (``getenv`` scans it, the stack moves), and CI sets per-run values such as run ids.
+* stdin is ``/dev/null`` and stdout/stderr are fresh files: a program's ``tell()`` on an
+  inherited stderr that grows between runs was measured to change the count.
+
+What counts cannot see: time spent waiting (I/O, locks, ``sleep``, the network), the kernel's
+work inside system calls, and parallelism (Valgrind runs one thread at a time; the sum over
+threads and processes is counted, not the critical path). Counts also differ between machines
+whose interpreter, libraries or CPU features differ (glibc picks ``memcpy``/``strlen`` variants
+by CPUID). What stays non-deterministic: multi-threaded programs (thread switches depend on
+time), anything reading clocks, random sources, pids or the file system's state.
+
+``cache_sim=True`` adds Valgrind's cache simulation (fixed cache geometry, so the numbers do
+not depend on the host's caches) and an *estimate* of cycles with Callgrind's formula
+``Ir + 10 * (I1mr + D1mr + D1mw) + 100 * (ILmr + DLmr + DLmw)``: a model, not a measurement.
+
+The library never prints and never exits; failures raise ``aiwf_ci.errors`` exceptions.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import platform
+import shlex
+import shutil
+import signal
+import statistics
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from aiwf_ci.errors import BenchmarkError, ConfigError
+
+Tool = Literal["cachegrind", "callgrind"]
+
+INSTALL_HINT = (
+    "install valgrind: apt-get install valgrind (Debian/Ubuntu), dnf install valgrind "
+    "(Fedora), apk add valgrind (Alpine); Linux only"
+)
+DEFAULT_TOLERANCE = 1e-5
+"""Largest relative spread ``(max - min) / min`` of repeated counts still called deterministic.
+
+Repeats of the same Python program on the same machine measured 0 (identical counts, also with
+a CPU-burning neighbour); 1e-5 (e.g. 300 of 30 million instructions) leaves room for the few
+hundred instructions a changed pid width or ``tell()`` offset costs, while a body whose work
+varies by data (random input, set order) moves counts by far more."""
+
+KEPT_ENV = ("PATH", "HOME", "TMPDIR", "PYTHONPATH", "LD_LIBRARY_PATH", "VIRTUAL_ENV")
+FIXED_ENV = {
+    "LANG": "C.UTF-8",
+    "LC_ALL": "C.UTF-8",
+    "TZ": "UTC",
+    "PYTHONHASHSEED": "0",
+    "PYTHONMALLOC": "malloc",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
+DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
+CACHE_GEOMETRY = ("--I1=32768,8,64", "--D1=32768,8,64", "--LL=8388608,16,64")
+FORK_FUNCTIONS = ("fork", "_Fork", "__libc_fork", "vfork")
+L1_MISSES = ("I1mr", "D1mr", "D1mw")
+LL_MISSES = ("ILmr", "DLmr", "DLmw")
+ERROR_LINES = 5
+WORKER_MODULE = "aiwf_ci.workloads.count_worker"
+_PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
+
+
+class ValgrindMissing(ConfigError):
+    """The instructions measurement was asked for but ``valgrind`` is not on ``PATH``."""
+
+    def __init__(self, *, field: str = "", where: str = "") -> None:
+        super().__init__(
+            "counting instructions needs valgrind, which is not on PATH",
+            where=where,
+            field=field,
+            fix=INSTALL_HINT,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InstructionCount:
+    instructions: int
+    """Instructions executed, summed over every process of the tree."""
+    processes: int
+    """How many processes reported counts (out files summed), the shell included."""
+    wall: float
+    """Seconds the run took under Valgrind (tens of times slower than natively)."""
+    cycles_estimate: int | None = None
+    """Callgrind-style cycle *estimate* from the cache simulation (``cache_sim=True`` only)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Determinism:
+    ok: bool
+    spread: float
+    """Relative spread ``(max - min) / min`` of the counts."""
+    counts: tuple[int, ...]
+    tolerance: float
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PythonCount:
+    per_call: float
+    """Instructions per call of the body (differential, so start-up and setup cancel)."""
+    loops: tuple[int, int]
+    count_small: int
+    """The count of the run with ``loops[0]`` calls."""
+    large: tuple[int, ...]
+    """The count of every run with ``loops[1]`` calls (``repeat`` of them)."""
+    wall: float
+    """Seconds the whole measurement took (runs overlap)."""
+    cycles_per_call: float | None = None
+    """Differential cycle *estimate* per call (``cache_sim=True`` only)."""
+
+    @property
+    def count_large(self) -> int:
+        return statistics.median_low(self.large)
+
+    def determinism(self, *, tolerance: float = DEFAULT_TOLERANCE) -> Determinism:
+        """Do the repeats of the large run agree (``repeat >= 2`` needed)?"""
+        return check_determinism(self.large, tolerance=tolerance)
+
+
+def find_valgrind(env: Mapping[str, str]) -> str | None:
+    """The ``valgrind`` executable on ``env``'s ``PATH``, or ``None``."""
+    return shutil.which("valgrind", path=env.get("PATH") or DEFAULT_PATH)
+
+
+def require_valgrind(env: Mapping[str, str], *, field: str = "") -> str:
+    """``find_valgrind`` or ``ValgrindMissing`` (a ``ConfigError`` with the install hint)."""
+    found = find_valgrind(env)
+    if found is None:
+        raise ValgrindMissing(field=field)
+    return found
+
+
+def deterministic_env(env: Mapping[str, str]) -> dict[str, str]:
+    """The fixed, minimal environment to count in; add a benchmark's own variables on top."""
+    kept = {name: env[name] for name in KEPT_ENV if env.get(name)}
+    kept.setdefault("PATH", DEFAULT_PATH)
+    return dict(sorted({**kept, **FIXED_ENV}.items()))
+
+
+def per_call(count_small: int, count_large: int, loops_small: int, loops_large: int) -> float:
+    """Instructions per call from two runs that differ only in the number of calls.
+
+    ``(count_large - count_small) / (loops_large - loops_small)``: interpreter start-up,
+    imports, setup and shutdown are the same instructions in both runs, so they cancel; what
+    is left is the body plus the loop's own per-iteration overhead (``count_worker``'s loop and
+    the call of an empty function: ~400 instructions on CPython 3.11 with malloc).
+    """
+    if not 0 <= loops_small < loops_large:
+        raise ValueError(f"need 0 <= loops_small < loops_large, got {loops_small}, {loops_large}")
+    if count_small < 0 or count_large < 0:
+        raise ValueError(f"counts must not be negative, got {count_small}, {count_large}")
+    if count_large < count_small:
+        raise ValueError(
+            f"more calls counted fewer instructions ({count_large} < {count_small}): "
+            "the counts are not deterministic"
+        )
+    return (count_large - count_small) / (loops_large - loops_small)
+
+
+def check_determinism(
+    counts: Sequence[int], *, tolerance: float = DEFAULT_TOLERANCE
+) -> Determinism:
+    """Are repeated counts of the same work equal within ``tolerance`` (relative spread)?"""
+    if len(counts) < 2:
+        raise ValueError(f"need at least two counts to compare, got {len(counts)}")
+    if tolerance < 0:
+        raise ValueError(f"tolerance must not be negative, got {tolerance}")
+    low, high = min(counts), max(counts)
+    if low <= 0:
+        raise ValueError(f"counts must be positive, got {low}")
+    spread = (high - low) / low
+    return Determinism(
+        ok=spread <= tolerance, spread=spread, counts=tuple(counts), tolerance=tolerance
+    )
+
+
+def parse_cachegrind_out(text: str) -> dict[str, int]:
+    """Event totals of a cachegrind or callgrind out file (``events:`` and ``summary:``).
+
+    A callgrind file with several dumps (``part:``) sums its parts; a part without
+    ``summary:`` falls back to its ``totals:``. Missing trailing numbers are zero.
+    """
+    events: list[str] = []
+    totals: dict[str, int] = {}
+    part: dict[str, list[int]] = {}
+    for line in text.splitlines():
+        key, sep, value = line.partition(":")
+        if not sep:
+            continue
+        if key == "events":
+            names = value.split()
+            if events and names != events:
+                raise ValueError(f"events change inside one file: {events} then {names}")
+            events = names
+        elif key == "part":
+            _add_part(totals, events, part)
+            part = {}
+        elif key in ("summary", "totals"):
+            part[key] = [int(number) for number in value.split()]
+    _add_part(totals, events, part)
+    if not events or not totals:
+        raise ValueError("not a cachegrind/callgrind out file: no events: or summary: line")
+    return totals
+
+
+def _add_part(totals: dict[str, int], events: list[str], part: dict[str, list[int]]) -> None:
+    numbers = part.get("summary", part.get("totals"))
+    if numbers is None:
+        return
+    if not events:
+        raise ValueError("not a cachegrind/callgrind out file: no events: line before summary:")
+    if len(numbers) > len(events):
+        raise ValueError(f"{len(numbers)} numbers for {len(events)} events {events}")
+    for name, number in zip(events, numbers, strict=False):
+        totals[name] = totals.get(name, 0) + number
+    for name in events[len(numbers) :]:
+        totals.setdefault(name, 0)
+
+
+def cycles_estimate(events: Mapping[str, int]) -> int | None:
+    """``Ir + 10 * L1 misses + 100 * LL misses`` (an estimate); ``None`` without cache events."""
+    if not all(name in events for name in ("Ir", *L1_MISSES, *LL_MISSES)):
+        return None
+    l1 = sum(events[name] for name in L1_MISSES)
+    ll = sum(events[name] for name in LL_MISSES)
+    return events["Ir"] + 10 * l1 + 100 * ll
+
+
+def valgrind_args(tool: Tool, folder: Path, *, cache_sim: bool) -> list[str]:
+    """Valgrind's options: quiet, whole tree, one out file and one log per process."""
+    args = [
+        "-q",
+        f"--tool={tool}",
+        "--trace-children=yes",
+        f"--log-file={folder}/valgrind.%p.log",
+        f"--{tool}-out-file={folder}/out.%p",
+        f"--cache-sim={'yes' if cache_sim else 'no'}",
+    ]
+    if cache_sim:
+        args += CACHE_GEOMETRY
+    if tool == "callgrind":
+        args += ["--combine-dumps=yes", *(f"--dump-before={fn}" for fn in FORK_FUNCTIONS)]
+    return args
+
+
+def count_command(
+    command: str,
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    cache_sim: bool = False,
+    tool: Tool = "cachegrind",
+) -> InstructionCount:
+    """Count the instructions of ``/bin/sh -c command`` and every process it starts.
+
+    ``env`` is used as given: build it with ``deterministic_env`` (plus the benchmark's own
+    variables). The tree runs in its own session; on timeout the whole tree is killed, and
+    whatever is left of it when the shell exits is killed too (its counts would be partial).
+    Raises ``ValgrindMissing`` or ``BenchmarkError`` (timeout, non-zero exit, no counts).
+    """
+    valgrind = require_valgrind(env)
+    with tempfile.TemporaryDirectory(prefix="aiwf-count-", ignore_cleanup_errors=True) as tmp:
+        folder = Path(tmp)
+        argv = [
+            *_aslr_off(env.get("PATH") or DEFAULT_PATH),
+            valgrind,
+            *valgrind_args(tool, folder, cache_sim=cache_sim),
+            "/bin/sh",
+            "-c",
+            command,
+        ]
+        returncode, wall = _run(argv, cwd=cwd, env=env, timeout=timeout, folder=folder)
+        if returncode is None:
+            raise BenchmarkError(
+                f"timed out after {timeout:g}s under valgrind (process tree killed): {command}"
+            )
+        if returncode != 0:
+            raise BenchmarkError(_failure(command, returncode, folder))
+        events, processes = _read_counts(folder, command)
+    return InstructionCount(
+        instructions=events["Ir"],
+        processes=processes,
+        wall=wall,
+        cycles_estimate=cycles_estimate(events),
+    )
+
+
+def count_python(
+    python: str,
+    job: Mapping[str, object],
+    *,
+    loops: tuple[int, int],
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    repeat: int = 1,
+    cache_sim: bool = False,
+    tool: Tool = "cachegrind",
+    parallel: int | None = None,
+) -> PythonCount:
+    """Instructions per call of a ``python:`` callable, by difference of two loop counts.
+
+    ``job`` is ``count_worker``'s job without ``loops`` (``sys_path``, ``target``, ``setup``).
+    The worker runs once with ``loops[0]`` calls and ``repeat`` times with ``loops[1]``: the
+    large run executes everything the small one does (start-up, imports, setup) plus the extra
+    calls, so its repeats alone reveal non-determinism anywhere, at ``repeat + 1`` runs rather
+    than ``2 * repeat``. The runs are independent and go ``parallel`` at a time (default: one
+    per CPU) without changing a single count. ``timeout`` applies to each run. ``env`` is used
+    as given (see ``deterministic_env``) with this package first on ``PYTHONPATH``.
+    """
+    per_call(0, 0, *loops)  # validates the loop counts
+    if repeat < 1:
+        raise ValueError(f"repeat must be at least 1, got {repeat}")
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="aiwf-count-job-") as tmp:
+        # same-length paths: the arguments' length is part of the constant that must cancel
+        small = _job_command(python, job, loops[0], Path(tmp, "a"))
+        large = _job_command(python, job, loops[1], Path(tmp, "b"))
+        counts = _count_all(
+            [small] + [large] * repeat,
+            parallel=parallel,
+            cwd=cwd,
+            env=_with_package(env),
+            timeout=timeout,
+            cache_sim=cache_sim,
+            tool=tool,
+        )
+    return _python_count(counts[0], counts[1:], loops, wall=time.perf_counter() - start)
+
+
+def _job_command(python: str, job: Mapping[str, object], loops: int, folder: Path) -> str:
+    folder.mkdir()
+    path = folder / "job.json"
+    path.write_text(json.dumps({**job, "loops": loops}), encoding="utf-8")
+    return shlex.join([python, "-m", WORKER_MODULE, str(path)])
+
+
+def _with_package(env: Mapping[str, str]) -> dict[str, str]:
+    merged = dict(env)
+    existing = merged.get("PYTHONPATH")
+    merged["PYTHONPATH"] = _PACKAGE_ROOT + (os.pathsep + existing if existing else "")
+    return merged
+
+
+def _count_all(
+    commands: Sequence[str],
+    *,
+    parallel: int | None,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float,
+    cache_sim: bool,
+    tool: Tool,
+) -> list[InstructionCount]:
+    count = functools.partial(
+        count_command, cwd=cwd, env=env, timeout=timeout, cache_sim=cache_sim, tool=tool
+    )
+    workers = max(1, min(len(commands), parallel or os.cpu_count() or 1))
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aiwf-count")
+    try:
+        futures: list[Future[InstructionCount]] = [pool.submit(count, c) for c in commands]
+        return [future.result() for future in futures]
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _python_count(
+    small: InstructionCount,
+    large: Sequence[InstructionCount],
+    loops: tuple[int, int],
+    *,
+    wall: float,
+) -> PythonCount:
+    large_ir = tuple(c.instructions for c in large)
+    return PythonCount(
+        per_call=per_call(small.instructions, statistics.median_low(large_ir), *loops),
+        loops=loops,
+        count_small=small.instructions,
+        large=large_ir,
+        wall=wall,
+        cycles_per_call=_cycles_per_call(small, large, loops),
+    )
+
+
+def _cycles_per_call(
+    small: InstructionCount, large: Sequence[InstructionCount], loops: tuple[int, int]
+) -> float | None:
+    large_cycles = [c.cycles_estimate for c in large if c.cycles_estimate is not None]
+    if small.cycles_estimate is None or not large_cycles:
+        return None
+    high = statistics.median_low(large_cycles)
+    return (high - small.cycles_estimate) / (loops[1] - loops[0])
+
+
+@functools.cache
+def _aslr_off(path: str) -> tuple[str, ...]:
+    """``setarch <arch> -R`` when it works here (a probe), else nothing."""
+    setarch = shutil.which("setarch", path=path)
+    if setarch is None:
+        return ()
+    prefix = (setarch, platform.machine(), "-R")
+    try:
+        probe = subprocess.run(
+            [*prefix, "true"], capture_output=True, timeout=10, check=False, env={"PATH": path}
+        )
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return prefix if probe.returncode == 0 else ()
+
+
+def _run(
+    argv: list[str], *, cwd: Path, env: Mapping[str, str], timeout: float, folder: Path
+) -> tuple[int | None, float]:
+    """Exit code (``None`` on timeout) and wall seconds; output goes to ``folder``."""
+    with open(folder / "stdout", "wb") as out, open(folder / "stderr", "wb") as err:
+        start = time.perf_counter()
+        proc = subprocess.Popen(
+            argv,
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            start_new_session=True,
+        )
+        exited = threading.Event()
+        threading.Thread(
+            target=_wait_unreaped, args=(proc.pid, exited), name="aiwf-count-wait", daemon=True
+        ).start()
+        timed_out = not exited.wait(timeout)
+        wall = time.perf_counter() - start
+        _kill_tree(proc.pid)  # not reaped yet: its pid and process group cannot be reused
+        returncode = proc.wait()
+    return (None if timed_out else returncode), wall
+
+
+def _wait_unreaped(pid: int, exited: threading.Event) -> None:
+    """Block until ``pid`` exits but leave it a zombie, so its group stays safe to kill."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
+    exited.set()
+
+
+def _kill_tree(pid: int) -> None:
+    """SIGKILL the process group of ``pid`` and every descendant that left it."""
+    strays = _descendants(pid)
+    with contextlib.suppress(OSError):
+        os.killpg(pid, signal.SIGKILL)
+    for child in strays:
+        with contextlib.suppress(OSError):
+            os.kill(child, signal.SIGKILL)
+
+
+def _descendants(pid: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                stat = (entry / "stat").read_text(encoding="utf-8", errors="replace")
+                parent = int(stat.rpartition(")")[2].split()[1])
+                children.setdefault(parent, []).append(int(entry.name))
+    found: list[int] = []
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _failure(command: str, returncode: int, folder: Path) -> str:
+    if returncode < 0:
+        name = signal.Signals(-returncode).name if -returncode in signal.valid_signals() else ""
+        head = f"killed by signal {name or -returncode}"
+    else:
+        head = f"exited with code {returncode}"
+    valgrind_lines = [  # its own messages, minus warnings such as "L3 cache found"
+        text
+        for log in sorted(folder.glob("valgrind.*.log"))
+        for text in map(_strip_valgrind_prefix, _last_lines(log))
+        if not text.startswith("warning:")
+    ]
+    detail = (
+        _meaningful(_last_lines(folder / "stderr"))
+        or _meaningful(_last_lines(folder / "stdout"))
+        or _meaningful(valgrind_lines)
+    )
+    text = "\n".join(detail[-ERROR_LINES:])
+    return f"{command} under valgrind {head}" + (f": {text}" if text else "")
+
+
+def _last_lines(path: Path) -> list[str]:
+    with open(path, "rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, size - 8192))
+        text = handle.read().decode("utf-8", errors="replace")
+    return [line.rstrip() for line in text.splitlines()]
+
+
+def _meaningful(lines: list[str]) -> list[str]:
+    """Non-blank lines that are not Valgrind's own (``==pid==``/``--pid--`` prefixed)."""
+    return [line for line in lines if line.strip() and _strip_valgrind_prefix(line) == line]
+
+
+def _strip_valgrind_prefix(line: str) -> str:
+    marker = line[:2]
+    if marker in ("==", "--"):
+        pid, sep, rest = line[2:].partition(marker)
+        if sep and pid.isdigit():
+            return rest.strip()
+    return line
+
+
+def _read_counts(folder: Path, command: str) -> tuple[dict[str, int], int]:
+    """Events summed over every process's out file, and how many files there were."""
+    files = sorted(folder.glob("out.*"))
+    if not files:
+        raise BenchmarkError(f"valgrind wrote no counts for: {command}")
+    totals: dict[str, int] = {}
+    for path in files:
+        try:
+            events = parse_cachegrind_out(path.read_text(encoding="utf-8", errors="replace"))
+        except ValueError as exc:
+            raise BenchmarkError(f"unreadable valgrind output {path.name}: {exc}") from exc
+        for name, number in events.items():
+            totals[name] = totals.get(name, 0) + number
+    return totals, len(files)

@@ -16,36 +16,35 @@ from aiwf_ci.errors import ConfigError
 from aiwf_ci.models import write_results
 from aiwf_ci.report.progress import ProgressPrinter
 from aiwf_ci.run.environment import detect_commit
-from aiwf_ci.run.interleave import (
-    SIDES,
-    InterleaveOptions,
-    SideSetup,
-    pair_benchmarks,
-    run_interleaved,
-)
+from aiwf_ci.run.interleave import SIDES, SideSetup, pair_benchmarks, run_interleaved
 from aiwf_ci.run.selection import select
-from aiwf_ci.usecases import exit_code, load_suite, ready_tree, run_options, threshold_rules
+from aiwf_ci.usecases import (
+    exit_code,
+    load_suite,
+    ready_tree,
+    rounds_options,
+    rounds_spec,
+    run_options,
+    threshold_rules,
+)
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.model import Report
 
 
 def cmd_ab(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    if args.chunks < 1:
-        raise ConfigError(f"invalid --chunks {args.chunks}", field="--chunks", fix="use 1 or more")
     configs = {side: _side_config(args, env, side) for side in SIDES}
     pairs, note = _pairs(configs["base"], configs["head"], args.only)
+    rules = threshold_rules(configs["head"], args.thresholds)
     stream = sys.stdout if args.format == "text" else sys.stderr  # keep stdout machine-readable
     printer = ProgressPrinter(stream, github_actions=env.get("GITHUB_ACTIONS") == "true")
     with ExitStack() as stack:
         sides = {side: _ready(stack, args, env, configs[side], side, printer) for side in SIDES}
-        options = InterleaveOptions(
-            chunks=args.chunks, environment=run_options(sides["head"].tree, env).environment
-        )
+        spec = rounds_spec(configs["head"].rounds, args.budget, args.max_rounds, args.samples)
+        options = rounds_options(spec, rules, run_options(sides["head"].tree, env).environment)
         results = run_interleaved(sides, pairs, options, printer)
     for side, side_results in results.items():
         path = write_results(side_results, args.out / side / "results.json")
         print(f"wrote {path}", file=stream)
-    rules = threshold_rules(configs["head"], args.thresholds)
     report = Report.of(compare(results["base"], results["head"], rules))
     if args.format == "text":
         print()

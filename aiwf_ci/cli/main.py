@@ -18,6 +18,7 @@ from typing import NoReturn, TypeAlias
 from aiwf_ci import __version__
 from aiwf_ci.errors import EXIT_BAD_INPUT, AiwfCIError
 from aiwf_ci.run.selection import Shard, parse_shard
+from aiwf_ci.units import parse_duration
 from aiwf_ci.verdict.thresholds import Threshold, parse_threshold_spec
 
 Handler = Callable[[argparse.Namespace, Mapping[str, str]], int]
@@ -38,6 +39,13 @@ def thresholds_arg(text: str) -> dict[str, Threshold]:
     """``--thresholds duration=10%,memory=25%``, checked while parsing."""
     try:
         return parse_threshold_spec(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def duration_arg(text: str) -> float:
+    try:
+        return parse_duration(text)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
@@ -138,7 +146,9 @@ def _add_ab(sub: Subparsers) -> None:
     ab.add_argument("--base-dir", type=Path, required=True, help="the baseline source tree")
     ab.add_argument("--head-dir", type=Path, required=True, help="the changed source tree")
     ab.add_argument("--out", type=Path, default=Path("aiwf-ab"), help="writes base/ and head/")
-    ab.add_argument("--chunks", type=int, default=5, help="chunks per side per benchmark (5)")
+    ab.add_argument("--budget", type=duration_arg, help="time for the whole suite (config, 10m)")
+    ab.add_argument("--max-rounds", type=int, help="rounds at most (config, 40)")
+    ab.add_argument("--samples", type=int, help="runs of each side per round (config, 3)")
     ab.add_argument("--profile", help="config profile (overrides AIWF_PROFILE)")
     _no_setup(ab)
     ab.add_argument("--only", help="glob or substring of benchmark names (comma-separated)")

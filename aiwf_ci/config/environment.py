@@ -1,4 +1,5 @@
-"""The suite's ``environment:`` section: how a source tree is made ready to be measured.
+"""The suite's ``environment:`` section (how a source tree is made ready to be measured) and
+its ``rounds:`` section (how base and head are sampled on one machine).
 
     environment:
       setup:                        # run in the tree's root, in the tree's own virtualenv
@@ -13,10 +14,12 @@ code never imports head code, and the project's dependencies never mix with aiwf
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from aiwf_ci.config.fields import Problems, join, read, type_name
-from aiwf_ci.config.models import DEFAULT_SETUP_TIMEOUT, EnvironmentSpec
+from aiwf_ci.config.models import DEFAULT_SETUP_TIMEOUT, EnvironmentSpec, RoundsSpec
 from aiwf_ci.config.yamlload import LineList, LineMap
-from aiwf_ci.units import DURATION_HINT, parse_duration
+from aiwf_ci.units import DURATION_HINT, parse_duration, parse_percent
 
 ENVIRONMENT_KEYS = ("setup", "timeout")
 SETUP_HINT = "a list of shell commands, e.g. setup: [pip install -e .]"
@@ -55,3 +58,58 @@ def read_environment(problems: Problems, data: LineMap) -> EnvironmentSpec | Non
         problems.add(section.line_of("setup"), join("environment", "setup"), "empty", SETUP_HINT)
     timeout = read(problems, section, "timeout", "environment", _timeout, DURATION_HINT)
     return EnvironmentSpec(setup=setup or (), timeout=timeout or DEFAULT_SETUP_TIMEOUT)
+
+
+ROUNDS_KEYS = ("budget", "max-rounds", "samples", "alpha")
+
+
+def _budget(value: object) -> float:
+    seconds = parse_duration(value)
+    if not 10 <= seconds <= 6 * 3600:
+        raise ValueError("must be between 10s and 6h")
+    return seconds
+
+
+def _count(low: int, high: int) -> Callable[[object], int]:
+    def parse(value: object) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}")
+        return value
+
+    return parse
+
+
+def _alpha(value: object) -> float:
+    fraction = parse_percent(value) if isinstance(value, str) else value
+    if isinstance(fraction, bool) or not isinstance(fraction, int | float):
+        raise ValueError("expected a fraction like 0.01 or a percentage like 1%")
+    if not 0.0001 <= float(fraction) <= 0.2:
+        raise ValueError("must be between 0.0001 and 0.2")
+    return float(fraction)
+
+
+def read_rounds(problems: Problems, data: LineMap) -> RoundsSpec:
+    """The ``rounds:`` section (defaults when absent)."""
+    section = data.get("rounds")
+    if section is None:
+        return RoundsSpec()
+    if not isinstance(section, LineMap):
+        problems.add(
+            data.line_of("rounds"),
+            "rounds",
+            f"expected a mapping, got {type_name(section)}",
+            "e.g. rounds: {budget: 10m}",
+        )
+        return RoundsSpec()
+    problems.check_keys(section, ROUNDS_KEYS, "rounds")
+    default = RoundsSpec()
+    budget = read(problems, section, "budget", "rounds", _budget, DURATION_HINT)
+    max_rounds = read(problems, section, "max-rounds", "rounds", _count(10, 1000), "e.g. 40")
+    samples = read(problems, section, "samples", "rounds", _count(1, 100), "e.g. 3")
+    alpha = read(problems, section, "alpha", "rounds", _alpha, "e.g. 1%")
+    return RoundsSpec(
+        budget=budget if budget is not None else default.budget,
+        max_rounds=max_rounds if max_rounds is not None else default.max_rounds,
+        samples=samples if samples is not None else default.samples,
+        alpha=alpha if alpha is not None else default.alpha,
+    )

@@ -125,6 +125,22 @@ class EnvironmentSpec:
     timeout: float = DEFAULT_SETUP_TIMEOUT
 
 
+DEFAULT_BUDGET = 600.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoundsSpec:
+    """How base and head are sampled on one machine (``aiwf-ci ab``, same-runner mode):
+    ``samples`` runs of each side per round, rounds until every benchmark is decided, at
+    most ``max_rounds``, within ``budget`` seconds for the whole suite; ``alpha`` is the
+    false-alarm rate over all looks of the stopping rule."""
+
+    budget: float = DEFAULT_BUDGET
+    max_rounds: int = 40
+    samples: int = 3
+    alpha: float = 0.01
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BenchmarkConfig:
     name: str
@@ -146,6 +162,7 @@ class SuiteConfig:
     profile: str | None = None
     profiles: tuple[str, ...] = ()
     environment: EnvironmentSpec | None = None
+    rounds: RoundsSpec = field(default_factory=RoundsSpec)
 
     @property
     def config_dir(self) -> Path:

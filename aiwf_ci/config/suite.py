@@ -13,7 +13,7 @@ from pathlib import Path
 import yaml
 
 from aiwf_ci.config import yamlload
-from aiwf_ci.config.environment import read_environment
+from aiwf_ci.config.environment import read_environment, read_rounds
 from aiwf_ci.config.fields import Problems, as_str, join, read, type_name
 from aiwf_ci.config.models import (
     WORKLOAD_KINDS,
@@ -40,6 +40,7 @@ DEFAULT_CONFIG = Path(".aiwf/bench.yml")
 TOP_KEYS = (
     "suite",
     "environment",
+    "rounds",
     "defaults",
     "thresholds",
     "profile",
@@ -131,6 +132,7 @@ def _build(
     settings = apply_env_flags(merge_settings(Settings(), *layers), env)
     thresholds = {**DEFAULT_THRESHOLDS, **_thresholds(problems, data, "")}
     environment = read_environment(problems, data)
+    rounds = read_rounds(problems, data)
     benchmarks = _benchmarks(problems, data, layers, env)
     if suite is None or benchmarks is None:
         return None
@@ -143,6 +145,7 @@ def _build(
         profile=chosen,
         profiles=tuple(profiles),
         environment=environment,
+        rounds=rounds,
     )
 
 

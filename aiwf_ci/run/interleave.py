@@ -1,21 +1,26 @@
-"""Interleaved A/B runs (``aiwf-ci ab``): base and head measured alternately, chunk by chunk.
+"""Base and head on one machine, interleaved, sampled until decided (``aiwf-ci ab`` and the
+action's same-runner mode).
 
-Why: on a shared machine a busy stretch slows a whole block of runs by 1.5–2.5×, and when
-the base and the head are measured in two separate blocks no test on the samples can tell
-that from a real change. Splitting each benchmark's iterations into
-K chunks run A B A B … puts both sides under the same stretches of noise, as
-``asv continuous`` does.
+Why: on a shared machine a busy stretch slows a whole block of runs by 1.5–2.5×; when base
+and head are measured in two separate blocks, no test on the samples can tell that from a
+real change. Here every benchmark is measured in **rounds**: a chunk of ``samples`` base
+runs and a chunk of head runs, seconds apart, which side goes first alternating from round
+to round and benchmark to benchmark. Whatever the machine did during a round hit both
+chunks alike, and the verdict (``verdict.rounds``) analyses the rounds as pairs.
 
-Per benchmark: ``schedule`` (pure) decides the order of the chunks; which side goes first
-alternates from benchmark to benchmark so neither is always measured "cold". Each side
-warms up once, before its first chunk. The memory pass (which is separate from the timed
-runs and slow) is run only in each side's last chunk, so its metrics describe one pass as
-in ``aiwf-ci run``. Kinds whose iterations are not independent samples (``ingest`` runs a
-harness once and parses its file) are run as one chunk per side. ``join_chunks`` (pure)
-glues a side's chunks back into one ``BenchmarkResult``.
+**Sampling until decided.** After every round each benchmark's gated metrics are judged by
+the stopping rule (``verdict.sequential``: fixed looks, alpha spent look by look); a
+benchmark whose every gated metric is decided (regression, improvement or unchanged) stops,
+the others go on, until all are decided, ``max_rounds`` is reached, or the suite's time
+``budget`` would be exceeded by another round (what is still open is then inconclusive).
+The judgement is the very replay ``compare`` runs on the stored rounds, so the results
+files give the same verdict when compared later.
 
-The library never prints: progress goes to a ``RunListener``, one started/finished pair
-per chunk (the chunk's name carries ``[base 2/5]``).
+Per side, the first chunk warms up (``warmup``) and runs the memory pass (once; its metrics
+describe one pass, as in ``aiwf-ci run``); later chunks do neither. ``ingest`` benchmarks run
+once per side (their "iterations" are not samples) and are compared unpaired. The library
+never prints: progress goes to a ``RunListener``, one started/finished pair per chunk (the
+chunk's name carries ``[base r3]``).
 """
 
 from __future__ import annotations
@@ -30,34 +35,22 @@ from aiwf_ci.errors import ConfigError
 from aiwf_ci.models import Alert, BenchmarkResult, Commit, JSONValue, Metric, Results, Series
 from aiwf_ci.run.project import Tree
 from aiwf_ci.run.runner import RunListener, SilentListener, call_workload, tree_context
+from aiwf_ci.verdict.model import GatePolicy
+from aiwf_ci.verdict.rounds import still_open
+from aiwf_ci.verdict.sequential import SequentialDesign
+from aiwf_ci.verdict.thresholds import DEFAULT_RULES, ThresholdRules
 from aiwf_ci.workloads import Workload, get_workload
 
 Side = Literal["base", "head"]
 SIDES: tuple[Side, Side] = ("base", "head")
-DEFAULT_CHUNKS = 5
-UNCHUNKED_KINDS = frozenset({"ingest"})
-"""Kinds run as a single chunk per side: their "iterations" are not separate samples."""
+ONCE_KINDS = frozenset({"ingest"})
+"""Kinds run once per side: their "iterations" are not separate samples."""
+ONE_SAMPLE_KINDS = frozenset({"load"})
+"""Kinds whose every iteration is a whole run of its own (a load test): one per round."""
 
 
 def other(side: Side) -> Side:
     return "head" if side == "base" else "base"
-
-
-def split(iterations: int, chunks: int) -> list[int]:
-    """``iterations`` in near-equal parts (larger first), at most one part per iteration."""
-    parts = max(1, min(chunks, iterations))
-    size, extra = divmod(max(iterations, 0), parts)
-    return [size + (1 if i < extra else 0) for i in range(parts)]
-
-
-def schedule(iterations: int, chunks: int, first: Side = "base") -> list[tuple[Side, int]]:
-    """The chunk order of one benchmark: ``first``, the other side, ``first``, … .
-
-    Both sides get the same chunk sizes, so each pair of neighbouring chunks measures the
-    same number of iterations of each side under (nearly) the same machine state.
-    """
-    second = other(first)
-    return [(side, n) for n in split(iterations, chunks) for side in (first, second)]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -71,79 +64,251 @@ class SideSetup:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class InterleaveOptions:
-    chunks: int = DEFAULT_CHUNKS
+class RoundsOptions:
+    """How to sample: the stopping rule, runs per side per round, the suite's time budget
+    (seconds), the threshold rules that decide what is settled, and the machine's record."""
+
+    design: SequentialDesign = field(default_factory=SequentialDesign)
+    samples: int = 3
+    budget: float = 600.0
+    rules: ThresholdRules = DEFAULT_RULES
     environment: Mapping[str, JSONValue] = field(default_factory=dict)
     workloads: Callable[[str], Workload] = get_workload
+    clock: Callable[[], float] = time.monotonic
+
+
+@dataclass(slots=True)
+class _Pair:
+    """One benchmark's sampling state: both configs and the chunks measured so far."""
+
+    index: int
+    benches: Mapping[Side, BenchmarkConfig]
+    chunks: dict[Side, list[BenchmarkResult]] = field(
+        default_factory=lambda: {"base": [], "head": []}
+    )
+    open: bool = True
+    stopped: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.benches["base"].name
+
+    @property
+    def once(self) -> bool:
+        return any(b.kind in ONCE_KINDS for b in self.benches.values())
+
+    def failed(self) -> bool:
+        return any(chunk.failed for side in SIDES for chunk in self.chunks[side][-1:])
 
 
 def run_interleaved(
     sides: Mapping[Side, SideSetup],
     pairs: Sequence[tuple[BenchmarkConfig, BenchmarkConfig]],
-    options: InterleaveOptions,
+    options: RoundsOptions,
     listener: RunListener | None = None,
 ) -> dict[Side, Results]:
-    """Run every (base, head) benchmark pair interleaved; one ``Results`` per side.
-
-    ``pairs`` holds each benchmark as configured in the base tree and in the head tree
-    (same name; the command or callable may differ, that is the point).
+    """Sample every (base, head) benchmark pair in rounds until decided (module docstring);
+    one ``Results`` per side. ``pairs`` holds each benchmark as configured in the base tree
+    and in the head tree (same name; the command or callable may differ: that is the point).
     """
     events = listener or SilentListener()
-    joined: dict[Side, list[BenchmarkResult]] = {"base": [], "head": []}
-    for index, (base_bench, head_bench) in enumerate(pairs, start=1):
-        benches: dict[Side, BenchmarkConfig] = {"base": base_bench, "head": head_bench}
-        first: Side = "base" if index % 2 else "head"
-        results = _run_pair(benches, sides, first, (index, len(pairs)), options, events)
-        for side in SIDES:
-            joined[side].extend(results[side])
-    environment = {**options.environment, "interleaved": {"chunks": options.chunks}}
+    states = [_Pair(index=i, benches={"base": b, "head": h}) for i, (b, h) in enumerate(pairs)]
+    start = options.clock()
+    done_rounds = 0
+    stop = "max-rounds"
+    for number in range(options.design.max_rounds):
+        todo = [s for s in states if s.open]
+        if not todo:
+            stop = "decided"
+            break
+        if number and _over_budget(options, start, number):
+            stop = "budget"
+            break
+        for state in todo:
+            _round(state, number, sides, options, events, len(states))
+        _settle(todo, options, number + 1)
+        done_rounds = number + 1
+    for state in states:
+        state.stopped = state.stopped or stop
+    record = _record(options, done_rounds, options.clock() - start, stop)
     return {
-        side: Results(
-            suite=sides[side].config.suite,
-            benchmarks=tuple(joined[side]),
-            commit=sides[side].commit,
-            environment=dict(environment),
-        )
-        for side in SIDES
+        side: _results(side, sides[side], states, record, options.environment) for side in SIDES
     }
 
 
-def _run_pair(
-    benches: Mapping[Side, BenchmarkConfig],
+def _over_budget(options: RoundsOptions, start: float, rounds_done: int) -> bool:
+    """Would one more round (as long as the average so far) end past the budget?"""
+    elapsed = options.clock() - start
+    return elapsed + elapsed / rounds_done > options.budget
+
+
+def _round(
+    state: _Pair,
+    number: int,
     sides: Mapping[Side, SideSetup],
-    first: Side,
-    position: tuple[int, int],
-    options: InterleaveOptions,
+    options: RoundsOptions,
     events: RunListener,
-) -> dict[Side, tuple[BenchmarkResult, ...]]:
-    """One benchmark, both sides, chunk by chunk; a side stops at its first failed chunk."""
-    base = benches["base"]
-    chunked = base.kind not in UNCHUNKED_KINDS and benches["head"].kind not in UNCHUNKED_KINDS
-    iterations = base.settings.iterations
-    plan = (
-        schedule(iterations, options.chunks, first)
-        if chunked
-        else [(first, iterations), (other(first), iterations)]
-    )
-    count = len(plan) // 2
-    done: dict[Side, list[tuple[BenchmarkResult, ...]]] = {"base": [], "head": []}
-    for side, n in plan:
-        previous = done[side]
-        if previous and any(r.failed for r in previous[-1]):
+    total: int,
+) -> None:
+    """One round of one benchmark: a chunk of each side, which first alternating."""
+    first: Side = "base" if (number + state.index) % 2 == 0 else "head"
+    for side in (first, other(first)):
+        bench = state.benches[side]
+        n = bench.settings.iterations if state.once else _chunk_size(bench, options.samples)
+        config = chunk_config(bench, n, first=number == 0)
+        label = replace(config, name=f"{bench.name} [{side} r{number + 1}]")
+        state.chunks[side].append(
+            _run_chunk(config, label, sides[side], (state.index + 1, total), options, events)
+        )
+    if state.once or state.failed():
+        state.open = False
+        state.stopped = "failed" if state.failed() else "once"
+
+
+def _chunk_size(bench: BenchmarkConfig, samples: int) -> int:
+    return 1 if bench.kind in ONE_SAMPLE_KINDS else max(1, samples)
+
+
+def _settle(todo: Sequence[_Pair], options: RoundsOptions, rounds: int) -> None:
+    """Close every benchmark whose gated metrics are all decided after ``rounds`` rounds."""
+    policy = GatePolicy(design=options.design)
+    for state in todo:
+        if not state.open:
             continue
-        number = len(previous) + 1
-        bench = chunk_config(benches[side], n, first=number == 1, last=number == count)
-        label = replace(bench, name=f"{bench.name} [{side} {number}/{count}]")
-        previous.append(_run_chunk(bench, label, sides[side], position, options, events, chunked))
-    out: dict[Side, tuple[BenchmarkResult, ...]] = {}
-    for side in SIDES:
-        chunks = done[side]
-        if chunked:
-            flat = [r for chunk in chunks for r in chunk]
-            out[side] = (join_chunks(benches[side], flat, chunks=len(chunks)),)
-        else:
-            out[side] = chunks[0] if chunks else ()
-    return out
+        base = join_chunks(state.benches["base"], state.chunks["base"])
+        head = join_chunks(state.benches["head"], state.chunks["head"])
+        undecided = [
+            name
+            for name, metric in head.metrics.items()
+            if name in base.metrics
+            and still_open(
+                base.metrics[name], metric, options.rules.resolve(head.name, name), policy
+            )
+        ]
+        if not undecided:
+            state.open = False
+            state.stopped = f"decided after {rounds} rounds"
+
+
+def chunk_config(bench: BenchmarkConfig, n: int, *, first: bool) -> BenchmarkConfig:
+    """The benchmark as run for one chunk: ``n`` iterations; warm-up and memory pass only in
+    a side's first chunk."""
+    settings = bench.settings
+    memory = settings.memory if first else replace(settings.memory, enabled=False)
+    return replace(
+        bench,
+        settings=replace(
+            settings, warmup=settings.warmup if first else 0, iterations=n, memory=memory
+        ),
+    )
+
+
+def _run_chunk(
+    bench: BenchmarkConfig,
+    label: BenchmarkConfig,
+    side: SideSetup,
+    position: tuple[int, int],
+    options: RoundsOptions,
+    events: RunListener,
+) -> BenchmarkResult:
+    """One workload call, failures turned into error results (as ``run_suite`` does)."""
+    events.started(label, *position)
+    ctx = tree_context(side.tree, side.config, lambda s: events.log(label, s))
+    start = time.perf_counter()
+    results = call_workload(options.workloads, bench, ctx)
+    seconds = time.perf_counter() - start
+    for result in results:
+        events.finished(replace(result, name=label.name), seconds)
+    if len(results) == 1:
+        return results[0]
+    return BenchmarkResult(name=bench.name, kind=bench.kind, extra={"parts": len(results)})
+
+
+def join_chunks(bench: BenchmarkConfig, parts: Sequence[BenchmarkResult]) -> BenchmarkResult:
+    """One side's chunks as one result; chunk ``k`` is round ``k``.
+
+    Samples of a metric measured in several chunks are concatenated with the round of each
+    sample kept (``Metric.rounds``) and its statistics recomputed; a metric from one chunk
+    only (the memory pass) or a summary-only one is kept as measured. Errors, alerts, series
+    and extras of every chunk are kept.
+    """
+    if not parts:
+        return BenchmarkResult(name=bench.name, kind=bench.kind, errors=("no chunk was run",))
+    names = dict.fromkeys(n for part in parts for n in part.metrics)
+    metrics = {name: _joined(name, parts) for name in names}
+    alerts: list[Alert] = []
+    for alert in (a for part in parts for a in part.alerts):
+        if alert not in alerts:
+            alerts.append(alert)
+    series: dict[str, Series] = {}
+    extra: dict[str, JSONValue] = {}
+    for part in parts:
+        series.update(part.series)
+        extra.update(part.extra)
+    extra.update(samples_per_round=bench.settings.iterations, rounds=len(parts))
+    return BenchmarkResult(
+        name=bench.name,
+        kind=parts[0].kind,
+        metrics=metrics,
+        errors=tuple(dict.fromkeys(e for part in parts for e in part.errors)),
+        alerts=tuple(alerts),
+        series=series,
+        extra=extra,
+    )
+
+
+ONE_PASS_PREFIX = "memory"
+"""Metrics of the memory pass (``memory_*``): measured once per side, not per round."""
+
+
+def _joined(name: str, parts: Sequence[BenchmarkResult]) -> Metric:
+    found = [(k, part.metrics[name]) for k, part in enumerate(parts) if name in part.metrics]
+    if name.startswith(ONE_PASS_PREFIX) or any(m.summary_only for _, m in found):
+        return found[-1][1]
+    samples = [s for _, m in found for s in m.samples]
+    rounds = [k for k, m in found for _ in m.samples]
+    first = found[0][1]
+    return Metric.from_samples(samples, unit=first.unit, direction=first.direction, rounds=rounds)
+
+
+def _record(options: RoundsOptions, rounds: int, seconds: float, stop: str) -> dict[str, JSONValue]:
+    """What results.json keeps about the sampling (``environment.interleaved``): enough for
+    ``compare`` to replay the stopping rule."""
+    design = options.design
+    return {
+        "rounds": rounds,
+        "samples_per_round": options.samples,
+        "budget_seconds": options.budget,
+        "seconds": round(seconds, 3),
+        "stopped": stop,
+        "design": {
+            "alpha": design.alpha,
+            "max_rounds": design.max_rounds,
+            "min_rounds": design.min_rounds,
+            "look_every": design.look_every,
+            "rho": design.rho,
+        },
+    }
+
+
+def _results(
+    side: Side,
+    setup: SideSetup,
+    states: Sequence[_Pair],
+    record: Mapping[str, JSONValue],
+    machine: Mapping[str, JSONValue],
+) -> Results:
+    benchmarks = []
+    for state in states:
+        joined = join_chunks(state.benches[side], state.chunks[side])
+        extra = {**joined.extra, "stopped": state.stopped}
+        benchmarks.append(replace(joined, extra=extra))
+    return Results(
+        suite=setup.config.suite,
+        benchmarks=tuple(benchmarks),
+        commit=setup.commit,
+        environment={**machine, "interleaved": dict(record)},
+    )
 
 
 def pair_benchmarks(
@@ -174,77 +339,3 @@ def pair_benchmarks(
     if notes:
         note = f"comparing the {len(pairs)} common benchmark(s); skipped {'; '.join(notes)}"
     return pairs, note
-
-
-def chunk_config(bench: BenchmarkConfig, n: int, *, first: bool, last: bool) -> BenchmarkConfig:
-    """The benchmark as run for one chunk: ``n`` iterations, warm-up and memory pass once."""
-    settings = bench.settings
-    memory = settings.memory if last else replace(settings.memory, enabled=False)
-    return replace(
-        bench,
-        settings=replace(
-            settings, warmup=settings.warmup if first else 0, iterations=n, memory=memory
-        ),
-    )
-
-
-def _run_chunk(
-    bench: BenchmarkConfig,
-    label: BenchmarkConfig,
-    side: SideSetup,
-    position: tuple[int, int],
-    options: InterleaveOptions,
-    events: RunListener,
-    chunked: bool,
-) -> tuple[BenchmarkResult, ...]:
-    """One workload call, failures turned into error results (as ``run_suite`` does)."""
-    events.started(label, *position)
-    ctx = tree_context(side.tree, side.config, lambda s: events.log(label, s))
-    start = time.perf_counter()
-    results = call_workload(options.workloads, bench, ctx)
-    seconds = time.perf_counter() - start
-    for result in results:
-        events.finished(replace(result, name=label.name) if chunked else result, seconds)
-    return results
-
-
-def join_chunks(
-    bench: BenchmarkConfig, parts: Sequence[BenchmarkResult], *, chunks: int
-) -> BenchmarkResult:
-    """One side's chunk results as one result, as if its iterations had run in one go.
-
-    Samples of a metric measured in several chunks are concatenated (config order) and its
-    statistics recomputed; a metric from one chunk only (the memory pass) or a summary-only
-    one is kept as measured. Errors, alerts, series and extras of every chunk are kept.
-    """
-    if not parts:
-        return BenchmarkResult(name=bench.name, kind=bench.kind, errors=("no chunk was run",))
-    metrics: dict[str, Metric] = {}
-    for name in dict.fromkeys(n for part in parts for n in part.metrics):
-        found = [part.metrics[name] for part in parts if name in part.metrics]
-        if len(found) == 1 or any(m.summary_only for m in found):
-            metrics[name] = found[-1]
-        else:
-            samples = [s for m in found for s in m.samples]
-            metrics[name] = Metric.from_samples(
-                samples, unit=found[0].unit, direction=found[0].direction
-            )
-    alerts: list[Alert] = []
-    for alert in (a for part in parts for a in part.alerts):
-        if alert not in alerts:
-            alerts.append(alert)
-    series: dict[str, Series] = {}
-    extra: dict[str, JSONValue] = {}
-    for part in parts:
-        series.update(part.series)
-        extra.update(part.extra)
-    extra.update(iterations=bench.settings.iterations, warmup=bench.settings.warmup, chunks=chunks)
-    return BenchmarkResult(
-        name=bench.name,
-        kind=parts[0].kind,
-        metrics=metrics,
-        errors=tuple(dict.fromkeys(e for part in parts for e in part.errors)),
-        alerts=tuple(alerts),
-        series=series,
-        extra=extra,
-    )

@@ -40,15 +40,19 @@ def ab(tmp_path: Path, base: Path, head: Path, *extra: str) -> tuple[int, str, s
 def test_a_slower_head_is_a_regression(tmp_path: Path) -> None:
     # 4x slower: far beyond the noise of a busy machine (sleeps stretch, they do not shrink)
     base, head = tree(tmp_path / "a", 0.03), tree(tmp_path / "b", 0.12)
-    code, out, err = ab(tmp_path, base, head, "--chunks", "3", "--fail-on-regression")
+    code, out, err = ab(tmp_path, base, head, "--samples", "2", "--fail-on-regression")
     assert code == 1, err
-    assert "sleep [base 1/3]" in out and "sleep [head 3/3]" in out
+    assert "sleep [base r1]" in out and "sleep [head r2]" in out
     assert "2 regressions" in out
     for side in ("base", "head"):
         results = load_results(tmp_path / "out" / side / "results.json")
-        assert results.environment["interleaved"] == {"chunks": 3}
+        record = results.environment["interleaved"]
+        assert record["stopped"] == "decided" and record["samples_per_round"] == 2
         for bench in results.benchmarks:
-            assert len(bench.metrics["duration"].samples) == 6 and not bench.errors
+            duration = bench.metrics["duration"]
+            assert not bench.errors
+            assert len(duration.samples) == 2 * len(set(duration.rounds))
+            assert bench.extra["stopped"].startswith("decided after")
 
 
 def test_identical_trees_pass_and_differing_names_are_noted(tmp_path: Path) -> None:
@@ -58,7 +62,7 @@ def test_identical_trees_pass_and_differing_names_are_noted(tmp_path: Path) -> N
     assert code == 0, out + err
     verdicts = {b["name"]: b["verdict"] for b in json.loads(out)["benchmarks"]}  # pure JSON
     assert set(verdicts) == {"sleep", "call"} and "regression" not in verdicts.values()
-    assert "sleep [head 5/5]" in err  # progress goes to stderr with --format json
+    assert "sleep [head r1]" in err  # progress goes to stderr with --format json
     assert "skipped only in head: only-here" in err
 
 
@@ -69,7 +73,7 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     cases = [
         ((tmp_path / "missing", base), "base dir"),
         ((base, empty), "no config .aiwf/bench.yml in the head tree"),
-        ((base, base, "--chunks", "0"), "invalid --chunks"),
+        ((base, base, "--max-rounds", "5"), "max-rounds 5 is out of range"),
     ]
     for (b, h, *rest), message in cases:
         code, _, err = ab(tmp_path, Path(b), Path(h), *map(str, rest))

@@ -1,8 +1,11 @@
-"""``aiwf_ci.run.interleave``: the chunk schedule, chunk joining and the orchestrator
-(with a fake workload that records what it was asked to run)."""
+"""``aiwf_ci.run.interleave``: rounds, joining with rounds kept, and sampling until decided
+(with a fake workload whose speed drifts from round to round, as a busy machine's does)."""
 
 from __future__ import annotations
 
+import random
+import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,17 +21,17 @@ from aiwf_ci.config.models import (
 from aiwf_ci.errors import ConfigError
 from aiwf_ci.models import Alert, BenchmarkResult, Metric, Results
 from aiwf_ci.run.interleave import (
-    InterleaveOptions,
+    RoundsOptions,
     Side,
     SideSetup,
     chunk_config,
     join_chunks,
     pair_benchmarks,
     run_interleaved,
-    schedule,
-    split,
 )
 from aiwf_ci.run.project import plain_tree
+from aiwf_ci.verdict.compare import compare
+from aiwf_ci.verdict.thresholds import Threshold, ThresholdRules, build_rules
 from aiwf_ci.workloads import RunContext, Workload
 
 
@@ -50,48 +53,13 @@ def suite(root: Path, *benches: BenchmarkConfig) -> SuiteConfig:
     )
 
 
-@pytest.mark.parametrize(
-    ("iterations", "chunks", "sizes"),
-    [(15, 5, [3, 3, 3, 3, 3]), (10, 3, [4, 3, 3]), (3, 5, [1, 1, 1]), (1, 5, [1]), (7, 1, [7])],
-)
-def test_split_is_near_equal_with_at_least_one_iteration_per_chunk(
-    iterations: int, chunks: int, sizes: list[int]
-) -> None:
-    assert split(iterations, chunks) == sizes
-    assert sum(split(iterations, chunks)) == iterations
-
-
-def test_schedule_alternates_sides_starting_with_first() -> None:
-    assert schedule(5, 3, "base") == [
-        ("base", 2),
-        ("head", 2),
-        ("base", 2),
-        ("head", 2),
-        ("base", 1),
-        ("head", 1),
-    ]
-    assert [side for side, _ in schedule(4, 2, "head")] == ["head", "base", "head", "base"]
-
-
-@pytest.mark.parametrize("iterations", [1, 2, 9, 15, 31])
-@pytest.mark.parametrize("chunks", [1, 2, 5, 8])
-def test_schedule_gives_each_side_all_its_iterations(iterations: int, chunks: int) -> None:
-    plan = schedule(iterations, chunks, "base")
-    for side in ("base", "head"):
-        assert sum(n for s, n in plan if s == side) == iterations
-    assert all(n >= 1 for _, n in plan)
-    assert all(plan[i][0] != plan[i + 1][0] for i in range(len(plan) - 1))
-
-
-def test_chunk_config_warms_up_first_and_profiles_memory_last() -> None:
+def test_chunk_config_warms_up_and_profiles_memory_in_the_first_chunk_only() -> None:
     b = bench(iterations=10, warmup=2)
-    first = chunk_config(b, 4, first=True, last=False)
-    middle = chunk_config(b, 3, first=False, last=False)
-    last = chunk_config(b, 3, first=False, last=True)
-    assert (first.settings.warmup, first.settings.iterations) == (2, 4)
-    assert (middle.settings.warmup, last.settings.warmup) == (0, 0)
-    assert not first.settings.memory.enabled and not middle.settings.memory.enabled
-    assert last.settings.memory.enabled
+    first = chunk_config(b, 3, first=True)
+    later = chunk_config(b, 3, first=False)
+    assert (first.settings.warmup, first.settings.iterations) == (2, 3)
+    assert first.settings.memory.enabled and not later.settings.memory.enabled
+    assert later.settings.warmup == 0
     assert b.settings.iterations == 10  # the original is untouched
 
 
@@ -104,24 +72,26 @@ def result(samples: list[float], **extra: object) -> BenchmarkResult:
     )
 
 
-def test_join_concatenates_samples_and_recomputes_stats() -> None:
+def test_join_keeps_the_round_of_every_sample_and_recomputes_stats() -> None:
     memory = Metric.from_samples([5e6], unit="B")
     alert = Alert(kind="memory_leak_suspected", metric="memory_peak", message="grows")
-    last = replace(result([5.0], loops=3), metrics={**result([5.0]).metrics, "memory_peak": memory})
-    last = replace(last, alerts=(alert,), errors=("late failure",))
-    joined = join_chunks(
-        bench(iterations=5), [result([1.0, 2.0]), result([3.0, 4.0]), last], chunks=3
+    first = replace(
+        result([1.0, 2.0]), metrics={**result([1.0, 2.0]).metrics, "memory_peak": memory}
     )
+    last = replace(result([5.0], loops=3), alerts=(alert,), errors=("late failure",))
+    joined = join_chunks(bench(iterations=2), [first, result([3.0, 4.0]), last])
     duration = joined.metrics["duration"]
     assert duration.samples == (1.0, 2.0, 3.0, 4.0, 5.0)
+    assert duration.rounds == (0, 0, 1, 1, 2)
+    assert duration.by_round() == {0: [1.0, 2.0], 1: [3.0, 4.0], 2: [5.0]}
     assert duration.stats.median == 3.0 and duration.stats.max == 5.0
-    assert joined.metrics["memory_peak"] is memory  # one chunk only: kept as measured
+    assert joined.metrics["memory_peak"] is memory  # the one memory pass, kept as measured
     assert joined.alerts == (alert,) and joined.errors == ("late failure",)
-    assert joined.extra == {"loops": 3, "iterations": 5, "warmup": 2, "chunks": 3}
+    assert joined.extra == {"loops": 3, "samples_per_round": 2, "rounds": 3}
 
 
 def test_join_of_nothing_is_an_error() -> None:
-    assert join_chunks(bench(), [], chunks=0).failed
+    assert join_chunks(bench(), []).failed
 
 
 def test_pairs_match_by_name_and_note_the_rest() -> None:
@@ -136,11 +106,19 @@ def test_pairs_match_by_name_and_note_the_rest() -> None:
 
 
 class FakeWorkload:
-    """Records (tree, name, warmup, iterations, memory) per call; head takes 2 s a run."""
+    """Records (tree, name, warmup, iterations, memory) per call. A run takes ``base`` s on
+    the base tree and ``head`` s on the head tree, times a drift shared by both chunks of a
+    round (a busy neighbour) and a little noise of its own."""
 
-    def __init__(self, fail_on: tuple[str, int] | None = None) -> None:
+    def __init__(
+        self, *, head: float = 2.0, noise: float = 0.01, fail_on: tuple[str, int] | None = None
+    ) -> None:
         self.calls: list[tuple[str, str, int, int, bool]] = []
+        self.head = head
+        self.noise = noise
         self.fail_on = fail_on
+        self.rng = random.Random(7)
+        self.drift = 1.0
 
     def __call__(
         self, bench: BenchmarkConfig, ctx: RunContext
@@ -150,14 +128,23 @@ class FakeWorkload:
         self.calls.append((tree, bench.name, s.warmup, s.iterations, s.memory.enabled))
         if self.fail_on == (tree, sum(c[0] == tree for c in self.calls)):
             raise RuntimeError("boom")
-        value = 2.0 if tree == "head" else 1.0
-        return replace(result([value] * s.iterations), name=bench.name)
+        if len(self.calls) % 2:  # a new round: the machine's speed changes, for both sides
+            self.drift = self.rng.choice([1.0, 1.0, 1.8, 2.5])
+        value = (self.head if tree == "head" else 1.0) * self.drift
+        samples = [value * (1 + self.rng.gauss(0, self.noise)) for _ in range(s.iterations)]
+        return replace(result(samples), name=bench.name)
 
     def lookup(self, kind: str) -> Workload:
         return self
 
 
-def run(tmp_path: Path, fake: FakeWorkload, *benches: BenchmarkConfig) -> dict[Side, Results]:
+def run(
+    tmp_path: Path,
+    fake: FakeWorkload,
+    *benches: BenchmarkConfig,
+    budget: float = 600.0,
+    clock: Callable[[], float] = time.monotonic,
+) -> dict[Side, Results]:
     sides: dict[Side, SideSetup] = {
         side: SideSetup(
             config=suite(tmp_path / side, *benches), tree=plain_tree(tmp_path / side, {})
@@ -165,37 +152,81 @@ def run(tmp_path: Path, fake: FakeWorkload, *benches: BenchmarkConfig) -> dict[S
         for side in ("base", "head")
     }
     pairs = [(b, b) for b in benches]
-    options = InterleaveOptions(chunks=3, workloads=fake.lookup, environment={"cores": 2})
+    rules = build_rules({"duration": Threshold(metric="duration", relative=0.05)})
+    options = RoundsOptions(
+        samples=3,
+        budget=budget,
+        rules=rules,
+        workloads=fake.lookup,
+        environment={"cores": 2},
+        clock=clock,
+    )
     return run_interleaved(sides, pairs, options)
 
 
-def test_orchestrator_interleaves_and_joins(tmp_path: Path) -> None:
-    fake = FakeWorkload()
-    out = run(tmp_path, fake, bench("one", iterations=7), bench("two", iterations=2))
+def test_rounds_alternate_sides_and_stop_once_decided(tmp_path: Path) -> None:
+    fake = FakeWorkload(head=2.0)
+    out = run(tmp_path, fake, bench("one", warmup=2), bench("two", warmup=1))
     one = [c for c in fake.calls if c[1] == "one"]
-    assert one == [
-        ("base", "one", 2, 3, False),
-        ("head", "one", 2, 3, False),
-        ("base", "one", 0, 2, False),
-        ("head", "one", 0, 2, False),
-        ("base", "one", 0, 2, True),
-        ("head", "one", 0, 2, True),
+    assert one[:4] == [
+        ("base", "one", 2, 3, True),  # round 1: warm-up and the memory pass, base first
+        ("head", "one", 2, 3, True),
+        ("head", "one", 0, 3, False),  # round 2: the other side first
+        ("base", "one", 0, 3, False),
     ]
-    two = [c[0] for c in fake.calls if c[1] == "two"]
-    assert two == ["head", "base", "head", "base"]  # the other side goes first
-    expected: list[tuple[Side, float]] = [("base", 1.0), ("head", 2.0)]
-    for side, value in expected:
-        results = out[side]
-        assert results.environment == {"cores": 2, "interleaved": {"chunks": 3}}
-        first = results.benchmarks[0]
-        assert first.metrics["duration"].samples == (value,) * 7
+    assert [c[0] for c in fake.calls if c[1] == "two"][:2] == ["head", "base"]
+    design = RoundsOptions().design
+    assert len(one) == 2 * design.min_rounds  # decided at the first look
+    head = out["head"].benchmarks[0]
+    assert head.metrics["duration"].rounds[-1] == design.min_rounds - 1
+    assert head.extra["stopped"] == f"decided after {design.min_rounds} rounds"
+    interleaved = out["head"].environment["interleaved"]
+    assert interleaved["stopped"] == "decided" and out["head"].environment["cores"] == 2
+    comparison = compare(out["base"], out["head"], run_rules())
+    assert comparison.benchmarks[0].verdict == "regression"  # despite 1.8-2.5x drift
 
 
-def test_a_failed_chunk_stops_that_side_only(tmp_path: Path) -> None:
+def run_rules() -> ThresholdRules:
+    return build_rules({"duration": Threshold(metric="duration", relative=0.05)})
+
+
+def test_identical_trees_are_shown_unchanged(tmp_path: Path) -> None:
+    out = run(tmp_path, FakeWorkload(head=1.0), bench("same"))
+    comparison = compare(out["base"], out["head"], run_rules())
+    assert comparison.benchmarks[0].verdict == "unchanged"
+    assert comparison.status == "pass"
+
+
+def test_an_undecided_benchmark_runs_to_max_rounds_and_is_inconclusive(tmp_path: Path) -> None:
+    # 5% slower with 20% noise per run: neither shown beyond 5% nor shown within it
+    out = run(tmp_path, FakeWorkload(head=1.05, noise=0.2), bench("close"))
+    design = RoundsOptions().design
+    assert out["head"].environment["interleaved"]["rounds"] == design.max_rounds
+    verdict = compare(out["base"], out["head"], run_rules()).benchmarks[0].verdict
+    assert verdict in ("inconclusive", "regression")
+
+
+def test_the_budget_ends_sampling_and_what_is_open_is_inconclusive(tmp_path: Path) -> None:
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 1.0  # every look at the clock: one second later
+        return now[0]
+
+    out = run(tmp_path, FakeWorkload(head=1.05, noise=0.2), bench("slow"), budget=6, clock=clock)
+    record = out["head"].environment["interleaved"]
+    assert record["stopped"] == "budget"
+    assert record["rounds"] < RoundsOptions().design.min_rounds
+    comparison = compare(out["base"], out["head"], run_rules())
+    assert comparison.benchmarks[0].verdict == "inconclusive"
+    assert comparison.status == "inconclusive"
+
+
+def test_a_failed_chunk_stops_that_benchmark(tmp_path: Path) -> None:
     fake = FakeWorkload(fail_on=("head", 2))
-    out = run(tmp_path, fake, bench("one", iterations=6))
-    assert [c[0] for c in fake.calls] == ["base", "head", "base", "head", "base"]
+    out = run(tmp_path, fake, bench("one"))
+    assert [c[0] for c in fake.calls] == ["base", "head", "head", "base"]
     head = out["head"].benchmarks[0]
     assert head.failed and "RuntimeError: boom" in head.errors[0]
-    assert len(head.metrics["duration"].samples) == 2
+    assert len(head.metrics["duration"].samples) == 3
     assert not out["base"].benchmarks[0].failed

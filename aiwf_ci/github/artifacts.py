@@ -73,14 +73,14 @@ def choose_artifact(artifacts: Sequence[ArtifactInfo], name: str) -> ArtifactInf
 
 
 def safe_member_path(name: str) -> PurePosixPath:
-    """The relative path a zip member may be written to, or ``ArtifactError`` if unsafe."""
+    """The relative path an archive member may be written to, or ``ArtifactError`` if unsafe."""
     if not name or name.startswith(("/", "\\")) or "\\" in name or "\0" in name:
-        raise ArtifactError(f"artifact zip member {name!r} has an absolute or invalid path")
+        raise ArtifactError(f"archive member {name!r} has an absolute or invalid path")
     if len(name) > 1 and name[1] == ":":
-        raise ArtifactError(f"artifact zip member {name!r} has a drive letter")
+        raise ArtifactError(f"archive member {name!r} has a drive letter")
     path = PurePosixPath(name)
     if any(part == ".." for part in path.parts):
-        raise ArtifactError(f"artifact zip member {name!r} escapes the extraction directory")
+        raise ArtifactError(f"archive member {name!r} escapes the extraction directory")
     return path
 
 

@@ -321,6 +321,7 @@ class FakeGitHub(_Base):
         self.artifacts: dict[int, dict[str, Any]] = {}
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.commits: dict[str, str] = {}
+        self.tarballs: dict[str, bytes] = {}
         self.pulls: dict[int, dict[str, Any]] = {}
         self._ids = iter(range(1000, 10**9))
         self._routes = self._build_routes()
@@ -413,6 +414,11 @@ class FakeGitHub(_Base):
             self.artifacts[art_id] = item
         return item
 
+    def add_tarball(self, sha: str, data: bytes) -> None:
+        """Seed the repository tarball of commit ``sha`` (served from the storage host)."""
+        with self.lock:
+            self.tarballs[sha] = data
+
     def add_comment(self, pr: int, body: str, *, login: str | None = None) -> dict[str, Any]:
         """Seed a PR comment by ``login`` (default: the token's own user)."""
         author = login or self.user_login or "github-actions[bot]"
@@ -492,6 +498,7 @@ class FakeGitHub(_Base):
             ("GET", repo + r"/actions/artifacts/(?P<art>\d+)", self._get_artifact),
             ("GET", repo + r"/actions/artifacts/(?P<art>\d+)/zip", self._get_zip),
             ("GET", repo + r"/commits/(?P<sha>\w+)", self._get_commit),
+            ("GET", repo + r"/tarball/(?P<ref>[\w.-]+)", self._get_tarball),
             ("GET", repo + r"/pulls/(?P<pr>\d+)", self._get_pull),
             ("GET", repo + r"/issues/(?P<pr>\d+)/comments", self._list_comments),
             ("POST", repo + r"/issues/(?P<pr>\d+)/comments", self._create_comment),
@@ -579,6 +586,13 @@ class FakeGitHub(_Base):
         if item["expired"]:
             return Reply(410, {"message": "Artifact has expired"})
         location = self.storage.put(art, self.storage.blobs[art])
+        return Reply(302, headers={"Location": location})
+
+    def _get_tarball(self, request: RecordedRequest, ref: str, **_: str) -> Reply:
+        data = self.tarballs.get(ref)
+        if data is None:
+            return Reply(404, {"message": "Not Found"})
+        location = self.storage.put(f"tarball-{ref}", data)
         return Reply(302, headers={"Location": location})
 
     def _get_commit(self, request: RecordedRequest, sha: str, **_: str) -> Reply:

@@ -1,12 +1,15 @@
-"""Zip archives for artifact tests: a good one, and each kind of hostile one."""
+"""Archives for tests: artifact zips (a good one, and each kind of hostile one) and source
+tarballs as GitHub's tarball endpoint serves them (one top folder ``OWNER-REPO-SHORTSHA/``)."""
 
 from __future__ import annotations
 
 import io
 import json
 import stat
+import tarfile
 import zipfile
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 
@@ -55,3 +58,21 @@ def bomb_zip(size: int = 64 * 1024 * 1024) -> bytes:
 def corrupt_zip() -> bytes:
     """Bytes that look like the start of a zip and are not one."""
     return b"PK\x03\x04" + b"\x00garbage" * 64
+
+
+def tree_tarball(
+    root: Path, *, top: str = "Codertocat-Hello-World-6113728", extra: list[tarfile.TarInfo] = ()
+) -> bytes:
+    """The files under ``root`` as a gzipped tar inside one top folder, plus ``extra``
+    members (links, absolute paths ... for hostile-archive tests)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        archive.add(root, arcname=top, filter=_clean)
+        for member in extra:
+            data = io.BytesIO(b"x" * member.size) if member.isreg() else None
+            archive.addfile(member, data)
+    return buffer.getvalue()
+
+
+def _clean(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+    return None if "__pycache__" in info.name else info

@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aiwf_ci.config.fields import Problems, join, read, type_name
+from aiwf_ci.config.fields import Problems, read, type_name
 from aiwf_ci.config.models import DEFAULT_SETUP_TIMEOUT, EnvironmentSpec, RoundsSpec
-from aiwf_ci.config.yamlload import LineList, LineMap
+from aiwf_ci.config.yamlload import LineMap
 from aiwf_ci.units import DURATION_HINT, parse_duration, parse_percent
 
 ENVIRONMENT_KEYS = ("setup", "timeout")
@@ -27,7 +27,9 @@ SETUP_HINT = "a list of shell commands, e.g. setup: [pip install -e .]"
 
 def _setup_commands(value: object) -> tuple[str, ...]:
     items = value if isinstance(value, list) else [value]
-    if not items or not all(isinstance(item, str) and item.strip() for item in items):
+    if not items:
+        raise ValueError("lists no command")
+    if not all(isinstance(item, str) and item.strip() for item in items):
         raise ValueError("every set-up command must be a non-empty string")
     return tuple(str(item).strip() for item in items)
 
@@ -54,8 +56,6 @@ def read_environment(problems: Problems, data: LineMap) -> EnvironmentSpec | Non
         return None
     problems.check_keys(section, ENVIRONMENT_KEYS, "environment")
     setup = read(problems, section, "setup", "environment", _setup_commands, SETUP_HINT)
-    if "setup" in section and isinstance(section["setup"], LineList) and not section["setup"]:
-        problems.add(section.line_of("setup"), join("environment", "setup"), "empty", SETUP_HINT)
     timeout = read(problems, section, "timeout", "environment", _timeout, DURATION_HINT)
     return EnvironmentSpec(setup=setup or (), timeout=timeout or DEFAULT_SETUP_TIMEOUT)
 

@@ -257,13 +257,13 @@ def join_chunks(bench: BenchmarkConfig, parts: Sequence[BenchmarkResult]) -> Ben
     )
 
 
-ONE_PASS_PREFIX = "memory"
+MEMORY_PREFIX = "memory"
 """Metrics of the memory pass (``memory_*``): measured once per side, not per round."""
 
 
 def _joined(name: str, parts: Sequence[BenchmarkResult]) -> Metric:
     found = [(k, part.metrics[name]) for k, part in enumerate(parts) if name in part.metrics]
-    if name.startswith(ONE_PASS_PREFIX) or any(m.summary_only for _, m in found):
+    if name.startswith(MEMORY_PREFIX) or any(m.summary_only for _, m in found):
         return found[-1][1]
     samples = [s for _, m in found for s in m.samples]
     rounds = [k for k, m in found for _ in m.samples]
@@ -283,6 +283,7 @@ def _record(options: RoundsOptions, rounds: int, seconds: float, stop: str) -> d
         "stopped": stop,
         "design": {
             "alpha": design.alpha,
+            "beta": design.beta,
             "max_rounds": design.max_rounds,
             "min_rounds": design.min_rounds,
             "look_every": design.look_every,

@@ -72,6 +72,7 @@ def design_of(environment: Mapping[str, Any]) -> SequentialDesign | None:
     try:
         return SequentialDesign(
             alpha=float(design["alpha"]),
+            beta=float(design.get("beta", 0.05)),
             max_rounds=int(design["max_rounds"]),
             min_rounds=int(design["min_rounds"]),
             look_every=int(design["look_every"]),

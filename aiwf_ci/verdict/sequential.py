@@ -40,8 +40,15 @@ Decision at a look with interval ``[lo, hi]`` (log scale, positive = worse) and
 
 - ``regression``: the test rejects (p <= spent, and ``lo > 0``) and the estimate is > b;
 - ``improvement``: the mirror image (p <= spent, ``hi < 0``, estimate < -b);
-- ``unchanged``: ``-b < lo`` and ``hi < b``, equivalence shown at the look's confidence;
+- ``unchanged``: equivalence shown by two one-sided tests (TOST) at the look's share of
+  ``beta``: the ``1 - 2 * beta_spent`` interval lies within ``(-b, b)``;
 - otherwise ``undecided`` (measure on) or, at the final look, ``inconclusive``.
+
+Two error rates, each spent look by look with the same spending function and bounded by the
+same union argument: ``alpha`` (1%) for a false regression or improvement, ``beta`` (5%) for
+calling "unchanged" a change that is in fact beyond the threshold. The second is an error of
+a milder kind (a change at the edge of the threshold passes unnoticed, no build fails on
+noise), so it gets the larger budget, which lets a quiet A/A comparison stop sooner.
 
 Regressions and improvements are symmetric on the log scale: with a 5% threshold a
 regression is head/base > 1.05 and an improvement head/base < 1/1.05 (-4.8%), i.e. base is
@@ -88,6 +95,7 @@ class SequentialDesign:
     """
 
     alpha: float = 0.01
+    beta: float = 0.05
     max_rounds: int = 40
     min_rounds: int = 0
     look_every: int = 2
@@ -96,6 +104,8 @@ class SequentialDesign:
     def __post_init__(self) -> None:
         if not 0.0 < self.alpha < 1.0:
             raise ValueError(f"alpha must be in (0, 1), got {self.alpha!r}")
+        if not 0.0 < self.beta < 0.5:
+            raise ValueError(f"beta must be in (0, 0.5), got {self.beta!r}")
         if self.max_rounds < 1 or self.look_every < 1:
             raise ValueError("max_rounds and look_every must be at least 1")
         if not (math.isfinite(self.rho) and self.rho > 0.0):
@@ -153,6 +163,12 @@ def look_alpha(design: SequentialDesign, rounds: int, previous_look: int | None)
     if not 0 <= before <= rounds:
         raise ValueError(f"previous look {previous_look} must be in [0, rounds={rounds}]")
     return max(0.0, alpha_spent(design, rounds) - alpha_spent(design, before))
+
+
+def look_beta(design: SequentialDesign, rounds: int, previous_look: int | None) -> float:
+    """The share of beta (the equivalence test's error) a look may spend: the same spending
+    function as alpha, scaled to ``beta``."""
+    return look_alpha(design, rounds, previous_look) * design.beta / design.alpha
 
 
 def planned_looks(design: SequentialDesign) -> tuple[int, ...]:
@@ -219,10 +235,13 @@ def judge(
         return Decision(
             state=fallback, change=None, ci=None, p_value=None, rounds=0, alpha_spent_here=spent
         )
-    return _decide(worse_log_ratios, math.log1p(threshold), spent, fallback)
+    beta = look_beta(design, rounds, previous_look)
+    return _decide(worse_log_ratios, math.log1p(threshold), spent, beta, fallback)
 
 
-def _decide(d: Sequence[float], bound: float, spent: float, fallback: State) -> Decision:
+def _decide(
+    d: Sequence[float], bound: float, spent: float, beta: float, fallback: State
+) -> Decision:
     estimate, lo, hi = _shift(d, spent)
     p_value = wilcoxon_signed_rank(d).p_value
     significant = p_value <= spent
@@ -231,8 +250,17 @@ def _decide(d: Sequence[float], bound: float, spent: float, fallback: State) -> 
         state = "regression"
     elif significant and hi < 0.0 and estimate < -bound:
         state = "improvement"
-    elif -bound < lo and hi < bound:
-        state = "unchanged"
+    else:
+        _, eq_lo, eq_hi = _shift(d, 2.0 * beta)
+        if -bound < eq_lo and eq_hi < bound:
+            return Decision(
+                state="unchanged",
+                change=math.expm1(estimate),
+                ci=(math.expm1(eq_lo), math.expm1(eq_hi)),
+                p_value=p_value,
+                rounds=len(d),
+                alpha_spent_here=2.0 * beta,
+            )
     return Decision(
         state=state,
         change=math.expm1(estimate),

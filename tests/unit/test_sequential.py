@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import random
+import statistics
 from collections import Counter
 from collections.abc import Sequence
 
@@ -21,6 +22,7 @@ from aiwf_ci.verdict.sequential import (
     look_alpha,
     next_look,
     planned_looks,
+    replay,
 )
 
 DECLARED = ("regression", "improvement")
@@ -389,3 +391,29 @@ def test_no_change_ends_unchanged() -> None:
         if decision.state == "unchanged":
             assert decision.ci is not None
             assert decision.ci[0] > -0.05 / 1.05 and decision.ci[1] < 0.05
+
+
+def test_unchanged_is_said_of_a_change_at_the_threshold_at_most_at_rate_beta() -> None:
+    """The equivalence claim has its own error budget: with the true change exactly at the
+    threshold (the hardest case), "unchanged" comes out in at most ``beta`` of the runs."""
+    design = SequentialDesign()
+    rng = random.Random(11)
+    bound = math.log1p(0.05)
+    runs, said_unchanged = 1500, 0
+    for _ in range(runs):
+        ratios = [bound + rng.gauss(0, 0.04) for _ in range(design.max_rounds)]
+        decision = replay(ratios, threshold=0.05, design=design, final=True)
+        said_unchanged += decision.state == "unchanged"
+    assert said_unchanged / runs <= design.beta + 0.015  # 1.5 points of Monte Carlo margin
+
+
+def test_a_quiet_aa_comparison_is_shown_unchanged_early() -> None:
+    design = SequentialDesign()
+    rng = random.Random(5)
+    rounds = []
+    for _ in range(200):
+        ratios = [rng.gauss(0, 0.03) for _ in range(design.max_rounds)]
+        decision = replay(ratios, threshold=0.05, design=design, final=True)
+        assert decision.state == "unchanged"
+        rounds.append(decision.rounds)
+    assert statistics.median(rounds) <= 14

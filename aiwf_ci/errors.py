@@ -25,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 EXIT_OK = 0
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
 EXIT_REGRESSION = 1
 EXIT_BAD_INPUT = 2
 EXIT_BENCHMARK_FAILED = 3
@@ -134,3 +136,9 @@ class ReportError(AiwfCIError):
 class CommentDataError(AiwfCIError):
     """The comment data a pull request's run uploaded is missing, malformed or does not match
     the run (``mode: comment``): nothing is posted, a warning says why."""
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived (a runner's cancellation): raised like ``KeyboardInterrupt`` so every
+    clean-up on the way out runs; the front ends exit 143. Not an ``AiwfCIError``, so no
+    ``except AiwfCIError`` can swallow it."""

@@ -15,11 +15,14 @@ Nothing here prints or exits: the front ends map results and errors to their own
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+from aiwf_ci.bench.process import kill_all_trees
 from aiwf_ci.config import DEFAULT_CONFIG, RoundsSpec, SuiteConfig, load_config
 from aiwf_ci.errors import (
     EXIT_BENCHMARK_FAILED,
@@ -27,6 +30,7 @@ from aiwf_ci.errors import (
     EXIT_REGRESSION,
     ConfigError,
     ConfigErrors,
+    Terminated,
 )
 from aiwf_ci.run.environment import detect_commit, fingerprint
 from aiwf_ci.run.interleave import RoundsOptions
@@ -125,6 +129,32 @@ def rounds_options(
         rules=rules,
         environment=dict(environment),
     )
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """SIGINT and SIGTERM (a Ctrl-C; a CI runner's cancellation sends SIGINT, then SIGTERM)
+    first kill every process tree aiwf-ci started — they run in sessions of their own, so
+    the signal never reaches them — then raise ``KeyboardInterrupt`` or ``Terminated`` in the
+    main thread, so every temporary folder and virtualenv is removed on the way out and no
+    results file is left half-written. Only the main thread can take signals; elsewhere
+    this does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: object) -> None:
+        kill_all_trees()
+        if signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        raise Terminated
+
+    previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def exit_code(

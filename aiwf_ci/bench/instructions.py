@@ -72,6 +72,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from aiwf_ci.bench.process import tracked
 from aiwf_ci.errors import BenchmarkError, ConfigError
 
 Tool = Literal["cachegrind", "callgrind"]
@@ -474,10 +475,13 @@ def _run(
         threading.Thread(
             target=_wait_unreaped, args=(proc.pid, exited), name="aiwf-count-wait", daemon=True
         ).start()
-        timed_out = not exited.wait(timeout)
-        wall = time.perf_counter() - start
-        _kill_tree(proc.pid)  # not reaped yet: its pid and process group cannot be reused
-        returncode = proc.wait()
+        with tracked(proc.pid):
+            try:
+                timed_out = not exited.wait(timeout)
+            finally:  # on an interrupt too: nothing outlives the run
+                wall = time.perf_counter() - start
+                _kill_tree(proc.pid)  # not reaped yet: its pid and group cannot be reused
+                returncode = proc.wait()
     return (None if timed_out else returncode), wall
 
 

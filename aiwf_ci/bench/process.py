@@ -7,6 +7,12 @@ not only the shell. The command runs in its own session, so a timeout kills the 
 group and any stray descendants (found through psutil) too.
 
 An optional ``ProcessObserver`` (the memory sampler) is told the pid at start and the end.
+
+Because every command runs in a session of its own, a Ctrl-C or a runner's cancellation
+(SIGINT, then SIGTERM) never reaches it. So every tree started here is registered while it
+lives (``tracked``), the front ends' signal handler kills them all (``kill_all_trees``)
+before anything else, and a wait interrupted by an exception kills its own tree too:
+nothing aiwf-ci started outlives it.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
@@ -26,6 +32,30 @@ from typing import IO, Protocol
 import psutil
 
 OUTPUT_TAIL = 4000
+
+_LIVE: set[int] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def tracked(pid: int) -> Iterator[None]:
+    """Register the process group led by ``pid`` for ``kill_all_trees`` while it lives."""
+    with _LIVE_LOCK:
+        _LIVE.add(pid)
+    try:
+        yield
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.discard(pid)
+
+
+def kill_all_trees() -> int:
+    """SIGKILL every process tree started here that is still registered; how many."""
+    with _LIVE_LOCK:
+        pids = list(_LIVE)
+    for pid in pids:
+        kill_tree(pid)
+    return len(pids)
 
 
 class ProcessObserver(Protocol):
@@ -107,13 +137,11 @@ def run_process(
             stderr=err,
             start_new_session=True,
         )
-        if observer is not None:
-            observer.started(proc.pid)
-        waiter = _Waiter(proc.pid, clock_ns)
-        timed_out = not waiter.done.wait(timeout)
-        if timed_out:
-            kill_tree(proc.pid)
-            waiter.done.wait()
+        with tracked(proc.pid):
+            if observer is not None:
+                observer.started(proc.pid)
+            waiter = _Waiter(proc.pid, clock_ns)
+            timed_out = _wait(waiter, proc.pid, timeout)
         if observer is not None:
             observer.stopped()
         proc.returncode = waiter.returncode  # we reaped it; keep Popen from waiting again
@@ -126,6 +154,21 @@ def run_process(
             timed_out=timed_out,
             max_rss=waiter.max_rss,
         )
+
+
+def _wait(waiter: _Waiter, pid: int, timeout: float) -> bool:
+    """Wait for the tree's leader; on a timeout or an interrupt (any exception here, e.g.
+    KeyboardInterrupt) the whole tree is killed first. True when it timed out."""
+    try:
+        timed_out = not waiter.done.wait(timeout)
+    except BaseException:
+        kill_tree(pid)
+        waiter.done.wait(5.0)
+        raise
+    if timed_out:
+        kill_tree(pid)
+        waiter.done.wait()
+    return timed_out
 
 
 class _Waiter:

@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import NoReturn, TypeAlias
 
 from aiwf_ci import __version__
-from aiwf_ci.errors import EXIT_BAD_INPUT, AiwfCIError
+from aiwf_ci.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    AiwfCIError,
+    Terminated,
+)
 from aiwf_ci.run.selection import Shard, parse_shard
 from aiwf_ci.units import parse_duration
 from aiwf_ci.verdict.thresholds import Threshold, parse_threshold_spec
@@ -160,7 +166,10 @@ def _add_ab(sub: Subparsers) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
-        return _dispatch(args)
+        from aiwf_ci.usecases import interruptible  # after parsing: --help stays quick
+
+        with interruptible():
+            return _dispatch(args)
     except UsageError as exc:
         print(f"aiwf-ci: error: {str(exc).removeprefix('aiwf-ci: ')}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -175,8 +184,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"aiwf-ci: error: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("aiwf-ci: interrupted", file=sys.stderr)
-        return 130
+        print("aiwf-ci: interrupted; every process it started was stopped", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print("aiwf-ci: terminated; every process it started was stopped", file=sys.stderr)
+        return EXIT_TERMINATED
 
 
 def _dispatch(args: argparse.Namespace) -> int:

@@ -1,0 +1,88 @@
+"""Ctrl-C and a runner's cancellation (SIGINT, SIGTERM) in the middle of a run, through the
+real CLI: every process tree aiwf-ci started is gone, every temporary folder removed, the
+previous results file intact, and the exit code 130 or 143."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+MARKER = "31.4159"  # a sleep length nobody else uses: finds our processes in /proc
+
+CASES = {
+    "command": f"  - name: c\n    command: sh -c 'sleep {MARKER} & sleep {MARKER}; wait'\n",
+    "memory-pass": (
+        f"  - name: m\n    iterations: 1\n    memory: true\n"
+        f"    command: sh -c 'test -f started && sleep {MARKER}; touch started'\n"
+    ),
+    "python-worker": "  - name: p\n    python: slow:nap\n",
+}
+SLOW = f"import subprocess\ndef nap():\n    subprocess.run(['sleep', '{MARKER}'])\n"
+
+
+def ours() -> list[int]:
+    """Live processes whose command line holds the marker."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            state = (entry / "stat").read_text().rpartition(")")[2].split()[0]
+        except OSError:
+            continue
+        if MARKER.encode() in cmdline and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def wait_for(predicate: object, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize("case", list(CASES))
+def test_an_interrupt_leaves_nothing_behind(tmp_path: Path, case: str, sig: int) -> None:
+    assert not ours(), "processes of an earlier test are still alive"
+    (tmp_path / "slow.py").write_text(SLOW)
+    (tmp_path / "bench.yml").write_text(
+        "suite: s\ndefaults: {warmup: 0, iterations: 2, memory: false, timeout: 120}\n"
+        "benchmarks:\n" + CASES[case]
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text("previous results\n")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aiwf_ci", "run", "bench.yml", "--out", str(out)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert wait_for(ours, 60), "the benchmark never started"
+        time.sleep(0.3)
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == (130 if sig == signal.SIGINT else 143), err
+    assert "Traceback" not in err
+    assert wait_for(lambda: not ours(), 5), f"left running: {ours()}"
+    assert list(temp.iterdir()) == []
+    assert (out / "results.json").read_text() == "previous results\n"

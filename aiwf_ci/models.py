@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from aiwf_ci.errors import ResultsFormatError
+from aiwf_ci.redaction import redact
 from aiwf_ci.stats import Summary, summarize
 
 SCHEMA = "aiwf-ci/results@1"
@@ -240,7 +241,7 @@ def write_text_atomic(path: Path, text: str) -> Path:
     try:
         os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            handle.write(redact(text))
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -63,6 +63,9 @@ def comment_side(
     return _outcome(config, report.status, url, report)
 
 
+DESIGNS = ("same-runner", "artifact")
+
+
 def read_comment_json(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -120,6 +123,7 @@ def _context(config: ActionConfig, report: Report, data: Mapping[str, Any]) -> R
     run_url = str(info.get("run_url") or "")
     reason = str(info.get("reason") or "no baseline in the pull request's artifact")[:500]
     triggering = (config.event.get("workflow_run") or {}).get("html_url") or ""
+    design = str(info.get("design") or "")
     return ReportContext(
         suite=head.suite,
         head_sha=head.commit.sha,
@@ -128,6 +132,8 @@ def _context(config: ActionConfig, report: Report, data: Mapping[str, Any]) -> R
         baseline_run_url=run_url if is_own_run_url(config, run_url) else "",
         run_url=str(triggering) if is_own_run_url(config, str(triggering)) else "",
         no_baseline_reason="" if report.comparison else reason,
+        design=design if design in DESIGNS else "",
+        design_note=str(info.get("note") or "")[:500],
     )
 
 

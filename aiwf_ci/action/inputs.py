@@ -12,14 +12,19 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from aiwf_ci.errors import ConfigError
+from aiwf_ci.redaction import register
 from aiwf_ci.run.selection import Shard, parse_shard
+from aiwf_ci.units import parse_duration
 from aiwf_ci.verdict.thresholds import Threshold, parse_threshold_spec
 
 Mode = Literal["auto", "run", "comment"]
 MODES: tuple[Mode, ...] = ("auto", "run", "comment")
+BaselineMode = Literal["auto", "same-runner", "artifact"]
+BASELINE_MODES: tuple[BaselineMode, ...] = ("auto", "same-runner", "artifact")
+T = TypeVar("T", bound=str)
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 
@@ -31,6 +36,7 @@ class Secret:
 
     def __init__(self, value: str) -> None:
         self._value = value
+        register(value)  # out of every text that leaves the process
 
     def reveal(self) -> str:
         return self._value
@@ -51,11 +57,14 @@ class ActionConfig:
     config: Path
     token: Secret
     mode: Mode
+    baseline: BaselineMode
     baseline_artifact: str
     baseline_branch: str | None
     results_dir: Path
     comment_on_pr: bool
     fail_on_regression: bool
+    fail_on_inconclusive: bool
+    time_budget: float | None
     thresholds: Mapping[str, Threshold]
     profile: str | None
     shard: Shard | None
@@ -99,7 +108,8 @@ def config_from_env(env: Mapping[str, str]) -> ActionConfig:
     return ActionConfig(
         config=_in_workspace(workspace, read_input(env, "config", ".aiwf/bench.yml")),
         token=Secret(read_input(env, "github-token") or env.get("GITHUB_TOKEN", "")),
-        mode=_mode(read_input(env, "mode", "auto")),
+        mode=_choice(read_input(env, "mode", "auto"), MODES, "mode"),
+        baseline=_choice(read_input(env, "baseline", "auto"), BASELINE_MODES, "baseline"),
         baseline_artifact=read_input(env, "baseline-artifact", "aiwf-benchmark-results"),
         baseline_branch=read_input(env, "baseline-branch") or None,
         results_dir=_in_workspace(workspace, read_input(env, "results-dir", "aiwf-results")),
@@ -107,6 +117,10 @@ def config_from_env(env: Mapping[str, str]) -> ActionConfig:
         fail_on_regression=parse_bool(
             read_input(env, "fail-on-regression", "true"), "fail-on-regression"
         ),
+        fail_on_inconclusive=parse_bool(
+            read_input(env, "fail-on-inconclusive", "false"), "fail-on-inconclusive"
+        ),
+        time_budget=_budget(read_input(env, "time-budget")),
         thresholds=_thresholds(read_input(env, "thresholds")),
         profile=read_input(env, "profile") or None,
         shard=parse_shard(read_input(env, "shard"), source="input shard")
@@ -137,13 +151,29 @@ def check_folders(config: ActionConfig) -> None:
             )
 
 
-def _mode(value: str) -> Mode:
-    for mode in MODES:
-        if value.lower() == mode:
-            return mode
+def _choice(value: str, choices: tuple[T, ...], name: str) -> T:
+    for choice in choices:
+        if value.lower() == choice:
+            return choice
     raise ConfigError(
-        f"unknown mode {value!r}", field="input mode", fix=f"use one of {', '.join(MODES)}"
+        f"unknown {name} {value[:50]!r}",
+        field=f"input {name}",
+        fix=f"use one of {', '.join(choices)}",
     )
+
+
+def _budget(text: str) -> float | None:
+    if not text:
+        return None
+    try:
+        seconds = parse_duration(text)
+    except ValueError as exc:
+        raise ConfigError(str(exc), field="input time-budget", fix="e.g. 10m") from None
+    if not 10 <= seconds <= 6 * 3600:
+        raise ConfigError(
+            f"time-budget {text[:20]!r} is out of range", field="input time-budget", fix="10s to 6h"
+        )
+    return seconds
 
 
 def _thresholds(text: str) -> dict[str, Threshold]:

@@ -21,9 +21,16 @@ from aiwf_ci.action.inputs import ActionConfig, check_folders, config_from_env
 from aiwf_ci.action.output import ActionResult, Console, failed
 from aiwf_ci.action.plan import Plan, decide
 from aiwf_ci.action.run_side import run_side
-from aiwf_ci.errors import EXIT_BAD_INPUT, AiwfCIError
+from aiwf_ci.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERRUPTED,
+    EXIT_TERMINATED,
+    AiwfCIError,
+    Terminated,
+)
 from aiwf_ci.github.client import GitHubClient
 from aiwf_ci.github.settings import ClientSettings
+from aiwf_ci.usecases import interruptible
 
 ClientFactory = Callable[[ActionConfig], "GitHubClient | None"]
 
@@ -53,7 +60,15 @@ def main(env: Mapping[str, str] | None = None, stream: TextIO | None = None) -> 
             console.annotate("error", line, title="aiwf-ci: bad input")
         return exc.exit_code
     console.mask(config.token.reveal())
-    return run_action(config, environ, console, make_client).exit_code
+    try:
+        with interruptible():
+            return run_action(config, environ, console, make_client).exit_code
+    except KeyboardInterrupt:
+        console.annotate("error", "interrupted; every process it started was stopped")
+        return EXIT_INTERRUPTED
+    except Terminated:
+        console.annotate("error", "cancelled; every process it started was stopped")
+        return EXIT_TERMINATED
 
 
 def run_action(
@@ -70,6 +85,7 @@ def run_action(
             event=config.event,
             comment_on_pr=config.comment_on_pr,
             baseline_branch=config.baseline_branch,
+            baseline=config.baseline,
         )
         console.line(f"aiwf-ci: {plan.reason}")
         client = client_factory(config) if _needs_client(plan) else None

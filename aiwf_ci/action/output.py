@@ -15,6 +15,7 @@ from aiwf_ci.errors import GitHubAPIError
 from aiwf_ci.github.client import GitHubClient
 from aiwf_ci.github.comments import upsert_comment
 from aiwf_ci.models import Alert, Results, write_text_atomic
+from aiwf_ci.redaction import redact
 from aiwf_ci.report.workflow import append_output, command, folded
 from aiwf_ci.units import format_value
 from aiwf_ci.verdict.model import MetricComparison, Report, Status
@@ -47,7 +48,7 @@ class Console:
         self.stream = stream
 
     def line(self, text: str) -> None:
-        self.stream.write(text + "\n")
+        self.stream.write(redact(text) + "\n")
         self.stream.flush()
 
     def annotate(self, level: str, message: str, *, title: str = "") -> None:
@@ -59,8 +60,10 @@ class Console:
             self.line(line)
 
     def mask(self, secret: str) -> None:
+        """The one line that must carry the secret itself: GitHub masks it from then on."""
         if secret:
-            self.line(f"::add-mask::{secret}")
+            self.stream.write(f"::add-mask::{secret}\n")
+            self.stream.flush()
 
 
 def regression_annotations(report: Report) -> list[tuple[str, str, str]]:
@@ -116,13 +119,13 @@ def set_outputs(path: Path | None, outputs: dict[str, str]) -> None:
     if path is None:
         return
     for name, value in outputs.items():
-        append_output(path, name, value)
+        append_output(path, name, redact(value))
 
 
 def append_summary(path: Path | None, markdown: str) -> None:
     if path is not None:
         with path.open("a", encoding="utf-8") as handle:
-            handle.write(markdown.rstrip("\n") + "\n")
+            handle.write(redact(markdown).rstrip("\n") + "\n")
 
 
 def write_json(path: Path, data: object) -> Path:

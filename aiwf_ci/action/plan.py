@@ -10,15 +10,20 @@
 
 A fork PR's token cannot comment, and a ``workflow_run`` must never run PR code: it only
 reads the data the PR's run uploaded, renders it with our own templates and posts it.
+
+Where the baseline comes from (input ``baseline``): ``auto`` measures the base commit on
+this runner, interleaved with head, for pull requests (``same_runner``) and uses the
+artifact of a previous push run otherwise; ``same-runner`` asks for it on any event with a
+base commit (a push compares with the commit before it); ``artifact`` never does.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from aiwf_ci.action.inputs import Mode
+from aiwf_ci.action.inputs import BaselineMode, Mode
 from aiwf_ci.errors import ConfigError
 
 PR_EVENTS = ("pull_request", "pull_request_target")
@@ -35,6 +40,7 @@ class Plan:
     fork: bool = False
     triggering_run_id: int | None = None
     reason: str = ""
+    same_runner: bool = False
 
 
 def decide(
@@ -44,20 +50,24 @@ def decide(
     event: Mapping[str, Any],
     comment_on_pr: bool,
     baseline_branch: str | None = None,
+    baseline: BaselineMode = "auto",
 ) -> Plan:
     if mode == "comment" or (mode == "auto" and event_name == "workflow_run"):
         return _comment_plan(event_name, event, comment_on_pr, baseline_branch)
     if event_name in PR_EVENTS:
-        return _pr_plan(mode, event, comment_on_pr, baseline_branch)
+        plan = _pr_plan(mode, event, comment_on_pr, baseline_branch)
+        return replace(plan, same_runner=baseline != "artifact" and bool(plan.base_sha))
     branch = baseline_branch or _pushed_branch(event)
+    before = _before_sha(event)
     return Plan(
         run_suite=True,
         post_comment=False,
         write_comment_json=False,
         pr_number=None,
         base_branch=branch,
-        base_sha=_before_sha(event),
+        base_sha=before,
         reason=f"{event_name or 'local'} event: baseline from {branch or 'the default branch'}",
+        same_runner=baseline == "same-runner" and bool(before),
     )
 
 

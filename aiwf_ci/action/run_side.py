@@ -8,6 +8,7 @@ has the report); only bad input (2), a failed benchmark (3) or a regression (1) 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 
 from aiwf_ci.action.inputs import ActionConfig
@@ -24,6 +25,7 @@ from aiwf_ci.action.output import (
     write_json,
 )
 from aiwf_ci.action.plan import Plan
+from aiwf_ci.action.same_runner import measure_same_runner
 from aiwf_ci.config import SuiteConfig
 from aiwf_ci.errors import BaselineError
 from aiwf_ci.github.baseline import (
@@ -47,6 +49,22 @@ from aiwf_ci.verdict.thresholds import ThresholdRules
 FOOTER_STATS = ("requests_sent", "cache_hits", "not_modified", "hit_rate", "rate_limit_remaining")
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Measured:
+    """Head's results and what they are compared with: the base commit measured on this
+    runner (``same-runner``), a previous run's artifact (``artifact``), or nothing (with the
+    reason); ``note`` says why same-runner fell back to the artifact."""
+
+    head: Results
+    design: str
+    baseline: Results | None = None
+    baseline_sha: str = ""
+    baseline_run_url: str = ""
+    reason: str = ""
+    note: str = ""
+    budget: float | None = None
+
+
 def run_side(
     config: ActionConfig,
     plan: Plan,
@@ -56,24 +74,18 @@ def run_side(
 ) -> ActionResult:
     suite = load_suite(config.config, env, config.profile)
     rules = threshold_rules(suite, config.thresholds)
-    head = _run_suite(config, suite, env, console)
+    measured = measure(config, plan, env, console, client, suite, rules)
+    head = measured.head
     results_path = write_results(head, config.results_dir / "results.json")
-    baseline, reason = None, ""
-    try:
-        baseline = fetch_baseline(config, plan, client)
-    except BaselineError as exc:
-        reason = str(exc)
-        console.annotate("notice", f"no baseline: {reason}", title="aiwf-ci")
-    report = Report(
-        head=head, comparison=compare(baseline.results, head, rules) if baseline else None
-    )
-    context = report_context(config, head, baseline, reason, client)
+    comparison = compare(measured.baseline, head, rules) if measured.baseline else None
+    report = Report(head=head, comparison=comparison)
+    context = report_context(config, measured, client)
     body = render_comment(report, context)
     report_path = write_text_atomic(config.results_dir / "report.md", body)
     write_text_atomic(config.results_dir / "report.html", render_html(report, context))
     append_summary(config.summary_path, render_summary(report, context))
     if plan.write_comment_json:
-        _write_comment_json(config, plan, head, baseline, reason, rules, body)
+        _write_comment_json(config, plan, measured, rules, body)
     comment_url = _post(config, plan, client, console, head.suite, body)
     emit_annotations(console, [*regression_annotations(report), *head_annotations(head)])
     outputs = {
@@ -85,8 +97,55 @@ def run_side(
     }
     set_outputs(config.output_path, outputs)
     console.line(f"aiwf-ci: status {report.status}")
-    code = exit_code(report.status, fail_on_regression=config.fail_on_regression)
+    code = exit_code(
+        report.status,
+        fail_on_regression=config.fail_on_regression,
+        fail_on_inconclusive=config.fail_on_inconclusive,
+    )
     return ActionResult(status=report.status, exit_code=code, outputs=outputs)
+
+
+def measure(
+    config: ActionConfig,
+    plan: Plan,
+    env: Mapping[str, str],
+    console: Console,
+    client: GitHubClient | None,
+    suite: SuiteConfig,
+    rules: ThresholdRules,
+) -> Measured:
+    """Same-runner when the plan asks for it and the base side can be had; otherwise (and
+    on every push) head alone, against the artifact baseline, the fallback's reason kept."""
+    note = ""
+    if plan.same_runner:
+        try:
+            run = measure_same_runner(config, plan, env, console, client, suite, rules)
+        except BaselineError as exc:
+            note = f"same-runner comparison not possible ({exc}); compared with the artifact"
+            console.annotate("notice", note, title="aiwf-ci")
+        else:
+            return Measured(
+                head=run.head,
+                design="same-runner",
+                baseline=run.base,
+                baseline_sha=plan.base_sha or "",
+                note=run.note,
+                budget=run.budget,
+            )
+    head = _run_suite(config, suite, env, console)
+    try:
+        found = fetch_baseline(config, plan, client)
+    except BaselineError as exc:
+        console.annotate("notice", f"no baseline: {exc}", title="aiwf-ci")
+        return Measured(head=head, design="artifact", reason=str(exc), note=note)
+    return Measured(
+        head=head,
+        design="artifact",
+        baseline=found.results,
+        baseline_sha=found.head_sha,
+        baseline_run_url=found.run_url,
+        note=note,
+    )
 
 
 def _run_suite(
@@ -126,51 +185,47 @@ def fetch_baseline(config: ActionConfig, plan: Plan, client: GitHubClient | None
 
 
 def report_context(
-    config: ActionConfig,
-    head: Results,
-    baseline: Baseline | None,
-    reason: str,
-    client: GitHubClient | None,
+    config: ActionConfig, measured: Measured, client: GitHubClient | None
 ) -> ReportContext:
     run_url = ""
     if config.repository and config.run_id:
         run_url = f"{config.server_url}/{config.repository}/actions/runs/{config.run_id}"
     stats = client.stats().as_dict() if client is not None else None
+    head = measured.head
     return ReportContext(
         suite=head.suite,
         head_sha=head.commit.sha,
         head_ref=head.commit.ref,
-        baseline_sha=baseline.head_sha if baseline else "",
+        baseline_sha=measured.baseline_sha,
         baseline_ref="",
-        baseline_run_url=baseline.run_url if baseline else "",
+        baseline_run_url=measured.baseline_run_url,
         run_url=run_url,
-        no_baseline_reason=reason,
+        no_baseline_reason=measured.reason,
+        design=measured.design,
+        design_note=measured.note,
+        budget_seconds=measured.budget,
         api_stats={k: v for k, v in (stats or {}).items() if k in FOOTER_STATS and v is not None}
         or None,
     )
 
 
 def _write_comment_json(
-    config: ActionConfig,
-    plan: Plan,
-    head: Results,
-    baseline: Baseline | None,
-    reason: str,
-    rules: ThresholdRules,
-    body: str,
+    config: ActionConfig, plan: Plan, measured: Measured, rules: ThresholdRules, body: str
 ) -> Path:
     """What the ``workflow_run`` side needs to post the report without running PR code."""
-    if baseline is not None:
-        write_json(config.results_dir / "baseline.json", results_to_dict(baseline.results))
+    if measured.baseline is not None:
+        write_json(config.results_dir / "baseline.json", results_to_dict(measured.baseline))
     data = {
         "schema": COMMENT_SCHEMA,
         "pr_number": plan.pr_number,
-        "suite": head.suite,
+        "suite": measured.head.suite,
         "head_sha": (config.event.get("pull_request") or {}).get("head", {}).get("sha", ""),
         "baseline": {
-            "sha": baseline.head_sha if baseline else "",
-            "run_url": baseline.run_url if baseline else "",
-            "reason": reason,
+            "sha": measured.baseline_sha,
+            "run_url": measured.baseline_run_url,
+            "reason": measured.reason,
+            "design": measured.design,
+            "note": measured.note,
         },
         "thresholds": rules_to_dict(rules),
         "body": body,

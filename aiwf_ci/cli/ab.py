@@ -48,7 +48,7 @@ def cmd_ab(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     report = Report.of(compare(results["base"], results["head"], rules))
     if args.format == "text":
         print()
-    print_report(report, args.format)
+    print_report(report, args.format, design="same-runner")
     if note:  # after the report, where it is read
         print(f"aiwf-ci: note: {note}", file=sys.stderr)
     return exit_code(report.status, fail_on_regression=args.fail_on_regression)

@@ -13,6 +13,7 @@ from aiwf_ci.config import DEFAULT_CONFIG, SuiteConfig, load_config
 from aiwf_ci.errors import EXIT_BENCHMARK_FAILED, EXIT_OK, BaselineError, ConfigError, ConfigErrors
 from aiwf_ci.models import Results, load_results, write_results, write_text_atomic
 from aiwf_ci.report import (
+    ReportContext,
     comparison_to_dict,
     render_comment,
     render_html,
@@ -148,14 +149,19 @@ def cmd_compare(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return exit_code(report.status, fail_on_regression=args.fail_on_regression)
 
 
-def print_report(report: Report, fmt: str) -> None:
-    """A comparison on stdout as text, Markdown or JSON."""
+def print_report(report: Report, fmt: str, design: str = "files") -> None:
+    """A comparison on stdout as text, Markdown or JSON; ``design`` says how it was measured
+    (``files``: two results files given; ``same-runner``: ``ab``)."""
+    context = ReportContext(
+        suite=report.suite, head_sha=report.head.commit.sha, head_ref=report.head.commit.ref,
+        design=design,
+    )  # fmt: skip
     if fmt == "json" and report.comparison is not None:
-        print(json.dumps(comparison_to_dict(report.comparison), indent=2))
+        print(json.dumps(comparison_to_dict(report.comparison, context), indent=2))
     elif fmt == "markdown":
-        print(render_comment(report), end="")
+        print(render_comment(report, context), end="")
     else:
-        print(render_text(report))
+        print(render_text(report, context))
 
 
 def cmd_report(args: argparse.Namespace, env: Mapping[str, str]) -> int:

@@ -23,6 +23,7 @@ from aiwf_ci.errors import (
     AiwfCIError,
     Terminated,
 )
+from aiwf_ci.redaction import redact
 from aiwf_ci.run.selection import Shard, parse_shard
 from aiwf_ci.units import parse_duration
 from aiwf_ci.verdict.thresholds import Threshold, parse_threshold_spec
@@ -174,9 +175,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"aiwf-ci: error: {str(exc).removeprefix('aiwf-ci: ')}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except AiwfCIError as exc:
-        for line in str(exc).splitlines() or [type(exc).__name__]:
+        for line in redact(str(exc)).splitlines() or [type(exc).__name__]:
             print(f"aiwf-ci: error: {line}", file=sys.stderr)
-        for line in exc.details.splitlines():
+        for line in redact(exc.details).splitlines():
             print(f"  | {line}", file=sys.stderr)
         return exc.exit_code
     except OSError as exc:  # an output folder that is a file, a read-only path, ...

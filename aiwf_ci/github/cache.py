@@ -32,6 +32,8 @@ from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
 from requests_cache import DO_NOT_CACHE, CachedSession, ExpirationTime
 
+from aiwf_ci.redaction import redact, redact_bytes
+
 TOKEN_HASH_HEADER = "X-Aiwf-Token-Sha256"  # noqa: S105 (a header name)
 CACHE_FILE = "github-http.sqlite"
 ALWAYS_UNCACHED = {"*/actions/artifacts/*/zip": DO_NOT_CACHE}
@@ -156,6 +158,10 @@ class AuthAdapter(HTTPAdapter):
             self._after(request, None, time.perf_counter() - started)
             raise
         response.request = request  # requests-cache stores this one: no token in it
+        if not kwargs.get("stream"):  # a body that echoes the token never goes further
+            response._content = redact_bytes(response.content)
+        for name, value in list(response.headers.items()):
+            response.headers[name] = redact(value)
         self._after(request, response, time.perf_counter() - started)
         return response
 

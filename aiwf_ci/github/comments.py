@@ -23,6 +23,7 @@ from github.IssueComment import IssueComment
 
 from aiwf_ci.errors import GitHubAPIError, GitHubHTTPError
 from aiwf_ci.github.client import GitHubClient, api_errors
+from aiwf_ci.redaction import redact
 from aiwf_ci.report import COMMENT_LIMIT, comment_marker
 
 logger = logging.getLogger(__name__)
@@ -52,7 +53,7 @@ def prepare_body(suite: str, body: str, *, limit: int = COMMENT_LIMIT) -> str:
     updates) this comment instead of posting a second one.
     """
     mark = comment_marker(suite)
-    text = body.rstrip()
+    text = redact(body).rstrip()
     text = text.removesuffix(mark).rstrip() if text.endswith(mark) else text
     full = f"{text}\n\n{mark}\n"
     if len(full) <= limit:

@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aiwf_ci.redaction import register
+
 DEFAULT_TTL = 300
 DEFAULT_MAX_WAIT = 60.0
 
@@ -46,6 +48,7 @@ class ClientSettings:
     user_agent: str = "aiwf-ci"
 
     def __post_init__(self) -> None:
+        register(self.token)  # out of every text that leaves the process
         owner, _, name = self.repository.partition("/")
         if not owner or not name or "/" in name:
             raise ValueError(f"repository must be 'owner/name', not {self.repository!r}")

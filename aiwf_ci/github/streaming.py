@@ -7,6 +7,7 @@ from pathlib import Path
 import requests
 
 from aiwf_ci.errors import DownloadTooLarge
+from aiwf_ci.redaction import redact
 
 CHUNK = 64 * 1024
 
@@ -16,7 +17,7 @@ def message_of(response: requests.Response) -> str:
         message = response.json().get("message")
     except (ValueError, AttributeError):
         return ""
-    return f": {message}" if isinstance(message, str) else ""
+    return f": {redact(message)}" if isinstance(message, str) else ""
 
 
 def stream_to(response: requests.Response, dest: Path, max_bytes: int) -> int:

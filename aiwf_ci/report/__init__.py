@@ -6,7 +6,7 @@ The public entry points for the CLI and the action::
     render_summary(...) -> str                                              # < 1 MiB
     render_html(...) -> str                                                 # one file
     render_text(...) -> str                                                 # terminal
-    comparison_to_dict(comparison) -> dict                                  # --format json
+    comparison_to_dict(comparison, context) -> dict                         # --format json
     comment_marker(suite) -> str                                            # find the comment
 
 Pass head ``Results`` instead of a ``Comparison`` for the no-baseline variant, with the

@@ -1,16 +1,28 @@
 """``aiwf-ci compare --format json``: the comparison as plain JSON-ready data.
 
-Stable keys for scripts: ``status``, ``counts``, ``warnings``, ``policy`` and one entry per
-benchmark with its metrics (medians, change, interval, p-value, verdict, note). The raw
-results are not repeated: they are in the two results files.
+Stable keys for scripts: ``status`` (pass, regression, inconclusive, error), ``counts``,
+``warnings``, ``policy``, ``design`` (how the baseline was measured: paired or not, the
+rounds) and one entry per benchmark with its metrics (medians, the head as estimated from
+the baseline, change, interval and its level, p-value, the test, paired rounds, verdict,
+note). The raw results are not repeated: they are in the two results files. Numbers that
+are not finite (an infinite change) become ``null``, so ``json.dumps(allow_nan=False)``
+always works.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict
 from typing import Any
 
+from aiwf_ci.report.headline import design_line, paired_design
+from aiwf_ci.report.rows import head_estimate
+from aiwf_ci.report.view_model import ReportContext
 from aiwf_ci.verdict.model import BenchmarkComparison, Comparison, MetricComparison
+
+
+def _finite(value: float | None) -> float | None:
+    return value if value is None or math.isfinite(value) else None
 
 
 def _metric(row: MetricComparison) -> dict[str, Any]:
@@ -20,11 +32,15 @@ def _metric(row: MetricComparison) -> dict[str, Any]:
         "unit": row.unit,
         "direction": row.direction,
         "verdict": row.verdict,
-        "baseline": row.baseline,
-        "head": row.head,
-        "change": row.change,
-        "ci": list(row.ci) if row.ci else None,
-        "p_value": row.p_value,
+        "baseline": _finite(row.baseline),
+        "head": _finite(row.head),
+        "head_estimate": _finite(head_estimate(row)),
+        "change": _finite(row.change),
+        "ci": [_finite(x) for x in row.ci] if row.ci else None,
+        "ci_level": row.ci_level,
+        "p_value": _finite(row.p_value),
+        "method": row.method,
+        "rounds": row.rounds,
         "n_baseline": row.n_baseline,
         "n_head": row.n_head,
         "threshold": None if th is None else {"relative": th.relative, "absolute": th.absolute},
@@ -47,8 +63,25 @@ def _benchmark(bench: BenchmarkComparison) -> dict[str, Any]:
     }
 
 
-def comparison_to_dict(comparison: Comparison) -> dict[str, Any]:
+def design_dict(comparison: Comparison, ctx: ReportContext) -> dict[str, Any]:
+    """How the baseline was measured: the context's word, or what the data shows."""
+    rounds = [m.rounds for b in comparison.benchmarks for m in b.metrics if m.rounds]
+    paired = paired_design(comparison, ctx)
+    return {
+        "kind": ctx.design or ("same-runner" if rounds else "unpaired"),
+        "paired": paired,
+        "rounds": max(rounds, default=0),
+        "note": ctx.design_note,
+        "budget_seconds": ctx.budget_seconds,
+        "text": design_line(comparison, ctx),
+    }
+
+
+def comparison_to_dict(
+    comparison: Comparison, context: ReportContext | None = None
+) -> dict[str, Any]:
     """JSON-ready dict of a comparison (``json.dumps`` it; no NaN or infinity inside)."""
+    ctx = context or ReportContext(suite=comparison.suite)
     return {
         "schema": "aiwf-ci/comparison@1",
         "suite": comparison.suite,
@@ -56,6 +89,7 @@ def comparison_to_dict(comparison: Comparison) -> dict[str, Any]:
         "counts": dict(comparison.counts),
         "warnings": list(comparison.warnings),
         "policy": asdict(comparison.policy),
+        "design": design_dict(comparison, ctx),
         "baseline": {"sha": comparison.baseline.commit.sha, "ref": comparison.baseline.commit.ref},
         "head": {"sha": comparison.head.commit.sha, "ref": comparison.head.commit.ref},
         "benchmarks": [_benchmark(b) for b in comparison.benchmarks],

@@ -9,6 +9,8 @@ summary, in an HTML file or on a terminal. These functions make such text render
   line, no autolinked ``http://``), ``@`` and ``#`` get a zero-width
   space after them so ``@team`` pings nobody and ``#12`` links nothing, and newlines become
   spaces (a newline would end a table row).
+- ``md_code``: one line of text as an inline code span (``name``) whose backtick fence is
+  longer than any run in the text; ``@`` and ``#`` still get the zero-width space.
 - ``md_code_block``: multi-line text (error messages) verbatim in a fenced block whose fence
   is longer than any backtick run in the text, so the text cannot close it.
 - ``safe_url``: only ``http(s)`` URLs, percent-encoded so they cannot end a Markdown link.
@@ -54,6 +56,19 @@ def md_escape(text: object) -> str:
     escaped = _WWW.sub(lambda m: m.group(0)[:3] + "\\.", escaped)
     escaped = _ORDERED.sub(r"\1\\\2", escaped)
     return "\\" + escaped if _LINE_START.match(flat) else escaped
+
+
+def md_code(text: object) -> str:
+    """``text`` as an inline code span it cannot close (see the module docstring). Outside a
+    table only: inside one, a ``|`` would still end the cell."""
+    flat = _CONTROL.sub("", _NEWLINES.sub(" ", str(text)))
+    if not flat.strip():
+        return ""
+    flat = "".join(c + ZWSP if c in _NO_PING else c for c in flat)
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat[0] in "` " or flat[-1] in "` " else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
 
 
 def md_code_block(text: object, *, max_chars: int | None = None) -> Markup:

@@ -15,19 +15,19 @@ the verdict line is never shortened.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Literal
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from aiwf_ci.errors import ReportError
 from aiwf_ci.models import short_sha
 from aiwf_ci.report import svg
-from aiwf_ci.report.escape import comment_marker, md_code_block, md_escape, safe_url
+from aiwf_ci.report.escape import comment_marker, md_code, md_code_block, md_escape, safe_url
 from aiwf_ci.report.view import build_view
-from aiwf_ci.report.view_model import FULL, Limits, ReportContext, View
+from aiwf_ci.report.view_model import FULL, Limits, Part, ReportContext, View
 from aiwf_ci.verdict.model import Report
 
 Kind = Literal["markdown", "html"]
@@ -63,6 +63,22 @@ def _md_finalize(value: object) -> object:
     return Markup(md_escape(value))  # noqa: S704 - md_escape made it inert
 
 
+def md_sentence(parts: Iterable[Part]) -> Markup:
+    """A headline's parts as Markdown: names as code spans they cannot close, the rest
+    escaped (one line whatever the names hold)."""
+    return Markup(  # noqa: S704 - every part went through md_code or md_escape
+        "".join(md_code(value) if kind == "code" else md_escape(value) for kind, value in parts)
+    )
+
+
+def html_sentence(parts: Iterable[Part]) -> Markup:
+    """A headline's parts as HTML: names in ``<code>``, everything escaped."""
+    return Markup("").join(
+        Markup("<code>{}</code>").format(value) if kind == "code" else escape(value)
+        for kind, value in parts
+    )
+
+
 def tidy_markdown(text: str) -> str:
     """Collapse runs of blank lines (template whitespace) outside fenced code blocks."""
     out: list[str] = []
@@ -92,14 +108,21 @@ def make_environment(kind: Kind, *, search_path: Path | None = None) -> jinja2.E
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    markdown = kind == "markdown"
     env.filters.update(
         md=lambda v: Markup(md_escape(v)),  # noqa: S704 - md_escape made it inert
+        code=(lambda v: Markup(md_code(v))) if markdown else html_code,  # noqa: S704
+        sentence=md_sentence if markdown else html_sentence,
         code_block=md_code_block,
         url=lambda v: Markup(safe_url(v)),  # noqa: S704 - percent-encoded http(s) only
         short_sha=short_sha,
     )
     env.globals.update(svg=svg)
     return env
+
+
+def html_code(value: object) -> Markup:
+    return Markup("<code>{}</code>").format(value)
 
 
 def _template(kind: Kind, default: str, template: Path | None) -> jinja2.Template:
@@ -132,7 +155,7 @@ def _fit(
         text = render(build_view(report, ctx, limits))
         if fits(text):
             return text
-    return f"### {view.icon} {view.verdict_line}\n\n{TOO_LONG}\n"
+    return f"### {view.icon} {md_sentence(view.headline) or view.verdict_line}\n\n{TOO_LONG}\n"
 
 
 def _context(report: Report, context: ReportContext | None) -> ReportContext:

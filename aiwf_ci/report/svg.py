@@ -2,27 +2,44 @@
 no JavaScript: baseline vs head sample distributions (strip plot over a box plot), memory
 over time (line chart) and load-test latency percentiles (grouped bars).
 
-Every text that lands in an SVG goes through MarkupSafe's ``escape``; the functions return
-``Markup`` that the autoescaping HTML template embeds as is.
+Each chart is as wide as the page lets it be (``svg_axis.svg``), has an axis with round
+ticks, and a legend where colour alone would have to tell baseline from head. Sizes are
+drawn from zero, so two memory figures 0.1% apart look 0.1% apart. Every text that lands in
+an SVG goes through MarkupSafe's ``escape``; the functions return ``Markup`` that the
+autoescaping HTML template embeds as is.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from aiwf_ci.models import BenchmarkResult, Metric, Results, Series
+from aiwf_ci.report import numbers
+from aiwf_ci.report.svg_axis import (
+    BASE_COLOUR,
+    HEAD_COLOUR,
+    WIDTH,
+    Scale,
+    domain,
+    legend,
+    svg,
+    text,
+    x_axis,
+    y_axis,
+)
 from aiwf_ci.stats import percentile
-from aiwf_ci.units import format_value
 
-WIDTH = 560
 LEFT = 70
-RIGHT = 20
-BASE_COLOUR = "#8a8f98"
-HEAD_COLOUR = "#2f6fde"
+RIGHT = 16
 MAX_POINTS = 300
+_SIZES = ("bytes", "B")
+_TRAILING = re.compile(r"\.(\d*?)0+(?=\D|$)")
+
+__all__ = ["BASE_COLOUR", "HEAD_COLOUR", "WIDTH", "benchmark_charts", "charts_for"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,28 +54,20 @@ class BenchmarkCharts:
     charts: tuple[Chart, ...]
 
 
-def _svg(height: int, body: str, label: str) -> Markup:
-    return Markup(  # noqa: S704 - every text inside was escaped by the caller
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" width="{WIDTH}" '
-        f'height="{height}" viewBox="0 0 {WIDTH} {height}" role="img" '
-        f'aria-label="{escape(label)}">{body}</svg>'
-    )
+def tick_label(unit: str) -> Callable[[float], str]:
+    """Axis labels in the report's units, without trailing zeros (``95 ms``, ``2.5 MiB``)."""
+
+    def trim(match: re.Match[str]) -> str:
+        return f".{match.group(1)}" if match.group(1) else ""
+
+    def label(value: float) -> str:
+        return "0" if value == 0 else _TRAILING.sub(trim, numbers.human(value, unit))
+
+    return label
 
 
-def _text(x: float, y: float, text: str, anchor: str = "start", cls: str = "lbl") -> str:
-    return (
-        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" class="{cls}">{escape(text)}</text>'
-    )
-
-
-class _Scale:
-    def __init__(self, lo: float, hi: float, x0: float, x1: float) -> None:
-        span = (hi - lo) or abs(hi) or 1.0
-        self.lo, self.hi = lo - span * 0.05, hi + span * 0.05
-        self.x0, self.x1 = x0, x1
-
-    def __call__(self, value: float) -> float:
-        return self.x0 + (value - self.lo) / (self.hi - self.lo) * (self.x1 - self.x0)
+def _seconds(value: float) -> str:
+    return "0 s" if value == 0 else tick_label("s")(value)
 
 
 def _thin(values: Sequence[float]) -> list[float]:
@@ -69,13 +78,13 @@ def _thin(values: Sequence[float]) -> list[float]:
     return [ordered[int(i * step)] for i in range(MAX_POINTS)]
 
 
-def _strip(values: Sequence[float], y: float, scale: _Scale, colour: str) -> str:
+def _strip(values: Sequence[float], y: float, scale: Scale, colour: str) -> str:
     q1, med, q3 = (percentile(values, q) for q in (25.0, 50.0, 75.0))
     parts = [
         f'<line x1="{scale(min(values)):.1f}" x2="{scale(max(values)):.1f}" y1="{y}" y2="{y}" '
         f'stroke="{colour}" stroke-width="1"/>',
         f'<rect x="{scale(q1):.1f}" y="{y - 9}" width="{max(1.0, scale(q3) - scale(q1)):.1f}" '
-        f'height="18" fill="{colour}" fill-opacity="0.18" stroke="{colour}"/>',
+        f'height="18" fill="{colour}" fill-opacity="0.15" stroke="{colour}"/>',
         f'<line x1="{scale(med):.1f}" x2="{scale(med):.1f}" y1="{y - 11}" y2="{y + 11}" '
         f'stroke="{colour}" stroke-width="2.5" class="median"/>',
     ]
@@ -89,72 +98,90 @@ def _strip(values: Sequence[float], y: float, scale: _Scale, colour: str) -> str
 
 
 def distribution(name: str, base: Metric | None, head: Metric) -> Markup:
-    """Strip + box plot of the raw samples, baseline above head, on one shared axis."""
+    """Strip + box plot of the raw samples, baseline above head, on one shared axis with
+    ticks; sizes from zero."""
     sides = [(label, m) for label, m in (("baseline", base), ("head", head)) if m and m.samples]
     every = [v for _, m in sides for v in m.samples]
-    scale = _Scale(min(every), max(every), LEFT, WIDTH - RIGHT)
+    lo, hi = domain(every, from_zero=head.unit in _SIZES)
+    scale = Scale(lo, hi, LEFT, WIDTH - RIGHT, binary=head.unit in _SIZES)
     body = []
+    axis_y = 16 + len(sides) * 34
+    body.append(x_axis(scale, axis_y, 4, tick_label(head.unit), 6))
     for row, (label, metric) in enumerate(sides):
         y = 22 + row * 34
         colour = BASE_COLOUR if label == "baseline" else HEAD_COLOUR
-        body.append(_text(LEFT - 8, y + 4, label, "end"))
+        body.append(text(LEFT - 8, y + 4, label, "end"))
         body.append(_strip(metric.samples, y, scale, colour))
-    axis_y = 22 + len(sides) * 34
-    body.append(_text(LEFT, axis_y, format_value(min(every), head.unit)))
-    body.append(_text(WIDTH - RIGHT, axis_y, format_value(max(every), head.unit), "end"))
-    return _svg(axis_y + 8, "".join(body), f"{name}: distribution of samples")
+    return svg(axis_y + 22, "".join(body), f"{name}: distribution of samples")
+
+
+def _polyline(series: Series, x: Scale, y: Scale, colour: str, dashed: bool) -> str:
+    points = " ".join(
+        f"{x(t):.1f},{y(v):.1f}" for t, v in zip(series.t, series.values, strict=True)
+    )
+    dash = ' stroke-dasharray="5 3"' if dashed else ""
+    return (
+        f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="1.8"{dash} '
+        'class="series"/>'
+    )
 
 
 def memory_over_time(name: str, head: Series, base: Series | None) -> Markup:
-    """RSS (or any series) against time; the baseline's series dashed when there is one."""
-    height, top, bottom = 160, 12, 130
-    series = [s for s in (base, head) if s is not None and s.values]
-    t_max = max(max(s.t) for s in series) or 1.0
-    v_lo = min(min(s.values) for s in series)
-    v_hi = max(max(s.values) for s in series)
-    span = (v_hi - v_lo) or 1.0
-    body = [f'<line x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{bottom}" y2="{bottom}" class="axis"/>']
-    for s in series:
-        points = " ".join(
-            f"{LEFT + t / t_max * (WIDTH - LEFT - RIGHT):.1f},"
-            f"{bottom - (v - v_lo) / span * (bottom - top):.1f}"
-            for t, v in zip(s.t, s.values, strict=True)
-        )
-        style = "stroke-dasharray:4 3;" if s is base else ""
-        colour = BASE_COLOUR if s is base else HEAD_COLOUR
-        body.append(
-            f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="1.8" '
-            f'style="{style}" class="series"/>'
-        )
-    body.append(_text(LEFT - 6, top + 8, format_value(v_hi, head.unit), "end"))
-    body.append(_text(LEFT - 6, bottom, format_value(v_lo, head.unit), "end"))
-    body.append(_text(WIDTH - RIGHT, bottom + 18, f"{t_max:.3g} s", "end"))
-    body.append(_text(LEFT, bottom + 18, "0 s"))
-    return _svg(height, "".join(body), f"{name}: memory over time")
+    """RSS (or any series) against time from zero, with ticks on both axes and a legend; the
+    baseline's series dashed when there is one."""
+    top, bottom = 26, 168
+    series = [(s, s is base) for s in (base, head) if s is not None and s.values]
+    t_max = max(max(s.t) for s, _ in series) or 1.0
+    values = [v for s, _ in series for v in s.values]
+    lo, hi = domain(values, from_zero=head.unit in _SIZES)
+    x = Scale(0.0, t_max, LEFT, WIDTH - RIGHT)
+    y = Scale(lo, hi, bottom, top, binary=head.unit in _SIZES)
+    body = [y_axis(y, LEFT, WIDTH - RIGHT, tick_label(head.unit), 4)]
+    body.append(x_axis(x, bottom, top, _seconds, 6))
+    for s, is_base in series:
+        colour = BASE_COLOUR if is_base else HEAD_COLOUR
+        body.append(_polyline(s, x, y, colour, is_base))
+    keys = [("head", HEAD_COLOUR, False)]
+    if any(is_base for _, is_base in series):
+        keys.insert(0, ("baseline", BASE_COLOUR, True))
+    body.append(legend(LEFT + 4, 14, keys))
+    return svg(bottom + 24, "".join(body), f"{name}: memory over time")
 
 
 def latency_bars(name: str, base: Metric | None, head: Metric) -> Markup:
-    """p50 / p95 / p99 of the latency metric as horizontal bars, baseline and head."""
+    """p50 / p95 / p99 as horizontal bars from zero, baseline and head side by side per
+    percentile; the value at the end of each bar, room kept for it."""
     rows = [("p50", "median"), ("p95", "p95"), ("p99", "p99")]
-    values = [
-        (label, side, float(getattr(m.stats, attr)))
-        for label, attr in rows
-        for side, m in (("baseline", base), ("head", head))
-        if m is not None
-    ]
-    top = max(v for _, _, v in values) or 1.0
+    sides = [(side, m) for side, m in (("baseline", base), ("head", head)) if m is not None]
+    values = [float(getattr(m.stats, attr)) for _, attr in rows for _, m in sides]
+    scale = Scale(0.0, max(values) * 1.05 or 1.0, 44, WIDTH - RIGHT - 80)
+    group = len(sides) * 16 + 10
+    top = 24
     body = []
-    for i, (label, side, value) in enumerate(values):
-        y = 8 + i * 18
-        width = value / top * (WIDTH - LEFT - RIGHT - 80)
-        colour = BASE_COLOUR if side == "baseline" else HEAD_COLOUR
-        body.append(_text(LEFT - 8, y + 11, f"{label} {side}", "end"))
-        body.append(
-            f'<rect x="{LEFT}" y="{y}" width="{max(width, 1.0):.1f}" height="14" '
-            f'fill="{colour}" class="bar"/>'
-        )
-        body.append(_text(LEFT + width + 6, y + 11, format_value(value, head.unit)))
-    return _svg(16 + len(values) * 18, "".join(body), f"{name}: latency percentiles")
+    for g, (label, attr) in enumerate(rows):
+        y0 = top + g * group
+        body.append(text(36, y0 + len(sides) * 8 + 4, label, "end"))
+        for i, (side, metric) in enumerate(sides):
+            value = float(getattr(metric.stats, attr))
+            y = y0 + i * 16
+            colour = BASE_COLOUR if side == "baseline" else HEAD_COLOUR
+            width = max(scale(value) - scale.p0, 1.0)
+            body.append(
+                f'<rect x="{scale.p0:.1f}" y="{y}" width="{width:.1f}" height="13" '
+                f'fill="{colour}" class="bar"><title>{label} {side}</title></rect>'
+            )
+            body.append(text(scale.p0 + width + 5, y + 10.5, numbers.human(value, head.unit)))
+    axis_y = top + len(rows) * group
+    body.append(x_axis(scale, axis_y, top - 4, tick_label(head.unit), 5))
+    colours = {"baseline": BASE_COLOUR, "head": HEAD_COLOUR}
+    body.append(legend(48, 14, [(side, colours[side], False) for side, _ in sides]))
+    return svg(axis_y + 22, "".join(body), f"{name}: latency percentiles")
+
+
+def _drawn(head: Metric, base: Metric | None) -> bool:
+    """Whether a distribution says anything: not when every sample of both sides is zero
+    (``memory_gc_freed`` of code without reference cycles)."""
+    return any(head.samples) or (base is not None and any(base.samples))
 
 
 def charts_for(bench: BenchmarkResult, base: BenchmarkResult | None) -> BenchmarkCharts:
@@ -162,7 +189,7 @@ def charts_for(bench: BenchmarkResult, base: BenchmarkResult | None) -> Benchmar
     charts: list[Chart] = []
     for name, metric in bench.metrics.items():
         base_metric = base.metrics.get(name) if base else None
-        if metric.samples:
+        if metric.samples and _drawn(metric, base_metric):
             charts.append(
                 Chart(title=f"{name} samples", svg=distribution(bench.name, base_metric, metric))
             )

@@ -15,7 +15,7 @@ from aiwf_ci.report.view_model import ReportContext, Row, View
 from aiwf_ci.verdict.model import Report
 
 MAX_NAME = 48
-_COMPARE = ("verdict", "benchmark", "metric", "baseline", "head", "change", "{ci}", "p", "note")
+_COMPARE = ("verdict", "benchmark", "metric", "base", "head (est.)", "{change}", "test", "note")
 _HEAD = ("benchmark", "metric", "median", "spread", "samples")
 
 
@@ -26,7 +26,7 @@ def _cut(text: str, width: int = MAX_NAME) -> str:
 
 def _compare_cells(row: Row) -> tuple[str, ...]:
     return (row.verdict, _cut(row.benchmark), _cut(row.metric, 24), row.baseline, row.head,
-            row.change, row.interval, row.p_value, row.note)  # fmt: skip
+            row.change, row.test, row.note)  # fmt: skip
 
 
 def _head_cells(row: Row) -> tuple[str, ...]:
@@ -44,7 +44,8 @@ def align(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 def _table(view: View) -> list[str]:
     if view.has_baseline:
-        header = tuple(h.format(ci=view.ci_label) for h in _COMPARE)
+        label = view.change_label[0].lower() + view.change_label[1:]
+        header = tuple(h.format(change=label) for h in _COMPARE)
         rows = [_compare_cells(r) for r in (*view.changed, *view.unchanged)]
     else:
         header, rows = _HEAD, [_head_cells(r) for r in view.unchanged]
@@ -52,11 +53,19 @@ def _table(view: View) -> list[str]:
 
 
 def render_view_text(view: View) -> str:
-    lines = [f"{view.icon} {view.verdict_line}  (suite {_cut(view.suite)})"]
+    lines = [f"{view.icon} {plain(view.headline_text)}"]
+    lines.append(f"{view.verdict_line}  (suite {_cut(view.suite)})")
+    if view.design_line:
+        lines.append(f"measured: {plain(view.design_line)}")
     lines += [f"warning: {plain(w)}" for w in view.warnings]
     if not view.has_baseline and view.context.no_baseline_reason:
         lines.append(f"no baseline: {plain(view.context.no_baseline_reason)}")
     lines += ["", *_table(view)]
+    if view.folded:
+        items = ", ".join(
+            f"{_cut(f.benchmark)} {_cut(f.metric, 24)} ({f.reason})" for f in view.folded
+        )
+        lines.append(f"not comparable or cannot change: {items}")
     for error in view.errors:
         first = plain(error.message.strip().splitlines()[-1] if error.message.strip() else "")
         lines.append(f"errored: {_cut(error.benchmark)}: {_cut(first, 200)}")

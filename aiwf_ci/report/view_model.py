@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,6 +24,14 @@ class ReportContext:
     no_baseline_reason: str = ""
     api_stats: Mapping[str, float] | None = None
     warnings: tuple[str, ...] = ()
+    design: str = ""
+    """How the baseline was measured: ``same-runner`` (interleaved on this runner, paired),
+    ``artifact`` (a previous run's artifact, unpaired) or ``files`` (two results files, CLI);
+    empty: inferred from the data (paired rounds or not)."""
+    design_note: str = ""
+    """Free text shown with the design, e.g. why same-runner fell back to the artifact."""
+    budget_seconds: float | None = None
+    """The time budget of a same-runner run: the inconclusive advice names it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -41,9 +50,21 @@ class Limits:
 FULL = Limits()
 
 
+PartKind = Literal["text", "code"]
+Part = tuple[PartKind, str]
+"""A piece of a sentence: plain text, or a name shown as code (a benchmark, a commit)."""
+
+
+def plain_text(parts: tuple[Part, ...]) -> str:
+    """The sentence without markup (terminal, HTML ``<title>``, logs)."""
+    return "".join(text for _, text in parts)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Row:
-    """One metric of one benchmark, formatted."""
+    """One metric of one benchmark, formatted. ``baseline`` is the baseline's median and
+    ``head`` the head estimated from it (``baseline × (1 + change)``), so the two columns
+    agree with ``change``; ``medians`` has both measured medians."""
 
     benchmark: str
     metric: str
@@ -58,6 +79,20 @@ class Row:
     note: str
     confidence: str
     statement: str
+    label: str = ""
+    medians: str = ""
+    test: str = ""
+    paired: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Folded:
+    """A metric that cannot change or cannot be compared (0 B on both sides, a baseline of
+    zero, ±0.0% of memory): one short item instead of a table row."""
+
+    benchmark: str
+    metric: str
+    reason: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -91,10 +126,15 @@ class View:
     status: str
     icon: str
     verdict_line: str
+    """The counts: ``5 regressions, 1 errored, 2 inconclusive``."""
     has_baseline: bool
     context: ReportContext
+    headline: tuple[Part, ...] = ()
+    """The first line: what matters most, named (see ``headline``)."""
+    design_line: str = ""
     changed: tuple[Row, ...] = ()
     unchanged: tuple[Row, ...] = ()
+    folded: tuple[Folded, ...] = ()
     omitted_changed: int = 0
     omitted_unchanged: int = 0
     alerts: tuple[AlertView, ...] = ()
@@ -106,7 +146,18 @@ class View:
     error_chars: int | None = None
     warnings: tuple[str, ...] = ()
     ci_label: str = "95% CI"
+    change_label: str = "Change (95% CI)"
+    notes: tuple[str, ...] = ()
     method: str = ""
     footer: tuple[tuple[str, str], ...] = ()
     benchmarks: int = 0
     shortened: bool = False
+
+    @property
+    def headline_text(self) -> str:
+        return plain_text(self.headline) or self.verdict_line
+
+    @property
+    def quiet(self) -> int:
+        """Metrics folded away: unchanged rows (shown or cut) and not comparable ones."""
+        return len(self.unchanged) + self.omitted_unchanged + len(self.folded)

@@ -47,6 +47,10 @@ ONCE_KINDS = frozenset({"ingest"})
 """Kinds run once per side: their "iterations" are not separate samples."""
 ONE_SAMPLE_KINDS = frozenset({"load"})
 """Kinds whose every iteration is a whole run of its own (a load test): one per round."""
+CHUNKED_KINDS = frozenset({"python"})
+"""Kinds whose every call costs a fresh worker (start-up, imports, loop calibration): a round
+runs each side's samples in one call. Other kinds alternate base and head run by run
+within a round, so even drift faster than a round hits both sides alike."""
 
 
 def other(side: Side) -> Side:
@@ -150,19 +154,70 @@ def _round(
     events: RunListener,
     total: int,
 ) -> None:
-    """One round of one benchmark: a chunk of each side, which first alternating."""
+    """One round of one benchmark, which side first alternating from round to round: a
+    chunk of each side (python, ingest, load), or their runs alternating one by one."""
     first: Side = "base" if (number + state.index) % 2 == 0 else "head"
-    for side in (first, other(first)):
-        bench = state.benches[side]
-        n = bench.settings.iterations if state.once else _chunk_size(bench, options.samples)
-        config = chunk_config(bench, n, first=number == 0)
-        label = replace(config, name=f"{bench.name} [{side} r{number + 1}]")
-        state.chunks[side].append(
-            _run_chunk(config, label, sides[side], (state.index + 1, total), options, events)
-        )
+    order = (first, other(first))
+    position = (state.index + 1, total)
+    kind = state.benches["base"].kind
+    if state.once or kind in CHUNKED_KINDS or kind in ONE_SAMPLE_KINDS:
+        for side in order:
+            bench = state.benches[side]
+            n = bench.settings.iterations if state.once else _chunk_size(bench, options.samples)
+            config = chunk_config(bench, n, first=number == 0)
+            state.chunks[side].append(
+                _run_chunk(
+                    config, _label(config, side, number), sides[side], position, options, events
+                )
+            )
+    else:
+        _alternate(state, number, order, sides, position, options, events)
     if state.once or state.failed():
         state.open = False
         state.stopped = "failed" if state.failed() else "once"
+
+
+def _label(config: BenchmarkConfig, side: Side, number: int) -> BenchmarkConfig:
+    return replace(config, name=f"{config.name} [{side} r{number + 1}]")
+
+
+def _alternate(
+    state: _Pair,
+    number: int,
+    order: tuple[Side, Side],
+    sides: Mapping[Side, SideSetup],
+    position: tuple[int, int],
+    options: RoundsOptions,
+    events: RunListener,
+) -> None:
+    """A round as ``samples`` back-to-back pairs of single runs (A B, B A, A B, ...); each
+    side's runs of the round are then merged into its chunk of the round."""
+    runs: dict[Side, list[BenchmarkResult]] = {"base": [], "head": []}
+    for sample in range(max(1, options.samples)):
+        for side in order if sample % 2 == 0 else order[::-1]:
+            if runs[side] and runs[side][-1].failed:
+                continue
+            bench = state.benches[side]
+            first = number == 0 and sample == 0
+            config = chunk_config(bench, 1, first=first)
+            runs[side].append(
+                _run_chunk(
+                    config, _label(config, side, number), sides[side], position, options, events
+                )
+            )
+    for side in order:
+        state.chunks[side].append(_merged(state.benches[side], runs[side]))
+
+
+def _merged(bench: BenchmarkConfig, runs: Sequence[BenchmarkResult]) -> BenchmarkResult:
+    """Single runs of one side in one round as one chunk (samples concatenated, no rounds)."""
+    joined = join_chunks(bench, runs)
+    metrics = {
+        name: replace(metric, rounds=()) if metric.rounds else metric
+        for name, metric in joined.metrics.items()
+    }
+    extra = {k: v for k, v in joined.extra.items() if k not in ("rounds", "samples_per_round")}
+    return replace(joined, metrics=metrics, extra=extra)
 
 
 def _chunk_size(bench: BenchmarkConfig, samples: int) -> int:

@@ -246,3 +246,22 @@ def test_hostile_fork_artifact_never_crashes_the_comment_side(
     assert "Traceback" not in run.stdout + run.stderr
     assert any(line.startswith("::warning") and "nothing posted" in line for line in run.lines)
     assert action.fake.comment_bodies(2) == []
+
+
+def test_a_token_echoed_by_the_api_is_redacted_everywhere(action: Action) -> None:
+    """A misconfigured proxy or hostile server echoes the Authorization header: in an error
+    body (which becomes the no-baseline reason) and in a 200 response (which is cached)."""
+    token = action.fake.token
+    echo = {"message": f"proxy saw Authorization: Bearer {token} (token {token})"}
+    action.fake.fail(r"/actions/workflows/.*/runs", 404, body=echo, times=50)
+    action.fake.fail(r"/tarball/", 404, body=echo, times=50)
+    action.fake.add_comment(2, f"a 200 answer that echoes it: {token}", login="someone")
+    run = action.run("pull_request", action.event("pull_request.opened.json"))
+    assert run.code == 0, run.stdout + run.stderr
+    assert "Bearer \\*\\*\\*" in run.summary  # the reason is shown, the token is not
+    files = [p for root in (action.workspace, action.temp) for p in root.rglob("*") if p.is_file()]
+    leaks = [p for p in files if token.encode() in p.read_bytes()]
+    assert leaks == []
+    assert token not in run.stdout.replace(run.lines[0], "") + run.stderr + run.summary
+    ours = [body for body in action.fake.comment_bodies(2) if MARKER in body]
+    assert ours and all(token not in body for body in ours)

@@ -407,12 +407,24 @@ class FakeGitHub(_Base):
             archive_download_url=f"{api}/zip",
             expired=expired,
             created_at=_stamp(art_id),
-            workflow_run={"id": run_id, "head_branch": "main", "head_sha": ""},
+            workflow_run=self._run_summary(run_id),
         )
         self.storage.put(str(art_id), data)
         with self.lock:
             self.artifacts[art_id] = item
         return item
+
+    def _run_summary(self, run_id: int) -> dict[str, Any]:
+        """The ``workflow_run`` object GitHub embeds in an artifact."""
+        run = next((r for r in self.runs if r["id"] == run_id), {})
+        head_repo = (run.get("head_repository") or {}).get("id", 1296269)
+        return {
+            "id": run_id,
+            "repository_id": 1296269,
+            "head_repository_id": head_repo,
+            "head_branch": run.get("head_branch", "main"),
+            "head_sha": run.get("head_sha", ""),
+        }
 
     def add_tarball(self, sha: str, data: bytes) -> None:
         """Seed the repository tarball of commit ``sha`` (served from the storage host)."""
@@ -495,6 +507,7 @@ class FakeGitHub(_Base):
             ("GET", repo + r"/actions/workflows/(?P<wf>[^/]+)/runs", self._list_runs),
             ("GET", repo + r"/actions/runs/(?P<run>\d+)", self._get_run),
             ("GET", repo + r"/actions/runs/(?P<run>\d+)/artifacts", self._list_artifacts),
+            ("GET", repo + r"/actions/artifacts", self._list_repo_artifacts),
             ("GET", repo + r"/actions/artifacts/(?P<art>\d+)", self._get_artifact),
             ("GET", repo + r"/actions/artifacts/(?P<art>\d+)/zip", self._get_zip),
             ("GET", repo + r"/commits/(?P<sha>\w+)", self._get_commit),
@@ -573,6 +586,13 @@ class FakeGitHub(_Base):
             for a in self.artifacts.values()
             if a["workflow_run"]["id"] == int(run) and (name is None or a["name"] == name)
         ]
+        return self._page(request, items, "artifacts")
+
+    def _list_repo_artifacts(self, request: RecordedRequest, **_: str) -> Reply:
+        """Newest first, optionally by ``name``, as GitHub lists a repository's artifacts."""
+        name = request.query.get("name")
+        items = [a for a in self.artifacts.values() if name is None or a["name"] == name]
+        items.sort(key=lambda a: a["id"], reverse=True)
         return self._page(request, items, "artifacts")
 
     def _get_artifact(self, request: RecordedRequest, art: str, **_: str) -> Reply:

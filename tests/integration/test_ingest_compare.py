@@ -17,6 +17,7 @@ import pytest
 
 from aiwf_ci.ingest import ingest_results
 from aiwf_ci.models import BenchmarkResult, Metric, Results, load_results, write_results
+from aiwf_ci.verdict.model import NOTE_SUMMARY
 
 compare_module = pytest.importorskip("aiwf_ci.verdict.compare")
 
@@ -109,8 +110,8 @@ def test_ingested_and_native_runs_get_the_same_verdict(
         assert "regression" in durations
     elif factor == 0.5:
         assert "improvement" in durations
-    else:
-        assert durations == {"unchanged"}
+    else:  # never a false alarm; few or spread samples are honestly undecided
+        assert durations <= {"unchanged", "inconclusive"} and "unchanged" in durations
 
 
 def test_the_duration_samples_are_the_files_own_numbers(tmp_path: Path) -> None:
@@ -134,5 +135,5 @@ def test_summary_only_results_are_compared_without_a_significance_test(tmp_path:
     comparison = compare_module.compare(base, head)
     for bench in comparison.benchmarks:
         (duration,) = bench.metrics
-        assert duration.note.startswith(compare_module.NOTE_SUMMARY)
+        assert duration.note.startswith(NOTE_SUMMARY)
         assert duration.p_value is None

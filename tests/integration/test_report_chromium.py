@@ -1,18 +1,24 @@
-"""The HTML report in a real headless Chromium: loads offline, no console errors, charts drawn.
+"""The HTML report in a real headless Chromium: loads offline, no console errors, charts drawn,
+and screenshots at 1,280 px, the width of a laptop's browser.
 
-Skipped when no Chromium binary is installed (CI installs Debian's ``chromium``).
+Skipped when no Chromium binary is installed (CI installs Debian's ``chromium``). Set
+``AIWF_SCREENSHOT=DIR`` to keep the screenshots and look at them; with
+``AIWF_UPDATE_GOLDEN=1`` the charts screenshot is also kept as
+``tests/data/golden/report-screenshot.png`` when it is under 300 KB.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import struct
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from aiwf_ci.models import load_results
+from aiwf_ci.models import Results, Series, load_results
 from aiwf_ci.report import ReportContext, render_html
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.model import Report
@@ -21,9 +27,15 @@ GOLDEN = Path(__file__).parents[1] / "data" / "golden"
 CHROMIUM = next(
     (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None
 )
+WIDTH = 1280
+CHARTS_HEIGHT = 2000
+SHOWN = ("health-endpoint", "leaky-cache")
+GOLDEN_SHOT = GOLDEN / "report-screenshot.png"
+GOLDEN_SHOT_MAX = 300_000
 
-#: Set AIWF_SCREENSHOT=path.png to keep the screenshot and look at it.
-KEEP_SCREENSHOT = os.environ.get("AIWF_SCREENSHOT")  # read before the env-cleaning fixture
+#: Read before the env-cleaning fixture.
+KEEP_SCREENSHOTS = os.environ.get("AIWF_SCREENSHOT")
+UPDATE = os.environ.get("AIWF_UPDATE_GOLDEN") == "1"
 
 pytestmark = [
     pytest.mark.chromium,
@@ -44,6 +56,7 @@ def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
         "--disable-component-update",
         "--disable-sync",
         "--disable-dev-shm-usage",
+        "--hide-scrollbars",
         "--enable-logging=stderr",
         "--v=0",
         f"--user-data-dir={tmp_path / 'profile'}",
@@ -52,12 +65,62 @@ def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
 
 
+def _screenshot(tmp_path: Path, page: Path, name: str, height: int) -> Path:
+    shot = tmp_path / name
+    result = _chromium(
+        tmp_path, f"--screenshot={shot}", f"--window-size={WIDTH},{height}", page.as_uri()
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    if KEEP_SCREENSHOTS:
+        Path(KEEP_SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, Path(KEEP_SCREENSHOTS) / name)
+    return shot
+
+
+def png_size(path: Path) -> tuple[int, int]:
+    """Width and height from the PNG header (IHDR)."""
+    header = path.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", header[16:24])
+    return width, height
+
+
 @pytest.fixture(scope="module")
-def report_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    baseline = load_results(GOLDEN / "baseline.json")
-    head = load_results(GOLDEN / "head.json")
+def runs() -> tuple[Results, Results]:
+    return load_results(GOLDEN / "baseline.json"), load_results(GOLDEN / "head.json")
+
+
+@pytest.fixture(scope="module")
+def report_file(tmp_path_factory: pytest.TempPathFactory, runs: tuple[Results, Results]) -> Path:
+    baseline, head = runs
     html = render_html(Report.of(compare(baseline, head)), ReportContext(suite=head.suite))
     path = tmp_path_factory.mktemp("report") / "report.html"
+    path.write_text(html, encoding="utf-8")
+    return path
+
+
+def _flat_baseline(head: Results, baseline: Results) -> Results:
+    """The baseline plus a ``leaky-cache`` whose memory stayed flat, so the RSS chart has
+    two series and its legend two keys."""
+    leaky = next(b for b in head.benchmarks if b.name == "leaky-cache")
+    rss = leaky.series["memory_rss"]
+    flat = Series(unit=rss.unit, t=rss.t, values=tuple(rss.values[0] for _ in rss.values))
+    kept = replace(leaky, series={"memory_rss": flat}, alerts=())
+    return replace(baseline, benchmarks=(*baseline.benchmarks, kept))
+
+
+@pytest.fixture(scope="module")
+def charts_file(tmp_path_factory: pytest.TempPathFactory, runs: tuple[Results, Results]) -> Path:
+    """A report of a few benchmarks with every kind of chart, short enough that one
+    1,280-px screenshot shows the charts."""
+    baseline, head = runs
+
+    def only(results: Results) -> Results:
+        return replace(results, benchmarks=tuple(b for b in results.benchmarks if b.name in SHOWN))
+
+    comparison = compare(only(_flat_baseline(head, baseline)), only(head))
+    html = render_html(Report.of(comparison), ReportContext(suite=head.suite, design="files"))
+    path = tmp_path_factory.mktemp("charts") / "charts.html"
     path.write_text(html, encoding="utf-8")
     return path
 
@@ -69,21 +132,25 @@ def test_report_loads_without_console_errors_and_draws_charts(
     assert result.returncode == 0, result.stderr[-2000:]
     dom = result.stdout
     assert 'id="verdict"' in dom
+    assert '<span class="badge v-errored">errored</span>' in dom  # status in words, not emoji only
     assert dom.count("<svg") >= 10
     assert dom.count('class="sample"') > 100  # strip-plot points
     assert 'class="series"' in dom  # memory over time
     assert 'class="bar"' in dom  # latency percentiles
+    assert dom.count('class="grid"') > 50  # axes with ticks
     assert "<img" not in dom  # the hostile benchmark name stayed text
     console = [line for line in result.stderr.splitlines() if "CONSOLE" in line]
     assert console == []
 
 
-def test_report_screenshot(report_file: Path, tmp_path: Path) -> None:
-    shot = tmp_path / "report.png"
-    result = _chromium(
-        tmp_path, f"--screenshot={shot}", "--window-size=1200,1600", report_file.as_uri()
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert shot.stat().st_size > 20_000  # a blank page is a few KiB
-    if KEEP_SCREENSHOT:
-        shutil.copyfile(shot, KEEP_SCREENSHOT)
+def test_report_screenshots_at_laptop_width(
+    report_file: Path, charts_file: Path, tmp_path: Path
+) -> None:
+    top = _screenshot(tmp_path, report_file, "report-top.png", 1400)
+    assert png_size(top) == (WIDTH, 1400)
+    assert top.stat().st_size > 20_000  # a blank page is a few KiB
+    charts = _screenshot(tmp_path, charts_file, "report-charts.png", CHARTS_HEIGHT)
+    assert png_size(charts) == (WIDTH, CHARTS_HEIGHT)
+    assert charts.stat().st_size > 20_000
+    if UPDATE and charts.stat().st_size < GOLDEN_SHOT_MAX:
+        shutil.copyfile(charts, GOLDEN_SHOT)

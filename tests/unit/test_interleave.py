@@ -164,19 +164,23 @@ def run(
     return run_interleaved(sides, pairs, options)
 
 
-def test_rounds_alternate_sides_and_stop_once_decided(tmp_path: Path) -> None:
+def test_runs_alternate_one_by_one_and_sampling_stops_once_decided(tmp_path: Path) -> None:
     fake = FakeWorkload(head=2.0)
     out = run(tmp_path, fake, bench("one", warmup=2), bench("two", warmup=1))
     one = [c for c in fake.calls if c[1] == "one"]
-    assert one[:4] == [
-        ("base", "one", 2, 3, True),  # round 1: warm-up and the memory pass, base first
-        ("head", "one", 2, 3, True),
-        ("head", "one", 0, 3, False),  # round 2: the other side first
-        ("base", "one", 0, 3, False),
+    assert one[:8] == [
+        ("base", "one", 2, 1, True),  # round 1: warm-up and the memory pass, once per side
+        ("head", "one", 2, 1, True),
+        ("head", "one", 0, 1, False),  # the next pair the other way round
+        ("base", "one", 0, 1, False),
+        ("base", "one", 0, 1, False),
+        ("head", "one", 0, 1, False),
+        ("head", "one", 0, 1, False),  # round 2: the other side first
+        ("base", "one", 0, 1, False),
     ]
     assert [c[0] for c in fake.calls if c[1] == "two"][:2] == ["head", "base"]
     design = RoundsOptions().design
-    assert len(one) == 2 * design.min_rounds  # decided at the first look
+    assert len(one) == 2 * 3 * design.min_rounds  # decided at the first look
     head = out["head"].benchmarks[0]
     assert head.metrics["duration"].rounds[-1] == design.min_rounds - 1
     assert head.extra["stopped"] == f"decided after {design.min_rounds} rounds"
@@ -222,11 +226,22 @@ def test_the_budget_ends_sampling_and_what_is_open_is_inconclusive(tmp_path: Pat
     assert comparison.status == "inconclusive"
 
 
-def test_a_failed_chunk_stops_that_benchmark(tmp_path: Path) -> None:
+def test_python_benchmarks_run_each_side_s_samples_in_one_worker_call(tmp_path: Path) -> None:
+    fake = FakeWorkload(head=2.0)
+    run(tmp_path, fake, bench("py", warmup=1, kind="python"))
+    assert fake.calls[:4] == [
+        ("base", "py", 1, 3, True),
+        ("head", "py", 1, 3, True),
+        ("head", "py", 0, 3, False),
+        ("base", "py", 0, 3, False),
+    ]
+
+
+def test_a_failed_run_stops_that_benchmark(tmp_path: Path) -> None:
     fake = FakeWorkload(fail_on=("head", 2))
     out = run(tmp_path, fake, bench("one"))
-    assert [c[0] for c in fake.calls] == ["base", "head", "head", "base"]
+    assert [c[0] for c in fake.calls] == ["base", "head", "head", "base", "base"]
     head = out["head"].benchmarks[0]
     assert head.failed and "RuntimeError: boom" in head.errors[0]
-    assert len(head.metrics["duration"].samples) == 3
+    assert len(head.metrics["duration"].samples) == 1
     assert not out["base"].benchmarks[0].failed

@@ -10,6 +10,7 @@ import json
 import os
 import random
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import cmarkgfm
@@ -33,6 +34,7 @@ from aiwf_ci.verdict.model import Comparison, Report
 
 GOLDEN = Path(__file__).parents[1] / "data" / "golden"
 UPDATE = os.environ.get("AIWF_UPDATE_GOLDEN") == "1"  # read before the env-cleaning fixture
+NAMES = {b.name for b in load_results(GOLDEN / "head.json").benchmarks} | {"removed-bench"}
 
 
 def check_golden(name: str, text: str) -> None:
@@ -96,7 +98,9 @@ def test_no_baseline_golden(head: Results, context: ReportContext) -> None:
     ctx = ReportContext(suite=head.suite, no_baseline_reason="no successful run on main yet")
     text = render_comment(Report(head=head), ctx)
     check_golden("comment_no_baseline.md", text)
-    assert text.startswith("### 💥 No baseline: 11 benchmarks measured, 1 errored")
+    assert text.startswith(
+        "### 💥 No baseline: 12 benchmarks measured, 1 errored (`crashes-now`) · head `bbbbbbb`"
+    )
     assert "no successful run on main yet" in text
     check_golden("report_no_baseline.html", render_html(Report(head=head), ctx))
     check_golden("no_baseline.txt", render_text(Report(head=head), ctx))
@@ -107,11 +111,15 @@ def test_comment_structure_through_githubs_renderer(
 ) -> None:
     text = render_comment(Report.of(comparison), context)
     first = text.splitlines()[0]
-    assert first == "### 💥 5 regressions, 1 errored, 2 inconclusive, 2 new, 1 removed, 1 unchanged"
+    assert first == (
+        "### 💥 `crashes-now` failed to run (exit status 1) · 5 regressions, worst `parse-json` "
+        "memory\\_peak 60% higher (9.53 MiB → 15.2 MiB) · base `aaaaaaa` → head `bbbbbbb`"
+    )
+    assert "5 regressions, 1 errored, 2 inconclusive, 2 new, 1 removed, 2 unchanged" in text
     assert text.rstrip("\n").endswith(comment_marker(comparison.suite))
     html = gfm(text)
-    assert html.count("<table>") >= 3  # changes, latency, unchanged
-    assert "<details><summary>3 unchanged metrics</summary>" in html
+    assert html.count("<table>") >= 4  # changes, how sure, latency, unchanged
+    assert "<details><summary>9 metrics unchanged or not comparable</summary>" in html
     assert '<a href="https://github.com/o/r/actions/runs/42">aaaaaaa</a>' in html
     assert '<pre lang="text"><code>' in html or '<pre><code class="language-text">' in html
 
@@ -134,9 +142,9 @@ def test_summary_has_the_same_content_without_marker(
 ) -> None:
     summary = render_summary(Report.of(comparison), context)
     assert "aiwf-ci:report" not in summary
-    assert summary.splitlines()[0].endswith(
-        "5 regressions, 1 errored, 2 inconclusive, 2 new, 1 removed, 1 unchanged"
-    )
+    comment = render_comment(Report.of(comparison), context)
+    assert summary.splitlines()[0] == "#" + comment.splitlines()[0][2:].replace("###", "##", 1)
+    assert summary.startswith("## 💥 `crashes-now` failed to run")
 
 
 def _huge(n: int, factor: float, seed: int) -> Results:
@@ -162,7 +170,10 @@ def test_two_thousand_benchmarks_fit_in_a_comment_without_losing_the_verdict() -
     comparison = compare(_huge(2000, 1.0, 1), _huge(2000, 1.5, 2))
     text = render_comment(Report.of(comparison), ReportContext(suite="huge"))
     assert len(text) <= COMMENT_LIMIT
-    assert text.startswith("### 💥 1960 regressions, 40 errored")
+    first = text.splitlines()[0]
+    assert first.startswith("### 💥 `benchmark-with-a-rather-long-name-7-<x>|@\u200bteam` failed")
+    assert " and 39 more · 1960 regressions, worst `benchmark-with-a-rather-long-name-" in first
+    assert "1960 regressions, 40 errored" in text
     assert "not shown here to fit" in text
     assert text.rstrip().endswith(comment_marker("huge"))
     assert "<table>" in gfm(text)
@@ -174,7 +185,7 @@ def test_two_thousand_benchmarks_fit_in_a_comment_without_losing_the_verdict() -
 def test_no_room_at_all_still_gives_the_verdict(comparison: Comparison) -> None:
     text = render_comment(Report.of(comparison), limit=900)
     assert len(text) <= 900
-    assert text.startswith("### 💥 5 regressions")
+    assert text.startswith("### 💥 `crashes-now` failed to run (exit status 1) · 5 regressions")
 
 
 def test_user_template_can_reuse_builtin_macros(
@@ -220,15 +231,19 @@ def test_json_output_is_serialisable(comparison: Comparison) -> None:
     text = json.dumps(data, allow_nan=False)
     assert data["status"] == "error"
     assert data["counts"]["regression"] == 5
+    assert data["design"]["kind"] == "unpaired" and data["design"]["paired"] is False
     regression = next(b for b in data["benchmarks"] if b["name"] == "sort-1m")
-    assert regression["metrics"][0]["verdict"] == "regression"
-    assert regression["metrics"][0]["ci"][0] > 0.2
+    metric = regression["metrics"][0]
+    assert metric["verdict"] == "regression"
+    assert metric["ci"][0] > 0.2
+    assert (metric["method"], metric["rounds"], metric["ci_level"]) == ("Mann-Whitney", 0, 0.95)
+    assert metric["head_estimate"] == pytest.approx(metric["baseline"] * (1 + metric["change"]))
     assert "<img" in text  # raw data, unescaped: JSON consumers escape for their own output
 
 
 def test_new_metric_of_an_existing_benchmark_is_not_a_change() -> None:
     from aiwf_ci.models import BenchmarkResult, Metric, Results
-    from aiwf_ci.report.view import split_rows
+    from aiwf_ci.report.rows import split_rows
     from aiwf_ci.verdict.compare import compare
 
     duration = Metric.from_samples([1.0, 1.01, 0.99, 1.0, 1.02], unit="s")
@@ -249,3 +264,39 @@ def test_new_metric_of_an_existing_benchmark_is_not_a_change() -> None:
     changed, unchanged = split_rows(compare(base, head).benchmarks)
     assert [(r.benchmark, r.metric, r.verdict) for r in changed] == [("b", "duration", "new")]
     assert ("a", "memory_peak", "new") in [(r.benchmark, r.metric, r.verdict) for r in unchanged]
+
+
+# --- the other statuses, from subsets of the same two runs ---------------------------------
+
+
+def subset(results: Results, names: set[str], drop: tuple[str, ...] = ()) -> Results:
+    """Only the benchmarks named, without the metrics in ``drop``."""
+    benches = tuple(
+        replace(b, metrics={k: m for k, m in b.metrics.items() if k not in drop})
+        for b in results.benchmarks
+        if b.name in names
+    )
+    return replace(results, benchmarks=benches)
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+VARIANTS = {
+    "regression": ({b for b in NAMES if b != "crashes-now"}, ()),
+    "inconclusive": ({"few-samples", "noisy-io", HOSTILE, "copy-dataset"}, ()),
+    "pass": ({"parse-json", HOSTILE, "copy-dataset", "brand-new", "removed-bench"},
+             ("memory_peak",)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("status", sorted(VARIANTS))
+def test_status_variants_golden(
+    status: str, baseline: Results, head: Results, context: ReportContext
+) -> None:
+    names, drop = VARIANTS[status]
+    comparison = compare(subset(baseline, names, drop), subset(head, names, drop))
+    assert comparison.status == status
+    text = render_comment(Report.of(comparison), context)
+    check_golden(f"comment_{status}.md", text)
+    assert text.startswith(
+        {"regression": "### ❌ ", "inconclusive": "### ⚠️ ", "pass": "### ✅ "}[status]
+    )

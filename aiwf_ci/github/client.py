@@ -40,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 APP_BOT_LOGIN = "github-actions[bot]"
+APP_TOKEN_PREFIX = "ghs_"  # noqa: S105 - a prefix, not a secret
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +133,11 @@ class GitHubClient:
         return self.gather([_bind_get(self, p, params) for p in paths])
 
     def authenticated_login(self) -> str:
-        """The token's own login (``GET /user``); GitHub App tokens cannot read it: bot login."""
+        """The token's own login (``GET /user``). An app installation token (``ghs_``, which
+        the Actions ``GITHUB_TOKEN`` is) cannot read it — GitHub answers 403 — so it is not
+        asked: its comments are written by a bot (``APP_BOT_LOGIN`` stands for it)."""
+        if self._login is None and self.settings.token.startswith(APP_TOKEN_PREFIX):
+            self._login = APP_BOT_LOGIN
         if self._login is None:
             try:
                 with api_errors("GET /user"):

@@ -22,7 +22,7 @@ from github.Issue import Issue
 from github.IssueComment import IssueComment
 
 from aiwf_ci.errors import GitHubAPIError, GitHubHTTPError
-from aiwf_ci.github.client import GitHubClient, api_errors
+from aiwf_ci.github.client import APP_BOT_LOGIN, GitHubClient, api_errors
 from aiwf_ci.redaction import redact
 from aiwf_ci.report import COMMENT_LIMIT, comment_marker
 
@@ -112,8 +112,7 @@ class _Upsert:
         """Every page is read; the oldest matching comment by ``login`` wins."""
         with api_errors("listing PR comments"):
             for comment in self.issue.get_comments():
-                author = comment.user.login if comment.user else None
-                if author == login and is_own_comment(comment.body, self.mark):
+                if _written_by(comment, login) and is_own_comment(comment.body, self.mark):
                     return comment
         return None
 
@@ -139,6 +138,17 @@ class _Upsert:
             existing.edit(text)
         self.client.amend_cached_json(self.list_path, _replace(int(existing.id), text))
         return _outcome("updated", existing)
+
+
+def _written_by(comment: IssueComment, login: str) -> bool:
+    """By the token's user; for an app token (its login unknown: ``APP_BOT_LOGIN``), by a
+    bot — the Actions bot or the app's own ``name[bot]``, never a person."""
+    user = comment.user
+    if user is None:
+        return False
+    if login == APP_BOT_LOGIN:
+        return str(user.login) == login or str(user.type) == "Bot"
+    return str(user.login) == login
 
 
 def _outcome(action: Action, comment: IssueComment) -> CommentOutcome:

@@ -42,8 +42,10 @@ def test_personal_token_user_is_read_from_user(
     fake: FakeGitHub, make_client: ClientFactory
 ) -> None:
     fake.user_login = "monalisa"
+    fake.token = "ghp_personalAccessToken0123456789"  # a PAT: GET /user answers
     client = make_client()
     assert client.authenticated_login() == "monalisa"
+    assert fake.count("GET", "/user") == 1
     outcome = upsert_comment(client, fake.repo, PR_NUMBER, SUITE, "x")
     assert outcome.action == "created"
 
@@ -55,6 +57,7 @@ def test_app_token_falls_back_to_the_actions_bot(
     fake.user_login = None  # /user answers 403 for an installation token
     client = make_client()
     assert client.authenticated_login() == "github-actions[bot]"
+    assert fake.count("GET", "/user") == 0  # an app token (ghs_) is not even asked
     outcome = upsert_comment(client, fake.repo, PR_NUMBER, SUITE, "new")
     assert outcome.action == "updated"
     assert outcome.comment_id == own["id"]
@@ -69,3 +72,14 @@ def test_body_is_hard_capped_and_keeps_the_marker(
     assert len(body) <= COMMENT_LIMIT
     assert body.rstrip().endswith(marker(SUITE))
     assert "truncated" in body
+
+
+def test_an_app_token_finds_its_comment_under_the_app_s_own_bot_name(
+    fake: FakeGitHub, make_client: ClientFactory
+) -> None:
+    """A GitHub App's installation token writes as ``my-app[bot]``, not the Actions bot."""
+    fake.user_login = "my-app[bot]"  # who the fake lets edit: the app's own comments
+    fake.add_comment(PR_NUMBER, f"by a person\n\n{marker(SUITE)}\n", login="octocat")
+    own = fake.add_comment(PR_NUMBER, f"old\n\n{marker(SUITE)}\n", login="my-app[bot]")
+    outcome = upsert_comment(make_client(), fake.repo, PR_NUMBER, SUITE, "new")
+    assert (outcome.action, outcome.comment_id) == ("updated", own["id"])

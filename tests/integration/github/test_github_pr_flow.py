@@ -43,7 +43,7 @@ def test_warm_pass_sends_no_request_and_leaves_one_comment(
     assert len(fake.comment_bodies(PR_NUMBER)) == 1
     stats = warm_client.stats()
     assert stats.requests_sent == 0
-    assert stats.cache_hits >= 4
+    assert stats.cache_hits >= 3  # runs, artifacts, comments (no /user for an app token)
     assert cold <= 6
 
 
@@ -71,7 +71,7 @@ def test_expired_entries_are_revalidated_with_304(
     assert outcome.action == "skipped"
     revalidated = [r for r in fake.requests if r.headers.get("If-None-Match")]
     assert len(revalidated) == fake.count() >= 3
-    assert client.stats().not_modified >= 3  # runs, artifacts, /user are unchanged
+    assert client.stats().not_modified >= 2  # runs and artifacts are unchanged
     assert fake.count("POST") == fake.count("PATCH") == 0
     assert len(fake.comment_bodies(PR_NUMBER)) == 1
 

@@ -363,8 +363,10 @@ class FakeGitHub(_Base):
         workflow_id: int = 161335,
         path: str = ".github/workflows/bench.yml",
         created_at: str | None = None,
+        fork: bool = False,
     ) -> dict[str, Any]:
-        """Seed a workflow run; returns its JSON (``id``, ``html_url``, ...)."""
+        """Seed a workflow run; returns its JSON (``id``, ``html_url``, ...). Its head
+        repository is the repository itself unless ``fork``."""
         run_id = self._next_id()
         run = first_item("list-workflow-runs.200.default", "workflow_runs", **self._where())
         api = f"{self.base_url}/repos/{self.repo}/actions/runs/{run_id}"
@@ -383,6 +385,8 @@ class FakeGitHub(_Base):
             artifacts_url=f"{api}/artifacts",
             workflow_url=f"{self.base_url}/repos/{self.repo}/actions/workflows/{workflow_id}",
         )
+        if not fork:
+            run["head_repository"] = dict(run.get("repository") or {})
         with self.lock:
             self.runs.append(run)
         return run
@@ -417,10 +421,11 @@ class FakeGitHub(_Base):
     def _run_summary(self, run_id: int) -> dict[str, Any]:
         """The ``workflow_run`` object GitHub embeds in an artifact."""
         run = next((r for r in self.runs if r["id"] == run_id), {})
-        head_repo = (run.get("head_repository") or {}).get("id", 1296269)
+        repo = (run.get("repository") or {}).get("id", 1296269)
+        head_repo = (run.get("head_repository") or {}).get("id", repo)
         return {
             "id": run_id,
-            "repository_id": 1296269,
+            "repository_id": repo,
             "head_repository_id": head_repo,
             "head_branch": run.get("head_branch", "main"),
             "head_sha": run.get("head_sha", ""),

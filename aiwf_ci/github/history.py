@@ -1,0 +1,143 @@
+"""The base branch's history: the results files of its last N push runs, from artifacts.
+
+Every push run uploads ``results.json`` as an artifact; one stored point is too noisy to
+judge a trend by, a series of them is what change points and pooled baselines need. Found
+with as few requests as GitHub allows:
+
+- **one listing** of the repository's artifacts by name, newest first (each artifact carries
+  its run's id, branch, head SHA and repositories), paged only while the branch has fewer
+  than N matches (at most ``max_pages`` pages of 100); artifacts of forks (another head
+  repository) and of other branches are skipped, expired ones too;
+- **one download per new artifact**: each is unpacked once into the cache by artifact id
+  (``github.artifacts.fetch_artifact``), so a warm run downloads only what is new, and the
+  listing itself is revalidated with ``If-None-Match`` (a ``304`` is free).
+
+A results file that cannot be read is left out with a note, never a failure: history is
+never a reason to fail a build.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from aiwf_ci.errors import AiwfCIError
+from aiwf_ci.github.artifacts import ArtifactInfo, fetch_artifact, files_of
+from aiwf_ci.github.baseline import RESULTS_FILE
+from aiwf_ci.github.client import GitHubClient
+from aiwf_ci.models import Results, load_results
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_POINTS = 30
+PER_PAGE = 100
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HistoryPoint:
+    """One push run's results on the base branch."""
+
+    artifact_id: int
+    run_id: int
+    sha: str
+    created_at: datetime | None
+    results: Results
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class History:
+    """Points oldest first, and what was left out and why."""
+
+    branch: str
+    points: tuple[HistoryPoint, ...]
+    skipped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate:
+    """An artifact listing entry that may be a point of the branch's history."""
+
+    info: ArtifactInfo
+    run_id: int
+    sha: str
+
+
+def branch_artifacts(
+    items: Sequence[Mapping[str, Any]], *, name: str, branch: str
+) -> list[Candidate]:
+    """The listing entries that are this branch's own, unexpired artifacts (pure)."""
+    found = []
+    for item in items:
+        run = item.get("workflow_run") or {}
+        own = run.get("head_repository_id") == run.get("repository_id")
+        if item.get("name") != name or item.get("expired") or not own:
+            continue
+        if run.get("head_branch") != branch or not isinstance(run.get("id"), int):
+            continue
+        info = ArtifactInfo(
+            id=int(item["id"]),
+            name=name,
+            expired=False,
+            download_url=str(item.get("archive_download_url", "")),
+            size=int(item.get("size_in_bytes") or 0),
+            created_at=_time(item.get("created_at")),
+        )
+        found.append(Candidate(info=info, run_id=int(run["id"]), sha=str(run.get("head_sha", ""))))
+    return found
+
+
+def _time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def fetch_history(
+    client: GitHubClient,
+    *,
+    branch: str,
+    name: str,
+    points: int = DEFAULT_POINTS,
+    max_pages: int = 3,
+) -> History:
+    """The last ``points`` results of ``branch``'s push runs, oldest first."""
+    candidates = _list(client, branch=branch, name=name, points=points, max_pages=max_pages)
+    chosen: list[HistoryPoint] = []
+    skipped: list[str] = []
+    for candidate in candidates[:points]:
+        try:
+            folder = files_of(fetch_artifact(client, candidate.info))
+            results = load_results(folder / RESULTS_FILE)
+        except AiwfCIError as exc:
+            skipped.append(f"run {candidate.run_id}: {exc}")
+            continue
+        chosen.append(
+            HistoryPoint(
+                artifact_id=candidate.info.id,
+                run_id=candidate.run_id,
+                sha=candidate.sha,
+                created_at=candidate.info.created_at,
+                results=results,
+            )
+        )
+    return History(branch=branch, points=tuple(reversed(chosen)), skipped=tuple(skipped))
+
+
+def _list(
+    client: GitHubClient, *, branch: str, name: str, points: int, max_pages: int
+) -> list[Candidate]:
+    path = f"/repos/{client.settings.repository}/actions/artifacts"
+    found: list[Candidate] = []
+    for page in range(1, max_pages + 1):
+        data = client.get_json(path, {"name": name, "per_page": PER_PAGE, "page": page})
+        items = data.get("artifacts", []) if isinstance(data, Mapping) else []
+        found += branch_artifacts(items, name=name, branch=branch)
+        if len(found) >= points or len(items) < PER_PAGE:
+            break
+    return found

@@ -1,0 +1,56 @@
+"""The base branch's history from artifacts, through a real client against the fake GitHub:
+few requests cold, almost none warm, only this branch's own push runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aiwf_ci.github.history import fetch_history
+from tests.fakegithub import FakeGitHub
+from tests.fakegithub.clients import ClientFactory
+from tests.fakegithub.scenario import results_dict
+from tests.fakegithub.zips import make_zip, results_zip
+
+NAME = "aiwf-benchmark-results"
+
+
+def push_runs(fake: FakeGitHub, count: int, start: int = 0) -> list[str]:
+    shas = []
+    for i in range(start, start + count):
+        sha = f"{i:040x}"
+        run = fake.add_run(head_sha=sha, branch="main")
+        fake.add_artifact(run["id"], results_zip(results_dict(sha=sha)))
+        shas.append(sha)
+    return shas
+
+
+def test_thirty_runs_cold_then_warm(
+    tmp_path: Path, fake: FakeGitHub, make_client: ClientFactory
+) -> None:
+    fake.max_age = 0  # the next run comes minutes later: every cached listing is stale
+    shas = push_runs(fake, 40)
+    history = fetch_history(make_client(), branch="main", name=NAME, points=30)
+    assert [p.sha for p in history.points] == shas[-30:]  # the last 30, oldest first
+    assert fake.count() <= 35, fake.counts()
+    fake.reset_counts()
+    new = push_runs(fake, 2, start=40)
+    warm = fetch_history(make_client(), branch="main", name=NAME, points=30)
+    assert [p.sha for p in warm.points][-2:] == new
+    assert fake.count() <= 2 + 2, fake.counts()  # the listing, plus the two new artifacts
+
+
+def test_other_branches_forks_expired_and_unreadable_are_left_out(
+    fake: FakeGitHub, make_client: ClientFactory
+) -> None:
+    good = push_runs(fake, 3)
+    other = fake.add_run(head_sha="b" * 40, branch="feature")
+    fake.add_artifact(other["id"], results_zip(results_dict(sha="b" * 40)))
+    expired = fake.add_run(head_sha="c" * 40, branch="main")
+    fake.add_artifact(expired["id"], results_zip(results_dict()), expired=True)
+    forked = fake.add_run(head_sha="e" * 40, branch="main", fork=True)  # a fork's "main"
+    fake.add_artifact(forked["id"], results_zip(results_dict(sha="e" * 40)))
+    broken = fake.add_run(head_sha="d" * 40, branch="main")
+    fake.add_artifact(broken["id"], make_zip({"results.json": "{not json"}))
+    history = fetch_history(make_client(), branch="main", name=NAME, points=30)
+    assert [p.sha for p in history.points] == good
+    assert len(history.skipped) == 1 and "not valid JSON" in history.skipped[0]

@@ -81,7 +81,7 @@ def threshold_rules(
     """Seed defaults <- the suite's ``thresholds:`` and per-benchmark rules <- ``overrides``."""
     if suite is None:
         return build_rules(overrides=overrides)
-    return build_rules(suite.thresholds, suite.benchmark_thresholds(), overrides)
+    return build_rules(suite.thresholds, suite.benchmark_thresholds(), overrides, suite.ignore)
 
 
 def run_options(tree: Tree, env: Mapping[str, str]) -> RunOptions:

@@ -163,6 +163,8 @@ class SuiteConfig:
     profiles: tuple[str, ...] = ()
     environment: EnvironmentSpec | None = None
     rounds: RoundsSpec = field(default_factory=RoundsSpec)
+    ignore: tuple[str, ...] = ()
+    """Benchmarks (names or globs) that are reported but never gate the build."""
 
     @property
     def config_dir(self) -> Path:

@@ -41,6 +41,7 @@ TOP_KEYS = (
     "suite",
     "environment",
     "rounds",
+    "ignore",
     "defaults",
     "thresholds",
     "profile",
@@ -133,6 +134,7 @@ def _build(
     thresholds = {**DEFAULT_THRESHOLDS, **_thresholds(problems, data, "")}
     environment = read_environment(problems, data)
     rounds = read_rounds(problems, data)
+    ignore = read(problems, data, "ignore", "", _patterns, IGNORE_HINT) or ()
     benchmarks = _benchmarks(problems, data, layers, env)
     if suite is None or benchmarks is None:
         return None
@@ -146,7 +148,18 @@ def _build(
         profiles=tuple(profiles),
         environment=environment,
         rounds=rounds,
+        ignore=ignore,
     )
+
+
+IGNORE_HINT = "a list of benchmark names or globs, e.g. ignore: [flaky-*]"
+
+
+def _patterns(value: object) -> tuple[str, ...]:
+    items = value if isinstance(value, list) else [value]
+    if not all(isinstance(item, str) and item.strip() for item in items):
+        raise ValueError("every entry must be a non-empty name or glob")
+    return tuple(str(item).strip() for item in items)
 
 
 def _mapping_settings(problems: Problems, data: LineMap, key: str) -> Partial:

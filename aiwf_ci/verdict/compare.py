@@ -26,6 +26,7 @@ from aiwf_ci.models import BenchmarkResult, Metric, Results
 from aiwf_ci.verdict.blocks import compare_blocks, summary_only
 from aiwf_ci.verdict.machines import fingerprint_warnings
 from aiwf_ci.verdict.model import (
+    NOTE_NO_THRESHOLD,
     VERDICTS,
     BenchmarkComparison,
     Comparison,
@@ -36,6 +37,8 @@ from aiwf_ci.verdict.model import (
 from aiwf_ci.verdict.rounds import compare_rounds, worse_log_ratios
 from aiwf_ci.verdict.sequential import SequentialDesign
 from aiwf_ci.verdict.thresholds import DEFAULT_RULES, Threshold, ThresholdRules
+
+NOTE_IGNORED = "ignored by the config's ignore: list (reported, never gating)"
 
 __all__ = [
     "compare",
@@ -113,6 +116,8 @@ def _metrics(
     out.extend(
         _only(head.name, n, m, "removed") for n, m in base.metrics.items() if n not in head.metrics
     )
+    if rules.ignored(head.name):
+        out = [replace(m, note=NOTE_IGNORED) if m.note == NOTE_NO_THRESHOLD else m for m in out]
     return tuple(out)
 
 

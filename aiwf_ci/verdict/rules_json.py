@@ -16,6 +16,7 @@ def _rule(threshold: Threshold) -> dict[str, Any]:
 
 def rules_to_dict(rules: ThresholdRules) -> dict[str, Any]:
     return {
+        "ignore": list(rules.ignore),
         "suite": {m: _rule(t) for m, t in rules.suite.items()},
         "per_benchmark": {
             bench: {m: _rule(t) for m, t in own.items()}
@@ -35,7 +36,13 @@ def rules_from_dict(data: object) -> ThresholdRules:
         if isinstance(per_bench_raw, Mapping)
         else {}
     )
-    return build_rules(suite, per_benchmark)
+    raw_ignore = data.get("ignore")
+    ignore = (
+        [str(p)[:200] for p in raw_ignore if isinstance(p, str)][:500]
+        if isinstance(raw_ignore, list)
+        else []
+    )
+    return build_rules(suite, per_benchmark, ignore=ignore)
 
 
 def _rules(data: object) -> dict[str, Threshold]:

@@ -10,7 +10,8 @@ means a 10% drop); ``absolute`` is an optional minimum effect in the metric's ow
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping
+import fnmatch
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from aiwf_ci.errors import ConfigError
@@ -147,30 +148,41 @@ class ThresholdRules:
     Lookup for (benchmark, metric), first hit wins: the benchmark's own rules, then the
     suite's; within each, the exact metric name, then its family (``memory`` covers
     ``memory_peak``), then a fallback family (``latency`` borrows ``duration``). No hit
-    means the metric is reported but never fails the build.
+    means the metric is reported but never fails the build. Benchmarks matching an
+    ``ignore`` pattern (the config's ``ignore:``, glob or exact name) are reported and never
+    gate either: no rule resolves for them.
     """
 
     suite: Mapping[str, Threshold] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
     per_benchmark: Mapping[str, Mapping[str, Threshold]] = field(default_factory=dict)
+    ignore: tuple[str, ...] = ()
+
+    def ignored(self, benchmark: str) -> bool:
+        return any(fnmatch.fnmatchcase(benchmark, pattern) for pattern in self.ignore)
 
     def resolve(self, benchmark: str, metric: str) -> Threshold | None:
+        if self.ignored(benchmark):
+            return None
         own = self.per_benchmark.get(benchmark)
         found = _lookup(own, metric) if own else None
         return with_default_floor(found if found is not None else _lookup(self.suite, metric))
 
     def with_overrides(self, overrides: Mapping[str, Threshold]) -> ThresholdRules:
         """Suite rules updated by e.g. the ``thresholds`` action input (per-benchmark kept)."""
-        return ThresholdRules(suite={**self.suite, **overrides}, per_benchmark=self.per_benchmark)
+        return replace(self, suite={**self.suite, **overrides})
 
 
 def build_rules(
     suite: Mapping[str, Threshold] | None = None,
     per_benchmark: Mapping[str, Mapping[str, Threshold]] | None = None,
     overrides: Mapping[str, Threshold] | None = None,
+    ignore: Sequence[str] = (),
 ) -> ThresholdRules:
     """Layer the built-in defaults, the config's suite rules and CLI/action overrides, in order."""
     merged = {**DEFAULT_THRESHOLDS, **(suite or {}), **(overrides or {})}
-    return ThresholdRules(suite=merged, per_benchmark=dict(per_benchmark or {}))
+    return ThresholdRules(
+        suite=merged, per_benchmark=dict(per_benchmark or {}), ignore=tuple(ignore)
+    )
 
 
 def rules_from_spec(text: str, *, base: ThresholdRules | None = None) -> ThresholdRules:

@@ -332,3 +332,22 @@ def test_the_gate_imports_neither_numpy_nor_scipy() -> None:
 
 def test_rules_default_is_the_seed_defaults() -> None:
     assert ThresholdRules().resolve("x", "duration") == DURATION
+
+
+def test_an_ignored_benchmark_is_reported_but_never_gates() -> None:
+    base = results(
+        {"flaky-io": {"duration": metric(samples(1.0))}, "b": {"duration": metric(samples(1.0))}}
+    )
+    slow = results(
+        {
+            "flaky-io": {"duration": metric(samples(3.0, seed=2))},
+            "b": {"duration": metric(samples(1.0, seed=3))},
+        }
+    )
+    rules = build_rules(ignore=["flaky-*"])
+    comparison = compare(base, slow, rules)
+    flaky = next(b for b in comparison.benchmarks if b.name == "flaky-io")
+    assert flaky.verdict == "unchanged" and "ignored" in flaky.metrics[0].note
+    assert flaky.metrics[0].change is not None and flaky.metrics[0].change > 1.5  # still shown
+    assert comparison.status == "pass"
+    assert compare(base, slow).status == "regression"  # without the ignore list it gates

@@ -70,3 +70,12 @@ def test_each_mistake_is_one_line_with_its_line(
     if schema_too:
         with pytest.raises(jsonschema.ValidationError):
             jsonschema.validate(yaml.safe_load(f"suite: s\n{section}\n" + BENCH), schema())
+
+
+def test_an_ignore_list_of_names_and_globs(tmp_path: Path) -> None:
+    text = "suite: s\nignore: [flaky-*, slow-io]\n" + BENCH
+    config = load_config(write(tmp_path, text), env={})
+    assert config.ignore == ("flaky-*", "slow-io")
+    jsonschema.validate(yaml.safe_load(text), schema())
+    lines = problems(tmp_path, "suite: s\nignore: [3]\n" + BENCH)
+    assert "ignore: invalid value: every entry must be a non-empty name or glob" in lines[0]

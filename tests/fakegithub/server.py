@@ -322,6 +322,8 @@ class FakeGitHub(_Base):
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.commits: dict[str, str] = {}
         self.tarballs: dict[str, bytes] = {}
+        self.issues: dict[int, dict[str, Any]] = {}
+        self.issue_events: dict[int, list[dict[str, Any]]] = {}
         self.pulls: dict[int, dict[str, Any]] = {}
         self._ids = iter(range(1000, 10**9))
         self._routes = self._build_routes()
@@ -436,6 +438,43 @@ class FakeGitHub(_Base):
         with self.lock:
             self.tarballs[sha] = data
 
+    def add_issue(
+        self, title: str, body: str, *, labels: tuple[str, ...] = (), login: str | None = None
+    ) -> dict[str, Any]:
+        """Seed an issue (``number`` from the shared id counter)."""
+        number = self._next_id()
+        author = login or self.user_login or "github-actions[bot]"
+        api = f"{self.base_url}/repos/{self.repo}/issues/{number}"
+        item = {
+            "id": number,
+            "number": number,
+            "title": title,
+            "body": body,
+            "state": "open",
+            "labels": [{"name": name} for name in labels],
+            "user": {"login": author, "type": _user_type(author), "id": 1},
+            "url": api,
+            "html_url": f"https://github.com/{self.repo}/issues/{number}",
+            "comments_url": f"{api}/comments",
+            "created_at": _stamp(number),
+            "updated_at": _stamp(number),
+        }
+        with self.lock:
+            self.issues[number] = item
+        return item
+
+    def add_label_event(self, number: int, label: str, *, actor: str, at: str) -> None:
+        """Seed a ``labeled`` event on issue/PR ``number``."""
+        event = {
+            "id": self._next_id(),
+            "event": "labeled",
+            "label": {"name": label},
+            "actor": {"login": actor, "type": _user_type(actor)},
+            "created_at": at,
+        }
+        with self.lock:
+            self.issue_events.setdefault(number, []).append(event)
+
     def add_comment(self, pr: int, body: str, *, login: str | None = None) -> dict[str, Any]:
         """Seed a PR comment by ``login`` (default: the token's own user)."""
         author = login or self.user_login or "github-actions[bot]"
@@ -521,6 +560,11 @@ class FakeGitHub(_Base):
             ("GET", repo + r"/issues/(?P<pr>\d+)/comments", self._list_comments),
             ("POST", repo + r"/issues/(?P<pr>\d+)/comments", self._create_comment),
             ("GET", repo + r"/issues/comments/(?P<cid>\d+)", self._get_comment),
+            ("GET", repo + r"/issues", self._list_issues),
+            ("POST", repo + r"/issues", self._create_issue),
+            ("GET", repo + r"/issues/(?P<num>\d+)", self._get_issue),
+            ("PATCH", repo + r"/issues/(?P<num>\d+)", self._edit_issue),
+            ("GET", repo + r"/issues/(?P<num>\d+)/events", self._list_issue_events),
             ("PATCH", repo + r"/issues/comments/(?P<cid>\d+)", self._edit_comment),
         ]
         return [(m, re.compile(p + "$"), fn) for m, p, fn in table]
@@ -666,6 +710,43 @@ class FakeGitHub(_Base):
             return Reply(422, {"message": "Validation Failed"})
         item.update(body=body, updated_at=_stamp(self._next_id()))
         return Reply(200, item)
+
+    def _list_issues(self, request: RecordedRequest, **_: str) -> Reply:
+        wanted = {x for x in request.query.get("labels", "").split(",") if x}
+        state = request.query.get("state", "open")
+        items = [
+            i
+            for i in sorted(self.issues.values(), key=lambda i: i["number"], reverse=True)
+            if (state == "all" or i["state"] == state)
+            and wanted <= {label["name"] for label in i["labels"]}
+        ]
+        return self._page(request, items, None)
+
+    def _create_issue(self, request: RecordedRequest, **_: str) -> Reply:
+        if self.read_only:
+            return Reply(403, {"message": NOT_ACCESSIBLE})
+        data = json.loads(request.body or b"{}")
+        labels = tuple(str(x) for x in data.get("labels", []))
+        item = self.add_issue(str(data.get("title", "")), str(data.get("body", "")), labels=labels)
+        return Reply(201, item, headers={"Location": item["url"]})
+
+    def _get_issue(self, request: RecordedRequest, num: str, **_: str) -> Reply:
+        item = self.issues.get(int(num))
+        return Reply(200, item) if item else Reply(404, {"message": "Not Found"})
+
+    def _edit_issue(self, request: RecordedRequest, num: str, **_: str) -> Reply:
+        item = self.issues.get(int(num))
+        if item is None:
+            return Reply(404, {"message": "Not Found"})
+        if self.read_only:
+            return Reply(403, {"message": NOT_ACCESSIBLE})
+        data = json.loads(request.body or b"{}")
+        item.update({k: v for k, v in data.items() if k in ("body", "title", "state")})
+        item["updated_at"] = _stamp(self._next_id())
+        return Reply(200, item)
+
+    def _list_issue_events(self, request: RecordedRequest, num: str, **_: str) -> Reply:
+        return self._page(request, list(self.issue_events.get(int(num), [])), None)
 
     def _page(self, request: RecordedRequest, items: list[Any], key: str | None) -> Reply:
         per_page = min(int(request.query.get("per_page", 30)), 100)

@@ -70,7 +70,8 @@ def test_push_then_pr_on_a_src_layout_project(project_action: Action) -> None:
         **{"cache-dir": str(cache), "thresholds": "duration=500%,throughput=500%"},
     )
     assert pr.code == 0, pr.stdout + pr.stderr
-    assert pr.outputs["status"] == "pass"
+    # about the project and the files, not the verdict: a busy machine may leave it undecided
+    assert pr.outputs["status"] in ("pass", "inconclusive")
     out = action.workspace / "aiwf-results"
     for name in ("results.json", "report.md", "report.html", "comment.json", "baseline.json"):
         assert (out / name).is_file(), name

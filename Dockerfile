@@ -7,7 +7,6 @@ LABEL org.opencontainers.image.title="aiwf-ci" \
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    PIP_NO_CACHE_DIR=1 \
     PIP_ROOT_USER_ACTION=ignore \
     AIWF_IMAGE=aiwf-ci
 

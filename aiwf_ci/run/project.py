@@ -114,6 +114,7 @@ def _make_venv(
     tree_env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
     if cache_dir is not None and "PIP_CACHE_DIR" not in env:
         tree_env["PIP_CACHE_DIR"] = str(cache_dir / "pip")
+        tree_env.pop("PIP_NO_CACHE_DIR", None)
     return Tree(
         root=root,
         python=str(bin_dir / "python"),

@@ -25,6 +25,7 @@ MODES: tuple[Mode, ...] = ("auto", "run", "comment")
 BaselineMode = Literal["auto", "same-runner", "artifact"]
 BASELINE_MODES: tuple[BaselineMode, ...] = ("auto", "same-runner", "artifact")
 T = TypeVar("T", bound=str)
+DEFAULT_ACCEPT_LABEL = "benchmark-regression-accepted"
 _TRUE = ("true", "yes", "on", "1")
 _FALSE = ("false", "no", "off", "0")
 
@@ -65,6 +66,10 @@ class ActionConfig:
     fail_on_regression: bool
     fail_on_inconclusive: bool
     time_budget: float | None
+    history_runs: int
+    history_issue: bool
+    pooled_baseline: int
+    accept_label: str
     thresholds: Mapping[str, Threshold]
     profile: str | None
     shard: Shard | None
@@ -121,6 +126,10 @@ def config_from_env(env: Mapping[str, str]) -> ActionConfig:
             read_input(env, "fail-on-inconclusive", "false"), "fail-on-inconclusive"
         ),
         time_budget=_budget(read_input(env, "time-budget")),
+        history_runs=_count(read_input(env, "history-runs", "30"), "history-runs", 0, 200),
+        history_issue=parse_bool(read_input(env, "history-issue", "false"), "history-issue"),
+        pooled_baseline=_count(read_input(env, "pooled-baseline", "0"), "pooled-baseline", 0, 50),
+        accept_label=read_input(env, "accept-label", DEFAULT_ACCEPT_LABEL)[:100],
         thresholds=_thresholds(read_input(env, "thresholds")),
         profile=read_input(env, "profile") or None,
         shard=parse_shard(read_input(env, "shard"), source="input shard")
@@ -160,6 +169,16 @@ def _choice(value: str, choices: tuple[T, ...], name: str) -> T:
         field=f"input {name}",
         fix=f"use one of {', '.join(choices)}",
     )
+
+
+def _count(text: str, name: str, low: int, high: int) -> int:
+    if not text.isdigit() or not low <= int(text) <= high:
+        raise ConfigError(
+            f"invalid {name} {text[:20]!r}",
+            field=f"input {name}",
+            fix=f"a whole number {low}..{high}",
+        )
+    return int(text)
 
 
 def _budget(text: str) -> float | None:

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from aiwf_ci.action.history_side import acceptance, pooled_artifact_baseline, push_history
 from aiwf_ci.action.inputs import ActionConfig
 from aiwf_ci.action.output import (
     COMMENT_SCHEMA,
@@ -35,6 +36,7 @@ from aiwf_ci.github.baseline import (
     workflow_file_from_ref,
 )
 from aiwf_ci.github.client import GitHubClient
+from aiwf_ci.history.trend import Trend
 from aiwf_ci.models import Results, results_to_dict, write_results, write_text_atomic
 from aiwf_ci.report import ReportContext, render_comment, render_html, render_summary
 from aiwf_ci.report.progress import ProgressPrinter
@@ -63,6 +65,7 @@ class Measured:
     reason: str = ""
     note: str = ""
     budget: float | None = None
+    trend: Trend | None = None
 
 
 def run_side(
@@ -78,12 +81,18 @@ def run_side(
     head = measured.head
     results_path = write_results(head, config.results_dir / "results.json")
     comparison = compare(measured.baseline, head, rules) if measured.baseline else None
-    report = Report(head=head, comparison=comparison)
-    context = report_context(config, measured, client)
+    accepted = ""
+    if comparison is not None and comparison.status == "regression":
+        accepted = acceptance(config, plan, client, console)
+    report = Report(head=head, comparison=comparison, accepted=accepted)
+    history = push_history(config, plan, client, head, console) if not plan.pr_number else None
+    context = report_context(config, measured, client, history.trend if history else None, accepted)
     body = render_comment(report, context)
     report_path = write_text_atomic(config.results_dir / "report.md", body)
     write_text_atomic(config.results_dir / "report.html", render_html(report, context))
     append_summary(config.summary_path, render_summary(report, context))
+    if history is not None:
+        append_summary(config.summary_path, history.summary)
     if plan.write_comment_json:
         _write_comment_json(config, plan, measured, rules, body)
     comment_url = _post(config, plan, client, console, head.suite, body)
@@ -133,6 +142,16 @@ def measure(
                 budget=run.budget,
             )
     head = _run_suite(config, suite, env, console)
+    pooled = pooled_artifact_baseline(config, plan, client, console) if plan.pr_number else None
+    if pooled is not None:
+        runs = f"the last {config.pooled_baseline} push runs after the latest change point"
+        return Measured(
+            head=head,
+            design="artifact",
+            baseline=pooled[0],
+            note=f"{note}; pooled baseline: {runs}" if note else f"pooled baseline: {runs}",
+            trend=pooled[1],
+        )
     try:
         found = fetch_baseline(config, plan, client)
     except BaselineError as exc:
@@ -185,7 +204,11 @@ def fetch_baseline(config: ActionConfig, plan: Plan, client: GitHubClient | None
 
 
 def report_context(
-    config: ActionConfig, measured: Measured, client: GitHubClient | None
+    config: ActionConfig,
+    measured: Measured,
+    client: GitHubClient | None,
+    trend: Trend | None = None,
+    accepted: str = "",
 ) -> ReportContext:
     run_url = ""
     if config.repository and config.run_id:
@@ -204,6 +227,8 @@ def report_context(
         design=measured.design,
         design_note=measured.note,
         budget_seconds=measured.budget,
+        trend=trend or measured.trend,
+        accepted=accepted,
         api_stats={k: v for k, v in (stats or {}).items() if k in FOOTER_STATS and v is not None}
         or None,
     )

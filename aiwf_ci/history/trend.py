@@ -81,8 +81,14 @@ class Trend:
         return [(s, step) for s in self.series for step in s.steps]
 
 
-def machine(results: Results) -> tuple[str, ...]:
-    return tuple(str(results.environment.get(key, "")) for key in MACHINE_KEYS)
+def unlike_machines(a: Results, b: Results) -> bool:
+    """Whether two runs were on unlike machines: a CPU model or core count that both record
+    and that differs (a run that records none cannot be told apart)."""
+    for key in MACHINE_KEYS:
+        left, right = a.environment.get(key), b.environment.get(key)
+        if left not in (None, "") and right not in (None, "") and str(left) != str(right):
+            return True
+    return False
 
 
 def build_trend(
@@ -92,8 +98,7 @@ def build_trend(
     if not points:
         return Trend(suite="", series=(), runs=0)
     newest = points[-1].results
-    like = machine(newest)
-    unlike = tuple(machine(p.results) != like for p in points)
+    unlike = tuple(unlike_machines(p.results, newest) for p in points)
     series = [
         _series(points, bench.name, name, metric.unit, unlike, options)
         for bench in newest.benchmarks

@@ -9,6 +9,16 @@ The public entry points for the CLI and the action::
     comparison_to_dict(comparison, context) -> dict                         # --format json
     comment_marker(suite) -> str                                            # find the comment
 
+The base branch's trend (``history.trend.Trend``), for push runs::
+
+    render_dashboard(trend, branch=..., run_url=..., generated_at=...) -> str  # one HTML page
+    render_history_summary(trend, branch=..., dashboard_url=...) -> str       # job summary
+    render_history_issue(trend, marker=history_marker(suite), ...) -> str    # pinned issue
+    history_marker(suite) -> str                                            # find the issue
+
+``ReportContext(trend=...)`` adds the trend to a PR's comment (a line per changed metric)
+and HTML report (a chart per metric, this PR's median appended).
+
 Pass head ``Results`` instead of a ``Comparison`` for the no-baseline variant, with the
 reason in ``ReportContext.no_baseline_reason``.
 """
@@ -16,7 +26,9 @@ reason in ``ReportContext.no_baseline_reason``.
 from __future__ import annotations
 
 from aiwf_ci.report.as_json import comparison_to_dict
-from aiwf_ci.report.escape import comment_marker, md_escape
+from aiwf_ci.report.dashboard import render_dashboard
+from aiwf_ci.report.escape import comment_marker, history_marker, md_escape
+from aiwf_ci.report.history import render_history_issue, render_history_summary
 from aiwf_ci.report.render import (
     COMMENT_LIMIT,
     SUMMARY_LIMIT_BYTES,
@@ -34,9 +46,13 @@ __all__ = [
     "ReportContext",
     "comment_marker",
     "comparison_to_dict",
+    "history_marker",
     "make_environment",
     "md_escape",
     "render_comment",
+    "render_dashboard",
+    "render_history_issue",
+    "render_history_summary",
     "render_html",
     "render_summary",
     "render_text",

@@ -7,15 +7,20 @@ summary, in an HTML file or on a terminal. These functions make such text render
   characters become entities (no ``<img onerror=...>``), Markdown punctuation is
   backslash-escaped (no links, emphasis, broken tables, list or heading at the start of a
   line, no autolinked ``http://``), ``@`` and ``#`` get a zero-width
-  space after them so ``@team`` pings nobody and ``#12`` links nothing, and newlines become
-  spaces (a newline would end a table row).
+  space after them so ``@team`` pings nobody and ``#12`` links nothing (``GH-12`` gets one
+  after the dash, the other form of an issue reference), and newlines become spaces (a
+  newline would end a table row).
 - ``md_code``: one line of text as an inline code span (``name``) whose backtick fence is
   longer than any run in the text; ``@`` and ``#`` still get the zero-width space.
 - ``md_code_block``: multi-line text (error messages) verbatim in a fenced block whose fence
   is longer than any backtick run in the text, so the text cannot close it.
+- all three break our own hidden markers (``aiwf-ci:report``, ``aiwf-ci:history``) with a
+  zero-width space after the colon: error output quoting a report must never carry a
+  second marker that could make a comment or issue look like ours.
 - ``safe_url``: only ``http(s)`` URLs, percent-encoded so they cannot end a Markdown link.
-- ``comment_marker``: the hidden marker that finds the PR comment; the suite name is
-  percent-encoded so it cannot end the HTML comment (no ``--``, no ``>``).
+- ``comment_marker`` / ``history_marker``: the hidden markers that find the PR comment and
+  the pinned trend issue; the suite name is percent-encoded so it cannot end the HTML
+  comment (no ``--``, no ``>``).
 - ``plain``: for terminals, control characters (ANSI escapes) removed.
 
 HTML templates rely on Jinja2's autoescape (MarkupSafe) instead.
@@ -37,6 +42,14 @@ _MD_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;"}
 _NO_PING = {"@", "#"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _NEWLINES = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
+_GH_REF = re.compile(r"(?i)\b(gh-)(?=\d)")
+_MARKERS = re.compile(r"(?i)(aiwf-ci:)(?=report|history)")
+
+
+def defuse(text: str) -> str:
+    """Break issue references written ``GH-12`` and our own marker names with a zero-width
+    space (``GH-\u200b12``, ``aiwf-ci:\u200breport``): shown alike, matched by neither."""
+    return _MARKERS.sub(r"\1" + ZWSP, _GH_REF.sub(r"\1" + ZWSP, text))
 
 
 def _md_char(char: str) -> str:
@@ -52,7 +65,7 @@ def _md_char(char: str) -> str:
 def md_escape(text: object) -> str:
     """One line of Markdown that displays ``text`` literally (see the module docstring)."""
     flat = _CONTROL.sub("", _NEWLINES.sub(" ", str(text)))
-    escaped = "".join(_md_char(c) for c in flat).replace("://", ":\\/\\/")
+    escaped = "".join(_md_char(c) for c in defuse(flat)).replace("://", ":\\/\\/")
     escaped = _WWW.sub(lambda m: m.group(0)[:3] + "\\.", escaped)
     escaped = _ORDERED.sub(r"\1\\\2", escaped)
     return "\\" + escaped if _LINE_START.match(flat) else escaped
@@ -64,7 +77,7 @@ def md_code(text: object) -> str:
     flat = _CONTROL.sub("", _NEWLINES.sub(" ", str(text)))
     if not flat.strip():
         return ""
-    flat = "".join(c + ZWSP if c in _NO_PING else c for c in flat)
+    flat = "".join(c + ZWSP if c in _NO_PING else c for c in defuse(flat))
     longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if flat[0] in "` " or flat[-1] in "` " else ""
@@ -73,7 +86,8 @@ def md_code(text: object) -> str:
 
 def md_code_block(text: object, *, max_chars: int | None = None) -> Markup:
     """``text`` verbatim in a fenced code block that it cannot close; optionally truncated."""
-    body = _CONTROL.sub("", str(text).replace("\r\n", "\n")).rstrip("\n")
+    body = _MARKERS.sub(r"\1" + ZWSP, _CONTROL.sub("", str(text).replace("\r\n", "\n")))
+    body = body.rstrip("\n")
     if max_chars is not None and len(body) > max_chars:
         body = body[:max_chars].rstrip() + "\n… (truncated)"
     longest = max((len(run) for run in re.findall(r"`+", body)), default=0)
@@ -98,6 +112,12 @@ def suite_token(suite: str) -> str:
 def comment_marker(suite: str) -> str:
     """``<!-- aiwf-ci:report suite=NAME -->``: the same text finds and ends the PR comment."""
     return f"<!-- aiwf-ci:report suite={suite_token(suite)} -->"
+
+
+def history_marker(suite: str) -> str:
+    """``<!-- aiwf-ci:history suite=NAME -->``: finds and ends the pinned trend issue (a text
+    distinct from the PR comment's, so neither search ever matches the other)."""
+    return f"<!-- aiwf-ci:history suite={suite_token(suite)} -->"
 
 
 def plain(text: object) -> str:

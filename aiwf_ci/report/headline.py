@@ -178,6 +178,9 @@ def comparison_headline(
     status = comparison.status
     if status == "error":
         parts = _errored(comparison, rows)
+    elif status == "regression" and ctx.accepted:
+        parts = [text("Accepted on purpose: "), *_regressed(comparison, rows)]
+        parts.append(text(f" · {ctx.accepted}"))
     elif status == "regression":
         parts = _regressed(comparison, rows)
     elif status == "inconclusive":

@@ -26,6 +26,7 @@ from aiwf_ci.errors import ReportError
 from aiwf_ci.models import short_sha
 from aiwf_ci.report import svg
 from aiwf_ci.report.escape import comment_marker, md_code, md_code_block, md_escape, safe_url
+from aiwf_ci.report.svg_trend import with_trends
 from aiwf_ci.report.view import build_view
 from aiwf_ci.report.view_model import FULL, Limits, Part, ReportContext, View
 from aiwf_ci.verdict.model import Report
@@ -214,9 +215,13 @@ def render_summary(
 def render_html(
     report: Report, context: ReportContext | None = None, *, template: Path | None = None
 ) -> str:
-    """One self-contained HTML file with inline SVG charts; it needs no network to view."""
+    """One self-contained HTML file with inline SVG charts; it needs no network to view.
+    With ``context.trend``, each benchmark metric also gets its trend on the base branch
+    with this PR's median appended."""
     ctx = _context(report, context)
     tpl = _template("html", "report.html.j2", template)
     baseline = report.comparison.baseline if report.comparison else None
     charts = svg.benchmark_charts(report.head, baseline)
+    if ctx.trend is not None:
+        charts = with_trends(charts, ctx.trend, report.head)
     return _render(tpl, build_view(report, ctx), charts=charts)

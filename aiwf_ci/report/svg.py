@@ -46,6 +46,8 @@ __all__ = ["BASE_COLOUR", "HEAD_COLOUR", "WIDTH", "benchmark_charts", "charts_fo
 class Chart:
     title: str
     svg: Markup
+    notes: tuple[str, ...] = ()
+    """Lines under the title (a trend chart's change points in words)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

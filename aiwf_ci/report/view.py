@@ -15,6 +15,7 @@ from aiwf_ci.models import Metric, Results, short_sha
 from aiwf_ci.report import numbers, sections
 from aiwf_ci.report.headline import code, comparison_headline, design_line, names, text
 from aiwf_ci.report.rows import ICONS, head_row, metric_row, split_quiet, split_rows
+from aiwf_ci.report.trend import trend_lines
 from aiwf_ci.report.view_model import (
     FULL,
     Folded,
@@ -120,6 +121,8 @@ def comparison_view(comparison: Comparison, ctx: ReportContext, limits: Limits =
     keep_f, _ = sections.cap(folded, limits.unchanged)
     counts = {str(k): v for k, v in comparison.counts.items()}
     status = _status(counts)
+    if status == "regression" and ctx.accepted:
+        status = "pass"  # accepted on purpose: shown, audited, not failing
     shown = [*changed[:keep_c], *quiet[:keep_u]]
     view = View(
         suite=comparison.suite,
@@ -145,6 +148,8 @@ def comparison_view(comparison: Comparison, ctx: ReportContext, limits: Limits =
             unpaired=any(not m.rounds for m in shown) or not shown,
         ),
         benchmarks=len(comparison.benchmarks),
+        trend_lines=trend_lines(changed[:keep_c], ctx.trend),
+        trend_runs=ctx.trend.runs if ctx.trend else 0,
     )
     return _sections(view, comparison.head, comparison.baseline, limits)
 

@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from aiwf_ci.history.trend import Trend
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ReportContext:
@@ -30,8 +32,13 @@ class ReportContext:
     empty: inferred from the data (paired rounds or not)."""
     design_note: str = ""
     """Free text shown with the design, e.g. why same-runner fell back to the artifact."""
+    accepted: str = ""
+    """The audit line when a regression was accepted on purpose (a pull request label)."""
     budget_seconds: float | None = None
     """The time budget of a same-runner run: the inconclusive advice names it."""
+    trend: Trend | None = None
+    """The base branch's recent history: when given, each changed metric gets a trend line
+    in the comment and every metric a trend chart in the HTML report."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,6 +126,24 @@ class ErrorView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class TrendLine:
+    """A changed metric's recent history on the base branch, in one line of text."""
+
+    benchmark: str
+    metric: str
+    spark: str
+    """The last runs as Unicode blocks (``▁▂▃▄▅▆▇█``), oldest first, on one scale with
+    ``head_spark``."""
+    head_spark: str
+    """This PR's median on the same scale (one block), or empty."""
+    runs: int
+    span: str
+    """The lowest and highest of those runs: ``1.00 ms … 1.25 ms``."""
+    last_step: str
+    """The latest change point's ``describe()``, or empty."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class View:
     """The whole report, ready for a template."""
 
@@ -152,6 +177,8 @@ class View:
     footer: tuple[tuple[str, str], ...] = ()
     benchmarks: int = 0
     shortened: bool = False
+    trend_lines: tuple[TrendLine, ...] = ()
+    trend_runs: int = 0
 
     @property
     def headline_text(self) -> str:

@@ -163,6 +163,9 @@ class Report:
 
     head: Results
     comparison: Comparison | None = None
+    accepted: str = ""
+    """The audit line when a regression was accepted on purpose (a pull request label): the
+    regressions stay in the report, the status is ``pass``."""
 
     @classmethod
     def of(cls, comparison: Comparison) -> Report:
@@ -181,5 +184,6 @@ class Report:
         """``error`` if a head benchmark failed (it outranks a regression), else the
         comparison's status, else ``no-baseline``."""
         if self.comparison is not None:
-            return self.comparison.status
+            status = self.comparison.status
+            return "pass" if status == "regression" and self.accepted else status
         return "error" if any(b.failed for b in self.head.benchmarks) else "no-baseline"

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import struct
-import subprocess
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,12 +20,16 @@ from aiwf_ci.models import Results, Series, load_results
 from aiwf_ci.report import ReportContext, render_html
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.model import Report
+from tests.integration.chromium_helpers import (
+    CHROMIUM,
+    WIDTH,
+    chromium,
+    console_messages,
+    png_size,
+    screenshot,
+)
 
 GOLDEN = Path(__file__).parents[1] / "data" / "golden"
-CHROMIUM = next(
-    (p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None
-)
-WIDTH = 1280
 CHARTS_HEIGHT = 2000
 SHOWN = ("health-endpoint", "leaky-cache")
 GOLDEN_SHOT = GOLDEN / "report-screenshot.png"
@@ -43,46 +45,12 @@ pytestmark = [
 ]
 
 
-def _chromium(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    assert CHROMIUM is not None
-    command = [
-        CHROMIUM,
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        "--hide-scrollbars",
-        "--enable-logging=stderr",
-        "--v=0",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        *args,
-    ]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
-
-
 def _screenshot(tmp_path: Path, page: Path, name: str, height: int) -> Path:
-    shot = tmp_path / name
-    result = _chromium(
-        tmp_path, f"--screenshot={shot}", f"--window-size={WIDTH},{height}", page.as_uri()
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    shot = screenshot(tmp_path, page.as_uri(), name, height)
     if KEEP_SCREENSHOTS:
         Path(KEEP_SCREENSHOTS).mkdir(parents=True, exist_ok=True)
         shutil.copyfile(shot, Path(KEEP_SCREENSHOTS) / name)
     return shot
-
-
-def png_size(path: Path) -> tuple[int, int]:
-    """Width and height from the PNG header (IHDR)."""
-    header = path.read_bytes()[:24]
-    assert header[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", header[16:24])
-    return width, height
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +96,7 @@ def charts_file(tmp_path_factory: pytest.TempPathFactory, runs: tuple[Results, R
 def test_report_loads_without_console_errors_and_draws_charts(
     report_file: Path, tmp_path: Path
 ) -> None:
-    result = _chromium(tmp_path, "--dump-dom", report_file.as_uri())
+    result = chromium(tmp_path, "--dump-dom", report_file.as_uri())
     assert result.returncode == 0, result.stderr[-2000:]
     dom = result.stdout
     assert 'id="verdict"' in dom
@@ -139,8 +107,7 @@ def test_report_loads_without_console_errors_and_draws_charts(
     assert 'class="bar"' in dom  # latency percentiles
     assert dom.count('class="grid"') > 50  # axes with ticks
     assert "<img" not in dom  # the hostile benchmark name stayed text
-    console = [line for line in result.stderr.splitlines() if "CONSOLE" in line]
-    assert console == []
+    assert console_messages(result.stderr) == []
 
 
 def test_report_screenshots_at_laptop_width(

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from typing import Any
+
 import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
 from aiwf_ci.report.escape import (
+    ZWSP,
     comment_marker,
+    history_marker,
+    md_code,
     md_code_block,
     md_escape,
     plain,
@@ -28,6 +34,8 @@ HOSTILE = [
     "<script>alert(1)</script>",
     "&amp; &lt;",
     "~~strike~~",
+    "GH-123 #12 @team",
+    "<!-- aiwf-ci:report suite=demo -->",
 ]
 
 
@@ -52,6 +60,37 @@ def test_mentions_and_issue_refs_are_broken_with_a_zero_width_space() -> None:
     assert "#12" not in md_escape("#12")
 
 
+@pytest.mark.parametrize("text", ["GH-123", "see gh-7, GH-42.", "(GH-1)", "x GH-99999 y"])
+@pytest.mark.parametrize("escape", [md_escape, md_code])
+def test_gh_issue_references_are_broken_like_hash_references(text: str, escape: Any) -> None:
+    out = escape(text)
+    assert not re.search(r"(?i)gh-\d", out)
+    assert re.sub(r"\\(.)", r"\1", out).replace(ZWSP, "").strip("`") == text
+
+
+def test_gh_without_a_number_is_left_alone() -> None:
+    assert md_escape("GH-actions and high-5") == "GH-actions and high-5"
+
+
+@pytest.mark.parametrize("marker", [comment_marker("demo"), history_marker("demo")])
+def test_our_markers_in_untrusted_text_are_no_markers(marker: str) -> None:
+    error = f"Traceback\n  copied report: {marker}\n{marker.upper()}\n"
+    block = str(md_code_block(error))
+    for out in (md_escape(error), md_code(error), block):
+        assert "aiwf-ci:report" not in out.lower()
+        assert "aiwf-ci:history" not in out.lower()
+    assert block.count(f"aiwf-ci:{ZWSP}") == 1  # the upper-case copy keeps its own case
+    assert block.lower().count(f"aiwf-ci:{ZWSP}") == 2
+    html = cmarkgfm.github_flavored_markdown_to_html(block, options=Options.CMARK_OPT_UNSAFE)
+    assert marker.replace(":", ":" + ZWSP).replace("<", "&lt;").replace(">", "&gt;") in html
+
+
+def test_history_marker_differs_from_the_comment_marker() -> None:
+    assert history_marker("a -- b") == "<!-- aiwf-ci:history suite=a%20-%2D%20b -->"
+    assert history_marker("demo") != comment_marker("demo")
+    assert comment_marker("demo") not in history_marker("demo")
+
+
 def test_code_block_fence_outlasts_backticks_in_the_text() -> None:
     block = md_code_block("before\n````\n<b>x</b> @team")
     assert block.startswith("`````text\n")
@@ -73,12 +112,13 @@ def test_safe_url_accepts_only_http() -> None:
 
 
 @pytest.mark.parametrize("suite", ["demo", "a -- b", "x-->y", "--!>", "<!-- -->"])
-def test_marker_cannot_be_ended_early(suite: str) -> None:
-    marker = comment_marker(suite)
+@pytest.mark.parametrize("make", [comment_marker, history_marker])
+def test_marker_cannot_be_ended_early(suite: str, make: Any) -> None:
+    marker = make(suite)
     inner = marker.removeprefix("<!-- ").removesuffix(" -->")
     assert "--" not in inner.replace("aiwf-ci", "")
     assert ">" not in inner
-    assert marker == comment_marker(suite)
+    assert marker == make(suite)
 
 
 def test_plain_removes_terminal_escapes() -> None:

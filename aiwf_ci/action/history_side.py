@@ -1,0 +1,148 @@
+"""The base branch's history in the action: what a push run adds, and what a pull request
+may use.
+
+- **On a push** (``history-runs`` > 0): the branch's last push runs (their results
+  artifacts) plus this run's own results make the trend; its change points go into the job
+  summary, the whole suite's dashboard into ``results-dir/dashboard.html`` (upload it as an
+  artifact or publish it to Pages), and, with ``history-issue``, into one issue per suite kept
+  up to date. Never a failed build on history alone: any problem is a warning.
+- **On a pull request** with ``pooled-baseline: K`` and the artifact baseline: the last K
+  like-machine push runs after the latest change point, pooled, are the baseline (one stored
+  run is too noisy a reference), and the trend goes into the report.
+- **Accepting a regression on purpose**: the ``accept-label`` on the pull request turns a
+  regression into a pass, with an audit line (who added the label, when).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from aiwf_ci.action.inputs import ActionConfig
+from aiwf_ci.action.output import Console
+from aiwf_ci.action.plan import Plan
+from aiwf_ci.errors import AiwfCIError
+from aiwf_ci.github.client import GitHubClient
+from aiwf_ci.github.history import fetch_history
+from aiwf_ci.github.issues import label_event, upsert_history_issue
+from aiwf_ci.history.trend import RunPoint, Trend, build_trend, pooled_baseline
+from aiwf_ci.models import Results, write_text_atomic
+from aiwf_ci.report import (
+    history_marker,
+    render_dashboard,
+    render_history_issue,
+    render_history_summary,
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PushHistory:
+    """What a push run's history produced: the summary section, the files, the issue."""
+
+    trend: Trend
+    summary: str
+    issue_url: str = ""
+
+
+def points_of(config: ActionConfig, client: GitHubClient, branch: str) -> list[RunPoint]:
+    """The branch's stored runs, oldest first (what ``history-runs`` asks for)."""
+    history = fetch_history(
+        client, branch=branch, name=config.baseline_artifact, points=config.history_runs
+    )
+    return [
+        RunPoint(
+            sha=p.sha,
+            run_id=p.run_id,
+            created_at=p.created_at.isoformat() if p.created_at else "",
+            results=p.results,
+        )
+        for p in history.points
+    ]
+
+
+def push_history(
+    config: ActionConfig,
+    plan: Plan,
+    client: GitHubClient | None,
+    head: Results,
+    console: Console,
+) -> PushHistory | None:
+    """The trend with this run's results as its newest point; ``None`` (with a warning when
+    something failed) when there is no history to build."""
+    if config.history_runs <= 0 or client is None or not plan.base_branch:
+        return None
+    try:
+        points = points_of(config, client, plan.base_branch)
+    except AiwfCIError as exc:
+        console.annotate("warning", f"history not available: {exc}", title="aiwf-ci")
+        return None
+    own = RunPoint(sha=config.sha, run_id=config.run_id or 0, created_at="", results=head)
+    trend = build_trend([*_without(points, config.sha), own])
+    write_text_atomic(config.results_dir / "dashboard.html", render_dashboard(trend))
+    url = _issue(config, client, trend, console) if config.history_issue else ""
+    return PushHistory(trend=trend, summary=render_history_summary(trend), issue_url=url)
+
+
+def _without(points: Sequence[RunPoint], sha: str) -> list[RunPoint]:
+    """A re-run of this very commit must not count twice."""
+    return [p for p in points if not sha or p.sha != sha]
+
+
+def _issue(config: ActionConfig, client: GitHubClient, trend: Trend, console: Console) -> str:
+    marker = history_marker(trend.suite)
+    try:
+        outcome = upsert_history_issue(
+            client,
+            title=f"Benchmark history: {trend.suite}"[:200],
+            body=render_history_issue(trend, marker=marker),
+            marker=marker,
+        )
+    except AiwfCIError as exc:
+        console.annotate("warning", f"could not update the history issue: {exc}", title="aiwf-ci")
+        return ""
+    console.line(f"aiwf-ci: history issue {outcome.action}: {outcome.html_url}")
+    return outcome.html_url
+
+
+def pooled_artifact_baseline(
+    config: ActionConfig, plan: Plan, client: GitHubClient | None, console: Console
+) -> tuple[Results, Trend] | None:
+    """With ``pooled-baseline: K``: the pooled baseline and the trend it came from."""
+    if config.pooled_baseline <= 0 or client is None or not plan.base_branch:
+        return None
+    try:
+        points = points_of(config, client, plan.base_branch)
+    except AiwfCIError as exc:
+        console.annotate("warning", f"history not available: {exc}", title="aiwf-ci")
+        return None
+    pooled = pooled_baseline(points, config.pooled_baseline)
+    return (pooled, build_trend(points)) if pooled is not None else None
+
+
+def acceptance(
+    config: ActionConfig, plan: Plan, client: GitHubClient | None, console: Console
+) -> str:
+    """The audit line when the pull request carries the acceptance label, else ``""``."""
+    label = config.accept_label
+    if not label or plan.pr_number is None or label not in labels_of(config.event):
+        return ""
+    who = ""
+    if client is not None:
+        try:
+            event = label_event(client, plan.pr_number, label)
+        except AiwfCIError as exc:
+            console.annotate("warning", f"could not read who added {label!r}: {exc}")
+            event = None
+        if event is not None:
+            who = f" by @{event.actor} at {event.at}"
+    return f"label {label!r} added{who}"
+
+
+def labels_of(event: Mapping[str, Any]) -> set[str]:
+    """The pull request's labels as the event carried them."""
+    pull = event.get("pull_request") or {}
+    labels = pull.get("labels") if isinstance(pull, Mapping) else None
+    if not isinstance(labels, list):
+        return set()
+    return {str(x.get("name")) for x in labels if isinstance(x, Mapping) and x.get("name")}

@@ -275,6 +275,12 @@ def load_results(path: Path) -> Results:
 
 
 def results_from_dict(data: object, *, source: str = "results") -> Results:
+    harness = harness_format(data)
+    if harness:
+        raise ResultsFormatError(
+            f"{source}: this is {harness} output, not an aiwf-ci results file; convert it "
+            f"first: aiwf-ci import {harness} {source} --out results.json"
+        )
     try:
         return _parse_results(data)
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:
@@ -282,6 +288,22 @@ def results_from_dict(data: object, *, source: str = "results") -> Results:
             f"{source}: not a valid {SCHEMA} file ({_describe(exc)}); "
             "regenerate it with `aiwf-ci run`"
         ) from None
+
+
+def harness_format(data: object) -> str:
+    """The benchmark harness a JSON document came from, when it is not ours (by the keys each
+    harness always writes), so an error can say which ``aiwf-ci import`` to run."""
+    if not isinstance(data, dict) or "schema" in data:
+        return ""
+    if "machine_info" in data and "benchmarks" in data:
+        return "pytest-benchmark"
+    if "context" in data and "benchmarks" in data:
+        return "google-benchmark"
+    results = data.get("results")
+    first = results[0] if isinstance(results, list) and results else None
+    if isinstance(first, dict) and "command" in first and ("times" in first or "mean" in first):
+        return "hyperfine"
+    return ""
 
 
 def _parse_results(data: object) -> Results:

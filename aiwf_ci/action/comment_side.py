@@ -30,7 +30,7 @@ from aiwf_ci.github.artifacts import download_run_artifact
 from aiwf_ci.github.client import GitHubClient
 from aiwf_ci.models import load_results
 from aiwf_ci.report import ReportContext, render_comment, render_summary
-from aiwf_ci.verdict.compare import compare
+from aiwf_ci.verdict.compare import compare, unrelated
 from aiwf_ci.verdict.model import Report, Status
 from aiwf_ci.verdict.rules_json import rules_from_dict
 
@@ -105,6 +105,8 @@ def judge(folder: Path, config: ActionConfig, data: Mapping[str, Any]) -> Report
         raise CommentDataError(str(exc)) from None
     if baseline is None:
         return Report(head=head)
+    if unrelated(baseline, head):
+        raise CommentDataError(f"the artifact's results are unrelated: {unrelated(baseline, head)}")
     rules = rules_from_dict(data.get("thresholds")).with_overrides(config.thresholds)
     return Report.of(compare(baseline, head, rules))
 

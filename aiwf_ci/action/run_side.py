@@ -43,7 +43,7 @@ from aiwf_ci.report.progress import ProgressPrinter
 from aiwf_ci.run.runner import run_suite
 from aiwf_ci.run.selection import select
 from aiwf_ci.usecases import exit_code, load_suite, ready_tree, run_options, threshold_rules
-from aiwf_ci.verdict.compare import compare
+from aiwf_ci.verdict.compare import compare, unrelated
 from aiwf_ci.verdict.model import Report
 from aiwf_ci.verdict.rules_json import rules_to_dict
 from aiwf_ci.verdict.thresholds import ThresholdRules
@@ -154,6 +154,11 @@ def measure(
         )
     try:
         found = fetch_baseline(config, plan, client)
+        if unrelated(found.results, head):
+            raise BaselineError(
+                f"the baseline artifact is not usable: {unrelated(found.results, head)}; "
+                "check baseline-artifact (each suite needs an artifact of its own)"
+            )
     except BaselineError as exc:
         console.annotate("notice", f"no baseline: {exc}", title="aiwf-ci")
         return Measured(head=head, design="artifact", reason=str(exc), note=note)

@@ -26,7 +26,7 @@ from aiwf_ci.run.merge import merge_results
 from aiwf_ci.run.runner import run_suite
 from aiwf_ci.run.selection import select
 from aiwf_ci.usecases import exit_code, load_suite, ready_tree, run_options, threshold_rules
-from aiwf_ci.verdict.compare import compare
+from aiwf_ci.verdict.compare import compare, unrelated
 from aiwf_ci.verdict.model import Report
 from aiwf_ci.verdict.thresholds import ThresholdRules
 from aiwf_ci.workloads.paths import check_paths
@@ -133,20 +133,39 @@ def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 def rules_for_files(args: argparse.Namespace, env: Mapping[str, str]) -> ThresholdRules:
     """The rules ``compare`` and ``report`` judge by: the config's (``--config``, else
-    ``.aiwf/bench.yml`` when it exists here, as ``run`` finds it), then ``--thresholds``."""
+    ``.aiwf/bench.yml`` when it exists here, as ``run`` finds it), then ``--thresholds``;
+    which ones, and from where, is said on stderr."""
     path: Path | None = args.config
     if path is None and DEFAULT_CONFIG.is_file():
         path = DEFAULT_CONFIG
     suite: SuiteConfig | None = load_config(path, env=env) if path is not None else None
-    return threshold_rules(suite, args.thresholds)
+    rules = threshold_rules(suite, args.thresholds)
+    sources = [str(path) if path else "the defaults"] + (
+        ["--thresholds"] if args.thresholds else []
+    )
+    print(f"aiwf-ci: thresholds ({' + '.join(sources)}): {rules.describe()}", file=sys.stderr)
+    return rules
 
 
 def cmd_compare(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     rules = rules_for_files(args, env)
     baseline, head = load_results(args.baseline), load_results(args.current)
+    refuse_unrelated(baseline, head)
     report = Report.of(compare(baseline, head, rules))
     print_report(report, args.format)
     return exit_code(report.status, fail_on_regression=args.fail_on_regression)
+
+
+def refuse_unrelated(baseline: Results, head: Results) -> None:
+    """Results of another suite (or with no benchmark in common) are not a baseline: the
+    comparison would only say "new" and "removed", and pass."""
+    why = unrelated(baseline, head)
+    if why:
+        raise ConfigError(
+            f"these results are unrelated: {why}",
+            field="compare",
+            fix="compare two results files of the same suite",
+        )
 
 
 def print_report(report: Report, fmt: str, design: str = "files") -> None:
@@ -180,7 +199,9 @@ def cmd_report(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     head = load_results(args.results)
     report = Report(head=head)
     if args.baseline:
-        report = Report.of(compare(load_results(args.baseline), head, rules_for_files(args, env)))
+        baseline = load_results(args.baseline)
+        refuse_unrelated(baseline, head)
+        report = Report.of(compare(baseline, head, rules_for_files(args, env)))
     for path, text in ((args.html, render_html), (args.markdown, render_summary)):
         if path:
             write_text_atomic(path, text(report))

@@ -9,6 +9,7 @@ line on stderr and exit code 2, like every other bad input.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -19,6 +20,7 @@ from aiwf_ci import __version__
 from aiwf_ci.errors import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
+    EXIT_OK,
     EXIT_TERMINATED,
     AiwfCIError,
     Terminated,
@@ -180,6 +182,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in redact(exc.details).splitlines():
             print(f"  | {line}", file=sys.stderr)
         return exc.exit_code
+    except BrokenPipeError:  # `aiwf-ci compare ... | head`: the reader has had enough
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except OSError as exc:  # an output folder that is a file, a read-only path, ...
         where = f" {exc.filename}" if exc.filename else ""
         print(f"aiwf-ci: error: cannot use{where}: {exc.strerror or exc}", file=sys.stderr)

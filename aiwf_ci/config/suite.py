@@ -266,7 +266,7 @@ def _benchmarks(
     return tuple(parsed)
 
 
-LOAD_DEFAULTS = Settings(warmup=0, iterations=3)
+LOAD_DEFAULTS = Settings(warmup=0, iterations=5)
 """A load run lasts its whole ``duration`` and gives one throughput sample: suite-wide
 ``warmup``/``iterations`` (meant for short runs) do not apply, only the benchmark's own."""
 

@@ -46,6 +46,7 @@ __all__ = [
     "compare_metric",
     "count_verdicts",
     "design_of",
+    "unrelated",
 ]
 
 
@@ -64,6 +65,17 @@ def compare_metric(
     if worse_log_ratios(base, head) is not None:
         return compare_rounds(bench, name, base, head, threshold, policy)
     return compare_blocks(bench, name, base, head, threshold, policy)
+
+
+def unrelated(baseline: Results, head: Results) -> str:
+    """Why two results files should not be compared (another suite, or not one benchmark in
+    common), or ``""``: comparing them would only say "new" and "removed" and pass."""
+    if baseline.suite != head.suite:
+        return f"the baseline is suite {baseline.suite[:80]!r}, head is suite {head.suite[:80]!r}"
+    names = {b.name for b in baseline.benchmarks}
+    if baseline.benchmarks and head.benchmarks and not names & {b.name for b in head.benchmarks}:
+        return "the baseline and head have no benchmark in common"
+    return ""
 
 
 def design_of(environment: Mapping[str, Any]) -> SequentialDesign | None:

@@ -40,10 +40,21 @@ DEFAULT_THRESHOLDS: Mapping[str, Threshold] = {
 
 
 def parse_absolute(metric: str, value: object) -> float:
-    """An absolute minimum effect in the metric's unit (seconds, bytes or a plain number)."""
-    if metric in ("duration", "latency") or metric.startswith(("duration_", "latency_")):
+    """An absolute minimum effect in the metric's unit: a duration or a size must say its
+    unit (``2ms``, ``64KiB``); a bare ``2`` would be read as 2 seconds and switch the gate
+    off for millisecond benchmarks, so it is refused (``0`` is 0 in any unit). Other metrics
+    take a plain number."""
+    if value == 0 and not isinstance(value, bool):
+        return 0.0
+    if metric in ("duration", "latency", "cpu") or metric.startswith(
+        ("duration_", "latency_", "cpu_")
+    ):
+        if not isinstance(value, str):
+            raise ValueError(f"give the unit, e.g. absolute: {value}ms or {value}s")
         return parse_duration(value)
     if metric.startswith("memory"):
+        if not isinstance(value, str):
+            raise ValueError(f"give the unit, e.g. absolute: {value}KiB or {value}MB")
         return float(parse_size(value))
     if isinstance(value, int | float) and not isinstance(value, bool):
         return float(value)
@@ -166,6 +177,15 @@ class ThresholdRules:
         own = self.per_benchmark.get(benchmark)
         found = _lookup(own, metric) if own else None
         return with_default_floor(found if found is not None else _lookup(self.suite, metric))
+
+    def describe(self) -> str:
+        """``duration +20%, memory +30% (min 65536), ...; 2 benchmarks with their own``."""
+        text = ", ".join(self.suite[m].describe() for m in sorted(self.suite))
+        if self.per_benchmark:
+            text += f"; {len(self.per_benchmark)} benchmark(s) with rules of their own"
+        if self.ignore:
+            text += f"; ignored: {', '.join(self.ignore)}"
+        return text
 
     def with_overrides(self, overrides: Mapping[str, Threshold]) -> ThresholdRules:
         """Suite rules updated by e.g. the ``thresholds`` action input (per-benchmark kept)."""

@@ -171,7 +171,7 @@ def test_workload_errors(tmp_path: Path, entry: str, expected: str) -> None:
 def test_load_benchmarks_take_their_own_iterations_and_a_fitting_timeout(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, VALID), env={})
     health = config.benchmarks[3]
-    assert (health.settings.warmup, health.settings.iterations) == (0, 3)  # not defaults' 3/15
+    assert (health.settings.warmup, health.settings.iterations) == (0, 5)  # not defaults' 3/15
     assert isinstance(health.workload, LoadSpec)
     per_run = health.workload.ramp_up + health.workload.duration + health.workload.request_timeout  # type: ignore[operator]
     assert health.settings.timeout >= 3 * per_run

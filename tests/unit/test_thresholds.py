@@ -119,3 +119,15 @@ def test_custom_metric_names_are_allowed() -> None:
         "my_counter",
         "memory_peak",
     }
+
+
+@pytest.mark.parametrize(
+    ("metric", "value", "fix"),
+    [("duration", 2, "2ms or 2s"), ("memory", 64, "64KiB or 64MB"), ("cpu_time", 1.5, "1.5ms")],
+)
+def test_a_unitless_absolute_minimum_asks_for_a_unit(metric: str, value: float, fix: str) -> None:
+    """``absolute: 2`` would be 2 seconds and switch the gate off for fast benchmarks."""
+    with pytest.raises(ValueError, match="give the unit") as caught:
+        parse_threshold(metric, {"relative": "10%", "absolute": value})
+    assert fix in str(caught.value)
+    assert parse_threshold(metric, {"relative": "10%", "absolute": 0}).absolute == 0.0

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from aiwf_ci.config import DEFAULT_CONFIG, SuiteConfig, load_config
@@ -21,6 +23,7 @@ from aiwf_ci.report import (
     render_text,
 )
 from aiwf_ci.report.progress import ProgressPrinter, results_table
+from aiwf_ci.report.workflow import stop_commands
 from aiwf_ci.run.environment import fingerprint
 from aiwf_ci.run.merge import merge_results
 from aiwf_ci.run.runner import run_suite
@@ -53,7 +56,8 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         results = run_suite(config, benchmarks, run_options(tree, env), printer)
     path = write_results(results, args.out / "results.json")
     print()
-    print(results_table(results.benchmarks))
+    with commands_off():
+        print(results_table(results.benchmarks))
     print(f"\nwrote {path}")
     failed = [b.name for b in results.benchmarks if b.failed]
     if failed:
@@ -74,7 +78,8 @@ def _compare_after_run(args: argparse.Namespace, head: Results, rules: Threshold
         return exit_code(Report(head=head).status, fail_on_regression=args.fail_on_regression)
     report = Report.of(compare(baseline.results, head, rules))
     print()
-    print(render_text(report))
+    with commands_off():
+        print(render_text(report))
     return exit_code(report.status, fail_on_regression=args.fail_on_regression)
 
 
@@ -170,7 +175,31 @@ def refuse_unrelated(baseline: Results, head: Results) -> None:
 
 def print_report(report: Report, fmt: str, design: str = "files") -> None:
     """A comparison on stdout as text, Markdown or JSON; ``design`` says how it was measured
-    (``files``: two results files given; ``same-runner``: ``ab``)."""
+    (``files``: two results files given; ``same-runner``: ``ab``). Inside GitHub Actions the
+    output (benchmark names, error text: the PR author's) is fenced so no line of it can be
+    taken for a workflow command."""
+    if fmt == "json":  # JSON strings hold no raw newline: no line of it can start with ::
+        _print_report(report, fmt, design)
+        return
+    with commands_off():
+        _print_report(report, fmt, design)
+
+
+@contextmanager
+def commands_off() -> Iterator[None]:
+    """Between these lines GitHub ignores workflow commands (only inside Actions)."""
+    if os.environ.get("GITHUB_ACTIONS") != "true":
+        yield
+        return
+    stop, resume = stop_commands()
+    print(stop)
+    try:
+        yield
+    finally:
+        print(resume)
+
+
+def _print_report(report: Report, fmt: str, design: str) -> None:
     context = ReportContext(
         suite=report.suite, head_sha=report.head.commit.sha, head_ref=report.head.commit.ref,
         design=design,

@@ -1,8 +1,17 @@
 """How the CLI shows a run: live progress lines (``::group::`` blocks inside GitHub
-Actions) and the final table. Writes to a given stream; the library itself never prints."""
+Actions) and the final table. Writes to a given stream; the library itself never prints.
+
+Long work is never silent: a benchmark that runs for a while gets a tick every
+``tick_seconds`` (10 s; "… still running, 30 s"), and on a terminal a live line that says
+how far it got (the last sample's log line, the seconds so far), rewritten in place.
+Names are the PR author's: a newline or a leading ``::`` in one must not become a workflow
+command of its own, so every line is one line and the table is neutralised.
+"""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Sequence
 from typing import TextIO
 
@@ -15,44 +24,109 @@ from aiwf_ci.units import format_value
 class ProgressPrinter:
     """A ``RunListener`` that prints one line per benchmark (and its log in CI groups)."""
 
-    def __init__(self, stream: TextIO, *, github_actions: bool, verbose: bool = False) -> None:
+    def __init__(
+        self,
+        stream: TextIO,
+        *,
+        github_actions: bool,
+        verbose: bool = False,
+        tick_seconds: float = 10.0,
+    ) -> None:
         self.stream = stream
         self.github = github_actions
         self.verbose = verbose
+        self.tick_seconds = tick_seconds
+        self.live = not github_actions and _is_tty(stream)
         self._label = ""
         self._resume = ""
+        self._last = ""
+        self._lock = threading.Lock()
+        self._ticker: _Ticker | None = None
 
     def started(self, bench: BenchmarkConfig, index: int, total: int) -> None:
-        self._label = f"[{index}/{total}] {bench.name} ({bench.kind})"
+        self._label = one_line(f"[{index}/{total}] {bench.name} ({bench.kind})")
+        self._last = ""
         if self.github:
             self._emit(group(self._label))
             # untrusted output follows: GitHub ignores workflow commands until the token
             stop, self._resume = stop_commands()
             self._emit(stop)
+        elif self.live:
+            self._status(f"{self._label} …")
         else:
-            self.stream.write(f"{self._label} …\n")
-            self.stream.flush()
+            self._emit(f"{self._label} …")
+        self._ticker = _Ticker(self._tick, self.tick_seconds if not self.live else 1.0)
 
     def log(self, bench: BenchmarkConfig, line: str) -> None:
+        self._last = one_line(line)[:120]
         if self.github or self.verbose:
             self._emit(line)
+        elif self.live:
+            self._status(f"{self._label} … {self._last}")
+
+    def _tick(self, elapsed: float) -> None:
+        if self.live:
+            self._status(f"{self._label} … {elapsed:.0f}s {self._last}")
+        elif elapsed >= self.tick_seconds:
+            self._emit(f"  … {self._label} still running, {elapsed:.0f}s")
 
     def finished(self, result: BenchmarkResult, seconds: float) -> None:
+        if self._ticker is not None:
+            self._ticker.stop()
+            self._ticker = None
         if self.github:
             self._emit(self._resume)
             self._emit(endgroup())
         status = "FAILED" if result.failed else "ok"
         line = f"{self._label}: {status} in {seconds:.1f}s — {headline(result)}"
+        if self.live:
+            self._status("")
         # a name with a newline must not start a line of its own (a workflow command)
-        self._emit(" ".join(line.splitlines()))
+        self._emit(one_line(line))
+
+    def _status(self, text: str) -> None:
+        """Rewrite the live line of a terminal in place."""
+        with self._lock:
+            self.stream.write("\r\x1b[K" + text[:160])
+            self.stream.flush()
 
     def section(self, title: str) -> Section:
         """A stretch of work that is not a benchmark, such as setting up a tree."""
         return Section(self._emit, title, github=self.github, verbose=self.verbose)
 
     def _emit(self, line: str) -> None:
-        self.stream.write(line + "\n")
-        self.stream.flush()
+        with self._lock:
+            self.stream.write(line + "\n")
+            self.stream.flush()
+
+
+def _is_tty(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def one_line(text: str) -> str:
+    """Untrusted text as one line that cannot start a workflow command."""
+    flat = " ".join(text.splitlines())
+    return f" {flat}" if flat.startswith("::") else flat
+
+
+class _Ticker:
+    """Calls ``tick(elapsed)`` every ``every`` seconds on a daemon thread until stopped."""
+
+    def __init__(self, tick: Callable[[float], None], every: float) -> None:
+        self._tick = tick
+        self._every = every
+        self._stop = threading.Event()
+        self._start = time.monotonic()
+        threading.Thread(target=self._run, name="aiwf-progress", daemon=True).start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._every):
+            self._tick(time.monotonic() - self._start)
+
+    def stop(self) -> None:
+        self._stop.set()
 
 
 class Section:
@@ -120,12 +194,13 @@ COLUMNS = ("benchmark", "kind", "median", "p95", "cv", "runs", "memory peak", "s
 
 
 def results_table(results: Sequence[BenchmarkResult]) -> str:
-    """An aligned plain-text table of a run (head only; comparisons have their own)."""
+    """An aligned plain-text table of a run (head only; comparisons have their own); names
+    made one line that cannot start a workflow command."""
     rows = [COLUMNS, *(_row(r) for r in results)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(COLUMNS))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(line.rstrip() for line in lines)
+    return "\n".join(one_line(line.rstrip()) for line in lines)
 
 
 def _row(result: BenchmarkResult) -> tuple[str, ...]:

@@ -159,12 +159,14 @@ def test_github_actions_groups_and_escaping(tmp_path: Path) -> None:
         benchmarks:
           - name: "evil%0A::error::pwned"
             command: echo '::warning::from the command'
+          - name: "::error::from a name"
+            command: "true"
         """,
     )
     done = aiwf("run", config, "--out", tmp_path / "out", env={"GITHUB_ACTIONS": "true"})
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
-    assert any(line.startswith("::group::[1/1] evil%250A::error::pwned") for line in lines)
+    assert any(line.startswith("::group::[1/2] evil%250A::error::pwned") for line in lines)
     assert "::endgroup::" in lines
     start = next(i for i, line in enumerate(lines) if line.startswith("::stop-commands::"))
     token = lines[start].split("::")[2]
@@ -173,6 +175,11 @@ def test_github_actions_groups_and_escaping(tmp_path: Path) -> None:
     resume = lines.index(f"::{token}::")
     assert start < output < resume < lines.index("::endgroup::")  # command output is inert
     assert not any(line.startswith("::error::") for line in lines)
+    # the results table (names: the PR author's) is fenced off as well
+    table = next(i for i, line in enumerate(lines) if line.startswith("benchmark "))
+    fence = max(i for i in range(table) if lines[i].startswith("::stop-commands::"))
+    closing = f"::{lines[fence].split('::')[2]}::"
+    assert closing in lines[table:]
 
 
 def test_validate_and_schema(tmp_path: Path) -> None:

@@ -24,7 +24,10 @@ class ClientSettings:
     ``api_url`` comes from ``GITHUB_API_URL`` (GitHub Enterprise Server differs from the
     public API). ``ttl_by_pattern`` maps requests-cache glob patterns (``"*/actions/runs*"``)
     to seconds; ``Cache-Control: max-age`` in a response still wins, as HTTP says it should.
-    ``max_total_wait`` caps every sleep of the client together (retries and pacing).
+    ``max_total_wait`` caps every sleep of the client together (retries and pacing);
+    ``time_budget`` caps the client's whole life (requests, waits, retries, downloads): an
+    API that accepts connections and never answers, or a port that drops them, ends the
+    GitHub side within it, never a job stuck for minutes.
     """
 
     token: str = field(repr=False)
@@ -43,6 +46,7 @@ class ClientSettings:
     burst: int = 20
     slow_below_remaining: int = 50
     timeout: float = 30.0
+    time_budget: float = 120.0
     per_page: int = 100
     max_download_bytes: int = 200 * 1024 * 1024
     user_agent: str = "aiwf-ci"

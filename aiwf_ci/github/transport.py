@@ -93,6 +93,7 @@ class Transport:
         self._api_netloc = urlsplit(settings.api_url).netloc
         self._token_hash = token_sha256(settings.token)
         self._budget = WaitBudget(settings.max_total_wait, sleep)
+        self._deadline = clock() + settings.time_budget
         self._bucket = TokenBucket(
             settings.requests_per_second, capacity=settings.burst, clock=clock
         )
@@ -228,7 +229,7 @@ class Transport:
                 url,
                 headers=dict(headers),
                 data=body,
-                timeout=self._settings.timeout,
+                timeout=self._time_left(method, url),
                 allow_redirects=False,
             )
             return None if self._should_retry(method, response, attempt) else response
@@ -249,6 +250,17 @@ class Transport:
                 if result is not None:
                     return result
             attempt += 1
+
+    def _time_left(self, method: str, url: str) -> float:
+        """The timeout of the next request: the usual one, or what is left of the client's
+        time budget; none left is an error naming the budget."""
+        left = self._deadline - self._clock()
+        if left <= 0.5:
+            raise GitHubAPIError(
+                f"{method} {urlsplit(url).path}: the GitHub side used up its "
+                f"{self._settings.time_budget:.0f}s time budget (the API is not answering)"
+            )
+        return min(self._settings.timeout, left)
 
     def _retry_after_error(self, method: str, url: str, exc: Exception, attempt: int) -> None:
         path = urlsplit(url).path
@@ -366,7 +378,7 @@ class Transport:
         }
         started = time.perf_counter()
         with self._downloads.get(
-            url, headers=headers, stream=True, timeout=self._settings.timeout
+            url, headers=headers, stream=True, timeout=self._time_left("GET", url)
         ) as response:
             first = response.history[0] if response.history else response
             self._after_send(first.request, first, time.perf_counter() - started)

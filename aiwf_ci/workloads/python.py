@@ -143,6 +143,27 @@ def _worker_env(ctx: RunContext) -> dict[str, str]:
     return merged
 
 
+def _import_failures(targets: list[str], ctx: RunContext) -> dict[str, str]:
+    """Import the targets in one worker; when the worker itself dies (a module that calls
+    ``os._exit`` or crashes the interpreter on import), each target in a worker of its own,
+    so the culprit is named."""
+    job = {"sys_path": sys_path_for(ctx), "check_only": True, "targets": targets}
+    try:
+        failures: dict[str, str] = run_worker(job, ctx, timeout=120)["check"]
+        return failures
+    except BenchmarkError as exc:
+        if len(targets) == 1:
+            return {targets[0]: f"importing it stopped the interpreter ({_first(exc)})"}
+    found: dict[str, str] = {}
+    for target in targets:
+        found.update(_import_failures([target], ctx))
+    return found
+
+
+def _first(exc: BaseException) -> str:
+    return (str(exc).splitlines() or ["no answer"])[0][:200]
+
+
 def check_python_targets(config: SuiteConfig, ctx: RunContext) -> list[ConfigError]:
     """Import every ``python:``/``setup``/``teardown`` target in one worker; one error each."""
     owners: dict[str, tuple[BenchmarkConfig, str]] = {}
@@ -158,8 +179,7 @@ def check_python_targets(config: SuiteConfig, ctx: RunContext) -> list[ConfigErr
                     owners.setdefault(value, (bench, key))
     if not owners:
         return []
-    job = {"sys_path": sys_path_for(ctx), "check_only": True, "targets": list(owners)}
-    failures: dict[str, str] = run_worker(job, ctx, timeout=120)["check"]
+    failures = _import_failures(list(owners), ctx)
     return [
         ConfigError(
             f"cannot import {target!r}: {reason}",

@@ -116,3 +116,15 @@ def test_ab_measures_each_tree_with_its_own_code(tmp_path: Path) -> None:
     fast = base_results.by_name()["render-doc"].metrics["duration"].stats.median
     slow = head_results.by_name()["render-doc"].metrics["duration"].stats.median
     assert slow > 2 * fast
+
+
+def test_a_module_that_exits_on_import_is_named_by_validate(tmp_path: Path) -> None:
+    (tmp_path / "bad.py").write_text("import os\nos._exit(0)\ndef f(): pass\n")
+    (tmp_path / "good.py").write_text("def f(): pass\n")
+    (tmp_path / "b.yml").write_text(
+        "suite: s\nbenchmarks:\n  - {name: a, python: good:f}\n  - {name: b, python: bad:f}\n"
+    )
+    done = aiwf("validate", "b.yml", cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    assert "b.yml:4: b.python: cannot import 'bad:f': importing it stopped the interpreter" in line

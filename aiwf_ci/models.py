@@ -16,6 +16,7 @@ import contextlib
 import errno
 import json
 import math
+import re
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -275,6 +276,7 @@ def load_results(path: Path) -> Results:
 
 
 def results_from_dict(data: object, *, source: str = "results") -> Results:
+    data = _valid_text(data)
     harness = harness_format(data)
     if harness:
         raise ResultsFormatError(
@@ -288,6 +290,23 @@ def results_from_dict(data: object, *, source: str = "results") -> Results:
             f"{source}: not a valid {SCHEMA} file ({_describe(exc)}); "
             "regenerate it with `aiwf-ci run`"
         ) from None
+
+
+def _valid_text(data: object, depth: int = 0) -> object:
+    """Every string with lone surrogates (valid JSON escapes, invalid text: they cannot be
+    written out again) made valid by U+FFFD replacement characters."""
+    if depth > 100:
+        return data
+    if isinstance(data, str):
+        return data.encode("utf-8", "replace").decode("utf-8") if _SURROGATE.search(data) else data
+    if isinstance(data, list):
+        return [_valid_text(x, depth + 1) for x in data]
+    if isinstance(data, dict):
+        return {_valid_text(k, depth + 1): _valid_text(v, depth + 1) for k, v in data.items()}
+    return data
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def harness_format(data: object) -> str:
@@ -376,7 +395,7 @@ def _rounds(value: object, count: int) -> tuple[int, ...]:
 def _parse_alert(data: dict[str, JSONValue]) -> Alert:
     def _opt(key: str) -> float | None:
         value = data.get(key)
-        return None if value is None else float(value)
+        return None if value is None else _sample(value)
 
     return Alert(
         kind=_str(data["kind"], "alerts[].kind"),
@@ -389,8 +408,8 @@ def _parse_alert(data: dict[str, JSONValue]) -> Alert:
 
 
 def _parse_series(data: dict[str, JSONValue]) -> Series:
-    t = tuple(float(x) for x in data["t"])
-    values = tuple(float(x) for x in data["values"])
+    t = tuple(_sample(x) for x in _list(data["t"], "series.t"))
+    values = tuple(_sample(x) for x in _list(data["values"], "series.values"))
     if len(t) != len(values):
         raise ValueError("series t and values differ in length")
     return Series(unit=str(data.get("unit", "")), t=t, values=values)

@@ -122,3 +122,26 @@ def test_write_refuses_a_directory_and_leaves_no_temp_file(tmp_path: Path) -> No
         write_results(sample_results(), tmp_path)
     write_results(sample_results(), tmp_path / "r.json")
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+
+
+def test_a_lone_surrogate_in_a_name_is_made_valid_text() -> None:
+    data = {
+        "schema": "aiwf-ci/results@1",
+        "suite": "s\ud800",
+        "benchmarks": [{"name": "a\udc00b", "kind": "command", "metrics": {}}],
+    }
+    results = results_from_dict(data)
+    assert results.benchmarks[0].name == "a\ufffdb" and results.suite == "s\ufffd"
+    assert "\ufffd" in dumps(results).encode("utf-8").decode("utf-8")  # writable again
+
+
+@pytest.mark.parametrize("where", ["series", "alert"])
+def test_non_finite_numbers_in_series_and_alerts_are_refused(where: str) -> None:
+    bench: dict[str, object] = {"name": "a", "kind": "command", "metrics": {}}
+    if where == "series":
+        bench["series"] = {"rss": {"unit": "B", "t": [0, 1], "values": [1, float("nan")]}}
+    else:
+        bench["alerts"] = [{"kind": "k", "metric": "m", "message": "x", "value": float("inf")}]
+    data = {"schema": "aiwf-ci/results@1", "suite": "s", "benchmarks": [bench]}
+    with pytest.raises(ResultsFormatError, match="not a finite measurement"):
+        results_from_dict(data)

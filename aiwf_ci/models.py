@@ -298,7 +298,7 @@ def _valid_text(data: object, depth: int = 0) -> object:
     if depth > 100:
         return data
     if isinstance(data, str):
-        return data.encode("utf-8", "replace").decode("utf-8") if _SURROGATE.search(data) else data
+        return _SURROGATE.sub("\ufffd", data)
     if isinstance(data, list):
         return [_valid_text(x, depth + 1) for x in data]
     if isinstance(data, dict):

@@ -7,7 +7,8 @@ Schema history (old versions stay readable; ``tests/data/results/`` holds one fi
                         alerts, series (time series such as memory over time), extra.
                         2026-12: optional ``rounds`` per metric (the round of each sample of
                         an interleaved run, so base and head can be analysed as pairs);
-                        files without it read as before.
+                        files without it read as before. Optional ``deterministic`` per
+                        metric (instruction counts: compared exactly).
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ class Metric:
     stats: Summary
     summary_only: bool = False
     rounds: tuple[int, ...] = ()
+    deterministic: bool = False
+    """Samples that repeat exactly (instruction counts checked to agree): compared without a
+    significance test, a change beyond the threshold is a regression."""
 
     @classmethod
     def from_samples(
@@ -61,6 +65,7 @@ class Metric:
         unit: str,
         direction: Direction = "lower",
         rounds: Sequence[int] = (),
+        deterministic: bool = False,
     ) -> Metric:
         values = tuple(float(x) for x in samples)
         if rounds and len(rounds) != len(values):
@@ -71,6 +76,7 @@ class Metric:
             samples=values,
             stats=summarize(values),
             rounds=tuple(int(r) for r in rounds),
+            deterministic=deterministic,
         )
 
     def by_round(self) -> dict[int, list[float]]:
@@ -191,6 +197,8 @@ def _metric_to_dict(metric: Metric) -> dict[str, JSONValue]:
         data["summary_only"] = True
     if metric.rounds:
         data["rounds"] = list(metric.rounds)
+    if metric.deterministic:
+        data["deterministic"] = True
     return data
 
 
@@ -378,6 +386,7 @@ def _parse_metric(data: dict[str, JSONValue]) -> Metric:
         stats=stats,
         summary_only=bool(data.get("summary_only", False)),
         rounds=_rounds(data.get("rounds"), len(samples)),
+        deterministic=data.get("deterministic") is True,
     )
 
 

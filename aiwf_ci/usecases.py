@@ -39,6 +39,7 @@ from aiwf_ci.run.runner import RunOptions, tree_context
 from aiwf_ci.verdict.model import Status
 from aiwf_ci.verdict.sequential import SequentialDesign
 from aiwf_ci.verdict.thresholds import Threshold, ThresholdRules, build_rules
+from aiwf_ci.workloads.instructions import check_valgrind
 from aiwf_ci.workloads.python import check_python_targets
 
 
@@ -63,6 +64,9 @@ def ready_tree(
     off: then aiwf-ci's own interpreter), its ``python:`` targets imported in a worker on the
     tree's interpreter (problems raised together, exit 2), removed again when the block ends.
     """
+    missing = check_valgrind(config, env)
+    if missing:
+        raise ConfigErrors(missing)
     spec = config.environment if setup else None
     with prepared_tree(root, spec, env, log=log, cache_dir=cache_dir) as tree:
         problems = check_python_targets(config, tree_context(tree, config, _quiet))

@@ -85,7 +85,7 @@ def _change(metric: MetricComparison) -> str:
             f"{format_value(metric.head, metric.unit)}"
         )
     change = f" ({metric.change:+.1%})" if metric.change is not None else ""
-    limit = f", threshold {metric.threshold.relative:.0%}" if metric.threshold else ""
+    limit = f", threshold {metric.threshold.percent}" if metric.threshold else ""
     return f"{metric.metric}{values}{change}{limit}; {metric.statement}"
 
 

@@ -345,6 +345,7 @@ def count_python(
     cache_sim: bool = False,
     tool: Tool = "cachegrind",
     parallel: int | None = None,
+    package_path: str = "",
 ) -> PythonCount:
     """Instructions per call of a ``python:`` callable, by difference of two loop counts.
 
@@ -354,7 +355,9 @@ def count_python(
     calls, so its repeats alone reveal non-determinism anywhere, at ``repeat + 1`` runs rather
     than ``2 * repeat``. The runs are independent and go ``parallel`` at a time (default: one
     per CPU) without changing a single count. ``timeout`` applies to each run. ``env`` is used
-    as given (see ``deterministic_env``) with this package first on ``PYTHONPATH``.
+    as given (see ``deterministic_env``) with this package first on ``PYTHONPATH``:
+    ``package_path`` (a folder holding only ``aiwf_ci``, so aiwf-ci's own dependencies never
+    shadow the project's) or, by default, the folder this package was imported from.
     """
     per_call(0, 0, *loops)  # validates the loop counts
     if repeat < 1:
@@ -364,16 +367,22 @@ def count_python(
         # same-length paths: the arguments' length is part of the constant that must cancel
         small = _job_command(python, job, loops[0], Path(tmp, "a"))
         large = _job_command(python, job, loops[1], Path(tmp, "b"))
-        counts = _count_all(
+        counts = count_all(
             [small] + [large] * repeat,
             parallel=parallel,
             cwd=cwd,
-            env=_with_package(env),
+            env=_with_package(env, package_path or _PACKAGE_ROOT),
             timeout=timeout,
             cache_sim=cache_sim,
             tool=tool,
         )
     return _python_count(counts[0], counts[1:], loops, wall=time.perf_counter() - start)
+
+
+def job_command(python: str, job: Mapping[str, object], loops: int, folder: Path) -> str:
+    """The shell command that runs ``count_worker`` on ``job`` with ``loops`` calls (the job
+    file is written into ``folder``, which must not exist yet)."""
+    return _job_command(python, job, loops, folder)
 
 
 def _job_command(python: str, job: Mapping[str, object], loops: int, folder: Path) -> str:
@@ -383,23 +392,25 @@ def _job_command(python: str, job: Mapping[str, object], loops: int, folder: Pat
     return shlex.join([python, "-m", WORKER_MODULE, str(path)])
 
 
-def _with_package(env: Mapping[str, str]) -> dict[str, str]:
+def _with_package(env: Mapping[str, str], package_path: str) -> dict[str, str]:
     merged = dict(env)
     existing = merged.get("PYTHONPATH")
-    merged["PYTHONPATH"] = _PACKAGE_ROOT + (os.pathsep + existing if existing else "")
+    merged["PYTHONPATH"] = package_path + (os.pathsep + existing if existing else "")
     return merged
 
 
-def _count_all(
+def count_all(
     commands: Sequence[str],
     *,
-    parallel: int | None,
+    parallel: int | None = None,
     cwd: Path,
     env: Mapping[str, str],
     timeout: float,
-    cache_sim: bool,
-    tool: Tool,
+    cache_sim: bool = False,
+    tool: Tool = "cachegrind",
 ) -> list[InstructionCount]:
+    """``count_command`` for each command, ``parallel`` at a time (default: one per CPU;
+    counts do not depend on how many run at once); in the order given."""
     count = functools.partial(
         count_command, cwd=cwd, env=env, timeout=timeout, cache_sim=cache_sim, tool=tool
     )

@@ -6,6 +6,11 @@ descendant it waited for* (a shell's children roll up into the shell), so the tr
 not only the shell. The command runs in its own session, so a timeout kills the process
 group and any stray descendants (found through psutil) too.
 
+I/O counters come from ``/proc/<pid>/io`` of the leader, read while it is a zombie (waited
+for with ``WNOWAIT``, reaped right after): like CPU time they include every descendant the
+leader waited for. They are what instruction counts cannot see (bytes and read/write system
+calls), so an I/O regression is not invisible in ``measure: instructions`` mode.
+
 An optional ``ProcessObserver`` (the memory sampler) is told the pid at start and the end.
 
 Because every command runs in a session of its own, a Ctrl-C or a runner's cancellation
@@ -65,6 +70,38 @@ class ProcessObserver(Protocol):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class IoCounters:
+    """The tree's I/O from ``/proc/<pid>/io`` (Linux's task I/O accounting)."""
+
+    read_chars: int
+    """Bytes read through read-like system calls (files, pipes, sockets; page cache too)."""
+    write_chars: int
+    read_calls: int
+    """read-like system calls (``read``, ``pread``, ``readv``, ...)."""
+    write_calls: int
+    storage_read: int
+    """Bytes fetched from storage (0 when everything came from the page cache)."""
+    storage_write: int
+
+
+def read_io_counters(pid: int) -> IoCounters | None:
+    """``/proc/<pid>/io`` as ``IoCounters``, or ``None`` where it cannot be read."""
+    try:
+        text = Path(f"/proc/{pid}/io").read_text(encoding="ascii")
+        fields = {k.strip(): int(v) for k, _, v in (x.partition(":") for x in text.splitlines())}
+        return IoCounters(
+            read_chars=fields["rchar"],
+            write_chars=fields["wchar"],
+            read_calls=fields["syscr"],
+            write_calls=fields["syscw"],
+            storage_read=fields["read_bytes"],
+            storage_write=fields["write_bytes"],
+        )
+    except (OSError, KeyError, ValueError):
+        return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ProcessOutcome:
     returncode: int
     wall: float
@@ -74,6 +111,8 @@ class ProcessOutcome:
     timed_out: bool = False
     max_rss: int = 0
     """Peak RSS in bytes of the largest single process of the tree (``ru_maxrss``)."""
+    io: IoCounters | None = None
+    """The tree's I/O counters (``None`` where ``/proc`` does not tell)."""
 
     @property
     def ok(self) -> bool:
@@ -153,6 +192,7 @@ def run_process(
             stderr=_read_tail(err),
             timed_out=timed_out,
             max_rss=waiter.max_rss,
+            io=waiter.io,
         )
 
 
@@ -182,11 +222,15 @@ class _Waiter:
         self.end_ns = 0
         self.cpu = 0.0
         self.max_rss = 0
+        self.io: IoCounters | None = None
         threading.Thread(target=self._wait, name=f"wait4-{pid}", daemon=True).start()
 
     def _wait(self) -> None:
-        _, status, usage = os.wait4(self.pid, 0)
+        with contextlib.suppress(ChildProcessError):  # exited, not reaped: /proc still answers
+            os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)
         self.end_ns = self.clock_ns()
+        self.io = read_io_counters(self.pid)
+        _, status, usage = os.wait4(self.pid, 0)
         self.cpu = usage.ru_utime + usage.ru_stime
         self.max_rss = usage.ru_maxrss * 1024  # kilobytes on Linux
         self.returncode = os.waitstatus_to_exitcode(status)

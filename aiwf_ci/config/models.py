@@ -13,6 +13,10 @@ from typing import Literal
 from aiwf_ci.verdict.thresholds import Threshold
 
 WorkloadKind = Literal["command", "python", "file-batch", "load", "ingest"]
+Measure = Literal["time", "instructions"]
+MEASURES: tuple[Measure, ...] = ("time", "instructions")
+COUNTED_KINDS = frozenset({"command", "python"})
+"""Kinds that can be measured in instructions (``measure: instructions``)."""
 WORKLOAD_KINDS: tuple[WorkloadKind, ...] = ("command", "python", "file-batch", "load", "ingest")
 
 DEFAULT_MAX_PEAK = 500 * 1000**2
@@ -39,6 +43,9 @@ class Settings:
     min_time: float = 0.1
     timeout: float = 120.0
     memory: MemorySettings = field(default_factory=MemorySettings)
+    measure: Measure = "time"
+    """``time`` (wall and CPU time, the default) or ``instructions`` (counted under Valgrind:
+    ``command`` and ``python`` benchmarks)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,6 +157,11 @@ class BenchmarkConfig:
     thresholds: Mapping[str, Threshold] = field(default_factory=dict)
     description: str = ""
     line: int = 0
+
+    @property
+    def counts_instructions(self) -> bool:
+        """Measured in instructions under Valgrind (``measure: instructions``)?"""
+        return self.settings.measure == "instructions" and self.kind in COUNTED_KINDS
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,6 +9,8 @@ functions instead, one rule for all of them:
 - durations in ns / µs / ms / s, then min and h;
 - sizes in binary units (``47.6 MiB``, as memory is allocated); byte rates in decimal ones
   (``13.1 MB/s``, as disks and networks are quoted);
+- instruction counts exactly, with thousands separators (``150,329,212 instr``): they
+  repeat to the instruction, so every digit is information;
 - any other unit with an SI prefix from a thousand up (``33.8k files/s``, ``1.51k req/s``);
 - ratios and changes as percentages, one decimal below 10% and whole percents above, so
   ``+1.5%`` keeps its meaning and ``+30%`` loses none.
@@ -79,6 +81,8 @@ def human(value: float | None, unit: str) -> str:
         return _scaled(value, _DECIMAL, "", " ") + "B/s"
     if unit == "ratio":
         return f"{value * 100:.2f}%"
+    if unit == "instr":  # exact counts are the point of measuring them
+        return f"{count(value)} instr"
     return f"{_scaled(value, _DECIMAL, '', '')} {unit}".strip()
 
 

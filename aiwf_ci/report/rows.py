@@ -20,7 +20,12 @@ from collections.abc import Iterable
 from aiwf_ci.models import Metric
 from aiwf_ci.report import numbers
 from aiwf_ci.report.view_model import Folded, Row
-from aiwf_ci.verdict.model import NOTE_ZERO, BenchmarkComparison, MetricComparison
+from aiwf_ci.verdict.model import (
+    EXACT_METHOD,
+    NOTE_ZERO,
+    BenchmarkComparison,
+    MetricComparison,
+)
 
 ICONS = {
     "regression": "❌",
@@ -50,7 +55,7 @@ def threshold_text(row: MetricComparison) -> str:
         return numbers.DASH
     if th is None:
         return "none"
-    text = f"{th.relative:.0%}"
+    text = th.percent
     if th.absolute is None:
         return text
     return f"{text} and ≥ {numbers.human(th.absolute, row.unit)}"
@@ -58,6 +63,8 @@ def threshold_text(row: MetricComparison) -> str:
 
 def test_text(row: MetricComparison) -> str:
     """The test behind the verdict and how much data it had, in one cell."""
+    if row.method == EXACT_METHOD:
+        return "exact counts, no test needed"
     if row.p_value is None:
         return "no test" if row.verdict not in ("new", "removed") else numbers.DASH
     size = f"{row.rounds} paired rounds" if row.rounds else f"n = {row.n_baseline} / {row.n_head}"

@@ -18,7 +18,9 @@ files give the same verdict when compared later.
 
 Per side, the first chunk warms up (``warmup``) and runs the memory pass (once; its metrics
 describe one pass, as in ``aiwf-ci run``); later chunks do neither. ``ingest`` benchmarks run
-once per side (their "iterations" are not samples) and are compared unpaired. The library
+once per side (their "iterations" are not samples) and are compared unpaired; so are
+benchmarks counted in instructions (``measure: instructions``): once their counts are checked
+to repeat, one count per side decides. The library
 never prints: progress goes to a ``RunListener``, one started/finished pair per chunk (the
 chunk's name carries ``[base r3]``).
 """
@@ -99,7 +101,7 @@ class _Pair:
 
     @property
     def once(self) -> bool:
-        return any(b.kind in ONCE_KINDS for b in self.benches.values())
+        return any(b.kind in ONCE_KINDS or b.counts_instructions for b in self.benches.values())
 
     def failed(self) -> bool:
         return any(chunk.failed for side in SIDES for chunk in self.chunks[side][-1:])

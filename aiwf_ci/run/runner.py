@@ -16,7 +16,7 @@ from aiwf_ci.config.models import BenchmarkConfig, SuiteConfig
 from aiwf_ci.errors import AiwfCIError
 from aiwf_ci.models import BenchmarkResult, Commit, Results
 from aiwf_ci.run.project import Tree
-from aiwf_ci.workloads import RunContext, Workload, get_workload
+from aiwf_ci.workloads import RunContext, Workload, get_workload, workload_key
 
 
 class RunListener(Protocol):
@@ -84,7 +84,7 @@ def call_workload(
     """Run one benchmark's workload; any failure becomes an error result, so one broken
     benchmark (or a bug in a workload) never sinks the rest of the run."""
     try:
-        outcome = workloads(bench.kind)(bench, ctx)
+        outcome = workloads(workload_key(bench))(bench, ctx)
     except AiwfCIError as exc:
         outcome = BenchmarkResult(name=bench.name, kind=bench.kind, errors=(str(exc),))
     except Exception as exc:  # a workload bug must not sink the whole run

@@ -8,6 +8,8 @@ through the gate that fits how it was measured:
   action's same-runner mode): paired, under the stopping rule the run was sampled with;
 - ``blocks``: two separate blocks of runs (a baseline artifact or any two results files):
   unpaired, Mann-Whitney with the Hodges-Lehmann estimate and Moses' interval;
+- ``exact``: deterministic counts (``measure: instructions``, checked to repeat) on both
+  sides: the change itself against the threshold, no test (``verdict.exact``);
 - summary-only metrics (ingested without samples): non-overlapping ranges beyond the
   threshold, or nothing.
 
@@ -24,7 +26,8 @@ from typing import Any
 
 from aiwf_ci.models import BenchmarkResult, Metric, Results
 from aiwf_ci.verdict.blocks import compare_blocks, summary_only
-from aiwf_ci.verdict.machines import fingerprint_warnings
+from aiwf_ci.verdict.exact import both_deterministic, compare_exact
+from aiwf_ci.verdict.machines import fingerprint_warnings, machines_apart
 from aiwf_ci.verdict.model import (
     NOTE_NO_THRESHOLD,
     VERDICTS,
@@ -60,6 +63,8 @@ def compare_metric(
 ) -> MetricComparison:
     """The gate for one metric (see the module docstring)."""
     policy = policy or GatePolicy()
+    if both_deterministic(base, head):
+        return compare_exact(bench, name, base, head, threshold, policy.machines_apart)
     if base.summary_only or head.summary_only or not base.samples or not head.samples:
         return summary_only(bench, name, base, head, threshold)
     if worse_log_ratios(base, head) is not None:
@@ -192,6 +197,7 @@ def compare(
     recorded = design_of(head.environment)
     if recorded is not None:
         policy = replace(policy, design=recorded)
+    policy = replace(policy, machines_apart=machines_apart(baseline.environment, head.environment))
     base_by_name = baseline.by_name()
     head_names = {b.name for b in head.benchmarks}
     benches = [

@@ -24,6 +24,23 @@ def _flatten(env: Mapping[str, object]) -> dict[str, object]:
     return flat
 
 
+COUNT_FIELDS = ("CPU model", "OS", "Python")
+"""What instruction counts depend on: the interpreter, the libraries and the CPU features
+glibc picks its ``memcpy``/``strlen`` variants by."""
+
+
+def machines_apart(baseline: Mapping[str, object], head: Mapping[str, object]) -> str:
+    """``"CPU model differs"``-style reason the two runs' instruction counts cannot be
+    compared, or ``""`` (fields missing on either side are not held against them)."""
+    base, new = _flatten(baseline), _flatten(head)
+    differ: list[str] = []
+    for label, keys in _FINGERPRINT:
+        key = next((k for k in keys if k in base and k in new), None)
+        if label in COUNT_FIELDS and key is not None and str(base[key]) != str(new[key]):
+            differ.append(label)
+    return f"{', '.join(differ)} differ{'s' if len(differ) == 1 else ''}" if differ else ""
+
+
 def fingerprint_warnings(
     baseline: Mapping[str, object], head: Mapping[str, object]
 ) -> tuple[str, ...]:

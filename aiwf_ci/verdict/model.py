@@ -36,6 +36,8 @@ NOTE_NOISY = "too noisy to decide"
 NOTE_FEW = "not enough samples"
 NOTE_SUMMARY = "summary only"
 NOTE_NO_THRESHOLD = "no threshold: reported only"
+EXACT_METHOD = "exact counts"
+"""``MetricComparison.method`` of deterministic counts, judged without a test."""
 NOTE_ZERO = "baseline is zero: relative change undefined"
 
 
@@ -55,6 +57,9 @@ class GatePolicy:
     design: SequentialDesign = field(default_factory=SequentialDesign)
     """The stopping rule interleaved (paired) data was sampled under; its results file
     records it, and ``compare`` replays it over the stored rounds."""
+    machines_apart: str = ""
+    """Why baseline and head ran on unlike machines (CPU model, OS, Python differ), or ``""``:
+    exact counts are then not comparable (``verdict.exact``). ``compare`` fills it in."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -102,6 +107,8 @@ class MetricComparison:
             parts.append(f"CI {self.ci[0]:+.1%} … {self.ci[1]:+.1%}")
         if self.p_value is not None:
             parts.append(f"{self.method} p = {self.p_value:.2g}")
+        elif self.method == EXACT_METHOD:
+            parts.append("exact counts")
         if self.rounds:
             parts.append(f"{self.rounds} paired rounds")
         else:

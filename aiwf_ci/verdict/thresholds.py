@@ -27,8 +27,13 @@ class Threshold:
     relative: float
     absolute: float | None = None
 
+    @property
+    def percent(self) -> str:
+        """``20%``, ``0.5%``: as many digits as the rule has (``.0%`` would print 0.5% as 0%)."""
+        return f"{self.relative * 100:g}%"
+
     def describe(self) -> str:
-        text = f"{self.metric} {self.relative:+.0%}"
+        text = f"{self.metric} +{self.percent}"
         return f"{text} (min {self.absolute:g})" if self.absolute is not None else text
 
 
@@ -36,7 +41,11 @@ DEFAULT_THRESHOLDS: Mapping[str, Threshold] = {
     "duration": Threshold(metric="duration", relative=0.20),
     "memory": Threshold(metric="memory", relative=0.30),
     "throughput": Threshold(metric="throughput", relative=0.10),
+    "instructions": Threshold(metric="instructions", relative=0.005),
 }
+"""Built-in rules. ``instructions`` (``measure: instructions``) is tight because a checked
+count has no noise: repeats agree to the instruction, so 0.5% is a real change of executed
+work (a 1% change in work moves a count by a little under 1%, so a 1% rule would miss it)."""
 
 
 def parse_absolute(metric: str, value: object) -> float:
@@ -69,6 +78,12 @@ KNOWN_METRICS = (
     "throughput",
     "error_rate",
     "allocs_per_op",
+    "instructions",
+    "io_read_bytes",
+    "io_write_bytes",
+    "io_calls",
+    "native_time",
+    "valgrind_time",
 )
 """Metric names and families aiwf-ci produces; other names are custom metrics (ingested)."""
 

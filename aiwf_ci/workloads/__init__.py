@@ -12,6 +12,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from aiwf_ci.config.models import BenchmarkConfig
     from aiwf_ci.workloads.base import RunContext, Workload
 
 _MODULES = {
@@ -20,7 +21,15 @@ _MODULES = {
     "file-batch": "aiwf_ci.workloads.file_batch:run_file_batch_benchmark",
     "load": "aiwf_ci.workloads.load:run_load_benchmark",
     "ingest": "aiwf_ci.workloads.ingest:run_ingest_benchmark",
+    "instructions": "aiwf_ci.workloads.instructions:run_counted_benchmark",
 }
+"""Workload per kind; ``instructions`` runs ``command`` and ``python`` benchmarks measured
+with ``measure: instructions`` (see ``workload_key``)."""
+
+
+def workload_key(bench: BenchmarkConfig) -> str:
+    """The ``get_workload`` key that runs ``bench``: its kind, or ``instructions``."""
+    return "instructions" if bench.counts_instructions else bench.kind
 
 
 def get_workload(kind: str) -> Workload:
@@ -37,4 +46,4 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["RunContext", "Workload", "get_workload"]
+__all__ = ["RunContext", "Workload", "get_workload", "workload_key"]

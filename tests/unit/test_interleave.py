@@ -245,3 +245,16 @@ def test_a_failed_run_stops_that_benchmark(tmp_path: Path) -> None:
     assert head.failed and "RuntimeError: boom" in head.errors[0]
     assert len(head.metrics["duration"].samples) == 1
     assert not out["base"].benchmarks[0].failed
+
+
+def test_benchmarks_counted_in_instructions_run_once_per_side(tmp_path: Path) -> None:
+    counted = bench("count", warmup=1, kind="python")
+    counted = replace(counted, settings=replace(counted.settings, measure="instructions"))
+    fake = FakeWorkload(head=2.0)
+    out = run(tmp_path, fake, counted, bench("timed"))
+    assert [c for c in fake.calls if c[1] == "count"] == [
+        ("base", "count", 1, 10, True),  # one whole run per side: counts need no rounds
+        ("head", "count", 1, 10, True),
+    ]
+    assert len([c for c in fake.calls if c[1] == "timed"]) > 2  # the others still go in rounds
+    assert out["head"].by_name()["count"].extra["stopped"] == "once"

@@ -1,0 +1,420 @@
+"""``measure: instructions``: a ``command`` or ``python`` benchmark counted under Valgrind.
+
+Why: wall time on a shared runner moves 10-20 % between runs and far more beside a busy
+neighbour; the number of executed instructions does not (``bench.instructions``). This module
+turns counts into a result the verdict can gate exactly, and is honest where they cannot:
+
+* **Counted twice, checked.** A command is counted twice (its whole process tree); a
+  ``python:`` callable is counted *differentially*: the worker runs the body ``n`` times once
+  and ``n + CALLS`` times twice, and the difference divided by ``CALLS`` is the count per call
+  (start-up, imports and ``setup`` cancel). When the repeats disagree by more than a tiny
+  tolerance the benchmark is **not deterministic**: an alert names the spread, and the
+  benchmark is measured in wall time instead (the statistical verdict), never gated on counts.
+* **What counts cannot see** is reported beside them: ``native_time`` (wall time of ordinary
+  runs, without Valgrind), ``valgrind_time`` (the counted run's wall time, slowed some 50x
+  by Valgrind) and the I/O of ordinary runs (``io_read_bytes``, ``io_write_bytes``,
+  ``io_calls``: read/write system calls), so an I/O regression stays visible. They are
+  reported, not gated, unless a threshold names them.
+* **Timeouts scale** with the slowdown (``timeout * SLOWDOWN`` per count), and a heartbeat
+  line goes to the log while a long count runs.
+
+Only the ``instructions`` metric is marked ``deterministic`` (compared exactly); the I/O
+metrics are too when every ordinary run read and wrote exactly the same.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from aiwf_ci.bench.instructions import (
+    DEFAULT_TOLERANCE,
+    ValgrindMissing,
+    check_determinism,
+    count_all,
+    count_python,
+    deterministic_env,
+    find_valgrind,
+    job_command,
+)
+from aiwf_ci.bench.process import IoCounters, ProcessOutcome, run_process
+from aiwf_ci.config.models import BenchmarkConfig, CommandSpec, PythonSpec, SuiteConfig
+from aiwf_ci.errors import BenchmarkError, ConfigError
+from aiwf_ci.models import Alert, BenchmarkResult, JSONValue, Metric
+from aiwf_ci.workloads.base import RunContext, build_result, error_result
+from aiwf_ci.workloads.command import run_command_benchmark
+from aiwf_ci.workloads.python import run_python_benchmark, sys_path_for
+
+SLOWDOWN = 50
+"""Timeout factor for a counted run: Valgrind's cachegrind without cache simulation ran a
+Python program 40-60x slower than natively on the machines we measured."""
+CALLS = 2
+"""Extra calls of a ``python:`` body in the large run; the count per call is their average.
+The small run makes ``max(1, warmup)`` calls, so first-call costs (lazy imports, caches)
+fall into both runs and cancel."""
+PER_CALL_TOLERANCE = 1e-3
+"""Largest spread of the per-call counts still called deterministic: a tenth of a percent,
+well inside the default 0.5 % ``instructions`` threshold. (Repeats measured 0 spread.)"""
+NATIVE_RUNS = 3
+"""Ordinary runs of a command for ``native_time`` and its I/O."""
+HEARTBEAT = 15.0
+"""Seconds between "still counting" lines."""
+
+
+def check_valgrind(config: SuiteConfig, env: Mapping[str, str]) -> list[ConfigError]:
+    """One error (exit 2, with the install hint) when a benchmark counts instructions and
+    ``valgrind`` is not on ``PATH``; checked before anything runs."""
+    wanting = [b for b in config.benchmarks if b.counts_instructions]
+    if not wanting or find_valgrind(env) is not None:
+        return []
+    first = wanting[0]
+    more = f" (and {len(wanting) - 1} more)" if len(wanting) > 1 else ""
+    return [
+        ValgrindMissing(field=f"{first.name}.measure{more}", where=f"{config.path}:{first.line}")
+    ]
+
+
+def run_counted_benchmark(bench: BenchmarkConfig, ctx: RunContext) -> BenchmarkResult:
+    """Count, check, and report (module docstring); the timed run when counts disagree."""
+    env = dict(ctx.env or os.environ)
+    if find_valgrind(env) is None:
+        return error_result(bench, str(ValgrindMissing(field=f"{bench.name}.measure")))
+    try:
+        with _heartbeat(ctx.log):
+            count = _count(bench, ctx, env)
+    except BenchmarkError as exc:
+        return error_result(bench, str(exc))
+    if not count.deterministic:
+        return _fallback(bench, ctx, count)
+    ctx.log(f"{count.describe()}: deterministic")
+    native = _native(bench, ctx, env)
+    return _result(bench, count, native)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Count:
+    """The counts of one benchmark and whether they agree."""
+
+    samples: tuple[float, ...]
+    """Instructions per run (command) or per call (python), one per repeat."""
+    raw: tuple[int, ...]
+    """The whole-run counts behind them (python: the small run first)."""
+    spread: float
+    tolerance: float
+    wall: float
+    """Seconds the counted runs took under Valgrind (each; the slowest)."""
+    unit: str
+
+    @property
+    def deterministic(self) -> bool:
+        return self.spread <= self.tolerance
+
+    def describe(self) -> str:
+        counts = ", ".join(f"{x:,.0f}" for x in self.samples)
+        return f"{counts} instructions {self.unit}, spread {self.spread:.2g}"
+
+
+def _count(bench: BenchmarkConfig, ctx: RunContext, env: Mapping[str, str]) -> Count:
+    spec = bench.workload
+    timeout = bench.settings.timeout * SLOWDOWN
+    if isinstance(spec, CommandSpec):
+        ctx.log(f"counting instructions under valgrind, twice (timeout {timeout:g}s each)")
+        runs = count_all(
+            [spec.command] * 2,
+            cwd=_cwd(spec, ctx),
+            env={**deterministic_env(env), **spec.env},
+            timeout=timeout,
+        )
+        counts = tuple(r.instructions for r in runs)
+        found = check_determinism(counts, tolerance=DEFAULT_TOLERANCE)
+        return Count(
+            samples=tuple(float(c) for c in counts),
+            raw=counts,
+            spread=found.spread,
+            tolerance=found.tolerance,
+            wall=max(r.wall for r in runs),
+            unit="per run",
+        )
+    assert isinstance(spec, PythonSpec)
+    return _count_python(bench, spec, ctx, env, timeout)
+
+
+def _count_python(
+    bench: BenchmarkConfig,
+    spec: PythonSpec,
+    ctx: RunContext,
+    env: Mapping[str, str],
+    timeout: float,
+) -> Count:
+    small = max(1, bench.settings.warmup)
+    ctx.log(
+        f"counting instructions under valgrind: {small} and {small + CALLS} calls "
+        f"(the latter twice; timeout {timeout:g}s each)"
+    )
+    found = count_python(
+        ctx.python or sys.executable,
+        _job(spec, ctx),
+        loops=(small, small + CALLS),
+        cwd=ctx.root,
+        env=deterministic_env(env),
+        timeout=timeout,
+        repeat=2,
+        package_path=ctx.worker_path,
+    )
+    samples = per_call_samples(found.count_small, found.large, CALLS)
+    return Count(
+        samples=samples,
+        raw=(found.count_small, *found.large),
+        spread=relative_spread(samples),
+        tolerance=PER_CALL_TOLERANCE,
+        wall=found.wall,
+        unit="per call",
+    )
+
+
+def per_call_samples(count_small: int, large: Sequence[int], calls: int) -> tuple[float, ...]:
+    """Instructions per call from each large run: ``(large - small) / calls``.
+
+    A large run that counted no more than the small one (it cannot, when both are the same
+    program) is a sign of non-determinism, not a negative cost: it is kept as is (zero or
+    negative) so the spread shows it.
+    """
+    if calls <= 0:
+        raise ValueError(f"calls must be positive, got {calls}")
+    return tuple((count - count_small) / calls for count in large)
+
+
+def relative_spread(samples: Sequence[float]) -> float:
+    """``(max - min) / |min|``: 0 for equal samples, ``inf`` when the smallest is not positive
+    (a "cost" of zero or less per call cannot be trusted)."""
+    low, high = min(samples), max(samples)
+    if low <= 0:
+        return 0.0 if low == high == 0 else float("inf")
+    return (high - low) / low
+
+
+def _job(spec: PythonSpec, ctx: RunContext) -> dict[str, object]:
+    return {
+        "sys_path": sys_path_for(ctx),
+        "target": spec.target,
+        "setup": spec.setup,
+        "teardown": spec.teardown,
+    }
+
+
+def _cwd(spec: CommandSpec, ctx: RunContext) -> Path:
+    return ctx.resolve(spec.cwd) if spec.cwd else ctx.root
+
+
+# --- what counts cannot see -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Native:
+    """Ordinary (uncounted) runs: wall time, and I/O per run or per call."""
+
+    times: tuple[float, ...] = ()
+    io: tuple[IoCounters, ...] = ()
+    per: int = 1
+    """Divide the I/O by this (python: the extra calls of the large run)."""
+    errors: tuple[str, ...] = ()
+
+
+def _native(bench: BenchmarkConfig, ctx: RunContext, env: Mapping[str, str]) -> Native:
+    spec = bench.workload
+    if isinstance(spec, CommandSpec):
+        return _native_command(bench, spec, ctx, env)
+    assert isinstance(spec, PythonSpec)
+    return _native_python(bench, spec, ctx, env)
+
+
+def _native_command(
+    bench: BenchmarkConfig, spec: CommandSpec, ctx: RunContext, env: Mapping[str, str]
+) -> Native:
+    outcomes: list[ProcessOutcome] = []
+    for _ in range(NATIVE_RUNS):
+        outcome = run_process(
+            spec.command,
+            cwd=_cwd(spec, ctx),
+            env={**deterministic_env(env), **spec.env},
+            timeout=bench.settings.timeout,
+            clock_ns=ctx.clock_ns,
+        )
+        if not outcome.ok:
+            return Native(errors=(f"ordinary run {outcome.reason(bench.settings.timeout)}",))
+        outcomes.append(outcome)
+    ctx.log(f"{NATIVE_RUNS} ordinary runs: " + ", ".join(f"{o.wall:.4f}s" for o in outcomes))
+    return Native(
+        times=tuple(o.wall for o in outcomes),
+        io=tuple(o.io for o in outcomes if o.io is not None),
+    )
+
+
+def _native_python(
+    bench: BenchmarkConfig, spec: PythonSpec, ctx: RunContext, env: Mapping[str, str]
+) -> Native:
+    """The ordinary timed run (``native_time`` per call) and the I/O per call, by the same
+    difference as the counts: the worker with ``n`` calls once, ``n + CALLS`` twice."""
+    timed = run_python_benchmark(_timed_config(bench, memory=False), ctx)
+    if timed.failed:
+        return Native(errors=tuple(f"ordinary run: {e}" for e in timed.errors))
+    duration = timed.metrics.get("duration")
+    small = max(1, bench.settings.warmup)
+    with tempfile.TemporaryDirectory(prefix="aiwf-native-") as tmp:
+        runs: list[IoCounters] = []
+        for index, loops in enumerate((small, small + CALLS, small + CALLS)):
+            command = job_command(
+                ctx.python or sys.executable, _job(spec, ctx), loops, Path(tmp, str(index))
+            )
+            outcome = run_process(
+                command,
+                cwd=ctx.root,
+                env=_worker_env(env, ctx),
+                timeout=bench.settings.timeout,
+                clock_ns=ctx.clock_ns,
+            )
+            if not outcome.ok or outcome.io is None:
+                break
+            runs.append(outcome.io)
+    io = tuple(_minus(large, runs[0]) for large in runs[1:]) if len(runs) == 3 else ()
+    return Native(times=duration.samples if duration else (), io=io, per=CALLS)
+
+
+def _worker_env(env: Mapping[str, str], ctx: RunContext) -> dict[str, str]:
+    merged = deterministic_env(env)
+    entry = ctx.worker_path or str(Path(__file__).resolve().parents[2])
+    existing = merged.get("PYTHONPATH")
+    merged["PYTHONPATH"] = entry + (os.pathsep + existing if existing else "")
+    return merged
+
+
+def _minus(a: IoCounters, b: IoCounters) -> IoCounters:
+    return IoCounters(
+        read_chars=a.read_chars - b.read_chars,
+        write_chars=a.write_chars - b.write_chars,
+        read_calls=a.read_calls - b.read_calls,
+        write_calls=a.write_calls - b.write_calls,
+        storage_read=a.storage_read - b.storage_read,
+        storage_write=a.storage_write - b.storage_write,
+    )
+
+
+def io_metrics(io: Sequence[IoCounters], per: int = 1) -> dict[str, Metric]:
+    """``io_read_bytes``, ``io_write_bytes``, ``io_calls`` (read + write system calls), per
+    run or per call; ``deterministic`` when every run agrees exactly."""
+    if not io:
+        return {}
+    columns = {
+        "io_read_bytes": ([c.read_chars / per for c in io], "bytes"),
+        "io_write_bytes": ([c.write_chars / per for c in io], "bytes"),
+        "io_calls": ([(c.read_calls + c.write_calls) / per for c in io], "calls"),
+    }
+    return {
+        name: Metric.from_samples(
+            values, unit=unit, deterministic=len(values) > 1 and len(set(values)) == 1
+        )
+        for name, (values, unit) in columns.items()
+    }
+
+
+# --- results ---------------------------------------------------------------------------------
+
+
+def _result(bench: BenchmarkConfig, count: Count, native: Native) -> BenchmarkResult:
+    metrics = {
+        "instructions": Metric.from_samples(count.samples, unit="instr", deterministic=True),
+        "valgrind_time": Metric.from_samples([count.wall], unit="s"),
+    }
+    if native.times:
+        metrics["native_time"] = Metric.from_samples(native.times, unit="s")
+    metrics.update(io_metrics(native.io, native.per))
+    extra: dict[str, JSONValue] = {
+        "measure": "instructions",
+        "counts": list(count.raw),
+        "count_unit": count.unit,
+        "spread": count.spread,
+        "valgrind_slowdown": _slowdown(count, native),
+    }
+    return build_result(bench, metrics=metrics, errors=native.errors, extra=extra)
+
+
+def _slowdown(count: Count, native: Native) -> float | None:
+    """Counted run's wall time over an ordinary run's (commands; python runs differ in size)."""
+    if count.unit != "per run" or not native.times:
+        return None
+    typical = statistics.median(native.times)
+    return round(count.wall / typical, 1) if typical > 0 else None
+
+
+def _fallback(bench: BenchmarkConfig, ctx: RunContext, count: Count) -> BenchmarkResult:
+    """Counts disagree: say so, and measure wall time instead (the statistical verdict)."""
+    ctx.log(f"{count.describe()}: NOT deterministic, measuring wall time instead")
+    config = _timed_config(bench, memory=True)
+    timed = (
+        run_command_benchmark(config, ctx)
+        if bench.kind == "command"
+        else run_python_benchmark(config, ctx)
+    )
+    alert = Alert(
+        kind="not_deterministic",
+        metric="instructions",
+        message=(
+            f"instruction counts of repeated runs differ by {count.spread:.3g} "
+            f"(over the {count.tolerance:g} tolerance): the work depends on something that "
+            "changes between runs (random input, set or dict order of objects hashed by "
+            "address, threads, clocks); gated on wall time instead"
+        ),
+        limit=count.tolerance,
+        value=count.spread if count.spread != float("inf") else None,
+        details={"counts": list(count.raw), "unit": count.unit},
+    )
+    extra: dict[str, JSONValue] = {
+        **timed.extra,
+        "measure": "time (instructions not deterministic)",
+        "counts": list(count.raw),
+    }
+    return replace(timed, alerts=(alert, *timed.alerts), extra=extra)
+
+
+def _timed_config(bench: BenchmarkConfig, *, memory: bool) -> BenchmarkConfig:
+    settings = bench.settings
+    memory_settings = settings.memory if memory else replace(settings.memory, enabled=False)
+    return replace(bench, settings=replace(settings, measure="time", memory=memory_settings))
+
+
+@contextlib.contextmanager
+def _heartbeat(log: Callable[[str], None], every: float = HEARTBEAT) -> Iterator[None]:
+    """A "still counting" line every ``every`` seconds while the block runs."""
+    stop = threading.Event()
+    start = time.monotonic()
+
+    def beat() -> None:
+        while not stop.wait(every):
+            log(f"still counting under valgrind ({time.monotonic() - start:.0f}s)")
+
+    thread = threading.Thread(target=beat, name="aiwf-count-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+__all__ = [
+    "CALLS",
+    "SLOWDOWN",
+    "check_valgrind",
+    "io_metrics",
+    "per_call_samples",
+    "relative_spread",
+    "run_counted_benchmark",
+]

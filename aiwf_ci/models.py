@@ -17,8 +17,8 @@ import contextlib
 import errno
 import json
 import math
-import re
 import os
+import re
 import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from aiwf_ci.errors import ResultsFormatError
+from aiwf_ci.fileio import read_regular_file
 from aiwf_ci.redaction import redact
 from aiwf_ci.stats import Summary, summarize
 
@@ -261,13 +262,18 @@ def write_text_atomic(path: Path, text: str) -> Path:
 
 # --- deserialisation -----------------------------------------------------------------------
 
+MAX_RESULTS_BYTES = 256 * 1024 * 1024
+"""A results file larger than this is refused (a large suite's is a few MiB): a path that
+names a FIFO, a device or a runaway file is a one-line error, never a hang."""
+
 
 def load_results(path: Path) -> Results:
     """Read and validate a results file; any problem is a ``ResultsFormatError`` naming it."""
+    raw = read_regular_file(
+        path, limit=MAX_RESULTS_BYTES, what="an aiwf-ci results file", error=ResultsFormatError
+    )
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ResultsFormatError(f"{path}: cannot read results file ({exc.strerror})") from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise ResultsFormatError(
             f"{path}: not UTF-8 text; expected an aiwf-ci results file"

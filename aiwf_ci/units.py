@@ -104,4 +104,6 @@ def format_value(value: float, unit: str) -> str:
         return format_size(value)
     if unit == "ratio":
         return f"{value:.2%}"
+    if unit == "instr":  # exact counts: every digit is information
+        return f"{value:,.0f} instr"
     return f"{value:.4g} {unit}".strip()

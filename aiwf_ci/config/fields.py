@@ -8,13 +8,15 @@ the line, the field and what would be valid. The loader reports every problem at
 from __future__ import annotations
 
 import difflib
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from aiwf_ci.config.yamlload import LineList, LineMap, quote
+from aiwf_ci.config.yamlload import LineList, LineMap, clip, quote
 from aiwf_ci.errors import ConfigError
+from aiwf_ci.units import parse_duration, parse_size
 
 T = TypeVar("T")
 
@@ -38,7 +40,8 @@ class Problems:
                 continue
             close = difflib.get_close_matches(key, known, n=1)
             hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(known)}"
-            self.add(data.line_of(key), join(prefix, key), f"unknown key {key!r}", hint)
+            shown = clip(key)
+            self.add(data.line_of(key), join(prefix, shown), f"unknown key {quote(key)}", hint)
 
 
 def join(prefix: str, key: str | int) -> str:
@@ -71,11 +74,20 @@ def read(
     value = data[key]
     try:
         return parse(value)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         detail = str(exc) or f"got {type_name(value)}"
         fix = "" if hint in detail else hint  # the message may already say what is valid
+        fix = getattr(exc, "fix", "") or fix
         problems.add(data.line_of(key), join(prefix, key), f"invalid value: {detail}", fix)
         return None
+
+
+class OutOfRange(ValueError):
+    """A value beyond a limit; ``fix`` says the limit (and why there is one, if not obvious)."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.fix = fix
 
 
 def as_str(value: Any) -> str:
@@ -95,16 +107,82 @@ def int_at_least(minimum: int) -> Callable[[Any], int]:
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"expected a whole number >= {minimum}, got {type_name(value)}")
         if value < minimum:
-            raise ValueError(f"expected a whole number >= {minimum}, got {value}")
+            raise ValueError(f"expected a whole number >= {minimum}, got {quote(value)}")
         return value
 
     return parse
 
 
+def int_between(minimum: int, maximum: int, what: str) -> Callable[[Any], int]:
+    """A whole number from ``minimum`` to ``maximum`` ``what`` (e.g. "files")."""
+    at_least = int_at_least(minimum)
+
+    def parse(value: Any) -> int:
+        number = at_least(value)
+        if number > maximum:
+            raise OutOfRange(
+                f"{quote(number)} {what} is more than the limit", f"at most {maximum:,} {what}"
+            )
+        return number
+
+    return parse
+
+
 def positive_float(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
         raise ValueError(f"expected a positive number, got {type_name(value)}")
+    if not math.isfinite(value):
+        raise ValueError(f"expected a finite number, got {type_name(value)}")
     return float(value)
+
+
+def number_at_most(maximum: float, what: str) -> Callable[[Any], float]:
+    """A positive, finite number of at most ``maximum`` ``what`` (e.g. "requests/s")."""
+
+    def parse(value: Any) -> float:
+        number = positive_float(value)
+        if number > maximum:
+            raise OutOfRange(
+                f"{quote(value)} {what} is more than the limit", f"at most {maximum:,.0f} {what}"
+            )
+        return number
+
+    return parse
+
+
+def duration_at_most(maximum: float, *, positive: bool = False) -> Callable[[Any], float]:
+    """A finite duration in seconds of at most ``maximum`` (and above zero if ``positive``).
+    ``parse_duration`` alone accepts ``.nan``, ``.inf`` and ``1e400`` (infinite)."""
+
+    def parse(value: Any) -> float:
+        seconds = parse_duration(value)
+        if not math.isfinite(seconds):
+            raise ValueError(f"{quote(value)} is not a finite duration")
+        if positive and seconds <= 0:
+            raise ValueError("must be greater than zero")
+        if seconds > maximum:
+            raise OutOfRange(
+                f"{quote(value)} is longer than the limit", f"at most {config_duration(maximum)}"
+            )
+        return seconds
+
+    return parse
+
+
+def size_at_most(maximum: int) -> Callable[[Any], int]:
+    """A finite size in bytes of at most ``maximum``."""
+
+    def parse(value: Any) -> int:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ValueError(f"{quote(value)} is not a finite size")
+        size = parse_size(value)
+        if size > maximum:
+            raise OutOfRange(
+                f"{quote(value)} is larger than the limit", f"at most {config_size(maximum)}"
+            )
+        return size
+
+    return parse
 
 
 def str_mapping(value: Any) -> dict[str, str]:
@@ -127,5 +205,23 @@ def target(value: Any) -> str:
     text = as_str(value)
     module, sep, func = text.partition(":")
     if not sep or not module.strip() or not func.strip() or " " in text:
-        raise ValueError(f"expected module:callable (e.g. mypkg.bench:parse_json), got {text!r}")
+        raise ValueError(
+            f"expected module:callable (e.g. mypkg.bench:parse_json), got {quote(text)}"
+        )
     return text
+
+
+def config_duration(seconds: float) -> str:
+    """``seconds`` as a config would write it (``24h``, ``10m``, ``5s``, ``500ms``)."""
+    for unit, factor in (("h", 3600.0), ("m", 60.0), ("s", 1.0)):
+        if seconds >= factor and seconds % factor == 0:
+            return f"{seconds / factor:g}{unit}"
+    return f"{seconds * 1000:g}ms"
+
+
+def config_size(size: int) -> str:
+    """``size`` as a config would write it (``64TiB``, ``1GiB``, ``4096``)."""
+    for unit, factor in (("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)

@@ -6,23 +6,39 @@ benchmark's own keys, then the ``AIWF_MEMORY=0`` feature flag which turns memory
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Any
 
-from aiwf_ci.config.fields import Problems, as_bool, int_at_least, join, read, type_name
-from aiwf_ci.config.models import DEFAULT_MAX_PEAK, MemorySettings, Settings
-from aiwf_ci.config.yamlload import LineMap
-from aiwf_ci.units import (
-    DURATION_HINT,
-    PERCENT_HINT,
-    SIZE_HINT,
-    parse_duration,
-    parse_percent,
-    parse_size,
+from aiwf_ci.config.fields import (
+    OutOfRange,
+    Problems,
+    as_bool,
+    duration_at_most,
+    int_between,
+    join,
+    read,
+    size_at_most,
+    type_name,
 )
+from aiwf_ci.config.models import DEFAULT_MAX_PEAK, MEASURES, Measure, MemorySettings, Settings
+from aiwf_ci.config.yamlload import LineMap, quote
+from aiwf_ci.units import DURATION_HINT, PERCENT_HINT, SIZE_HINT, parse_percent
 
-SETTING_KEYS = ("warmup", "iterations", "min-time", "timeout", "memory")
+SETTING_KEYS = ("warmup", "iterations", "min-time", "timeout", "measure", "memory")
 MEMORY_KEYS = ("enabled", "interval", "leak-threshold", "max-peak", "iterations")
+
+# Limits no real suite comes near: they turn a typo (1e400, .nan, three zeros too many) into a
+# one-line error instead of a run that never ends or a limit that can never be reached.
+MAX_WARMUP = 1_000_000_000  # runs are bounded by the timeout; these catch typos like 1e12
+MAX_ITERATIONS = 1_000_000_000
+MAX_MIN_TIME = 3600.0
+MAX_TIMEOUT = 24 * 3600.0
+MIN_INTERVAL = 0.001
+MAX_INTERVAL = 60.0
+MAX_LEAK_THRESHOLD = 10.0  # 1000%
+MAX_PEAK = 64 * 1024**4
+MAX_MEMORY_ITERATIONS = 10_000
 
 Partial = dict[str, Any]
 
@@ -31,10 +47,11 @@ def read_settings(problems: Problems, data: LineMap, prefix: str) -> Partial:
     """The setting keys present in ``data``, validated, as a partial override."""
     partial: Partial = {}
     readers = {
-        "warmup": (int_at_least(0), "a whole number of warmup runs, e.g. 2"),
-        "iterations": (int_at_least(1), "a whole number of measured runs, e.g. 10"),
-        "min-time": (parse_duration, DURATION_HINT),
-        "timeout": (_positive_duration, DURATION_HINT),
+        "warmup": (int_between(0, MAX_WARMUP, "warmup runs"), "a whole number, e.g. 2"),
+        "iterations": (int_between(1, MAX_ITERATIONS, "runs"), "a whole number, e.g. 10"),
+        "min-time": (duration_at_most(MAX_MIN_TIME), DURATION_HINT),
+        "timeout": (duration_at_most(MAX_TIMEOUT, positive=True), DURATION_HINT),
+        "measure": (_measure, "time (the default) or instructions"),
     }
     for key, (parse, hint) in readers.items():
         value = read(problems, data, key, prefix, parse, hint)
@@ -63,10 +80,13 @@ def _read_memory(problems: Problems, data: LineMap, field: str) -> Partial | Non
     partial: Partial = {"enabled": True}
     readers = {
         "enabled": (as_bool, "true or false"),
-        "interval": (_positive_duration, DURATION_HINT),
+        "interval": (_interval, DURATION_HINT),
         "leak-threshold": (_positive_percent, PERCENT_HINT),
         "max-peak": (_max_peak, f"{SIZE_HINT}, or 'default' for 500MB"),
-        "iterations": (int_at_least(3), "a whole number >= 3 of memory-pass iterations"),
+        "iterations": (
+            int_between(3, MAX_MEMORY_ITERATIONS, "memory-pass iterations"),
+            "a whole number >= 3 of memory-pass iterations",
+        ),
     }
     for key, (parse, hint) in readers.items():
         parsed = read(problems, value, key, field, parse, hint)
@@ -95,24 +115,36 @@ def apply_env_flags(settings: Settings, env: dict[str, str] | Any) -> Settings:
     return settings
 
 
-def _positive_duration(value: Any) -> float:
-    seconds = parse_duration(value)
-    if seconds <= 0:
-        raise ValueError("must be greater than zero")
+def _interval(value: Any) -> float:
+    """A sampling interval: below a millisecond the sampler would use a core of its own."""
+    seconds = duration_at_most(MAX_INTERVAL, positive=True)(value)
+    if seconds < MIN_INTERVAL:
+        raise OutOfRange(f"{quote(value)} is shorter than the limit", "at least 1ms")
     return seconds
 
 
 def _positive_percent(value: Any) -> float:
     fraction = parse_percent(value)
+    if not math.isfinite(fraction):
+        raise ValueError(f"{quote(value)} is not a finite percentage")
     if fraction <= 0:
         raise ValueError("must be greater than 0%")
+    if fraction > MAX_LEAK_THRESHOLD:
+        raise OutOfRange(f"{quote(value)} is more than the limit", "at most 1000%")
     return fraction
+
+
+def _measure(value: Any) -> Measure:
+    for measure in MEASURES:
+        if value == measure:
+            return measure
+    raise ValueError(f"{quote(value)} is not a measure")
 
 
 def _max_peak(value: Any) -> int:
     if value in ("default", "seed"):  # "seed": the name older configs used
         return DEFAULT_MAX_PEAK
-    return parse_size(value)
+    return size_at_most(MAX_PEAK)(value)
 
 
 __all__ = ["MemorySettings", "Settings", "apply_env_flags", "merge_settings", "read_settings"]

@@ -16,6 +16,7 @@ from aiwf_ci.config import yamlload
 from aiwf_ci.config.environment import read_environment, read_rounds
 from aiwf_ci.config.fields import Problems, as_str, join, read, type_name
 from aiwf_ci.config.models import (
+    COUNTED_KINDS,
     WORKLOAD_KINDS,
     BenchmarkConfig,
     LoadSpec,
@@ -317,6 +318,13 @@ def _benchmark(
     problems.check_keys(entry, (*COMMON_KEYS, kind, *EXTRA_KEYS[kind]), field)
     workload = parse_workload(problems, entry, kind, field)
     own = read_settings(problems, entry, field)
+    if own.get("measure") == "instructions" and kind not in COUNTED_KINDS:
+        problems.add(
+            entry.line_of("measure"),
+            join(field, "measure"),
+            f"a {kind} benchmark cannot be counted in instructions",
+            "only command and python benchmarks can; remove measure or use measure: time",
+        )
     thresholds = _thresholds(problems, entry, field)
     if name is None or workload is None:
         return None

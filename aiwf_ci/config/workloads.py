@@ -1,19 +1,30 @@
 """Validation of each workload kind's keys (``command``, ``python``, ``file-batch``,
-``load``, ``ingest``) into typed specs. One function per kind, all collecting problems."""
+``load``, ``ingest``) into typed specs. One function per kind, all collecting problems.
+
+Counts, sizes, concurrency, request budgets, rates and durations have upper limits no real
+suite reaches (their values live beside the code they protect, ``filebatch`` and
+``loadgen.models``): a typo such as ``count: 1000000000000`` is a one-line error naming the
+limit, not a run that plans until it runs out of memory. ``to:`` folders must lie under
+``{tmp}``, and load URLs must be ones a client can connect to."""
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
 from aiwf_ci.config.fields import (
     Problems,
     as_bool,
     as_str,
+    config_duration,
+    duration_at_most,
     int_at_least,
+    int_between,
     join,
+    number_at_most,
     one_of,
-    positive_float,
     read,
+    size_at_most,
     str_mapping,
     target,
     type_name,
@@ -27,8 +38,24 @@ from aiwf_ci.config.models import (
     PythonSpec,
     WorkloadSpec,
 )
-from aiwf_ci.config.yamlload import LineList, LineMap
-from aiwf_ci.units import DURATION_HINT, SIZE_HINT, parse_duration, parse_size
+from aiwf_ci.config.yamlload import LineList, LineMap, quote
+from aiwf_ci.filebatch import (
+    MAX_BATCH_SIZE,
+    MAX_CONCURRENCY,
+    MAX_STREAM_THRESHOLD,
+    MAX_WRITE_COUNT,
+    MAX_WRITE_SIZE,
+)
+from aiwf_ci.loadgen.models import (
+    MAX_CONNECTIONS,
+    MAX_DURATION,
+    MAX_RATE,
+    MAX_REQUEST_TIMEOUT,
+    MAX_REQUESTS,
+    MAX_WORKERS,
+    check_url,
+)
+from aiwf_ci.units import DURATION_HINT, SIZE_HINT
 
 INGEST_FORMATS = ("pytest-benchmark", "hyperfine", "google-benchmark", "go-test")
 
@@ -94,9 +121,12 @@ def _file_batch(problems: Problems, entry: LineMap, prefix: str) -> FileBatchSpe
     if spec is None:
         return None
     problems.check_keys(spec, FILE_BATCH_KEYS, field)
-    concurrency = read(problems, spec, "concurrency", field, int_at_least(1), "e.g. 8")
-    batch = read(problems, spec, "batch-size", field, int_at_least(1), "e.g. 100")
-    stream = read(problems, spec, "stream-threshold", field, parse_size, SIZE_HINT)
+    workers = int_between(1, MAX_CONCURRENCY, "parallel operations")
+    batch_size = int_between(1, MAX_BATCH_SIZE, "operations a batch")
+    concurrency = read(problems, spec, "concurrency", field, workers, "e.g. 8")
+    batch = read(problems, spec, "batch-size", field, batch_size, "e.g. 100")
+    stream_threshold = size_at_most(MAX_STREAM_THRESHOLD)
+    stream = read(problems, spec, "stream-threshold", field, stream_threshold, SIZE_HINT)
     operations = _file_ops(problems, spec, field)
     if operations is None:
         return None
@@ -134,9 +164,10 @@ def _file_op(problems: Problems, ops: LineList, index: int, field: str) -> FileO
     problems.check_keys(raw, FILE_OP_KEYS, field)
     kind = read(problems, raw, "op", field, one_of("read", "write", "copy"), "read, write or copy")
     glob = read(problems, raw, "glob", field, as_str, "a glob such as 'src/**/*.py'")
-    dest = read(problems, raw, "to", field, as_str, "a folder such as '{tmp}/copy'")
-    count = read(problems, raw, "count", field, int_at_least(1), "a number of files")
-    size = read(problems, raw, "size", field, parse_size, SIZE_HINT)
+    dest = read(problems, raw, "to", field, tmp_destination, TMP_HINT)
+    files = int_between(1, MAX_WRITE_COUNT, "files")
+    count = read(problems, raw, "count", field, files, "a number of files")
+    size = read(problems, raw, "size", field, size_at_most(MAX_WRITE_SIZE), SIZE_HINT)
     overwrite = read(problems, raw, "overwrite", field, as_bool, "true or false")
     needs = {"read": ("glob",), "copy": ("glob", "to"), "write": ("count", "size", "to")}
     if kind is None:
@@ -156,6 +187,30 @@ def _file_op(problems: Problems, ops: LineList, index: int, field: str) -> FileO
         size=size or 0,
         overwrite=bool(overwrite),
     )
+
+
+TMP_HINT = (
+    "file-batch writes only under {tmp}, a fresh folder per benchmark, removed afterwards: "
+    "e.g. to: '{tmp}/copy'"
+)
+
+
+def tmp_destination(value: Any) -> str:
+    """A ``to:`` folder under ``{tmp}``: ``{tmp}`` itself or ``{tmp}/sub/folder``.
+
+    Anywhere else a run would write into the user's tree (and leave the files behind, so a
+    second iteration finds them and fails with "already exists"); ``{tmp}/../x`` is refused
+    after normalising, as it leaves ``{tmp}`` too."""
+    text = as_str(value)
+    inside = posixpath.normpath(text)
+    if inside != "{tmp}" and not inside.startswith("{tmp}/"):
+        raise ValueError(f"{quote(text)} is not under {{tmp}}")
+    return inside
+
+
+def tmp_relative(dest: str) -> str:
+    """The part of a validated ``to:`` below ``{tmp}`` (``""`` for ``{tmp}`` itself)."""
+    return dest.removeprefix("{tmp}").lstrip("/")
 
 
 LOAD_KEYS = (
@@ -207,28 +262,54 @@ def _load(problems: Problems, entry: LineMap, prefix: str) -> LoadSpec | None:
             "use client: requests for https:// URLs",
         )
         return None
+    if not _workers_fit(problems, spec, field, values):
+        return None
     return LoadSpec(**{k: v for k, v in values.items() if v is not None})
 
 
-def _load_values(problems: Problems, spec: LineMap, field: str) -> dict[str, Any]:
-    def url(value: Any) -> str:
-        text = as_str(value)
-        if not text.startswith(("http://", "https://")):
-            raise ValueError(f"expected an http:// or https:// URL, got {text!r}")
-        return text
+def _workers_fit(problems: Problems, spec: LineMap, field: str, values: dict[str, Any]) -> bool:
+    """Every worker but the raw engine's is a thread: at most ``MAX_WORKERS`` of them; the
+    raw engine multiplexes up to ``MAX_CONNECTIONS`` connections on one thread."""
+    concurrency = values.get("concurrency") or 0
+    raw = values.get("client") == "raw" and spec.get("mode") != "burst"
+    if concurrency <= (MAX_CONNECTIONS if raw else MAX_WORKERS):
+        return True
+    problems.add(
+        spec.line_of("concurrency"),
+        join(field, "concurrency"),
+        f"invalid value: {concurrency:,} workers is more than the limit",
+        f"at most {MAX_WORKERS:,} workers, one thread each; a sustained run with client: raw "
+        f"takes up to {MAX_CONNECTIONS:,} connections",
+    )
+    return False
 
+
+def _url(value: Any) -> str:
+    text = as_str(value)
+    try:
+        check_url(text)
+    except ValueError as exc:
+        raise ValueError(f"the URL {quote(text)} {exc}") from None
+    return text
+
+
+def _load_values(problems: Problems, spec: LineMap, field: str) -> dict[str, Any]:
+    longest = duration_at_most(MAX_DURATION)
     readers: dict[str, tuple[Any, str]] = {
-        "url": (url, "http://127.0.0.1:8000/health"),
+        "url": (_url, "e.g. http://127.0.0.1:8000/health"),
         "python": (target, TARGET_HINT),
         "method": (one_of("GET", "POST", "PUT", "DELETE", "HEAD", "PATCH"), "an HTTP method"),
         "headers": (str_mapping, "a mapping Header: value"),
         "body": (as_str, "a request body string"),
         "concurrency": (int_at_least(1), "a number of workers, e.g. 16"),
-        "ramp-up": (parse_duration, DURATION_HINT),
-        "duration": (parse_duration, DURATION_HINT),
-        "requests": (int_at_least(1), "a total number of requests"),
-        "rate": (positive_float, "a maximum number of requests per second"),
-        "request-timeout": (parse_duration, DURATION_HINT),
+        "ramp-up": (longest, DURATION_HINT),
+        "duration": (duration_at_most(MAX_DURATION, positive=True), DURATION_HINT),
+        "requests": (int_between(1, MAX_REQUESTS, "requests"), "a total number of requests"),
+        "rate": (number_at_most(MAX_RATE, "requests/s"), "a maximum number of requests/s"),
+        "request-timeout": (
+            duration_at_most(MAX_REQUEST_TIMEOUT, positive=True),
+            f"{DURATION_HINT}, at most {config_duration(MAX_REQUEST_TIMEOUT)}",
+        ),
         "mode": (one_of("sustained", "burst"), "sustained or burst"),
         "client": (one_of("requests", "http.client", "raw"), "requests, http.client or raw"),
     }

@@ -18,6 +18,9 @@ from __future__ import annotations
 from aiwf_ci.filebatch.buffers import BufferPool
 from aiwf_ci.filebatch.gate import ConcurrencyGate
 from aiwf_ci.filebatch.models import (
+    MAX_BATCH_SIZE,
+    MAX_CONCURRENCY,
+    MAX_STREAM_THRESHOLD,
     BatchReport,
     ErrorKind,
     FileOperation,
@@ -25,10 +28,28 @@ from aiwf_ci.filebatch.models import (
     OpResult,
     ProcessorOptions,
 )
-from aiwf_ci.filebatch.plan import copy_operations, glob_files, read_operations, write_operations
+from aiwf_ci.filebatch.plan import (
+    MAX_GLOB_FILES,
+    MAX_WRITE_COUNT,
+    MAX_WRITE_SIZE,
+    PlanError,
+    copies,
+    copy_operations,
+    glob_files,
+    glob_paths,
+    iter_glob,
+    read_operations,
+    write_operations,
+)
 from aiwf_ci.filebatch.processor import FileBatchProcessor
 
 __all__ = [
+    "MAX_BATCH_SIZE",
+    "MAX_CONCURRENCY",
+    "MAX_GLOB_FILES",
+    "MAX_STREAM_THRESHOLD",
+    "MAX_WRITE_COUNT",
+    "MAX_WRITE_SIZE",
     "BatchReport",
     "BufferPool",
     "ConcurrencyGate",
@@ -37,9 +58,13 @@ __all__ = [
     "FileOperation",
     "OpKind",
     "OpResult",
+    "PlanError",
     "ProcessorOptions",
+    "copies",
     "copy_operations",
     "glob_files",
+    "glob_paths",
+    "iter_glob",
     "read_operations",
     "write_operations",
 ]

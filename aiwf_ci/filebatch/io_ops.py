@@ -6,6 +6,8 @@ cancelled or ran past its deadline. Copies go through the kernel (``copy_file_ra
 ``sendfile``) so no file data enters Python at all; a plain ``readinto`` loop over a pooled
 buffer is the fallback when neither works for a pair of files (other file systems, old kernels).
 Every failure comes back as an ``OpResult``; nothing here raises for a per-file problem.
+Sources are opened non-blocking and must be regular files: a FIFO or a device put where a
+file was planned would otherwise block the batch forever or never end.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from aiwf_ci.filebatch.buffers import BufferPool
 from aiwf_ci.filebatch.confine import DestinationRoot, Refused
-from aiwf_ci.filebatch.models import FileOperation, OpResult, ProcessorOptions
+from aiwf_ci.filebatch.models import FileOperation, OpResult, ProcessorOptions, StrPath
 
 Sink = Callable[[FileOperation, memoryview], None]
 KERNEL_CHUNK = 64 * 1024 * 1024
@@ -76,7 +79,7 @@ def _check(kit: Toolkit) -> None:
 
 def _read(op: FileOperation, kit: Toolkit) -> int:
     assert op.source is not None
-    fd = os.open(op.source, os.O_RDONLY | os.O_CLOEXEC)
+    fd = _open_source(op.source)
     try:
         size = os.fstat(fd).st_size
         if size <= kit.options.stream_threshold:
@@ -84,6 +87,20 @@ def _read(op: FileOperation, kit: Toolkit) -> int:
         return _read_chunks(fd, op, kit)
     finally:
         os.close(fd)
+
+
+def _open_source(path: StrPath) -> int:
+    """A descriptor on a regular file to read, opened without blocking (opening a FIFO
+    for reading would wait for a writer), back in blocking mode for the reads."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise Refused("not-a-file", "is not a regular file (a FIFO, device or socket)")
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
 
 
 def _read_whole(fd: int, size: int, op: FileOperation, kit: Toolkit) -> int:
@@ -152,7 +169,7 @@ def _copy(op: FileOperation, kit: Toolkit) -> int:
     assert op.source is not None
     assert op.dest is not None
     root = _root(kit)
-    src = os.open(op.source, os.O_RDONLY | os.O_CLOEXEC)
+    src = _open_source(op.source)
     try:
         info = os.fstat(src)
         dst = root.open_file(op.dest, overwrite=op.overwrite, mode=info.st_mode & 0o777)

@@ -14,10 +14,25 @@ from typing import Literal
 OpKind = Literal["read", "write", "copy"]
 StrPath = str | Path  # planned operations carry str paths (cheaper by far than Path objects)
 ErrorKind = Literal[
-    "not-found", "exists", "outside-destination", "symlink", "deadline", "cancelled", "io-error"
+    "not-found",
+    "exists",
+    "outside-destination",
+    "symlink",
+    "not-a-file",
+    "deadline",
+    "cancelled",
+    "io-error",
 ]
 KIB = 1024
 MIB = 1024 * KIB
+GIB = 1024 * MIB
+
+# Upper bounds no real batch comes near; beyond them a typo (an extra three zeros) would only
+# exhaust threads or memory before the first file moved.
+MAX_CONCURRENCY = 1024
+MAX_BATCH_SIZE = 100_000
+MAX_STREAM_THRESHOLD = 1 * GIB
+MAX_KEPT_FAILURES = 50
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,30 +110,38 @@ class ProcessorOptions:
         for name in ("concurrency", "batch_size", "stream_threshold", "chunk_size"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be at least 1, got {getattr(self, name)}")
+        limits = {
+            "concurrency": MAX_CONCURRENCY,
+            "batch_size": MAX_BATCH_SIZE,
+            "stream_threshold": MAX_STREAM_THRESHOLD,
+            "chunk_size": MAX_STREAM_THRESHOLD,
+        }
+        for name, limit in limits.items():
+            if getattr(self, name) > limit:
+                raise ValueError(f"{name} must be at most {limit:,}, got {getattr(self, name):,}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class BatchReport:
-    """All operations of a run, settled (in submission order), and what it cost."""
+    """The operations of a run, settled (in submission order), and what it cost.
+
+    ``results`` holds every outcome when the run kept them (``run(keep_results=True)``, the
+    default); a run of millions of operations keeps only the counts and the first
+    ``MAX_KEPT_FAILURES`` failures, so its report stays small. ``complete`` is False when the
+    run stopped (deadline, cancel) before it had taken every queued operation.
+    """
 
     results: tuple[OpResult, ...]
     seconds: float
     peak_concurrency: int = 0
     buffers_allocated: int = 0
-
-    @property
-    def failures(self) -> tuple[OpResult, ...]:
-        return tuple(r for r in self.results if not r.ok)
+    settled: int = 0
+    files: int = 0
+    nbytes: int = 0
+    failed: int = 0
+    failures: tuple[OpResult, ...] = ()
+    complete: bool = True
 
     @property
     def ok(self) -> bool:
-        return all(r.ok for r in self.results)
-
-    @property
-    def files(self) -> int:
-        """Operations that succeeded (each touches one file)."""
-        return sum(1 for r in self.results if r.ok)
-
-    @property
-    def nbytes(self) -> int:
-        return sum(r.nbytes for r in self.results)
+        return self.failed == 0 and self.complete

@@ -18,23 +18,35 @@ starts lean. Large files keep the full ``concurrency``: their calls are long, an
 a disk is what extra threads overlap.
 The run honours a deadline and ``cancel()``: operations not started are reported as such,
 large files stop between chunks.
+
+Queued operations are taken lazily, one batch at a time: ``extend`` accepts any iterable (a
+generator of a million writes costs nothing until it runs), and a run that keeps no per-file
+results (``keep_results=False``) holds one batch in memory, whatever the total.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiwf_ci.filebatch.buffers import BufferPool
 from aiwf_ci.filebatch.confine import DestinationRoot
 from aiwf_ci.filebatch.gate import ConcurrencyGate
 from aiwf_ci.filebatch.io_ops import Sink, Toolkit, execute
-from aiwf_ci.filebatch.models import BatchReport, FileOperation, OpResult, ProcessorOptions
+from aiwf_ci.filebatch.models import (
+    MAX_KEPT_FAILURES,
+    BatchReport,
+    FileOperation,
+    OpResult,
+    ProcessorOptions,
+)
 
 KIND_ORDER = {"read": 0, "write": 1, "copy": 2}
 SMALL_FILE = 256 * 1024
@@ -64,6 +76,31 @@ def group_by_kind(batch: Iterable[int], ops: Sequence[FileOperation]) -> list[in
     return sorted(batch, key=lambda i: KIND_ORDER[ops[i].kind])
 
 
+@dataclass(slots=True)
+class _Tally:
+    """What a run has settled so far: counts always, results only when they are kept."""
+
+    keep: bool
+    results: list[OpResult] = field(default_factory=list)
+    failures: list[OpResult] = field(default_factory=list)
+    settled: int = 0
+    files: int = 0
+    nbytes: int = 0
+    failed: int = 0
+
+    def add(self, result: OpResult) -> None:
+        self.settled += 1
+        self.nbytes += result.nbytes
+        if self.keep:
+            self.results.append(result)
+        if result.ok:
+            self.files += 1
+            return
+        self.failed += 1
+        if self.keep or len(self.failures) < MAX_KEPT_FAILURES:
+            self.failures.append(result)
+
+
 class FileBatchProcessor:
     """Runs queued file operations; writes only ever land under ``dest_root``.
 
@@ -85,51 +122,54 @@ class FileBatchProcessor:
         self.pool = BufferPool(keep=self.options.concurrency)
         self._sink = sink
         self._clock = clock
-        self._queue: deque[FileOperation] = deque()
+        self._queue: deque[Iterable[FileOperation]] = deque()
         self._cancel = threading.Event()
         self._pattern: memoryview | None = None
         self._cpus = cpu_count()
 
     def submit(self, op: FileOperation) -> None:
-        self._queue.append(op)
+        self._queue.append((op,))
 
     def extend(self, ops: Iterable[FileOperation]) -> None:
-        self._queue.extend(ops)
-
-    @property
-    def pending(self) -> int:
-        return len(self._queue)
+        """Queue ``ops``; an iterator is only consumed while the run goes, batch by batch."""
+        self._queue.append(ops)
 
     def cancel(self) -> None:
         """Stop the current run: nothing new starts, large files stop at the next chunk."""
         self._cancel.set()
 
-    def run(self, *, deadline: float | None = None) -> BatchReport:
-        """Execute everything queued (the queue is emptied) and report every outcome."""
-        ops = list(self._queue)
+    def run(self, *, deadline: float | None = None, keep_results: bool = True) -> BatchReport:
+        """Execute everything queued (the queue is emptied) and report every outcome.
+
+        With ``keep_results=False`` the report has counts and the first failures only, and a
+        run stopped by its deadline or ``cancel()`` takes no more operations from the queue
+        (``complete`` is then False): a generator of a billion writes is never walked."""
+        ops = itertools.chain.from_iterable(list(self._queue))
         self._queue.clear()
         self._cancel.clear()
         gate = ConcurrencyGate(self.options.concurrency)
         allocated = self.pool.allocated
+        tally = _Tally(keep=keep_results)
         start = time.perf_counter()
-        results = self._run_all(ops, gate, self._toolkit(ops, deadline))
+        kit = Toolkit(
+            options=self.options,
+            pool=self.pool,
+            root=None,
+            stopped=self._stop_check(deadline),
+            sink=self._sink,
+        )
+        complete = self._run_all(ops, gate, kit, tally)
         return BatchReport(
-            results=tuple(results),
+            results=tuple(tally.results),
             seconds=time.perf_counter() - start,
             peak_concurrency=gate.peak,
             buffers_allocated=self.pool.allocated - allocated,
-        )
-
-    def _toolkit(self, ops: Sequence[FileOperation], deadline: float | None) -> Toolkit:
-        writes = any(op.kind != "read" for op in ops)
-        root = DestinationRoot(self.dest_root) if writes and self.dest_root else None
-        return Toolkit(
-            options=self.options,
-            pool=self.pool,
-            root=root,
-            stopped=self._stop_check(deadline),
-            sink=self._sink,
-            pattern=self._write_pattern(ops),
+            settled=tally.settled,
+            files=tally.files,
+            nbytes=tally.nbytes,
+            failed=tally.failed,
+            failures=tuple(tally.failures),
+            complete=complete,
         )
 
     def _stop_check(self, deadline: float | None) -> Callable[[], str]:
@@ -142,43 +182,54 @@ class FileBatchProcessor:
 
         return stopped
 
-    def _write_pattern(self, ops: Sequence[FileOperation]) -> memoryview:
-        """Synthetic write content: one random chunk, made once, shared read-only."""
-        if self._pattern is None and any(o.kind == "write" and o.data is None for o in ops):
+    def _prepare(self, batch: Sequence[FileOperation], kit: Toolkit) -> None:
+        """What the batch's writes need, made the first time a batch has writes: the
+        destination root (opened once per run) and the synthetic write content (one random
+        chunk, made once per processor, shared read-only)."""
+        writes = [op for op in batch if op.kind != "read"]
+        if not writes:
+            return
+        if kit.root is None and self.dest_root is not None:
+            kit.root = DestinationRoot(self.dest_root)
+        if self._pattern is None and any(o.kind == "write" and o.data is None for o in writes):
             self._pattern = memoryview(os.urandom(self.options.chunk_size)).toreadonly()
-        return self._pattern or memoryview(b"")
+        kit.pattern = self._pattern or kit.pattern
 
     def _run_all(
-        self, ops: Sequence[FileOperation], gate: ConcurrencyGate, kit: Toolkit
-    ) -> list[OpResult]:
-        results: list[OpResult | None] = [None] * len(ops)
+        self, ops: Iterator[FileOperation], gate: ConcurrencyGate, kit: Toolkit, tally: _Tally
+    ) -> bool:
+        """Run every batch; False when the run stopped with operations left untaken."""
         small = True
         try:
             helpers = max(1, self.options.concurrency - 1)  # the caller is a worker too
             with ThreadPoolExecutor(helpers, "aiwf-filebatch") as pool:
-                for batch in form_batches(range(len(ops)), self.options.batch_size):
-                    order = group_by_kind(batch, ops)
-                    workers = worker_count(
-                        self.options.concurrency, len(order), self._cpus, small=small
-                    )
-                    self._run_batch(order, ops, results, gate, kit, pool, workers)
-                    small = all(_nbytes(results[i]) <= SMALL_FILE for i in order)
+                while batch := list(itertools.islice(ops, self.options.batch_size)):
+                    if kit.stopped() and not tally.keep:
+                        for op in batch:  # settled as not started, without any I/O
+                            tally.add(execute(op, kit))
+                        return next(ops, None) is None
+                    self._prepare(batch, kit)
+                    results = self._run_batch(batch, gate, kit, pool, small)
+                    for result in results:
+                        tally.add(result)
+                    small = all(r.nbytes <= SMALL_FILE for r in results)
         finally:
             if kit.root is not None:
                 kit.root.close()
-        return [r for r in results if r is not None]
+        return True
 
     def _run_batch(
         self,
-        order: list[int],
-        ops: Sequence[FileOperation],
-        results: list[OpResult | None],
+        batch: Sequence[FileOperation],
         gate: ConcurrencyGate,
         kit: Toolkit,
         pool: ThreadPoolExecutor,
-        workers: int,
-    ) -> None:
-        todo = deque(order)
+        small: bool,
+    ) -> list[OpResult]:
+        """One batch, grouped by kind, on up to ``concurrency`` threads; results in order."""
+        results: list[OpResult | None] = [None] * len(batch)
+        todo = deque(group_by_kind(range(len(batch)), batch))
+        workers = worker_count(self.options.concurrency, len(todo), self._cpus, small=small)
 
         def drain() -> None:  # one gate pass per worker, not per file: same bound
             with gate:
@@ -187,7 +238,7 @@ class FileBatchProcessor:
                         index = todo.popleft()
                     except IndexError:
                         return
-                    results[index] = execute(ops[index], kit)
+                    results[index] = execute(batch[index], kit)
 
         # The calling thread works too: a batch then costs one thread wake-up at each end
         # instead of two (helpers -> caller -> helpers); measured 0.5 ms a batch, 45 ms of
@@ -201,7 +252,4 @@ class FileBatchProcessor:
             future.result()  # a bug in a worker must surface, not vanish
         if kit.root is not None:
             kit.root.forget_folders()
-
-
-def _nbytes(result: OpResult | None) -> int:
-    return result.nbytes if result is not None else 0
+        return [r for r in results if r is not None]

@@ -20,17 +20,20 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from aiwf_ci.errors import ConfigError, IngestError
+from aiwf_ci.fileio import MAX_INPUT_BYTES, read_regular_file
 from aiwf_ci.ingest import go_bench, google_benchmark, hyperfine, pytest_benchmark
 from aiwf_ci.ingest.common import dedupe_names
 from aiwf_ci.models import BenchmarkResult, Commit, JSONValue, Results
 
 __all__ = [
+    "MAX_INPUT_BYTES",
     "SUPPORTED_FORMATS",
     "Parser",
     "ingest_results",
     "parse",
     "parse_file",
     "parse_text",
+    "read_regular_file",
 ]
 
 Parser = Callable[[str, str], tuple[BenchmarkResult, ...]]
@@ -49,7 +52,7 @@ def _parser(format: str) -> Parser:
     key = format.strip().lower().replace("_", "-")
     if key not in _PARSERS:
         raise ConfigError(
-            f"unknown ingest format {format!r}",
+            f"unknown ingest format {format[:40]!r}",
             field="format",
             fix=f"use one of: {', '.join(SUPPORTED_FORMATS)}",
         )
@@ -62,16 +65,17 @@ def parse_text(format: str, text: str, *, source: str = "<text>") -> tuple[Bench
 
 
 def parse_file(format: str, path: Path) -> tuple[BenchmarkResult, ...]:
-    """Parse a harness output file (UTF-8, with or without a BOM)."""
+    """Parse a harness output file (UTF-8, with or without a BOM): a regular file of at most
+    ``MAX_INPUT_BYTES`` (64 MiB), never a FIFO or a device (see ``files``)."""
     parser = _parser(format)
+    data = read_regular_file(path, what=f"{format} output")
     try:
-        text = path.read_text(encoding="utf-8-sig")  # tolerate a BOM (Windows editors)
-    except OSError as exc:
-        raise IngestError(f"{path}: cannot read the {format} file ({exc.strerror})") from None
+        text = data.decode("utf-8-sig")  # tolerate a BOM (Windows editors)
     except UnicodeDecodeError as exc:
         raise IngestError(
             f"{path}: not a UTF-8 text file (byte {exc.start}); expected {format} output"
         ) from None
+    del data
     return dedupe_names(parser(text, str(path)))
 
 

@@ -25,11 +25,11 @@ import json
 import math
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from aiwf_ci.ingest.common import Source, ingested, metric_name
-from aiwf_ci.models import BenchmarkResult, Direction, JSONValue, Metric
+from aiwf_ci.ingest.common import MAX_BENCHMARKS, Source, ingested, metric_name, short, too_many
+from aiwf_ci.models import BenchmarkResult, Direction, JSONValue
 
 FORMAT = "go-test"
 HINT = "save the output of `go test -run '^$' -bench . -benchmem -count 10`"
@@ -48,25 +48,30 @@ _UNITS: Mapping[str, tuple[str, str, float, Direction]] = {
 _RESERVED = frozenset(spec[0] for spec in _UNITS.values())
 
 Key = tuple[str, str]  # (package, benchmark name without the procs suffix)
+MAX_RESULT_LINE = 64 * 1024  # real ones are a few hundred characters
+MAX_FAILURE_TEXT = 2000
 
 
-@dataclass(frozen=True, slots=True)
-class _Row:
+@dataclass(slots=True)
+class _Group:
+    """The result lines of one benchmark (and procs value), folded as they are read: a long
+    ``-count`` run costs its numbers, not an object per line."""
+
     pkg: str
     name: str
     procs: int
-    iterations: int
-    values: Mapping[str, float]
     header: Mapping[str, str]
+    iterations: list[int] = field(default_factory=list)
+    samples: dict[str, list[float]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
 class _Output:
-    """What a pass over the lines found: result rows, failures and the current header."""
+    """What a pass over the lines found: result groups, failures and the current header."""
 
     src: Source
     header: dict[str, str] = field(default_factory=dict)
-    rows: list[_Row] = field(default_factory=list)
+    groups: dict[tuple[str, str, int], _Group] = field(default_factory=dict)
     failures: dict[Key, list[str]] = field(default_factory=dict)
     failed_packages: list[str] = field(default_factory=list)
     failing: Key | None = None
@@ -79,26 +84,43 @@ class _Output:
         if match := _HEADER.match(line):
             self.header[match["key"]] = match["value"].strip()
         elif match := _RESULT.match(line):
-            self.rows.append(self._row(lineno, line, match))
+            self._add(lineno, line, match)
         elif match := _FAIL.match(line):
             self.failing = (self.header.get("pkg", ""), _split_procs(match["name"])[0])
             self.failures.setdefault(self.failing, [])
         elif match := _PACKAGE_FAIL.match(line):
             self.failed_packages.append(match["pkg"])
 
-    def _row(self, lineno: int, line: str, match: re.Match[str]) -> _Row:
+    def _add(self, lineno: int, line: str, match: re.Match[str]) -> None:
+        values = self._values(lineno, line, match["rest"])
         name, procs = _split_procs(match["name"])
-        tokens = match["rest"].split()
+        pkg = self.header.get("pkg", "")
+        group = self.groups.get((pkg, name, procs))
+        if group is None:
+            if len(self.groups) >= MAX_BENCHMARKS:
+                raise self.src.error(f"line {lineno}: {too_many(MAX_BENCHMARKS)}")
+            group = _Group(pkg, name, procs, dict(self.header))
+            self.groups[(pkg, name, procs)] = group
+        group.iterations.append(int(match["iterations"]))
+        for unit, value in values.items():
+            group.samples.setdefault(unit, []).append(value)
+
+    def _values(self, lineno: int, line: str, rest: str) -> dict[str, float]:
+        if len(rest) > MAX_RESULT_LINE:
+            raise self.src.error(
+                f"line {lineno}: a result line of {len(line):,} characters; "
+                f"expected at most {MAX_RESULT_LINE:,}"
+            )
+        tokens = rest.split()
         try:
             if len(tokens) % 2:
                 raise ValueError("a value without a unit")
-            values = {
+            return {
                 unit: _finite(value) for value, unit in zip(tokens[::2], tokens[1::2], strict=True)
             }
         except ValueError as exc:
-            raise self.src.error(f"line {lineno}: cannot read {line.strip()!r} ({exc})") from None
-        pkg = self.header.get("pkg", "")
-        return _Row(pkg, name, procs, int(match["iterations"]), values, dict(self.header))
+            shown = short(line.strip(), 120)
+            raise self.src.error(f"line {lineno}: cannot read {shown} ({exc})") from None
 
 
 def parse(text: str, source: str) -> tuple[BenchmarkResult, ...]:
@@ -106,8 +128,11 @@ def parse(text: str, source: str) -> tuple[BenchmarkResult, ...]:
     src = Source(source, FORMAT, HINT)
     if not text.strip():
         raise src.error("the file is empty")
+    plain = _plain_text(src, text)
+    if plain is text:
+        _refuse_cut_line(src, text)
     output = _Output(src)
-    for lineno, line in enumerate(_plain_text(src, text).splitlines(), start=1):
+    for lineno, line in enumerate(lines(plain), start=1):
         output.feed(lineno, line)
     results = _results(output)
     if not results:
@@ -115,12 +140,39 @@ def parse(text: str, source: str) -> tuple[BenchmarkResult, ...]:
     return results
 
 
+def _refuse_cut_line(src: Source, text: str) -> None:
+    """A file cut off in the middle of a result line (``... 2 al``) would give a metric
+    named after half a unit: go test ends every line with a newline, so a last result line
+    without one was cut."""
+    if text.endswith(("\n", "\r")):
+        return
+    last = text[text.rfind("\n") + 1 :]
+    if _RESULT.match(last):
+        lineno = text.count("\n") + 1
+        raise src.error(
+            f"line {lineno}: the file ends in the middle of a result line "
+            f"({short(last.strip(), 120)}); was it cut off?"
+        )
+
+
+def lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one at a time (``splitlines`` would hold a list of them all),
+    without their ``\\n`` / ``\\r\\n`` endings."""
+    start = 0
+    while start < len(text):
+        end = text.find("\n", start)
+        if end < 0:
+            end = len(text)
+        yield text[start:end].removesuffix("\r")
+        start = end + 1
+
+
 def _plain_text(src: Source, text: str) -> str:
     """The text itself, or for a ``go test -json`` stream its Output, package by package."""
     if not text.lstrip().startswith("{"):
         return text
     outputs: dict[str, list[str]] = defaultdict(list)
-    for lineno, line in enumerate(text.splitlines(), start=1):
+    for lineno, line in enumerate(lines(text), start=1):
         if not line.strip():
             continue
         try:
@@ -136,7 +188,7 @@ def _plain_text(src: Source, text: str) -> str:
 def _finite(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise ValueError(f"{text!r} is not a finite number")
+        raise ValueError(f"{short(text)} is not a finite number")
     return value
 
 
@@ -146,17 +198,14 @@ def _split_procs(name: str) -> tuple[str, int]:
 
 
 def _results(output: _Output) -> tuple[BenchmarkResult, ...]:
-    groups: dict[tuple[str, str, int], list[_Row]] = {}
-    for row in output.rows:
-        groups.setdefault((row.pkg, row.name, row.procs), []).append(row)
     procs_seen: dict[Key, set[int]] = defaultdict(set)
-    for pkg, name, procs in groups:
+    for pkg, name, procs in output.groups:
         procs_seen[(pkg, name)].add(procs)
-    packages = {pkg for pkg, _, _ in groups} | {pkg for pkg, _ in output.failures}
+    packages = {pkg for pkg, _, _ in output.groups} | {pkg for pkg, _ in output.failures}
     prefix = len(packages) > 1
     results = [
-        _group_result(output, rows, len(procs_seen[(pkg, name)]) > 1, prefix)
-        for (pkg, name, _), rows in groups.items()
+        _group_result(output, group, len(procs_seen[(group.pkg, group.name)]) > 1, prefix)
+        for group in output.groups.values()
     ]
     results += _orphan_failures(output, procs_seen, prefix)
     results += _package_failures(output)
@@ -169,32 +218,23 @@ def _display_name(pkg: str, name: str, procs: int | None, prefix: bool) -> str:
 
 
 def _group_result(
-    output: _Output, rows: Sequence[_Row], show_procs: bool, prefix: bool
+    output: _Output, group: _Group, show_procs: bool, prefix: bool
 ) -> BenchmarkResult:
-    first = rows[0]
-    name = _display_name(first.pkg, first.name, first.procs if show_procs else None, prefix)
+    name = _display_name(group.pkg, group.name, group.procs if show_procs else None, prefix)
     extra: dict[str, JSONValue] = {
-        "pkg": first.pkg,
-        "procs": first.procs,
-        **{k: v for k, v in first.header.items() if k != "pkg"},
-        "iterations": [r.iterations for r in rows],
+        "pkg": group.pkg,
+        "procs": group.procs,
+        **{k: v for k, v in group.header.items() if k != "pkg"},
+        "iterations": group.iterations,
     }
-    errors = _failure_messages(first.name, output.failures.get((first.pkg, first.name)))
-    metrics = _metrics(output.src, name, rows)
-    return ingested(name, metrics, fmt=FORMAT, errors=errors, extra=extra)
-
-
-def _metrics(src: Source, bench: str, rows: Sequence[_Row]) -> dict[str, Metric]:
-    samples: dict[str, list[float]] = {}
-    for row in rows:
-        for unit, value in row.values.items():
-            samples.setdefault(unit, []).append(value)
+    errors = _failure_messages(group.name, output.failures.get((group.pkg, group.name)))
     metrics = {}
-    for unit, values in samples.items():
-        name, shown_unit, factor, direction = _UNITS.get(unit) or _custom(unit)
+    for unit, values in group.samples.items():
+        metric, shown_unit, factor, direction = _UNITS.get(unit) or _custom(unit)
         scaled = [v * factor for v in values]
-        metrics[name] = src.metric(scaled, f"{bench} {unit}", unit=shown_unit, direction=direction)
-    return metrics
+        where = f"{name} {unit}"
+        metrics[metric] = output.src.metric(scaled, where, unit=shown_unit, direction=direction)
+    return ingested(name, metrics, fmt=FORMAT, errors=errors, extra=extra)
 
 
 def _custom(unit: str) -> tuple[str, str, float, Direction]:
@@ -206,6 +246,8 @@ def _failure_messages(name: str, lines: list[str] | None) -> tuple[str, ...]:
     if lines is None:
         return ()
     detail = "; ".join(lines) if lines else "no message"
+    if len(detail) > MAX_FAILURE_TEXT:  # a panic's whole stack is in the go test output
+        detail = detail[: MAX_FAILURE_TEXT - 1] + "…"
     return (f"--- FAIL: {name}: {detail}",)
 
 

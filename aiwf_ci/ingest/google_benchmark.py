@@ -22,11 +22,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from aiwf_ci.ingest.common import (
+    MAX_BENCHMARKS,
     PartialStats,
     Source,
     ingested,
     is_finite_number,
     metric_name,
+    short,
+    too_many,
 )
 from aiwf_ci.models import BenchmarkResult, Direction, JSONValue, Metric
 
@@ -86,6 +89,8 @@ def _add_row(src: Source, runs: dict[str, _Run], row: Mapping[str, JSONValue], w
         return
     aggregate = row.get("aggregate_name")
     name = _run_name(src, row, where, aggregate)
+    if name not in runs and len(runs) >= MAX_BENCHMARKS:
+        raise src.error(f"{where}: {too_many(MAX_BENCHMARKS)}")
     run = runs.setdefault(name, _Run(name=name))
     if row.get("error_occurred"):
         message = str(row.get("error_message") or "error_occurred without a message")
@@ -116,7 +121,9 @@ def _run_name(src: Source, row: Mapping[str, JSONValue], where: str, aggregate: 
 def _row_values(src: Source, row: Mapping[str, JSONValue], where: str) -> Values:
     unit = row.get("time_unit", "ns")
     if not isinstance(unit, str) or unit not in _TIME_UNITS:
-        raise src.error(f"{where}.time_unit is {unit!r}, expected one of {sorted(_TIME_UNITS)}")
+        raise src.error(
+            f"{where}.time_unit is {short(unit)}, expected one of {sorted(_TIME_UNITS)}"
+        )
     factor = _TIME_UNITS[unit]
     values: Values = {
         "duration": (src.number(row.get("real_time"), f"{where}.real_time") * factor, "s", "lower")

@@ -6,14 +6,22 @@ make it 0, as ``stats.stddev`` defines. ``user``/``system`` are means only (no p
 so they go to ``extra`` rather than becoming a metric with invented spread. A non-zero or null
 (killed by a signal) entry in ``exit_codes`` — only possible with ``--ignore-failure`` — is an
 error on the result. Files from old hyperfine versions without ``times`` are read as
-``summary_only``.
+``summary_only``. hyperfine may run one command twice in a run (a noise check): the second
+is named ``command #2`` (see ``common.dedupe_names``), in the order hyperfine ran them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aiwf_ci.ingest.common import PartialStats, Source, ingested
+from aiwf_ci.ingest.common import (
+    MAX_BENCHMARKS,
+    PartialStats,
+    Source,
+    ingested,
+    short,
+    too_many,
+)
 from aiwf_ci.models import BenchmarkResult, JSONValue, Metric
 
 FORMAT = "hyperfine"
@@ -27,6 +35,8 @@ def parse(text: str, source: str) -> tuple[BenchmarkResult, ...]:
     results = src.items(data.get("results"), "'results'")
     if not results:
         raise src.error("'results' is empty")
+    if len(results) > MAX_BENCHMARKS:
+        raise src.error(f"'results' has {len(results):,} entries: {too_many(MAX_BENCHMARKS)}")
     return tuple(_command(src, r, f"results[{i}]") for i, r in enumerate(results))
 
 
@@ -73,5 +83,5 @@ def _exit_errors(src: Source, value: object, where: str) -> tuple[str, ...]:
     failed = [c for c in codes if c != 0]
     if not failed:
         return ()
-    shown = ", ".join(sorted({"signal" if c is None else str(c) for c in failed}))
+    shown = ", ".join(sorted({"signal" if c is None else short(c, 20) for c in failed})[:10])
     return (f"the command failed in {len(failed)} of {len(codes)} runs (exit codes: {shown})",)

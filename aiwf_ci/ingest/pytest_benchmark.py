@@ -6,14 +6,15 @@ round) is present in ``--benchmark-json`` files and in saved files made with
 ``--benchmark-save-data``; it becomes the raw samples of ``duration``. Without it the metric is
 ``summary_only`` and its stats come from the file's min/max/mean/median/stddev/iqr (p95/p99
 are estimated, see ``common``). Results are named by ``fullname`` (``file.py::test[param]``),
-which stays unique and stable across runs.
+which stays unique and stable across runs: a name that comes twice means a file put together
+from two runs, refused rather than guessed at.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aiwf_ci.ingest.common import PartialStats, Source, ingested
+from aiwf_ci.ingest.common import MAX_BENCHMARKS, PartialStats, Source, ingested, short, too_many
 from aiwf_ci.models import BenchmarkResult, JSONValue, Metric
 
 FORMAT = "pytest-benchmark"
@@ -27,7 +28,19 @@ def parse(text: str, source: str) -> tuple[BenchmarkResult, ...]:
     benchmarks = src.items(data.get("benchmarks"), "'benchmarks'")
     if not benchmarks:
         raise src.error("'benchmarks' is empty")
-    return tuple(_benchmark(src, b, f"benchmarks[{i}]") for i, b in enumerate(benchmarks))
+    if len(benchmarks) > MAX_BENCHMARKS:
+        raise src.error(f"'benchmarks' has {len(benchmarks):,} entries: {too_many(MAX_BENCHMARKS)}")
+    results = tuple(_benchmark(src, b, f"benchmarks[{i}]") for i, b in enumerate(benchmarks))
+    first: dict[str, int] = {}
+    for index, result in enumerate(results):
+        if result.name in first:
+            raise src.error(
+                f"benchmarks[{index}].fullname {short(result.name, 80)} is also "
+                f"benchmarks[{first[result.name]}]'s; pytest-benchmark never writes a name "
+                "twice (a file joined from two runs?)"
+            )
+        first[result.name] = index
+    return results
 
 
 def _benchmark(src: Source, value: object, where: str) -> BenchmarkResult:

@@ -9,11 +9,13 @@ every call is reported as ``not-started``. The run returns by ``hard_limit`` in 
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
 
-from aiwf_ci.loadgen.models import LoadReport
+from aiwf_ci.loadgen.models import MAX_WORKERS, LoadReport
+from aiwf_ci.loadgen.sustained import settle
 from aiwf_ci.loadgen.tally import Tally, merge
 from aiwf_ci.loadgen.targets import TargetFactory
 
@@ -28,6 +30,8 @@ def run_burst(
     clock: Callable[[], float] = time.monotonic,
 ) -> LoadReport:
     """Release ``calls`` simultaneous calls; ``elapsed`` is release to last settlement."""
+    if not 1 <= calls <= MAX_WORKERS:
+        raise ValueError(f"a burst takes 1 to {MAX_WORKERS:,} calls (a thread each), got {calls:,}")
     barrier = threading.Barrier(calls + 1, timeout=ready_timeout)
     tallies = [Tally() for _ in range(calls)]
     threads = [
@@ -71,13 +75,15 @@ def _call_once(factory: TargetFactory, barrier: threading.Barrier, tally: Tally)
         barrier.wait()
     except threading.BrokenBarrierError:
         tally.add(0.0, None, "not-started", "the burst was not released: a worker was not ready")
-        target.close()
+        with contextlib.suppress(Exception):
+            target.close()
         return
     try:
         tally.in_flight = True
         begin = time.perf_counter()
-        status, error, detail = target.call()
+        status, error, detail = settle(target)
         tally.add(time.perf_counter() - begin, status, error, detail)
         tally.in_flight = False
     finally:
-        target.close()
+        with contextlib.suppress(Exception):
+            target.close()

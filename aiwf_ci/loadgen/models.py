@@ -9,8 +9,42 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import SplitResult, urlsplit
 
 Engine = Literal["requests", "http.client", "raw"]
+
+# Limits no real load test comes near. A thread per worker: beyond a thousand threads a
+# client only queues on the GIL (the raw engine multiplexes sockets on one thread instead).
+MAX_WORKERS = 1_000
+MAX_CONNECTIONS = 10_000
+MAX_REQUESTS = 10_000_000  # every latency is kept (8 bytes each) for exact percentiles
+MAX_RATE = 1_000_000.0
+MAX_DURATION = 24 * 3600.0
+MAX_REQUEST_TIMEOUT = 3600.0
+MAX_BODY = 16 * 1024 * 1024
+"""Bytes of one response body a client reads (and drops); beyond: ``body-too-large``."""
+
+
+def check_url(url: str) -> SplitResult:
+    """The parts of an ``http://`` or ``https://`` URL a client can connect to, or
+    ``ValueError`` saying what is wrong (the message does not repeat the URL).
+
+    ``urlsplit`` accepts ``http://``, ``http://h:99999`` and raises on ``http://[::1``;
+    the clients would only fail on them inside their worker threads."""
+    if any(c.isspace() or ord(c) < 32 or ord(c) == 127 for c in url):
+        raise ValueError("contains spaces or control characters; percent-encode them")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"cannot be parsed ({exc})") from None
+    if parts.scheme not in ("http", "https"):
+        raise ValueError("is not an http:// or https:// URL")
+    if not parts.hostname:
+        raise ValueError("has no host name")
+    if port == 0:
+        raise ValueError("has port 0; give a port from 1 to 65535")
+    return parts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -45,8 +79,12 @@ class LoadOptions:
     def __post_init__(self) -> None:
         if self.duration is None and self.requests is None:
             raise ValueError("a load run needs a duration or a number of requests")
-        if self.concurrency < 1:
-            raise ValueError(f"concurrency must be at least 1, got {self.concurrency}")
+        if not 1 <= self.concurrency <= MAX_CONNECTIONS:
+            raise ValueError(
+                f"concurrency must be from 1 to {MAX_CONNECTIONS:,}, got {self.concurrency:,}"
+            )
+        if self.requests is not None and not 1 <= self.requests <= MAX_REQUESTS:
+            raise ValueError(f"requests must be from 1 to {MAX_REQUESTS:,}, got {self.requests:,}")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

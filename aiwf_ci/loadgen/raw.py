@@ -10,7 +10,8 @@ flight then are ``abandoned``). Latency is ``perf_counter_ns`` from the moment t
 (or, on a fresh connection, the connect) starts to the end of its response.
 
 Error kinds are the other engines': ``connection`` (refused, reset, closed before the end of
-a response), ``timeout``, ``protocol``, ``http_4xx``, ``http_5xx``. A ``Connection: close``
+a response), ``timeout``, ``protocol``, ``body-too-large`` (over ``MAX_BODY``, announced or
+sent: the connection is closed), ``http_4xx``, ``http_5xx``. A ``Connection: close``
 response, or a close without one, just means the next request opens a new connection; a
 reused connection that the server closed while idle is retried once, like ``http.client``.
 """
@@ -25,8 +26,15 @@ from array import array
 from collections import deque
 from collections.abc import Callable
 
-from aiwf_ci.loadgen.http1 import Head, ProtocolError, ResponseReader, encode_request
-from aiwf_ci.loadgen.models import HTTPRequest, LoadOptions, LoadReport
+from aiwf_ci.loadgen.http1 import (
+    LENGTH,
+    MAX_HEAD,
+    Head,
+    ProtocolError,
+    ResponseReader,
+    encode_request,
+)
+from aiwf_ci.loadgen.models import MAX_BODY, HTTPRequest, LoadOptions, LoadReport
 from aiwf_ci.loadgen.pacing import TokenBucket, ramp_offsets
 from aiwf_ci.loadgen.poller import ERR, IN, OUT, Poller
 from aiwf_ci.loadgen.tally import Tally, merge
@@ -48,6 +56,7 @@ class _Conn:
         "fd",
         "out",
         "reader",
+        "received",
         "retried",
         "served",
         "sock",
@@ -66,6 +75,7 @@ class _Conn:
         self.served = False  # the connection carried a complete response before
         self.retried = False  # the request was retried, or response bytes came
         self.want_out = False  # registered for writability
+        self.received = 0  # bytes of the current response so far
 
 
 def run_raw(
@@ -193,6 +203,7 @@ class _Loop:
         conn.began = time.perf_counter_ns()
         conn.deadline = self.clock() + self.timeout
         conn.busy, conn.retried = True, False
+        conn.received = 0
         self._send(conn)
 
     def _send(self, conn: _Conn) -> None:
@@ -274,6 +285,16 @@ class _Loop:
             return
         if done:
             self._complete(conn, closing=False)
+        elif self._too_large(conn, len(data)):
+            self._fail(conn, "body-too-large", f"the body went on past {MAX_BODY:,} bytes")
+
+    def _too_large(self, conn: _Conn, nbytes: int) -> bool:
+        """Whether the response being read announced or sent more than ``MAX_BODY`` bytes
+        (the other engines' limit; the body is dropped anyway, the time is what it costs)."""
+        conn.received += nbytes
+        head = conn.reader.head
+        announced = head.length if head is not None and head.framing == LENGTH else 0
+        return conn.received > MAX_BODY + MAX_HEAD or announced > MAX_BODY
 
     def _complete(self, conn: _Conn, *, closing: bool) -> None:
         latency = time.perf_counter_ns() - conn.began

@@ -5,20 +5,23 @@ Each worker thread builds its own target (its own session or connection), waits 
 ramp-up offset, then loops: claim a call from the shared budget, take a rate token, call,
 record (a ``RawFactory`` runs on ``raw.run_raw`` instead). Worker threads are daemons: a
 call stuck past the hard limit (a callable that never returns) cannot hold the run, it is
-reported as ``abandoned``.
+reported as ``abandoned``. Nothing a worker runs may raise out of its thread (a traceback on
+stderr and a silent worker): a target that cannot be built is a ``not-started`` call, a
+target whose ``call()`` raises an ``exception:<Type>`` one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Callable
 
-from aiwf_ci.loadgen.models import LoadOptions, LoadReport
+from aiwf_ci.loadgen.models import MAX_WORKERS, LoadOptions, LoadReport
 from aiwf_ci.loadgen.pacing import TokenBucket, ramp_offsets
 from aiwf_ci.loadgen.raw import run_raw
 from aiwf_ci.loadgen.tally import Tally, merge
-from aiwf_ci.loadgen.targets import RawFactory, TargetFactory
+from aiwf_ci.loadgen.targets import Outcome, RawFactory, Target, TargetFactory
 
 GRACE = 1.0
 
@@ -64,6 +67,11 @@ def run_load(
     """Run one sustained load test and report every call."""
     if isinstance(factory, RawFactory):
         return run_raw(factory.request, factory.timeout, options, clock=clock)
+    if options.concurrency > MAX_WORKERS:
+        raise ValueError(
+            f"at most {MAX_WORKERS:,} workers (one thread each), got {options.concurrency:,}; "
+            "the raw engine takes more connections"
+        )
     plan = _Plan(options, clock)
     tallies = [Tally() for _ in range(options.concurrency)]
     offsets = ramp_offsets(options.concurrency, options.ramp_up)
@@ -92,17 +100,32 @@ def _worker(factory: TargetFactory, plan: _Plan, tally: Tally, offset: float) ->
     if plan.clock() >= plan.stop_at:
         return
     plan.count_start()
-    target = factory()
+    try:
+        target = factory()
+    except Exception as exc:
+        if plan.claim():
+            tally.add(0.0, None, "not-started", f"{type(exc).__name__}: {exc}")
+        return
     try:
         while plan.claim():
             tally.in_flight = True
             begin = time.perf_counter()
-            status, error, detail = target.call()
+            status, error, detail = settle(target)
             latency = time.perf_counter() - begin
             tally.add(latency, status, error, detail)
             tally.in_flight = False
     finally:
-        target.close()
+        with contextlib.suppress(Exception):
+            target.close()
+
+
+def settle(target: Target) -> Outcome:
+    """``target.call()``, with an exception it should not have raised counted as a failure."""
+    try:
+        return target.call()
+    except Exception as exc:
+        name = type(exc).__name__
+        return None, f"exception:{name}", f"{name}: {exc}"
 
 
 def _join(

@@ -3,7 +3,13 @@
 Every ``call()`` settles: it returns ``(status, error_kind, detail)`` and never raises, so a
 slow, failing or connection-dropping server is counted, not fatal. Error kinds: ``timeout``,
 ``connection`` (refused, reset, dropped mid-response), ``http_4xx``, ``http_5xx``,
-``protocol`` (a response that is not valid HTTP), ``exception:<Type>`` (a callable raised).
+``protocol`` (a response that is not valid HTTP), ``body-too-large`` (a body over
+``MAX_BODY``), ``exception:<Type>`` (a callable raised).
+
+Response bodies are read in pieces and dropped, never kept: a server that announces
+``Content-Length: 100000000000`` or streams forever costs one piece of memory, and the call
+ends at ``MAX_BODY`` bytes (``body-too-large``, the connection closed) or at the request
+timeout, whichever comes first, as the ``raw`` engine's calls do.
 
 Two HTTP engines: ``requests`` (a ``Session`` per worker with a one-connection
 ``HTTPAdapter``, no retries, no redirects followed, proxy settings resolved once) and
@@ -18,18 +24,19 @@ from __future__ import annotations
 
 import http.client
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Protocol
-from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
 
 from aiwf_ci.loadgen.http1 import encode_request
-from aiwf_ci.loadgen.models import Engine, HTTPRequest
+from aiwf_ci.loadgen.models import MAX_BODY, Engine, HTTPRequest, check_url
 
 Outcome = tuple[int | None, str | None, str]
+Problem = tuple[str, str] | None
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+PIECE = 64 * 1024
 
 
 class Target(Protocol):
@@ -62,21 +69,29 @@ class RequestsTarget:
             request.method, request.url, headers=dict(request.headers), data=request.body
         )
         self.prepared = self.session.prepare_request(prepared)
-        self.settings = self.session.merge_environment_settings(request.url, {}, None, None, None)
+        self.settings: dict[str, Any] = {
+            **self.session.merge_environment_settings(request.url, {}, None, None, None),
+            "stream": True,  # the body is read piece by piece, never held whole
+        }
 
     def call(self) -> Outcome:
+        deadline = time.monotonic() + self.timeout
         try:
             with self.session.send(
                 self.prepared, timeout=self.timeout, allow_redirects=False, **self.settings
             ) as response:
-                _ = response.content
                 status = response.status_code
+                declared = _length(response.headers.get("Content-Length"))
+                pieces = response.iter_content(PIECE)
+                problem = drain(pieces, declared, deadline, self.timeout)
         except requests.Timeout as exc:
             return None, "timeout", str(exc)
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
             return None, "connection", str(exc)
         except requests.RequestException as exc:
             return None, "protocol", f"{type(exc).__name__}: {exc}"
+        if problem is not None:  # leaving the `with` closed the unfinished connection
+            return status, *problem
         return status, status_kind(status), f"HTTP {status}"
 
     def close(self) -> None:
@@ -91,7 +106,7 @@ class HTTPClientTarget:
     """
 
     def __init__(self, request: HTTPRequest, timeout: float) -> None:
-        parts = urlsplit(request.url)
+        parts = check_url(request.url)
         self.https = parts.scheme == "https"
         self.host, self.port = parts.hostname or "", parts.port
         self.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -111,10 +126,14 @@ class HTTPClientTarget:
 
     def _once(self) -> Outcome:
         conn = self.conn or self._connect()
+        deadline = time.monotonic() + self.timeout
         try:
             conn.request(self.method, self.path, self.body, self.headers)
             response = conn.getresponse()
-            response.read()
+            pieces = iter(lambda: response.read1(PIECE), b"")
+            problem = drain(pieces, response.length, deadline, self.timeout)
+            if problem is None:
+                response.read()  # read1 leaves a finished body open: this closes it
         except TimeoutError as exc:
             return self._fail("timeout", exc)
         except (ConnectionError, http.client.RemoteDisconnected, OSError) as exc:
@@ -122,6 +141,9 @@ class HTTPClientTarget:
         except http.client.HTTPException as exc:
             return self._fail("protocol", exc)
         self.used = True
+        if problem is not None:
+            self.close()  # the rest of the body is still on the wire
+            return response.status, *problem
         if response.will_close:
             self.close()
         return response.status, status_kind(response.status), f"HTTP {response.status}"
@@ -140,6 +162,27 @@ class HTTPClientTarget:
         if self.conn is not None:
             self.conn.close()
             self.conn = None
+
+
+def _length(header: str | None) -> int | None:
+    return int(header) if header is not None and header.strip().isdigit() else None
+
+
+def drain(
+    pieces: Iterable[bytes], declared: int | None, deadline: float, timeout: float
+) -> Problem:
+    """Read a response body to its end, dropping every piece; the error kind and detail when
+    it is larger than ``MAX_BODY`` (announced or actual) or outlasts the request timeout."""
+    if declared is not None and declared > MAX_BODY:
+        return "body-too-large", f"Content-Length {declared:,} is over {MAX_BODY:,} bytes"
+    total = 0
+    for piece in pieces:
+        total += len(piece)
+        if total > MAX_BODY:
+            return "body-too-large", f"the body went on past {MAX_BODY:,} bytes"
+        if time.monotonic() > deadline:
+            return "timeout", f"the body was still arriving after {timeout:g}s"
+    return None
 
 
 class CallableTarget:
@@ -181,6 +224,9 @@ class RawFactory:
 
 
 def http_factory(request: HTTPRequest, timeout: float, engine: Engine) -> TargetFactory:
+    """A factory of ``engine`` targets for ``request``; ``ValueError`` for a URL no client
+    could connect to (checked here, not in each worker thread)."""
+    check_url(request.url)
     if engine == "raw":
         return RawFactory(request, timeout)
     cls = RequestsTarget if engine == "requests" else HTTPClientTarget

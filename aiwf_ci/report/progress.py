@@ -182,10 +182,11 @@ def headline(result: BenchmarkResult) -> str:
     if result.failed:
         return result.errors[0].splitlines()[0][:200]
     parts = []
-    for name in ("duration", "throughput", "latency", "memory_peak"):
+    for name in ("duration", "throughput", "latency", "instructions", "memory_peak"):
         metric = result.metrics.get(name)
         if metric is not None:
             spread = f" ±{metric.stats.cv:.1%}" if len(metric.samples) > 1 else ""
+            spread = " (repeats agree)" if metric.deterministic else spread
             parts.append(f"{name} {format_value(metric.stats.median, metric.unit)}{spread}")
     return ", ".join(parts) or "no metrics"
 
@@ -204,7 +205,10 @@ def results_table(results: Sequence[BenchmarkResult]) -> str:
 
 
 def _row(result: BenchmarkResult) -> tuple[str, ...]:
-    main = result.metrics.get("duration") or result.metrics.get("latency")
+    main = next(
+        (result.metrics[n] for n in ("duration", "latency", "instructions") if n in result.metrics),
+        None,
+    )
     memory = result.metrics.get("memory_peak")
     status = "error" if result.failed else ("alert" if result.alerts else "ok")
     if main is None:

@@ -44,8 +44,8 @@ _ZERO_CHANGE = 0.0005  # written ±0.0%
 def head_estimate(row: MetricComparison) -> float | None:
     """The head as the change estimates it from the baseline's median (see the module
     docstring); the measured median when there is no change to apply."""
-    if row.baseline is None or row.change is None:
-        return row.head
+    if row.baseline is None or row.change is None or row.method == EXACT_METHOD:
+        return row.head  # exact counts: the head's own count is no estimate
     return row.baseline * (1.0 + row.change)
 
 

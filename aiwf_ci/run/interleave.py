@@ -325,7 +325,13 @@ def _joined(name: str, parts: Sequence[BenchmarkResult]) -> Metric:
     samples = [s for _, m in found for s in m.samples]
     rounds = [k for k, m in found for _ in m.samples]
     first = found[0][1]
-    return Metric.from_samples(samples, unit=first.unit, direction=first.direction, rounds=rounds)
+    return Metric.from_samples(
+        samples,
+        unit=first.unit,
+        direction=first.direction,
+        rounds=rounds,
+        deterministic=all(m.deterministic for _, m in found),
+    )
 
 
 def _record(options: RoundsOptions, rounds: int, seconds: float, stop: str) -> dict[str, JSONValue]:

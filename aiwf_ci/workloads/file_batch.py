@@ -1,11 +1,12 @@
 """The ``file-batch`` workload: a suite's file operations run through ``FileBatchProcessor``.
 
-Per benchmark a fresh temporary folder stands in for ``{tmp}`` in globs and ``to:``; it is
-removed afterwards, also when the benchmark fails. Globs are expanded once, before the
-first iteration (relative ones against the config's folder). Each iteration runs every
-operation once; destinations inside ``{tmp}`` are emptied between iterations (untimed), so
-each iteration writes fresh files; destinations elsewhere need ``overwrite: true`` to be
-written more than once. Writes are confined to the common folder of all ``to:`` values.
+Per benchmark a fresh temporary folder stands in for ``{tmp}``; it is removed afterwards, also
+when the benchmark fails. Writes and copies go only under ``{tmp}`` (the config refuses any
+other ``to:``), so a run never touches the user's tree and every iteration starts from empty
+destinations (they are emptied between iterations, untimed). Relative globs start at the
+repository root; they are expanded once, before the first iteration, within the benchmark's
+``timeout`` and up to ``MAX_GLOB_FILES`` matches each. The operations themselves are made
+lazily, batch by batch, so a ``write`` of a million files never exists as a list.
 
 Metrics per measured iteration: ``duration`` (s), ``throughput`` (files/s), ``throughput_bytes``
 (B/s) and ``memory_peak`` (the process's peak RSS during the batch, sampled with psutil).
@@ -20,6 +21,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -27,26 +29,54 @@ from types import TracebackType
 import psutil
 
 from aiwf_ci.config.models import BenchmarkConfig, FileBatchSpec, FileOp
+from aiwf_ci.config.workloads import tmp_destination, tmp_relative
+from aiwf_ci.config.yamlload import quote
 from aiwf_ci.filebatch import (
+    MAX_GLOB_FILES,
     BatchReport,
     FileBatchProcessor,
     FileOperation,
+    PlanError,
     ProcessorOptions,
-    copy_operations,
-    read_operations,
+    copies,
+    glob_paths,
     write_operations,
 )
 from aiwf_ci.models import BenchmarkResult, Metric
 from aiwf_ci.workloads.base import RunContext, build_result, error_result
 
 SHOWN_FAILURES = 5
+Matches = list[tuple[str, str]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class _Plan:
-    operations: tuple[FileOperation, ...]
-    dest_root: Path | None
-    scratch: tuple[Path, ...]
+    """Each operation with its glob's matches and its destination, ready to be made."""
+
+    steps: tuple[tuple[FileOp, Matches, Path | None], ...]
+    tmp: Path
+
+    @property
+    def dests(self) -> tuple[Path, ...]:
+        return tuple(dict.fromkeys(dest for _, _, dest in self.steps if dest is not None))
+
+    def operations(self) -> Iterator[FileOperation]:
+        """Every operation of one iteration, made as the processor takes them."""
+        for op, matches, dest in self.steps:
+            if op.op == "read":
+                yield from (FileOperation.read(path) for path, _ in matches)
+            elif op.op == "copy":
+                assert dest is not None
+                yield from copies(matches, dest, overwrite=op.overwrite)
+            else:
+                assert dest is not None
+                yield from write_operations(
+                    dest, count=op.count, size=op.size, overwrite=op.overwrite
+                )
+
+    @property
+    def count(self) -> int:
+        return sum(len(m) if op.op != "write" else op.count for op, m, _ in self.steps)
 
 
 def run_file_batch_benchmark(bench: BenchmarkConfig, ctx: RunContext) -> BenchmarkResult:
@@ -54,74 +84,73 @@ def run_file_batch_benchmark(bench: BenchmarkConfig, ctx: RunContext) -> Benchma
     assert isinstance(spec, FileBatchSpec)
     deadline = time.monotonic() + bench.settings.timeout
     with tempfile.TemporaryDirectory(prefix="aiwf-filebatch-") as tmp:
-        plan, problem = _plan(spec, ctx, Path(tmp))
-        if problem:
-            return error_result(bench, problem)
+        try:
+            plan = _plan(spec, ctx, Path(tmp), deadline)
+        except PlanError as exc:
+            return error_result(bench, _plan_failure(bench, exc))
+        except ValueError as exc:  # a FileOp built by code, not by the config's checks
+            return error_result(bench, str(exc))
         return _iterate(bench, spec, ctx, plan, deadline)
 
 
-def _plan(spec: FileBatchSpec, ctx: RunContext, tmp: Path) -> tuple[_Plan, str]:
-    operations: list[FileOperation] = []
-    dests: list[Path] = []
+def _plan(spec: FileBatchSpec, ctx: RunContext, tmp: Path, deadline: float) -> _Plan:
+    steps: list[tuple[FileOp, Matches, Path | None]] = []
     for op in spec.operations:
-        planned = _operations(op, ctx, tmp)
-        if not planned and op.op != "write":
-            return _Plan(operations=(), dest_root=None, scratch=()), _no_match(op, ctx)
-        operations.extend(planned)
-        if op.to:
-            dests.append(_path(op.to, ctx, tmp))
-    root = Path(os.path.commonpath(dests)) if dests else None
-    scratch = tuple(d for d in dests if d.is_relative_to(tmp))
-    return _Plan(operations=tuple(operations), dest_root=root, scratch=scratch), ""
+        dest = _dest(op.to, tmp) if op.to is not None else None
+        matches: Matches = []
+        if op.op != "write":
+            assert op.glob is not None
+            pattern = op.glob.replace("{tmp}", str(tmp))
+            matches = glob_paths(
+                pattern, base_dir=ctx.root, limit=MAX_GLOB_FILES, deadline=deadline
+            )
+            if not matches:
+                raise PlanError(_no_match(op, ctx))
+        steps.append((op, matches, dest))
+    return _Plan(steps=tuple(steps), tmp=tmp)
 
 
-def _operations(op: FileOp, ctx: RunContext, tmp: Path) -> list[FileOperation]:
-    base = ctx.root
-    if op.op == "read":
-        assert op.glob is not None
-        return read_operations(_text(op.glob, tmp), base_dir=base)
-    assert op.to is not None
-    dest = _path(op.to, ctx, tmp)
-    if op.op == "copy":
-        assert op.glob is not None
-        return copy_operations(
-            _text(op.glob, tmp), base_dir=base, dest=dest, overwrite=op.overwrite
-        )
-    return write_operations(dest, count=op.count, size=op.size, overwrite=op.overwrite)
-
-
-def _text(value: str, tmp: Path) -> str:
-    return value.replace("{tmp}", str(tmp))
-
-
-def _path(value: str, ctx: RunContext, tmp: Path) -> Path:
-    return Path(os.path.normpath(ctx.resolve(_text(value, tmp))))
+def _dest(value: str, tmp: Path) -> Path:
+    """The folder under ``tmp`` a ``to:`` names (``ValueError`` for anywhere else)."""
+    try:
+        relative = tmp_relative(tmp_destination(value))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"to: {exc} (writes and copies go under {{tmp}} only)") from None
+    return tmp / relative if relative else tmp
 
 
 def _no_match(op: FileOp, ctx: RunContext) -> str:
-    return f"{op.op} glob {op.glob!r} matched no files (relative paths start at {ctx.root})"
+    shown = quote(op.glob)
+    return f"{op.op} glob {shown} matched no files (relative paths start at {ctx.root})"
+
+
+def _plan_failure(bench: BenchmarkConfig, exc: PlanError) -> str:
+    text = str(exc)
+    if text.startswith("ran out of time"):
+        return f"timed out after {bench.settings.timeout:g}s expanding the globs: {text}"
+    return text
 
 
 def _iterate(
     bench: BenchmarkConfig, spec: FileBatchSpec, ctx: RunContext, plan: _Plan, deadline: float
 ) -> BenchmarkResult:
     settings = bench.settings
-    processor = FileBatchProcessor(_options(spec), dest_root=plan.dest_root)
+    processor = FileBatchProcessor(_options(spec), dest_root=plan.tmp)
     samples: dict[str, list[float]] = {k: [] for k in ("duration", "files", "bytes", "rss")}
     for index in range(settings.warmup + settings.iterations):
         phase = "warmup" if index < settings.warmup else "iteration"
-        processor.extend(plan.operations)
+        _clear(plan.dests)  # every iteration starts from empty destinations
+        processor.extend(plan.operations())
         with PeakRSS(settings.memory.interval if settings.memory.enabled else 0) as rss:
             start = ctx.clock_ns()
-            report = processor.run(deadline=deadline)
+            report = processor.run(deadline=deadline, keep_results=False)
             seconds = (ctx.clock_ns() - start) / 1e9
         ctx.log(f"{phase} {index + 1}: {report.files} files, {report.nbytes} B in {seconds:.4f}s")
         if not report.ok:
             return _failed(bench, report, f"{phase} {index + 1}", samples)
-        _clear(plan.scratch)
         if index >= settings.warmup:
             _record(samples, seconds, report, rss.peak)
-    return _result(bench, samples, len(plan.operations))
+    return _result(bench, samples, plan.count)
 
 
 def _options(spec: FileBatchSpec) -> ProcessorOptions:
@@ -142,7 +171,8 @@ def _record(samples: dict[str, list[float]], secs: float, report: BatchReport, r
 
 
 def _clear(folders: tuple[Path, ...]) -> None:
-    """Empty each folder (keeping the folder: it may be ``{tmp}`` itself)."""
+    """Empty each folder (keeping the folder: it may be ``{tmp}`` itself); never follows a
+    symlink out of it."""
     for folder in folders:
         if not folder.is_dir():
             continue
@@ -180,12 +210,13 @@ def _failed(
 ) -> BenchmarkResult:
     failures = report.failures
     timed_out = any(f.error_kind == "deadline" for f in failures)
-    head = f"{len(failures)} of {len(report.results)} file operations failed in {where}"
+    total = f"{report.settled:,}" if report.complete else f"the {report.settled:,} started"
+    head = f"{report.failed:,} of {total} file operations failed in {where}"
     if timed_out:
         head += f" (timed out after {bench.settings.timeout:g}s)"
     messages = [head, *(f.describe() for f in failures[:SHOWN_FAILURES])]
     extra = {
-        "errors": len(failures),
+        "errors": report.failed,
         "failures": [
             {
                 "op": f.operation.kind,

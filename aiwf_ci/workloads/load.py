@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiwf_ci.config.models import BenchmarkConfig, LoadSpec
+from aiwf_ci.config.yamlload import clip, quote
 from aiwf_ci.loadgen import (
     HTTPRequest,
     LoadOptions,
@@ -51,8 +52,10 @@ def run_load_benchmark(bench: BenchmarkConfig, ctx: RunContext) -> BenchmarkResu
     try:
         factory = _factory(spec, ctx)
     except Exception as exc:
-        target = f"use {spec.url!r}" if spec.url is not None else f"import {spec.python!r}"
-        return error_result(bench, f"cannot {target} as a load target: {exc}")
+        target = (
+            f"use {quote(spec.url)}" if spec.url is not None else f"import {quote(spec.python)}"
+        )
+        return error_result(bench, f"cannot {target} as a load target: {clip(str(exc), 300)}")
     problem = _plan_problem(bench, spec)
     if problem:
         return error_result(bench, problem)

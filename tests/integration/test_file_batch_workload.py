@@ -67,22 +67,52 @@ def test_copy_read_write_iterations(tmp_path: Path, scratch: Path) -> None:
 
 def test_failures_fail_the_benchmark_and_temp_is_removed(tmp_path: Path, scratch: Path) -> None:
     make_tree(tmp_path / "data", 20, 10)
-    existing = tmp_path / "out"
-    existing.mkdir()
-    (existing / "d3").mkdir()
-    (existing / "d3" / "f3.csv").write_text("precious")
+    (tmp_path / "more" / "d3").mkdir(parents=True)
+    (tmp_path / "more" / "d3" / "f3.csv").write_text("a second f3.csv")
     config = bench(
         FileOp(op="write", count=50, size=10, to="{tmp}/w"),
-        FileOp(op="copy", glob="data/**/*.csv", to="out"),
+        FileOp(op="copy", glob="data/**/*.csv", to="{tmp}/c"),
+        FileOp(op="copy", glob="more/**/*.csv", to="{tmp}/c"),  # d3/f3.csv again
     )
     result = run_file_batch_benchmark(config, RunContext(root=tmp_path, config_dir=tmp_path))
     assert result.failed
-    assert result.errors[0].startswith("1 of 70 file operations failed in warmup 1")
+    assert result.errors[0].startswith("1 of 71 file operations failed in warmup 1")
     assert "f3.csv" in result.errors[1]
     assert "already exists" in result.errors[1]
     assert result.extra["errors"] == 1
     assert result.extra["failures"][0]["kind"] == "exists"
-    assert (existing / "d3" / "f3.csv").read_text() == "precious"
+    assert list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("dest", ["out", "{tmp}/../out", str(Path("/") / "tmp" / "x"), "a/{tmp}"])
+def test_destinations_outside_tmp_are_refused_and_nothing_is_written(
+    tmp_path: Path, scratch: Path, dest: str
+) -> None:
+    make_tree(tmp_path / "data", 3, 10)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "keep.txt").write_text("precious")
+    config = bench(FileOp(op="copy", glob="data/**/*.csv", to=dest))
+    result = run_file_batch_benchmark(config, RunContext(root=tmp_path, config_dir=tmp_path))
+    assert result.errors == (
+        f"to: {dest!r} is not under {{tmp}} (writes and copies go under {{tmp}} only)",
+    )
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["keep.txt"]
+    assert list(scratch.iterdir()) == []
+
+
+def test_every_iteration_starts_from_empty_destinations(tmp_path: Path, scratch: Path) -> None:
+    """Copies and writes without overwrite: iteration 2 would fail on "already exists" if
+    iteration 1's files were still there; nested and shared destinations too."""
+    make_tree(tmp_path / "data", 30, 10)
+    config = bench(
+        FileOp(op="copy", glob="data/**/*.csv", to="{tmp}"),
+        FileOp(op="write", count=5, size=10, to="{tmp}/w"),
+        FileOp(op="write", count=5, size=10, to="{tmp}/w/deeper"),
+    )
+    result = run_file_batch_benchmark(config, RunContext(root=tmp_path, config_dir=tmp_path))
+    assert not result.failed, result.errors
+    assert len(result.metrics["duration"].samples) == 3
+    assert result.extra["operations"] == 40
     assert list(scratch.iterdir()) == []
 
 

@@ -248,7 +248,9 @@ def test_python_per_call_scales_with_the_work_and_setup_cancels(
     # setup costs ~40 million instructions (~100 calls' worth) in both of heavy's runs; had it
     # not cancelled, heavy's per-call count would be ~4 million (40 million / 10 extra calls)
     assert heavy.count_small - k1000.count_small > 50 * k1000.per_call
-    assert heavy.per_call == pytest.approx(k1000.per_call, rel=1e-3)
+    # cancelled to within what the heap state setup leaves behind costs each malloc: measured
+    # 0.00-0.15% (PYTHONMALLOC=malloc), far below the 0.5% instructions threshold
+    assert heavy.per_call == pytest.approx(k1000.per_call, rel=3e-3)
 
 
 def test_a_non_deterministic_callable_is_detected(env: dict[str, str], targets: Path) -> None:

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -177,3 +180,41 @@ def test_memory_off_adds_nothing() -> None:
     result = _python("targets:noop", enabled=False)
     assert set(result.metrics) == {"duration"}
     assert result.alerts == ()
+
+
+SPAWNER = """
+import sys
+from pathlib import Path
+from aiwf_ci.config import load_config
+from aiwf_ci.workloads.base import RunContext
+from aiwf_ci.workloads.command import run_command_benchmark
+held = bytearray(300 * 1024 * 1024)
+for i in range(0, len(held), 4096):
+    held[i] = 1  # resident: this process's peak RSS is now over 300 MiB
+folder = Path(sys.argv[1])
+(bench,) = load_config(folder / "bench.yml", env={}).benchmarks
+result = run_command_benchmark(bench, RunContext(root=folder, config_dir=folder))
+print(max(result.metrics["memory_peak"].samples))
+"""
+
+
+def test_a_big_spawner_does_not_inflate_a_small_command_s_peak(tmp_path: Path) -> None:
+    _suite(
+        tmp_path,
+        """\
+        suite: memory
+        defaults: {warmup: 0, iterations: 1}
+        benchmarks:
+          - name: small
+            command: python3 -c "x = bytearray(20*1024*1024); import time; time.sleep(0.2)"
+        """,
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", SPAWNER, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])},
+    )
+    peak = float(done.stdout.split()[-1])
+    assert 20 * MIB < peak < 100 * MIB  # the command's 20 MiB, not the spawner's 300 MiB

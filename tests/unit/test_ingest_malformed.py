@@ -61,7 +61,7 @@ def test_a_go_line_cut_in_the_middle_is_an_error(tmp_path: Path) -> None:
     text = (DATA / "go-test.txt").read_text()
     cut = text.index("9.000 chars/op") + len("9.000")
     path = _copy(tmp_path, text[:cut], "go.txt")
-    with pytest.raises(IngestError, match=r"go\.txt: line \d+: cannot read 'BenchmarkJoin"):
+    with pytest.raises(IngestError, match=r"go\.txt: line \d+: the file ends in the middle of a"):
         parse_file("go-test", path)
 
 
@@ -180,6 +180,6 @@ def test_go_values_that_are_not_finite_are_rejected() -> None:
 
 
 def test_values_whose_statistics_overflow_are_rejected() -> None:
-    text = '{"results": [{"command": "c", "times": [1e308, -1e308]}]}'
+    text = '{"results": [{"command": "c", "times": [1e308, 1e308]}]}'
     with pytest.raises(IngestError, match=r"h\.json: results\[0\]\.times: values too large"):
         parse_text("hyperfine", text, source="h.json")

@@ -18,7 +18,9 @@ DATA = Path(__file__).parents[1] / "data" / "ingest"
 def test_public_api() -> None:
     assert SUPPORTED_FORMATS == ("pytest-benchmark", "hyperfine", "google-benchmark", "go-test")
     assert set(ingest.__all__) == {
+        "MAX_INPUT_BYTES",
         "SUPPORTED_FORMATS",
+        "read_regular_file",
         "Parser",
         "ingest_results",
         "parse",

@@ -39,6 +39,7 @@ RANKS: dict[str, int] = {
     "units": 2,
     "pacing": 2,
     "redaction": 2,
+    "fileio": 2,
     "errors": 1,
 }
 LEFT_OUT = {"aiwf_ci", "aiwf_ci.__main__"}

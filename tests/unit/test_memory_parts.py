@@ -173,3 +173,12 @@ def test_process_tree_follows_grandchildren(procfs: bool) -> None:
         proc.kill()
         proc.wait()
         tree.close()
+
+
+def test_a_high_water_mark_inherited_from_the_spawner_is_not_the_command_s() -> None:
+    from aiwf_ci.bench.memory.profiler import own_floor
+
+    mib = 1024 * 1024
+    assert own_floor(311 * mib, spawner=300 * mib) == 311 * mib  # above: the command's own
+    assert own_floor(250 * mib, spawner=300 * mib) == 0  # could be the spawner's copy
+    assert own_floor(300 * mib, spawner=300 * mib) == 0

@@ -57,7 +57,8 @@ class Recording:
     wall_seconds: float = 0.0
     floor_rss: int = 0
     """The kernel's own high-water mark (``wait4``'s ``ru_maxrss``) of the largest single
-    process: a floor that also catches a child too short-lived to be sampled."""
+    process: a floor that also catches a child too short-lived to be sampled (0 when it
+    could be the spawner's own, see ``profiler.own_floor``)."""
 
     @property
     def peak_rss(self) -> int:

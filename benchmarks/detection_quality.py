@@ -42,7 +42,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 LOOP = "import os; s = sum(i * i for i in range(int(os.environ['DQ_LOOPS'])))"
@@ -278,13 +278,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         started = time.monotonic()
         outcomes = collect(args, work)
         total = time.monotonic() - started
-    if args.save:
-        args.save.write_text(json.dumps({k: o.__dict__ for k, o in outcomes.items()}, default=list))
     neighbour_text = "with a bursty neighbour" if args.neighbour else "no neighbour"
     print(f"design {args.design}, {neighbour_text}, threshold 5%, {total / 60:.0f} min in all")
     print(table(outcomes))
+    if args.save:
+        args.save.write_text(json.dumps({k: asdict(o) for k, o in outcomes.items()}))
     return 0
 
 
+def from_log(path: Path) -> dict[str, Outcome]:
+    """The outcomes again from a run's progress lines (``[i/n] NAME: VERDICT after R rounds,
+    Ss (...)``), e.g. when a run was cut short."""
+    outcomes = {name: Outcome() for name in SLOWDOWNS}
+    for line in path.read_text().splitlines():
+        if not line.startswith("[") or " after " not in line:
+            continue
+        _, _, rest = line.partition("] ")
+        name, _, rest = rest.partition(": ")
+        verdict, _, rest = rest.partition(" after ")
+        rounds = int(rest.split()[0])
+        seconds = float(rest.split(", ")[1].split("s")[0])
+        outcome = outcomes[name]
+        outcome.verdicts.append(verdict)
+        outcome.rounds.append(rounds)
+        outcome.seconds.append(seconds)
+    return outcomes
+
+
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--from-log"]:
+        print(table(from_log(Path(sys.argv[2]))))
+        raise SystemExit(0)
     raise SystemExit(main())

@@ -213,6 +213,9 @@ class FileBatchProcessor:
                     for result in results:
                         tally.add(result)
                     small = all(r.nbytes <= SMALL_FILE for r in results)
+        except BaseException:  # an interrupt: the workers' queued operations must not run
+            self._cancel.set()
+            raise
         finally:
             if kit.root is not None:
                 kit.root.close()
@@ -246,6 +249,9 @@ class FileBatchProcessor:
         futures = [pool.submit(drain) for _ in range(workers - 1)]
         try:
             drain()
+        except BaseException:  # an interrupt: the helpers settle the rest without any I/O
+            self._cancel.set()
+            raise
         finally:
             wait(futures)
         for future in futures:

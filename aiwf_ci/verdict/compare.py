@@ -63,6 +63,8 @@ def compare_metric(
 ) -> MetricComparison:
     """The gate for one metric (see the module docstring)."""
     policy = policy or GatePolicy()
+    if base.unit != head.unit:
+        return units_differ(bench, name, base, head, threshold)
     if both_deterministic(base, head):
         return compare_exact(bench, name, base, head, threshold, policy.machines_apart)
     if base.summary_only or head.summary_only or not base.samples or not head.samples:
@@ -70,6 +72,28 @@ def compare_metric(
     if worse_log_ratios(base, head) is not None:
         return compare_rounds(bench, name, base, head, threshold, policy)
     return compare_blocks(bench, name, base, head, threshold, policy)
+
+
+def units_differ(
+    bench: str, name: str, base: Metric, head: Metric, threshold: Threshold | None
+) -> MetricComparison:
+    """The same metric name in two units (a harness that changed its output, an edited
+    results file): the numbers are not comparable, so nothing is claimed either way."""
+    return MetricComparison(
+        benchmark=bench,
+        metric=name,
+        unit=head.unit,
+        direction=head.direction,
+        verdict="inconclusive" if threshold is not None else "unchanged",
+        baseline=base.stats.median,
+        head=head.stats.median,
+        n_baseline=len(base.samples),
+        n_head=len(head.samples),
+        threshold=threshold,
+        note=(
+            f"units differ (baseline {base.unit[:20]!r}, head {head.unit[:20]!r}): not comparable"
+        ),
+    )
 
 
 def unrelated(baseline: Results, head: Results) -> str:

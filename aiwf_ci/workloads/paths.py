@@ -19,7 +19,7 @@ from pathlib import Path
 
 from aiwf_ci.config.models import BenchmarkConfig, CommandSpec, FileBatchSpec, SuiteConfig
 from aiwf_ci.errors import ConfigError
-from aiwf_ci.filebatch import glob_files
+from aiwf_ci.filebatch import iter_glob
 
 INTERPRETERS = re.compile(r"^(python[0-9.]*|pypy[0-9.]*|bash|sh|zsh|node|ruby|perl)$")
 SCRIPT = re.compile(r"\.(py|sh|bash|js|mjs|rb|pl)$")
@@ -94,7 +94,7 @@ def _globs(
     for index, op in enumerate(spec.operations):
         if op.op == "write" or op.glob is None or "{tmp}" in op.glob:
             continue
-        if not glob_files(op.glob, base_dir=root):
+        if next(iter_glob(op.glob, base_dir=root), None) is None:
             problems.append(
                 ConfigError(
                     f"{op.op} glob {op.glob!r} matches no file under {root}",

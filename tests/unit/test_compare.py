@@ -86,11 +86,15 @@ def test_improvement_is_the_mirror_image() -> None:
 def test_higher_is_better_metrics_regress_when_they_drop() -> None:
     th = Threshold(metric="throughput", relative=0.10)
     base = metric(samples(1000), "higher", "ops/s")
-    row = compare_metric("b", "throughput", base, metric(samples(800, seed=2), "higher"), th)
+    row = compare_metric(
+        "b", "throughput", base, metric(samples(800, seed=2), "higher", "ops/s"), th
+    )
     assert row.verdict == "regression"
     assert row.change == pytest.approx(-0.2, abs=0.03)
     assert row.worsening == pytest.approx(-row.change)  # type: ignore[operator]
-    up = compare_metric("b", "throughput", base, metric(samples(1300, seed=2), "higher"), th)
+    up = compare_metric(
+        "b", "throughput", base, metric(samples(1300, seed=2), "higher", "ops/s"), th
+    )
     assert up.verdict == "improvement"
 
 

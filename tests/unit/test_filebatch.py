@@ -246,3 +246,29 @@ def test_copy_sizes_and_overwrite_of_the_source_itself(tmp_path: Path) -> None:
     result = same.run().results[0]
     assert (result.error_kind, result.reason) == ("exists", "is the source file itself")
     assert (src / "f1").stat().st_size == 1
+
+
+def test_an_interrupt_stops_the_workers_queued_operations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiwf_ci.filebatch import processor as processor_module
+
+    real = processor_module.execute
+    main = threading.main_thread()
+
+    def slow_or_interrupted(op, kit):  # type: ignore[no-untyped-def]
+        if threading.current_thread() is main:
+            raise KeyboardInterrupt  # Ctrl-C lands on the calling thread, a worker too
+        result = real(op, kit)
+        if result.ok:
+            time.sleep(0.005)  # real work takes time; a cancelled operation does none
+        return result
+
+    monkeypatch.setattr(processor_module, "execute", slow_or_interrupted)
+    dest = tmp_path / "out"
+    processor = FileBatchProcessor(ProcessorOptions(concurrency=4, batch_size=2000), dest_root=dest)
+    processor.extend(write_operations(dest / "w", count=2000, size=10))
+    with pytest.raises(KeyboardInterrupt):
+        processor.run()
+    written = len(list((dest / "w").iterdir())) if (dest / "w").exists() else 0
+    assert written < 200  # without the cancel: all 2,000 (3 helpers x ~3 s of queued work)

@@ -239,3 +239,12 @@ def test_only_command_and_python_benchmarks_count_instructions() -> None:
     assert cmd.counts_instructions
     assert not replace(cmd, settings=Settings()).counts_instructions
     assert not replace(cmd, kind="load").counts_instructions
+
+
+def test_a_metric_in_two_units_is_not_compared() -> None:
+    base = Metric.from_samples([1.0] * 6, unit="ms")
+    head = Metric.from_samples([0.002] * 6, unit="s")  # 2 ms: a "change" of -99.8% by number
+    th = Threshold(metric="duration", relative=0.2)
+    row = compare_metric("b", "duration", base, head, th)
+    assert row.verdict == "inconclusive" and "units differ" in row.note and row.change is None
+    assert compare_metric("b", "duration", base, head, None).verdict == "unchanged"

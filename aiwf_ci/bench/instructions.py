@@ -279,6 +279,7 @@ def valgrind_args(tool: Tool, folder: Path, *, cache_sim: bool) -> list[str]:
         "-q",
         f"--tool={tool}",
         "--trace-children=yes",
+        "--vgdb=no",  # no debugger FIFOs in TMPDIR, which a killed run could not remove
         f"--log-file={folder}/valgrind.%p.log",
         f"--{tool}-out-file={folder}/out.%p",
         f"--cache-sim={'yes' if cache_sim else 'no'}",

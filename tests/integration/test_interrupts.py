@@ -5,6 +5,7 @@ previous results file intact, and the exit code 130 or 143."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +23,9 @@ CASES = {
         f"    command: sh -c 'test -f started && sleep {MARKER}; touch started'\n"
     ),
     "python-worker": "  - name: p\n    python: slow:nap\n",
+    "instruction-count": (  # the tree under valgrind (skipped where valgrind is missing)
+        f"  - name: i\n    measure: instructions\n    command: sleep {MARKER}\n"
+    ),
 }
 SLOW = f"import subprocess\ndef nap():\n    subprocess.run(['sleep', '{MARKER}'])\n"
 
@@ -54,6 +58,8 @@ def wait_for(predicate: object, seconds: float) -> bool:
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize("case", list(CASES))
 def test_an_interrupt_leaves_nothing_behind(tmp_path: Path, case: str, sig: int) -> None:
+    if case == "instruction-count" and shutil.which("valgrind") is None:
+        pytest.skip("valgrind is not installed")
     assert not ours(), "processes of an earlier test are still alive"
     (tmp_path / "slow.py").write_text(SLOW)
     (tmp_path / "bench.yml").write_text(
@@ -85,4 +91,37 @@ def test_an_interrupt_leaves_nothing_behind(tmp_path: Path, case: str, sig: int)
     assert "Traceback" not in err
     assert wait_for(lambda: not ours(), 5), f"left running: {ours()}"
     assert list(temp.iterdir()) == []
+    assert (out / "results.json").read_text() == "previous results\n"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+def test_an_interrupted_file_batch_write_stops_and_cleans_up(tmp_path: Path, sig: int) -> None:
+    (tmp_path / "bench.yml").write_text(
+        "suite: s\ndefaults: {warmup: 0, iterations: 1, memory: false, timeout: 600}\n"
+        "benchmarks:\n  - name: w\n    file-batch:\n      operations:\n"
+        "        - {op: write, count: 1000000, size: 4KiB, to: '{tmp}/w'}\n"
+    )
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "results.json").write_text("previous results\n")
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aiwf_ci", "run", "bench.yml", "--out", str(out)],
+        cwd=tmp_path,
+        env={**os.environ, "TMPDIR": str(temp)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        written = lambda: any(p.is_file() for p in temp.rglob("*.bin"))  # noqa: E731
+        assert wait_for(written, 60), "the writes never started"
+        proc.send_signal(sig)
+        _, err = proc.communicate(timeout=30)  # not the million writes still queued
+    finally:
+        proc.kill()
+    assert proc.returncode == (130 if sig == signal.SIGINT else 143), err
+    assert "Traceback" not in err
+    assert list(temp.iterdir()) == []  # the written files went with their folder
     assert (out / "results.json").read_text() == "previous results\n"

@@ -72,8 +72,9 @@ def load_config(
 def _read_yaml(path: Path) -> LineMap:
     data = load_yaml(_read_bytes(path), where=path)
     if not isinstance(data, LineMap):
-        raise ConfigError(
-            f"expected a mapping at the top, got {type_name(data)}",
+        got = "a list" if isinstance(data, list) else f"a {type(data).__name__}"
+        raise ConfigError(  # the file's content is not quoted: it may be any file at all
+            f"expected a mapping at the top, got {got}; is this a suite config?",
             where=f"{path}:1",
             fix="start with 'suite: NAME' and 'benchmarks:'",
         )

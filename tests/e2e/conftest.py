@@ -32,6 +32,15 @@ benchmarks:
 """
 
 
+LIMITED = """
+import resource, runpy, sys
+entry, limit = sys.argv[1], int(sys.argv[2])
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+sys.argv = [entry]
+runpy.run_path(entry, run_name="__main__")
+"""
+
+
 @dataclass
 class Run:
     code: int
@@ -62,7 +71,10 @@ class Action:
         path.write_text(json.dumps(data))
         return path
 
-    def run(self, event_name: str, event_path: Path, **inputs: str) -> Run:
+    def run(
+        self, event_name: str, event_path: Path, *, address_space: int = 0, **inputs: str
+    ) -> Run:
+        """The action on this event; ``address_space`` (bytes) limits the child's memory."""
         output, summary = self.temp / "output.txt", self.temp / "summary.md"
         output.write_text("")
         summary.write_text("")
@@ -88,8 +100,12 @@ class Action:
         env["INPUT_GITHUB-TOKEN"] = self.fake.token
         for key, value in {**self.inputs, **inputs}.items():
             env[f"INPUT_{key.upper()}"] = value
+        entry = str(REPO / "entrypoint" / "main.py")
+        argv = [sys.executable, entry]
+        if address_space:
+            argv = [sys.executable, "-c", LIMITED, entry, str(address_space)]
         done = subprocess.run(
-            [sys.executable, str(REPO / "entrypoint" / "main.py")],
+            argv,
             cwd=self.workspace,
             env=env,
             capture_output=True,

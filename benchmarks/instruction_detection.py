@@ -76,7 +76,7 @@ benchmarks:
 {benchmarks}
 """
 PY_BENCH = "  - {name: py-loop, python: 'work:body'}"
-CMD_BENCH = "  - {name: cmd-loop, command: 'python3 -I work.py'}"
+CMD_BENCH = f"  - {{name: cmd-loop, command: '{sys.executable} work.py'}}"
 CHAOS_BENCH = "  - {name: chaos, python: 'work:chaos'}"
 SCENARIOS: Mapping[str, float] = {"A/A": 0.0, "+1%": 0.01, "+0.5%": 0.005}
 

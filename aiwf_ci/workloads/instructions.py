@@ -14,7 +14,7 @@ turns counts into a result the verdict can gate exactly, and is honest where the
   runs, without Valgrind), ``valgrind_time`` (the counted run's wall time, slowed some 50x
   by Valgrind) and the I/O of ordinary runs (``io_read_bytes``, ``io_write_bytes``,
   ``io_calls``: read/write system calls), so an I/O regression stays visible. They are
-  reported, not gated, unless a threshold names them.
+  reported, not gated, unless a threshold names them (the ordinary runs: ``workloads.native``).
 * **Timeouts scale** with the slowdown (``timeout * SLOWDOWN`` per count), and a heartbeat
   line goes to the log while a long count runs.
 
@@ -28,12 +28,10 @@ import contextlib
 import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
-from pathlib import Path
 
 from aiwf_ci.bench.instructions import (
     DEFAULT_TOLERANCE,
@@ -43,15 +41,21 @@ from aiwf_ci.bench.instructions import (
     count_python,
     deterministic_env,
     find_valgrind,
-    job_command,
 )
-from aiwf_ci.bench.process import IoCounters, ProcessOutcome, run_process
 from aiwf_ci.config.models import BenchmarkConfig, CommandSpec, PythonSpec, SuiteConfig
 from aiwf_ci.errors import BenchmarkError, ConfigError
 from aiwf_ci.models import Alert, BenchmarkResult, JSONValue, Metric
 from aiwf_ci.workloads.base import RunContext, build_result, error_result
 from aiwf_ci.workloads.command import run_command_benchmark
-from aiwf_ci.workloads.python import run_python_benchmark, sys_path_for
+from aiwf_ci.workloads.native import (
+    Native,
+    command_cwd,
+    io_metrics,
+    native_runs,
+    timed_config,
+    worker_job,
+)
+from aiwf_ci.workloads.python import run_python_benchmark
 
 SLOWDOWN = 50
 """Timeout factor for a counted run: Valgrind's cachegrind without cache simulation ran a
@@ -64,8 +68,6 @@ PER_CALL_TOLERANCE = 1e-5
 """Largest spread of the per-call counts still called deterministic. Repeats of a
 deterministic body measured exactly 0; a body iterating a set of 300 random strings moved by
 0.02%, so the tolerance is as tight as for whole commands (0.001%)."""
-NATIVE_RUNS = 3
-"""Ordinary runs of a command for ``native_time`` and its I/O."""
 HEARTBEAT = 15.0
 """Seconds between "still counting" lines."""
 
@@ -96,7 +98,7 @@ def run_counted_benchmark(bench: BenchmarkConfig, ctx: RunContext) -> BenchmarkR
     if not count.deterministic:
         return _fallback(bench, ctx, count)
     ctx.log(f"{count.describe()}: deterministic")
-    native = _native(bench, ctx, env)
+    native = native_runs(bench, ctx, env, calls=CALLS)
     return _result(bench, count, native)
 
 
@@ -130,7 +132,7 @@ def _count(bench: BenchmarkConfig, ctx: RunContext, env: Mapping[str, str]) -> C
         ctx.log(f"counting instructions under valgrind, twice (timeout {timeout:g}s each)")
         runs = count_all(
             [spec.command] * 2,
-            cwd=_cwd(spec, ctx),
+            cwd=command_cwd(spec, ctx),
             env={**deterministic_env(env), **spec.env},
             timeout=timeout,
         )
@@ -162,7 +164,7 @@ def _count_python(
     )
     found = count_python(
         ctx.python or sys.executable,
-        _job(spec, ctx),
+        worker_job(spec, ctx),
         loops=(small, small + CALLS),
         cwd=ctx.root,
         env=deterministic_env(env),
@@ -202,130 +204,6 @@ def relative_spread(samples: Sequence[float]) -> float:
     return (high - low) / low
 
 
-def _job(spec: PythonSpec, ctx: RunContext) -> dict[str, object]:
-    return {
-        "sys_path": sys_path_for(ctx),
-        "target": spec.target,
-        "setup": spec.setup,
-        "teardown": spec.teardown,
-    }
-
-
-def _cwd(spec: CommandSpec, ctx: RunContext) -> Path:
-    return ctx.resolve(spec.cwd) if spec.cwd else ctx.root
-
-
-# --- what counts cannot see -----------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Native:
-    """Ordinary (uncounted) runs: wall time, and I/O per run or per call."""
-
-    times: tuple[float, ...] = ()
-    io: tuple[IoCounters, ...] = ()
-    per: int = 1
-    """Divide the I/O by this (python: the extra calls of the large run)."""
-    errors: tuple[str, ...] = ()
-
-
-def _native(bench: BenchmarkConfig, ctx: RunContext, env: Mapping[str, str]) -> Native:
-    spec = bench.workload
-    if isinstance(spec, CommandSpec):
-        return _native_command(bench, spec, ctx, env)
-    assert isinstance(spec, PythonSpec)
-    return _native_python(bench, spec, ctx, env)
-
-
-def _native_command(
-    bench: BenchmarkConfig, spec: CommandSpec, ctx: RunContext, env: Mapping[str, str]
-) -> Native:
-    outcomes: list[ProcessOutcome] = []
-    for _ in range(NATIVE_RUNS):
-        outcome = run_process(
-            spec.command,
-            cwd=_cwd(spec, ctx),
-            env={**deterministic_env(env), **spec.env},
-            timeout=bench.settings.timeout,
-            clock_ns=ctx.clock_ns,
-        )
-        if not outcome.ok:
-            return Native(errors=(f"ordinary run {outcome.reason(bench.settings.timeout)}",))
-        outcomes.append(outcome)
-    ctx.log(f"{NATIVE_RUNS} ordinary runs: " + ", ".join(f"{o.wall:.4f}s" for o in outcomes))
-    return Native(
-        times=tuple(o.wall for o in outcomes),
-        io=tuple(o.io for o in outcomes if o.io is not None),
-    )
-
-
-def _native_python(
-    bench: BenchmarkConfig, spec: PythonSpec, ctx: RunContext, env: Mapping[str, str]
-) -> Native:
-    """The ordinary timed run (``native_time`` per call) and the I/O per call, by the same
-    difference as the counts: the worker with ``n`` calls once, ``n + CALLS`` twice."""
-    timed = run_python_benchmark(_timed_config(bench, memory=False), ctx)
-    if timed.failed:
-        return Native(errors=tuple(f"ordinary run: {e}" for e in timed.errors))
-    duration = timed.metrics.get("duration")
-    small = max(1, bench.settings.warmup)
-    with tempfile.TemporaryDirectory(prefix="aiwf-native-") as tmp:
-        runs: list[IoCounters] = []
-        for index, loops in enumerate((small, small + CALLS, small + CALLS)):
-            command = job_command(
-                ctx.python or sys.executable, _job(spec, ctx), loops, Path(tmp, str(index))
-            )
-            outcome = run_process(
-                command,
-                cwd=ctx.root,
-                env=_worker_env(env, ctx),
-                timeout=bench.settings.timeout,
-                clock_ns=ctx.clock_ns,
-            )
-            if not outcome.ok or outcome.io is None:
-                break
-            runs.append(outcome.io)
-    io = tuple(_minus(large, runs[0]) for large in runs[1:]) if len(runs) == 3 else ()
-    return Native(times=duration.samples if duration else (), io=io, per=CALLS)
-
-
-def _worker_env(env: Mapping[str, str], ctx: RunContext) -> dict[str, str]:
-    merged = deterministic_env(env)
-    entry = ctx.worker_path or str(Path(__file__).resolve().parents[2])
-    existing = merged.get("PYTHONPATH")
-    merged["PYTHONPATH"] = entry + (os.pathsep + existing if existing else "")
-    return merged
-
-
-def _minus(a: IoCounters, b: IoCounters) -> IoCounters:
-    return IoCounters(
-        read_chars=a.read_chars - b.read_chars,
-        write_chars=a.write_chars - b.write_chars,
-        read_calls=a.read_calls - b.read_calls,
-        write_calls=a.write_calls - b.write_calls,
-        storage_read=a.storage_read - b.storage_read,
-        storage_write=a.storage_write - b.storage_write,
-    )
-
-
-def io_metrics(io: Sequence[IoCounters], per: int = 1) -> dict[str, Metric]:
-    """``io_read_bytes``, ``io_write_bytes``, ``io_calls`` (read + write system calls), per
-    run or per call; ``deterministic`` when every run agrees exactly."""
-    if not io:
-        return {}
-    columns = {
-        "io_read_bytes": ([c.read_chars / per for c in io], "bytes"),
-        "io_write_bytes": ([c.write_chars / per for c in io], "bytes"),
-        "io_calls": ([(c.read_calls + c.write_calls) / per for c in io], "calls"),
-    }
-    return {
-        name: Metric.from_samples(
-            values, unit=unit, deterministic=len(values) > 1 and len(set(values)) == 1
-        )
-        for name, (values, unit) in columns.items()
-    }
-
-
 # --- results ---------------------------------------------------------------------------------
 
 
@@ -358,7 +236,7 @@ def _slowdown(count: Count, native: Native) -> float | None:
 def _fallback(bench: BenchmarkConfig, ctx: RunContext, count: Count) -> BenchmarkResult:
     """Counts disagree: say so, and measure wall time instead (the statistical verdict)."""
     ctx.log(f"{count.describe()}: NOT deterministic, measuring wall time instead")
-    config = _timed_config(bench, memory=True)
+    config = timed_config(bench, memory=True)
     timed = (
         run_command_benchmark(config, ctx)
         if bench.kind == "command"
@@ -385,12 +263,6 @@ def _fallback(bench: BenchmarkConfig, ctx: RunContext, count: Count) -> Benchmar
     return replace(timed, alerts=(alert, *timed.alerts), extra=extra)
 
 
-def _timed_config(bench: BenchmarkConfig, *, memory: bool) -> BenchmarkConfig:
-    settings = bench.settings
-    memory_settings = settings.memory if memory else replace(settings.memory, enabled=False)
-    return replace(bench, settings=replace(settings, measure="time", memory=memory_settings))
-
-
 @contextlib.contextmanager
 def _heartbeat(log: Callable[[str], None], every: float = HEARTBEAT) -> Iterator[None]:
     """A "still counting" line every ``every`` seconds while the block runs."""
@@ -414,7 +286,6 @@ __all__ = [
     "CALLS",
     "SLOWDOWN",
     "check_valgrind",
-    "io_metrics",
     "per_call_samples",
     "relative_spread",
     "run_counted_benchmark",

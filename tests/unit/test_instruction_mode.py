@@ -17,12 +17,8 @@ from aiwf_ci.verdict.compare import compare, compare_metric
 from aiwf_ci.verdict.exact import compare_exact, exact_verdict
 from aiwf_ci.verdict.machines import machines_apart
 from aiwf_ci.verdict.thresholds import DEFAULT_RULES, Threshold
-from aiwf_ci.workloads.instructions import (
-    check_valgrind,
-    io_metrics,
-    per_call_samples,
-    relative_spread,
-)
+from aiwf_ci.workloads.instructions import check_valgrind, per_call_samples, relative_spread
+from aiwf_ci.workloads.native import io_metrics
 
 RULE = Threshold(metric="instructions", relative=0.005)
 

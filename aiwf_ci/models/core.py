@@ -1,0 +1,139 @@
+"""The results data model's types: metrics, alerts, series, benchmark results and a run.
+
+Frozen dataclasses; ``models.write`` turns them into ``results.json`` and ``models.read`` back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from aiwf_ci.stats import Summary, summarize
+
+SCHEMA = "aiwf-ci/results@1"
+READABLE_SCHEMAS = frozenset({SCHEMA})
+
+Direction = Literal["lower", "higher"]
+JSONValue = Any
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Metric:
+    """One measured quantity of a benchmark, with every raw sample kept.
+
+    ``summary_only`` marks metrics ingested from a harness that only reports summary
+    statistics: the verdict then cannot run a significance test on samples. ``rounds``,
+    when not empty, holds the round of each sample of an interleaved run (same length as
+    ``samples``): base and head samples of the same round were measured seconds apart.
+    """
+
+    unit: str
+    direction: Direction
+    samples: tuple[float, ...]
+    stats: Summary
+    summary_only: bool = False
+    rounds: tuple[int, ...] = ()
+    deterministic: bool = False
+    """Samples that repeat exactly (instruction counts checked to agree): compared without a
+    significance test, a change beyond the threshold is a regression."""
+
+    @classmethod
+    def from_samples(
+        cls,
+        samples: Sequence[float],
+        *,
+        unit: str,
+        direction: Direction = "lower",
+        rounds: Sequence[int] = (),
+        deterministic: bool = False,
+    ) -> Metric:
+        values = tuple(float(x) for x in samples)
+        if rounds and len(rounds) != len(values):
+            raise ValueError("rounds must give one round per sample")
+        return cls(
+            unit=unit,
+            direction=direction,
+            samples=values,
+            stats=summarize(values),
+            rounds=tuple(int(r) for r in rounds),
+            deterministic=deterministic,
+        )
+
+    def by_round(self) -> dict[int, list[float]]:
+        """The samples of each round (empty without rounds)."""
+        grouped: dict[int, list[float]] = {}
+        for value, index in zip(self.samples, self.rounds, strict=False):
+            grouped.setdefault(index, []).append(value)
+        return grouped
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Alert:
+    """An alert raised while measuring: ``threshold_exceeded``, ``memory_leak_suspected``, ..."""
+
+    kind: str
+    metric: str
+    message: str
+    limit: float | None = None
+    value: float | None = None
+    details: Mapping[str, JSONValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Series:
+    """A time series (e.g. RSS over time), downsampled: ``t`` in seconds from start."""
+
+    unit: str
+    t: tuple[float, ...]
+    values: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BenchmarkResult:
+    """The outcome of one benchmark: metrics, errors, alerts and free-form extras."""
+
+    name: str
+    kind: str
+    metrics: Mapping[str, Metric] = field(default_factory=dict)
+    errors: tuple[str, ...] = ()
+    alerts: tuple[Alert, ...] = ()
+    series: Mapping[str, Series] = field(default_factory=dict)
+    extra: Mapping[str, JSONValue] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Commit:
+    sha: str = ""
+    ref: str = ""
+
+
+def short_sha(sha: object) -> str:
+    """The first 7 characters of a hex commit SHA, as git shows it; anything else as given."""
+    text = str(sha or "")
+    return text[:7] if text and all(c in "0123456789abcdefABCDEF" for c in text) else text
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Results:
+    """A whole run: the content of one results.json."""
+
+    suite: str
+    benchmarks: tuple[BenchmarkResult, ...]
+    created_at: str = field(default_factory=lambda: utc_now())
+    commit: Commit = field(default_factory=Commit)
+    environment: Mapping[str, JSONValue] = field(default_factory=dict)
+    schema: str = SCHEMA
+
+    def by_name(self) -> dict[str, BenchmarkResult]:
+        return {b.name: b for b in self.benchmarks}
+
+
+def utc_now() -> str:
+    """ISO 8601 UTC timestamp with a ``Z`` suffix."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,226 @@
+"""Reading results: a ``results.json`` (or its parsed form) validated into a ``Results``.
+
+Anything wrong is a ``ResultsFormatError`` naming the file and the field; a harness's own
+output is recognised and pointed at ``aiwf-ci import``; only regular files are opened.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from pathlib import Path
+
+from aiwf_ci.errors import ResultsFormatError
+from aiwf_ci.fileio import read_regular_file
+from aiwf_ci.models.core import (
+    READABLE_SCHEMAS,
+    SCHEMA,
+    Alert,
+    BenchmarkResult,
+    Commit,
+    JSONValue,
+    Metric,
+    Results,
+    Series,
+)
+from aiwf_ci.stats import Summary, summarize
+
+MAX_RESULTS_BYTES = 256 * 1024 * 1024
+"""A results file larger than this is refused (a large suite's is a few MiB): a path that
+names a FIFO, a device or a runaway file is a one-line error, never a hang."""
+
+
+def load_results(path: Path) -> Results:
+    """Read and validate a results file; any problem is a ``ResultsFormatError`` naming it."""
+    raw = read_regular_file(
+        path, limit=MAX_RESULTS_BYTES, what="an aiwf-ci results file", error=ResultsFormatError
+    )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ResultsFormatError(
+            f"{path}: not UTF-8 text; expected an aiwf-ci results file"
+        ) from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ResultsFormatError(
+            f"{path}:{exc.lineno}: not valid JSON ({exc.msg}); expected an aiwf-ci results file"
+        ) from None
+    except RecursionError:
+        raise ResultsFormatError(f"{path}: JSON nested too deeply to be a results file") from None
+    return results_from_dict(data, source=str(path))
+
+
+def results_from_dict(data: object, *, source: str = "results") -> Results:
+    data = _valid_text(data)
+    harness = harness_format(data)
+    if harness:
+        raise ResultsFormatError(
+            f"{source}: this is {harness} output, not an aiwf-ci results file; convert it "
+            f"first: aiwf-ci import {harness} {source} --out results.json"
+        )
+    try:
+        return _parse_results(data)
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:
+        raise ResultsFormatError(
+            f"{source}: not a valid {SCHEMA} file ({_describe(exc)}); "
+            "regenerate it with `aiwf-ci run`"
+        ) from None
+
+
+def _valid_text(data: object, depth: int = 0) -> object:
+    """Every string with lone surrogates (valid JSON escapes, invalid text: they cannot be
+    written out again) made valid by U+FFFD replacement characters."""
+    if depth > 100:
+        return data
+    if isinstance(data, str):
+        return _SURROGATE.sub("\ufffd", data)
+    if isinstance(data, list):
+        return [_valid_text(x, depth + 1) for x in data]
+    if isinstance(data, dict):
+        return {_valid_text(k, depth + 1): _valid_text(v, depth + 1) for k, v in data.items()}
+    return data
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def harness_format(data: object) -> str:
+    """The benchmark harness a JSON document came from, when it is not ours (by the keys each
+    harness always writes), so an error can say which ``aiwf-ci import`` to run."""
+    if not isinstance(data, dict) or "schema" in data:
+        return ""
+    if "machine_info" in data and "benchmarks" in data:
+        return "pytest-benchmark"
+    if "context" in data and "benchmarks" in data:
+        return "google-benchmark"
+    results = data.get("results")
+    first = results[0] if isinstance(results, list) and results else None
+    if isinstance(first, dict) and "command" in first and ("times" in first or "mean" in first):
+        return "hyperfine"
+    return ""
+
+
+def _parse_results(data: object) -> Results:
+    if not isinstance(data, dict):
+        raise TypeError("top level must be an object")
+    schema = data.get("schema")
+    if schema not in READABLE_SCHEMAS:
+        readable = ", ".join(sorted(READABLE_SCHEMAS))
+        raise ValueError(f"unknown schema {schema!r}; this version reads {readable}")
+    commit = data.get("commit") or {}
+    return Results(
+        schema=SCHEMA,
+        suite=_str(data["suite"], "suite"),
+        created_at=str(data.get("created_at", "")),
+        commit=Commit(sha=str(commit.get("sha", "")), ref=str(commit.get("ref", ""))),
+        environment=dict(data.get("environment") or {}),
+        benchmarks=tuple(_parse_benchmark(b) for b in _list(data["benchmarks"], "benchmarks")),
+    )
+
+
+def _parse_benchmark(data: object) -> BenchmarkResult:
+    if not isinstance(data, dict):
+        raise TypeError("each benchmark must be an object")
+    errors = data.get("errors") or {}
+    messages = errors.get("messages", []) if isinstance(errors, dict) else errors
+    return BenchmarkResult(
+        name=_str(data["name"], "benchmarks[].name"),
+        kind=_str(data["kind"], "benchmarks[].kind"),
+        metrics={str(k): _parse_metric(v) for k, v in (data.get("metrics") or {}).items()},
+        errors=tuple(str(m) for m in _list(messages, "errors.messages")),
+        alerts=tuple(_parse_alert(a) for a in _list(data.get("alerts") or [], "alerts")),
+        series={str(k): _parse_series(v) for k, v in (data.get("series") or {}).items()},
+        extra=dict(data.get("extra") or {}),
+    )
+
+
+def _parse_metric(data: dict[str, JSONValue]) -> Metric:
+    direction = data["direction"]
+    if direction not in ("lower", "higher"):
+        raise ValueError(f"direction must be 'lower' or 'higher', not {direction!r}")
+    samples = tuple(_sample(x) for x in _list(data["samples"], "samples"))
+    stats_data = data.get("stats")
+    if samples:
+        stats = summarize(samples)
+    elif isinstance(stats_data, dict):
+        stats = Summary(**{k: _sample(stats_data[k]) for k in Summary.__slots__})
+    else:
+        raise ValueError("a metric needs samples or stats")
+    return Metric(
+        unit=_str(data["unit"], "unit"),
+        direction=direction,
+        samples=samples,
+        stats=stats,
+        summary_only=bool(data.get("summary_only", False)),
+        rounds=_rounds(data.get("rounds"), len(samples)),
+        deterministic=data.get("deterministic") is True,
+    )
+
+
+def _rounds(value: object, count: int) -> tuple[int, ...]:
+    if value is None:
+        return ()
+    items = _list(value, "rounds")
+    if len(items) != count:
+        raise ValueError("rounds must give one round per sample")
+    if not all(isinstance(r, int) and not isinstance(r, bool) and 0 <= r < 10**6 for r in items):
+        raise ValueError("rounds must be whole numbers from 0")
+    return tuple(items)
+
+
+def _parse_alert(data: dict[str, JSONValue]) -> Alert:
+    def _opt(key: str) -> float | None:
+        value = data.get(key)
+        return None if value is None else _sample(value)
+
+    return Alert(
+        kind=_str(data["kind"], "alerts[].kind"),
+        metric=str(data.get("metric", "")),
+        message=str(data.get("message", "")),
+        limit=_opt("limit"),
+        value=_opt("value"),
+        details=dict(data.get("details") or {}),
+    )
+
+
+def _parse_series(data: dict[str, JSONValue]) -> Series:
+    t = tuple(_sample(x) for x in _list(data["t"], "series.t"))
+    values = tuple(_sample(x) for x in _list(data["values"], "series.values"))
+    if len(t) != len(values):
+        raise ValueError("series t and values differ in length")
+    return Series(unit=str(data.get("unit", "")), t=t, values=values)
+
+
+MAX_SAMPLE = 1e30
+"""No real measurement comes near this (1e30 bytes, seconds or ops/s); beyond it statistics
+overflow, so such a file is corrupt or hostile."""
+
+
+def _sample(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"samples must be numbers, not {type(value).__name__}")
+    number = float(value)
+    if not math.isfinite(number) or abs(number) > MAX_SAMPLE:
+        raise ValueError(f"sample {value!r} is not a finite measurement")
+    return number
+
+
+def _str(value: object, name: str) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be a string")
+    return value
+
+
+def _list(value: object, name: str) -> list[JSONValue]:
+    if not isinstance(value, list):
+        raise TypeError(f"{name} must be a list")
+    return value
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, KeyError):
+        return f"missing key {exc.args[0]!r}"
+    return str(exc)

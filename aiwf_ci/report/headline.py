@@ -16,7 +16,7 @@ from aiwf_ci.models import short_sha
 from aiwf_ci.report import numbers
 from aiwf_ci.report.rows import head_estimate
 from aiwf_ci.report.view_model import Part, ReportContext
-from aiwf_ci.verdict.model import Comparison, MetricComparison
+from aiwf_ci.verdict.model import EXACT_METHOD, Comparison, MetricComparison
 
 NAMES_SHOWN = 3
 NAME_CHARS = 48
@@ -220,4 +220,6 @@ def design_line(comparison: Comparison, ctx: ReportContext) -> str:
         line = "two results files (separate runs: unpaired, Mann-Whitney)"
     else:
         line = "two separate blocks of runs (unpaired, Mann-Whitney)"
+    if any(m.method == EXACT_METHOD for b in comparison.benchmarks for m in b.metrics):
+        line += "; instruction counts: exact, no test"
     return f"{line} — {ctx.design_note}" if ctx.design_note else line

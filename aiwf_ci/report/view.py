@@ -24,7 +24,14 @@ from aiwf_ci.report.view_model import (
     ReportContext,
     View,
 )
-from aiwf_ci.verdict.model import VERDICTS, Comparison, GatePolicy, MetricComparison, Report
+from aiwf_ci.verdict.model import (
+    EXACT_METHOD,
+    VERDICTS,
+    Comparison,
+    GatePolicy,
+    MetricComparison,
+    Report,
+)
 
 __all__ = ["ICONS", "build_view", "comparison_view", "head_only_view", "split_rows"]
 
@@ -45,9 +52,21 @@ def verdict_line(counts: Mapping[str, int]) -> str:
     return ", ".join(parts) or "no benchmarks"
 
 
-def method_text(policy: GatePolicy, *, paired: bool = False, unpaired: bool = True) -> str:
+def method_text(
+    policy: GatePolicy, *, paired: bool = False, unpaired: bool = True, exact: bool = False
+) -> str:
     """The gate in one paragraph, for the designs that produced the rows shown."""
     margin = "its whole interval" if policy.margin == "interval" else "the estimated change"
+    counted = (
+        " Instruction counts checked to repeat are compared exactly: a change beyond the "
+        "threshold is a regression, no test needed."
+        if exact
+        else ""
+    )
+    if exact and not (paired or unpaired):
+        return (
+            counted.strip() + " Metrics without a threshold are reported but never fail the build."
+        )
     tests = []
     if unpaired:
         tests.append(
@@ -60,8 +79,8 @@ def method_text(policy: GatePolicy, *, paired: bool = False, unpaired: bool = Tr
             f"rate {policy.design.alpha:g} over all its looks)"
         )
     return (
-        f"Regression = {margin} beyond the threshold and significant: {'; '.join(tests)}. "
-        "Metrics without a threshold are reported but never fail the build."
+        f"Regression = {margin} beyond the threshold and significant: {'; '.join(tests)}."
+        f"{counted} Metrics without a threshold are reported but never fail the build."
     )
 
 
@@ -144,8 +163,9 @@ def comparison_view(comparison: Comparison, ctx: ReportContext, limits: Limits =
         notes=notes(shown),
         method=method_text(
             comparison.policy,
-            paired=any(m.rounds for m in shown),
-            unpaired=any(not m.rounds for m in shown) or not shown,
+            paired=any(m.rounds and m.method != EXACT_METHOD for m in shown),
+            unpaired=any(not m.rounds and m.method != EXACT_METHOD for m in shown) or not shown,
+            exact=any(m.method == EXACT_METHOD for m in shown),
         ),
         benchmarks=len(comparison.benchmarks),
         trend_lines=trend_lines(changed[:keep_c], ctx.trend),

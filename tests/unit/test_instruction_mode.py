@@ -244,3 +244,16 @@ def test_a_metric_in_two_units_is_not_compared() -> None:
     row = compare_metric("b", "duration", base, head, th)
     assert row.verdict == "inconclusive" and "units differ" in row.note and row.change is None
     assert compare_metric("b", "duration", base, head, None).verdict == "unchanged"
+
+
+def test_a_comment_shows_exact_counts_and_says_no_test_was_needed() -> None:
+    from aiwf_ci.report.render import render_comment
+    from aiwf_ci.verdict.model import Report
+
+    env = {"cpu_model": "AMD EPYC 7763", "python": "3.12.1"}
+    comparison = compare(results(187_921_900, env), results(189_815_900, env), DEFAULT_RULES)
+    text = render_comment(Report(head=comparison.head, comparison=comparison))
+    assert "187,921,900 instr" in text and "189,815,900 instr" in text  # exact, not 190M
+    assert "exact counts, no test needed" in text
+    assert "instruction counts: exact, no test" in text  # the design line
+    assert "compared exactly" in text  # the method footnote

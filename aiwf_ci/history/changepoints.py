@@ -6,7 +6,8 @@ changes) and slow drifts hide inside run-to-run noise.  Given one value per push
 median duration of a benchmark, oldest first), :func:`detect` finds the runs at which the level
 of the metric changed, so a report can name the push that caused a step and so baselines can
 be taken from the current stable segment only.  It is pure Python (standard library only) and
-deterministic.
+deterministic; the two-segment statistics it weighs candidates with live in
+:mod:`aiwf_ci.history.segments`.
 
 Method: *E-divisive means with a t-test and weak change-point merging*, the variant used by
 Apache Otava (formerly DataStax Hunter).
@@ -82,7 +83,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 
-from aiwf_ci.history.tdist import t_cdf, t_quantile, t_sf
+from aiwf_ci.history.segments import (
+    Summary,
+    finite_values,
+    pooled_pvalue,
+    summarize,
+    ttest_pvalue,
+    welch_interval,
+)
+from aiwf_ci.history.tdist import t_cdf, t_sf
 
 __all__ = [
     "ChangePoint",
@@ -163,13 +172,6 @@ class ChangePoint:
 
 
 @dataclass(frozen=True, slots=True)
-class _Summary:
-    n: int
-    mean: float
-    var: float  # sample variance (ddof=1), 0.0 for a single point
-
-
-@dataclass(frozen=True, slots=True)
 class _Assessment:
     index: int
     p_value: float
@@ -186,39 +188,12 @@ def detect(
     ``min_segment + max(min_segment, confirm)`` points) and for a constant one.  Raises
     ``ValueError`` when a value is NaN or infinite.
     """
-    values = _finite_values(series)
+    values = finite_values(series)
     n = len(values)
     if n < options.min_segment + options.newest_segment:
         return ()
     kept = _merge(values, _split(values, options), options)
     return tuple(_change_point(values, *triple, options) for triple in _triples([0, *kept, n]))
-
-
-def ttest_pvalue(before: Sequence[float], after: Sequence[float]) -> float:
-    """Two-sided p-value of Student's two-sample t-test (pooled variance).
-
-    Same as ``scipy.stats.ttest_ind(before, after).pvalue``, except that with zero variance on
-    both sides it returns 1.0 for equal means and 0.0 otherwise instead of NaN, and 1.0 when
-    there are no degrees of freedom (fewer than three points in all).  Not adjusted for any
-    search: this is the plain test.
-    """
-    if not before or not after:
-        raise ValueError("ttest_pvalue needs at least one value on each side")
-    values = _finite_values([*before, *after])
-    return _pooled_pvalue(
-        _summarize(values, 0, len(before)), _summarize(values, len(before), len(values))
-    )
-
-
-def _finite_values(series: Sequence[float]) -> list[float]:
-    values = [float(v) for v in series]
-    for i, v in enumerate(values):
-        if not math.isfinite(v):
-            raise ValueError(
-                f"series[{i}] is {v}: change-point detection needs finite values "
-                "(drop or fill missing runs first)"
-            )
-    return values
 
 
 # --- split: E-divisive over sliding windows ------------------------------------------------
@@ -279,7 +254,7 @@ def _split_pvalue(
     values: list[float], tau: int, kappa: int, lo: int, hi: int, options: ChangePointOptions
 ) -> float:
     """Adjusted t-test p-value of ``[lo, tau)`` vs ``[tau, kappa)`` within ``[lo, hi)``."""
-    raw = _pooled_pvalue(_summarize(values, lo, tau), _summarize(values, tau, kappa))
+    raw = pooled_pvalue(summarize(values, lo, tau), summarize(values, tau, kappa))
     return _adjusted(raw, hi - lo, _after_min(hi, len(values), options), options)
 
 
@@ -351,7 +326,7 @@ def _assess(
     )
 
 
-def _runs_on_new_level(values: list[float], index: int, before: _Summary, after: _Summary) -> int:
+def _runs_on_new_level(values: list[float], index: int, before: Summary, after: Summary) -> int:
     """Runs from ``index`` on that lie past the midpoint of the two levels, on the new side."""
     middle = 0.5 * (before.mean + after.mean)
     part = values[index : index + after.n]
@@ -387,7 +362,7 @@ def _triples(bounds: list[int]) -> list[tuple[int, int, int]]:
     return list(zip(bounds, bounds[1:], bounds[2:], strict=False))
 
 
-# --- statistics ----------------------------------------------------------------------------
+# --- the segments around one change point -------------------------------------------------
 
 
 def _after_min(hi: int, n: int, options: ChangePointOptions) -> int:
@@ -397,40 +372,21 @@ def _after_min(hi: int, n: int, options: ChangePointOptions) -> int:
 
 def _segment_test(
     values: list[float], lo: int, index: int, hi: int, options: ChangePointOptions
-) -> tuple[_Summary, _Summary, float]:
+) -> tuple[Summary, Summary, float]:
     """Segments ``[lo, index)`` and ``[index, hi)`` and the adjusted p-value of the change.
 
     The Student t-test p-value times the number of split positions the search could have
     picked in ``[lo, hi)`` (Bonferroni), capped at 1.
     """
-    before, after = _summarize(values, lo, index), _summarize(values, index, hi)
+    before, after = summarize(values, lo, index), summarize(values, index, hi)
     after_min = _after_min(hi, len(values), options)
-    return before, after, _adjusted(_pooled_pvalue(before, after), hi - lo, after_min, options)
+    return before, after, _adjusted(pooled_pvalue(before, after), hi - lo, after_min, options)
 
 
 def _adjusted(p_value: float, size: int, after_min: int, options: ChangePointOptions) -> float:
     """Bonferroni: ``p_value`` times the split positions a stretch of ``size`` points allows."""
     positions = size - options.min_segment - after_min + 1
     return min(1.0, p_value * max(1, positions))
-
-
-def _summarize(values: list[float], lo: int, hi: int) -> _Summary:
-    part = values[lo:hi]
-    n = len(part)
-    mean = math.fsum(part) / n
-    var = math.fsum((v - mean) ** 2 for v in part) / (n - 1) if n > 1 else 0.0
-    return _Summary(n=n, mean=mean, var=var)
-
-
-def _pooled_pvalue(a: _Summary, b: _Summary) -> float:
-    df = a.n + b.n - 2
-    if df <= 0 or a.mean == b.mean:
-        return 1.0
-    pooled = ((a.n - 1) * a.var + (b.n - 1) * b.var) / df
-    if pooled == 0.0:
-        return 0.0
-    t = abs(a.mean - b.mean) / math.sqrt(pooled * (1.0 / a.n + 1.0 / b.n))
-    return min(1.0, 2.0 * t_sf(t, df))
 
 
 def _change_point(
@@ -441,7 +397,7 @@ def _change_point(
     ci: tuple[float, float] | None = None
     if before.mean != 0.0:
         change = after.mean / before.mean - 1.0
-        low, high = _welch_interval(before, after, options.ci_level)
+        low, high = welch_interval(before, after, options.ci_level)
         ci = (min(low, high) / before.mean, max(low, high) / before.mean)
     return ChangePoint(
         index=index,
@@ -453,15 +409,3 @@ def _change_point(
         before_n=before.n,
         after_n=after.n,
     )
-
-
-def _welch_interval(a: _Summary, b: _Summary, level: float) -> tuple[float, float]:
-    """Welch's t interval for ``b.mean - a.mean``."""
-    diff = b.mean - a.mean
-    va, vb = a.var / a.n, b.var / b.n
-    se2 = va + vb
-    if se2 == 0.0:
-        return diff, diff
-    df = se2 * se2 / (va * va / (a.n - 1) + vb * vb / (b.n - 1))
-    half = t_quantile(0.5 + 0.5 * level, df) * math.sqrt(se2)
-    return diff - half, diff + half

@@ -48,7 +48,7 @@ from pathlib import Path
 LOOP = "import os; s = sum(i * i for i in range(int(os.environ['DQ_LOOPS'])))"
 SUITE = """\
 suite: detection-quality
-rounds: {{budget: {budget}, samples: {samples}}}
+rounds: {{budget: {budget}, samples: {samples}{max_rounds}}}
 defaults: {{warmup: 1, iterations: {iterations}, timeout: 60s, memory: false}}
 thresholds: {{duration: 5%}}
 benchmarks:
@@ -116,6 +116,7 @@ def write_trees(top: Path, args: argparse.Namespace, loops: int, share: float) -
             SUITE.format(
                 budget=f"{args.budget}s",
                 samples=args.samples,
+                max_rounds=f", max-rounds: {args.max_rounds}" if args.max_rounds else "",
                 iterations=args.iterations,
                 command=command,
                 loops=count,
@@ -258,6 +259,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--design", choices=("same-runner", "blocks"), default="same-runner")
     parser.add_argument("--neighbour", action="store_true", help="a bursty CPU neighbour")
     parser.add_argument("--budget", type=int, default=180, help="seconds per pair (180)")
+    parser.add_argument("--max-rounds", type=int, help="rounds at most (the config's default)")
     parser.add_argument("--samples", type=int, default=3, help="runs per side per round (3)")
     parser.add_argument("--iterations", type=int, default=15, help="runs per side (blocks)")
     parser.add_argument("--target", type=float, default=0.08, help="seconds per run")

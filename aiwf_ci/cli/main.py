@@ -156,7 +156,7 @@ def _add_ab(sub: Subparsers) -> None:
     ab.add_argument("--head-dir", type=Path, required=True, help="the changed source tree")
     ab.add_argument("--out", type=Path, default=Path("aiwf-ab"), help="writes base/ and head/")
     ab.add_argument("--budget", type=duration_arg, help="time for the whole suite (config, 10m)")
-    ab.add_argument("--max-rounds", type=int, help="rounds at most (config, 40)")
+    ab.add_argument("--max-rounds", type=int, help="rounds at most (config, 100)")
     ab.add_argument("--samples", type=int, help="runs of each side per round (config, 3)")
     ab.add_argument("--profile", help="config profile (overrides AIWF_PROFILE)")
     _no_setup(ab)

@@ -104,7 +104,7 @@ def read_rounds(problems: Problems, data: LineMap) -> RoundsSpec:
     problems.check_keys(section, ROUNDS_KEYS, "rounds")
     default = RoundsSpec()
     budget = read(problems, section, "budget", "rounds", _budget, DURATION_HINT)
-    max_rounds = read(problems, section, "max-rounds", "rounds", _count(10, 1000), "e.g. 40")
+    max_rounds = read(problems, section, "max-rounds", "rounds", _count(10, 1000), "e.g. 100")
     samples = read(problems, section, "samples", "rounds", _count(1, 100), "e.g. 3")
     alpha = read(problems, section, "alpha", "rounds", _alpha, "e.g. 1%")
     return RoundsSpec(

@@ -143,7 +143,7 @@ class RoundsSpec:
     false-alarm rate over all looks of the stopping rule."""
 
     budget: float = DEFAULT_BUDGET
-    max_rounds: int = 40
+    max_rounds: int = 100
     samples: int = 3
     alpha: float = 0.01
 

@@ -3,7 +3,7 @@
 Rounds of interleaved base/head chunks are measured one after another and the per-round
 log-ratios (``aiwf_ci.verdict.paired``) are judged at fixed *looks*: after ``min_rounds``
 rounds, then every ``look_every`` rounds, and at ``max_rounds``. Looking again and again at
-growing data inflates false alarms (the 16 default looks, each at 1%, alarm in about 4.6% of
+growing data inflates false alarms (the 46 default looks, each at 1%, alarm in about 6.7% of
 simulated A/A runs), so each look gets only a slice of the total error ``alpha``:
 
 - **Alpha spending** (Lan & DeMets 1983, "Discrete sequential boundaries for clinical
@@ -29,8 +29,8 @@ depend on the data is *when* to look: looks are at fixed round counts. (The symm
 base and head to be exchangeable within a round; alternating or randomising which side runs
 first keeps it when the drift changes within a round.)
 
-Default ``rho = 1`` (linear): with alpha = 0.01 and 40 rounds the first look is after 10
-rounds (12 for rho = 2, 13 for rho = 3), and in simulations clear changes were decided 2-3
+Default ``rho = 1`` (linear): with alpha = 0.01 and 100 rounds the first look is after 11
+rounds (14 for rho = 2, 16 for rho = 3), and in simulations clear changes were decided 2-3
 rounds sooner than with rho = 2 or 3, which only won about 5 points of power on borderline
 effects near ``max_rounds``; and a time budget that ends a run early has already spent its
 proportional share instead of leaving most of alpha unused.
@@ -96,7 +96,7 @@ class SequentialDesign:
 
     alpha: float = 0.01
     beta: float = 0.05
-    max_rounds: int = 40
+    max_rounds: int = 100
     min_rounds: int = 0
     look_every: int = 2
     rho: float = 1.0

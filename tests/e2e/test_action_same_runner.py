@@ -53,7 +53,7 @@ def test_a_clearly_slower_head_is_a_regression_on_the_same_runner(action: Action
     head = load_results(Path(run.outputs["results-path"]))
     rounds = head.environment["interleaved"]["rounds"]
     assert head.benchmarks[0].metrics["duration"].rounds  # the pairing survives in the file
-    assert rounds < 40  # decided before the last round
+    assert rounds < 100  # decided before the last round
     body = action.fake.comment_bodies(2)[0]
     assert "same runner" in body.lower()
 

@@ -33,8 +33,15 @@ DECLARED = ("regression", "improvement")
 
 def test_default_design() -> None:
     design = SequentialDesign()
-    assert (design.alpha, design.max_rounds, design.look_every, design.rho) == (0.01, 40, 2, 1.0)
-    # First look's share at n rounds is 0.01 * n / 40; the exact test's floor is 2^(1-n):
+    assert (design.alpha, design.max_rounds, design.look_every, design.rho) == (0.01, 100, 2, 1.0)
+    # First look's share at n rounds is 0.01 * n / 100; the exact test's floor is 2^(1-n):
+    # n = 10: 2^-9 = 0.00195 > 0.001; n = 11: 2^-10 = 0.00098 <= 0.0011.
+    assert design.min_rounds == 11
+    assert planned_looks(design) == (*range(11, 100, 2), 100)
+
+
+def test_forty_rounds_look_after_ten() -> None:
+    design = SequentialDesign(max_rounds=40)
     # n = 9: 2^-8 = 0.0039 > 0.00225; n = 10: 2^-9 = 0.00195 <= 0.0025.
     assert design.min_rounds == 10
     assert planned_looks(design) == tuple(range(10, 41, 2))
@@ -68,7 +75,7 @@ def test_explicit_min_rounds_and_unaligned_max() -> None:
         ({"look_every": 0}, "look_every"),
         ({"rho": 0.0}, "rho"),
         ({"rho": math.nan}, "rho"),
-        ({"min_rounds": 41}, "min_rounds"),
+        ({"min_rounds": 101}, "min_rounds"),
         ({"min_rounds": -1}, "min_rounds"),
         ({"alpha": 0.001, "max_rounds": 9}, "cannot be reached"),
     ],
@@ -91,11 +98,11 @@ def test_planned_looks_spend_exactly_alpha(rho: float) -> None:
         previous = rounds
     assert math.fsum(shares) == pytest.approx(design.alpha, rel=1e-12)
     assert all(share > 0 for share in shares)
-    assert shares[0] == pytest.approx(design.alpha * (design.min_rounds / 40) ** rho)
+    assert shares[0] == pytest.approx(design.alpha * (design.min_rounds / design.max_rounds) ** rho)
 
 
 def test_unplanned_final_look_spends_the_increment() -> None:
-    design = SequentialDesign()
+    design = SequentialDesign(max_rounds=40)
     assert look_alpha(design, 17, 16) == pytest.approx(0.01 / 40)
     assert look_alpha(design, 17, None) == pytest.approx(0.01 * 17 / 40)
     assert look_alpha(design, 60, 40) == 0.0  # nothing left past max_rounds
@@ -123,7 +130,7 @@ def _judge(
     previous_look: int | None = None,
     final: bool = False,
 ) -> Decision:
-    design = SequentialDesign()
+    design = SequentialDesign(max_rounds=40)
     return judge(d, threshold=threshold, design=design, previous_look=previous_look, final=final)
 
 
@@ -325,15 +332,18 @@ def _screened_run(
 
 
 @pytest.mark.slow
-def test_false_alarm_rate_under_drift_with_many_looks() -> None:
+@pytest.mark.parametrize("max_rounds", [40, 100])
+def test_false_alarm_rate_under_drift_with_many_looks(max_rounds: int) -> None:
     """10,000 A/A runs, threshold 0 (pure significance), drift bursts, 5-15% noise; half
     the runs end at a random time budget (an unplanned final look)."""
     rng = random.Random(20240601)
-    design = SequentialDesign()
+    design = SequentialDesign(max_rounds=max_rounds)
     runs = 10_000
     d = _simulate(rng, runs, design.max_rounds, 0.0, (0.05, 0.15))
     assert np.all(d != 0) and all(len(set(np.abs(row))) == row.size for row in d[:200])
-    budgets = [design.max_rounds if rng.random() < 0.5 else rng.randint(2, 39) for _ in d]
+    budgets = [
+        design.max_rounds if rng.random() < 0.5 else rng.randint(2, max_rounds - 1) for _ in d
+    ]
     p = {n: _reference_p(d[:, :n]) for n in range(1, design.max_rounds + 1)}
 
     outcomes = Counter(
@@ -359,7 +369,7 @@ def test_false_alarm_rate_under_drift_with_many_looks() -> None:
 def test_reference_p_matches_judge() -> None:
     rng = random.Random(9)
     d = _simulate(rng, 50, 16, 0.0, (0.05, 0.15))
-    design = SequentialDesign()
+    design = SequentialDesign(max_rounds=40)
     p = _reference_p(d)
     for i in range(50):
         decision = judge(d[i].tolist(), threshold=0.0, design=design, previous_look=14, final=True)
@@ -369,7 +379,7 @@ def test_reference_p_matches_judge() -> None:
 @pytest.mark.parametrize(("sigma", "at_least"), [(0.05, 0.97), (0.10, 0.90)])
 def test_power_for_a_ten_percent_slowdown(sigma: float, at_least: float) -> None:
     rng = random.Random(77)
-    design = SequentialDesign()
+    design = SequentialDesign(max_rounds=40)
     d = _simulate(rng, 500, design.max_rounds, 0.10, (sigma, sigma))
     decisions = [_run(row.tolist(), 0.05, design) for row in d]
     for decision in decisions:
@@ -381,7 +391,7 @@ def test_power_for_a_ten_percent_slowdown(sigma: float, at_least: float) -> None
 
 def test_no_change_ends_unchanged() -> None:
     rng = random.Random(78)
-    design = SequentialDesign()
+    design = SequentialDesign(max_rounds=40)
     d = _simulate(rng, 500, design.max_rounds, 0.0, (0.05, 0.05))
     decisions = [_run(row.tolist(), 0.05, design) for row in d]
     states = Counter(x.state for x in decisions)
@@ -396,7 +406,7 @@ def test_no_change_ends_unchanged() -> None:
 def test_unchanged_is_said_of_a_change_at_the_threshold_at_most_at_rate_beta() -> None:
     """The equivalence claim has its own error budget: with the true change exactly at the
     threshold (the hardest case), "unchanged" comes out in at most ``beta`` of the runs."""
-    design = SequentialDesign()
+    design = SequentialDesign(max_rounds=40)
     rng = random.Random(11)
     bound = math.log1p(0.05)
     runs, said_unchanged = 1500, 0
@@ -407,8 +417,9 @@ def test_unchanged_is_said_of_a_change_at_the_threshold_at_most_at_rate_beta() -
     assert said_unchanged / runs <= design.beta + 0.015  # 1.5 points of Monte Carlo margin
 
 
-def test_a_quiet_aa_comparison_is_shown_unchanged_early() -> None:
-    design = SequentialDesign()
+@pytest.mark.parametrize("max_rounds", [40, 100])
+def test_a_quiet_aa_comparison_is_shown_unchanged_early(max_rounds: int) -> None:
+    design = SequentialDesign(max_rounds=max_rounds)
     rng = random.Random(5)
     rounds = []
     for _ in range(200):

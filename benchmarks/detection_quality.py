@@ -21,6 +21,12 @@ whole stretches of runs are slowed 1.5-2.5x as on a busy shared runner.
 The scenarios' pairs are shuffled together (seeded), so a busy stretch hits all scenarios
 alike. Rates come with a 95% Wilson score interval: 0 of 100 is not "never".
 
+``--replay-rounds 40`` also judges every same-runner pair as a smaller ``max-rounds`` would
+have: the stopping rule replayed (``aiwf_ci.verdict.sequential.replay``) on the first 40
+stored rounds, so two designs are compared on the very same measurements. A pair the run
+decided before the smaller design did is counted as ``undetermined`` (its rounds ran out).
+``--save`` keeps every pair's per-round log ratios too.
+
     python benchmarks/detection_quality.py --aa 100 --pairs 20                # quiet machine
     python benchmarks/detection_quality.py --aa 100 --pairs 20 --neighbour    # bursty
     python benchmarks/detection_quality.py --aa 4 --pairs 2 --budget 60       # smoke run
@@ -76,6 +82,7 @@ class Outcome:
     rounds: list[int] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)
     changes: list[float] = field(default_factory=list)
+    ratios: list[list[float]] = field(default_factory=list)
 
 
 # --- the workload ----------------------------------------------------------------------------
@@ -165,6 +172,29 @@ def same_runner_pair(top: Path, out: Path, head: str) -> dict[str, object]:
     return duration_row(json.loads(done.stdout))
 
 
+def stored_ratios(out: Path) -> list[float]:
+    """The per-round worse log ratios of the pair's duration, from its two results files."""
+    from aiwf_ci.models import load_results
+    from aiwf_ci.verdict.rounds import worse_log_ratios
+
+    base, head = (load_results(out / side / "results.json") for side in ("base", "head"))
+    ratios = worse_log_ratios(
+        base.benchmarks[0].metrics["duration"], head.benchmarks[0].metrics["duration"]
+    )
+    return ratios or []
+
+
+def replayed(ratios: list[float], max_rounds: int) -> tuple[str, int]:
+    """The verdict and rounds of the stopping rule with ``max_rounds`` on the stored rounds."""
+    from aiwf_ci.verdict.sequential import SequentialDesign, replay
+
+    design = SequentialDesign(max_rounds=max_rounds)
+    head = ratios[:max_rounds]
+    decision = replay(head, threshold=0.05, design=design, final=len(head) >= max_rounds)
+    state = "undetermined" if decision.state == "undecided" else decision.state
+    return state, decision.rounds
+
+
 def blocks_pair(top: Path, out: Path, head: str, first_base: bool) -> dict[str, object]:
     """Two ``aiwf-ci run`` blocks, then ``aiwf-ci compare``: the artifact design."""
     sides = [("base", top / "base"), ("head", top / head)]
@@ -181,7 +211,7 @@ def blocks_pair(top: Path, out: Path, head: str, first_base: bool) -> dict[str, 
     return duration_row(json.loads(done.stdout))
 
 
-def collect(args: argparse.Namespace, work: Path) -> dict[str, Outcome]:
+def collect(args: argparse.Namespace, work: Path) -> tuple[dict[str, Outcome], dict[str, Outcome]]:
     loops, share = calibrate(args.target)
     log(f"calibrated: {loops} loops ≈ {args.target}s, loop share {share:.0%}")
     write_trees(work / "trees", args, loops, share)
@@ -189,6 +219,7 @@ def collect(args: argparse.Namespace, work: Path) -> dict[str, Outcome]:
     plan += [(name, k) for name in ("+5%", "+10%") for k in range(args.pairs)]
     random.Random(args.seed).shuffle(plan)
     outcomes = {name: Outcome() for name in SLOWDOWNS}
+    replays = {name: Outcome() for name in SLOWDOWNS}
     started = time.monotonic()
     for index, (name, k) in enumerate(plan):
         out = work / "runs" / f"{_folder(name)}-{k:03d}"
@@ -202,12 +233,22 @@ def collect(args: argparse.Namespace, work: Path) -> dict[str, Outcome]:
         outcome.rounds.append(int(row.get("rounds") or 0))  # type: ignore[call-overload]
         outcome.seconds.append(time.monotonic() - begin)
         outcome.changes.append(float(row["change"] or 0.0))  # type: ignore[arg-type]
+        extra = ""
+        if args.design == "same-runner":
+            outcome.ratios.append(stored_ratios(out))
+        if args.replay_rounds and outcome.ratios:
+            state, rounds = replayed(outcome.ratios[-1], args.replay_rounds)
+            again = replays[name]
+            again.verdicts.append(state)
+            again.rounds.append(rounds)
+            again.seconds.append(outcome.seconds[-1] * rounds / max(1, outcome.rounds[-1]))
+            extra = f"; max-rounds {args.replay_rounds}: {state} after {rounds}"
         shutil.rmtree(out, ignore_errors=True)
         log(
             f"[{index + 1}/{len(plan)}] {name}: {row['verdict']} after {outcome.rounds[-1]} "
-            f"rounds, {outcome.seconds[-1]:.0f}s ({time.monotonic() - started:.0f}s in all)"
+            f"rounds, {outcome.seconds[-1]:.0f}s ({time.monotonic() - started:.0f}s in all)" + extra
         )
-    return outcomes
+    return outcomes, replays
 
 
 def _folder(name: str) -> str:
@@ -245,11 +286,17 @@ def table(outcomes: Mapping[str, Outcome]) -> str:
         lo, hi = wilson(hits, n)
         lines.append(
             f"| {scenario} | {n} | {hits} = {hits / n:.0%} ({lo:.0%}–{hi:.0%}) | "
-            f"{o.verdicts.count('unchanged')} | {o.verdicts.count('inconclusive')} | "
+            f"{o.verdicts.count('unchanged')} | {o.verdicts.count('inconclusive')}{_open(o)} | "
             f"{o.verdicts.count('improvement')} | {statistics.median(o.rounds):.0f} | "
             f"{statistics.median(o.seconds):.0f} s / {max(o.seconds):.0f} s |"
         )
     return "\n".join(lines)
+
+
+def _open(outcome: Outcome) -> str:
+    """`` + N undetermined`` for replayed pairs whose stored rounds ran out first."""
+    count = outcome.verdicts.count("undetermined")
+    return f" + {count} undetermined" if count else ""
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -264,6 +311,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--iterations", type=int, default=15, help="runs per side (blocks)")
     parser.add_argument("--target", type=float, default=0.08, help="seconds per run")
     parser.add_argument("--seed", type=int, default=1, help="seed of the pair order")
+    parser.add_argument(
+        "--replay-rounds", type=int, help="also judge each pair as this max-rounds would"
+    )
     parser.add_argument("--keep", type=Path, help="work here (trees kept) instead of a temp dir")
     parser.add_argument("--save", type=Path, help="write the outcomes to this JSON file")
     return parser.parse_args(argv)
@@ -278,13 +328,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        outcomes = collect(args, work)
+        outcomes, replays = collect(args, work)
         total = time.monotonic() - started
     neighbour_text = "with a bursty neighbour" if args.neighbour else "no neighbour"
     print(f"design {args.design}, {neighbour_text}, threshold 5%, {total / 60:.0f} min in all")
     print(table(outcomes))
+    if args.replay_rounds:
+        print(f"\nthe same pairs replayed with max-rounds {args.replay_rounds} (time pro rata):")
+        print(table(replays))
     if args.save:
-        args.save.write_text(json.dumps({k: asdict(o) for k, o in outcomes.items()}))
+        saved = {k: asdict(o) for k, o in outcomes.items()}
+        saved |= {f"{k} (max-rounds {args.replay_rounds})": asdict(o) for k, o in replays.items()}
+        args.save.write_text(json.dumps(saved))
     return 0
 
 

@@ -211,9 +211,9 @@ def blocks_pair(top: Path, out: Path, head: str, first_base: bool) -> dict[str, 
     return duration_row(json.loads(done.stdout))
 
 
-def collect(args: argparse.Namespace, work: Path) -> tuple[dict[str, Outcome], dict[str, Outcome]]:
-    loops, share = calibrate(args.target)
-    log(f"calibrated: {loops} loops ≈ {args.target}s, loop share {share:.0%}")
+def collect(
+    args: argparse.Namespace, work: Path, loops: int, share: float
+) -> tuple[dict[str, Outcome], dict[str, Outcome]]:
     write_trees(work / "trees", args, loops, share)
     plan = [("A/A", k) for k in range(args.aa)]
     plan += [(name, k) for name in ("+5%", "+10%") for k in range(args.pairs)]
@@ -321,6 +321,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    # Calibrated before the neighbour starts: a burst would make the workload short
+    # (start-up dominated) and differ from run to run.
+    loops, share = calibrate(args.target)
+    log(f"calibrated: {loops} loops ≈ {args.target}s, loop share {share:.0%}")
     with (
         neighbour(args.neighbour, args.seed),
         tempfile.TemporaryDirectory(prefix="aiwf-dq-") as tmp,
@@ -328,7 +332,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
         started = time.monotonic()
-        outcomes, replays = collect(args, work)
+        outcomes, replays = collect(args, work, loops, share)
         total = time.monotonic() - started
     neighbour_text = "with a bursty neighbour" if args.neighbour else "no neighbour"
     print(f"design {args.design}, {neighbour_text}, threshold 5%, {total / 60:.0f} min in all")
@@ -343,27 +347,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
-def from_log(path: Path) -> dict[str, Outcome]:
+def from_log(path: Path) -> tuple[dict[str, Outcome], dict[str, Outcome]]:
     """The outcomes again from a run's progress lines (``[i/n] NAME: VERDICT after R rounds,
-    Ss (...)``), e.g. when a run was cut short."""
+    Ss (...)``, with ``; max-rounds M: VERDICT after R`` when replayed), e.g. when a run was
+    cut short."""
     outcomes = {name: Outcome() for name in SLOWDOWNS}
+    replays = {name: Outcome() for name in SLOWDOWNS}
     for line in path.read_text().splitlines():
         if not line.startswith("[") or " after " not in line:
             continue
+        line, _, replay = line.partition("; max-rounds ")
         _, _, rest = line.partition("] ")
         name, _, rest = rest.partition(": ")
         verdict, _, rest = rest.partition(" after ")
         rounds = int(rest.split()[0])
         seconds = float(rest.split(", ")[1].split("s")[0])
-        outcome = outcomes[name]
-        outcome.verdicts.append(verdict)
-        outcome.rounds.append(rounds)
-        outcome.seconds.append(seconds)
-    return outcomes
+        _add(outcomes[name], verdict, rounds, seconds)
+        if replay:
+            state, _, again = replay.partition(": ")[2].partition(" after ")
+            _add(replays[name], state, int(again), seconds * int(again) / max(1, rounds))
+    return outcomes, replays
+
+
+def _add(outcome: Outcome, verdict: str, rounds: int, seconds: float) -> None:
+    outcome.verdicts.append(verdict)
+    outcome.rounds.append(rounds)
+    outcome.seconds.append(seconds)
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--from-log"]:
-        print(table(from_log(Path(sys.argv[2]))))
+        logged, replays = from_log(Path(sys.argv[2]))
+        print(table(logged))
+        if any(o.verdicts for o in replays.values()):
+            print("\nreplayed with the smaller max-rounds (time pro rata):")
+            print(table(replays))
         raise SystemExit(0)
     raise SystemExit(main())

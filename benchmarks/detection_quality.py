@@ -64,9 +64,10 @@ benchmarks:
 """
 SLOWDOWNS: Mapping[str, float] = {"A/A": 0.0, "+5%": 0.05, "+10%": 0.10}
 NEIGHBOUR = """\
-import random, sys, time
+import os, random, sys, time
 rng = random.Random(int(sys.argv[1]))
-while True:
+parent = os.getppid()
+while os.getppid() == parent:  # never outlives the script, however it ends
     end = time.monotonic() + rng.uniform(2, 5)
     while time.monotonic() < end:
         pass
@@ -321,6 +322,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, _terminate)  # clean-ups (the neighbour) run on kill too
     # Calibrated before the neighbour starts: a burst would make the workload short
     # (start-up dominated) and differ from run to run.
     loops, share = calibrate(args.target)
@@ -345,6 +347,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         saved |= {f"{k} (max-rounds {args.replay_rounds})": asdict(o) for k, o in replays.items()}
         args.save.write_text(json.dumps(saved))
     return 0
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
 
 
 def from_log(path: Path) -> tuple[dict[str, Outcome], dict[str, Outcome]]:

@@ -239,10 +239,8 @@ def collect(
             outcome.ratios.append(stored_ratios(out))
         if args.replay_rounds and outcome.ratios:
             state, rounds = replayed(outcome.ratios[-1], args.replay_rounds)
-            again = replays[name]
-            again.verdicts.append(state)
-            again.rounds.append(rounds)
-            again.seconds.append(outcome.seconds[-1] * rounds / max(1, outcome.rounds[-1]))
+            seconds = pro_rata(outcome.seconds[-1], rounds, outcome.rounds[-1])
+            _add(replays[name], state, rounds, seconds)
             extra = f"; max-rounds {args.replay_rounds}: {state} after {rounds}"
         shutil.rmtree(out, ignore_errors=True)
         log(
@@ -344,7 +342,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(table(replays))
     if args.save:
         saved = {k: asdict(o) for k, o in outcomes.items()}
-        saved |= {f"{k} (max-rounds {args.replay_rounds})": asdict(o) for k, o in replays.items()}
+        if args.replay_rounds:
+            again = {f"{k} (max-rounds {args.replay_rounds})": o for k, o in replays.items()}
+            saved |= {k: asdict(o) for k, o in again.items()}
         args.save.write_text(json.dumps(saved))
     return 0
 
@@ -371,8 +371,13 @@ def from_log(path: Path) -> tuple[dict[str, Outcome], dict[str, Outcome]]:
         _add(outcomes[name], verdict, rounds, seconds)
         if replay:
             state, _, again = replay.partition(": ")[2].partition(" after ")
-            _add(replays[name], state, int(again), seconds * int(again) / max(1, rounds))
+            _add(replays[name], state, int(again), pro_rata(seconds, int(again), rounds))
     return outcomes, replays
+
+
+def pro_rata(seconds: float, rounds: int, of_rounds: int) -> float:
+    """The time ``rounds`` of a pair's ``of_rounds`` rounds took, at its average pace."""
+    return seconds * rounds / max(1, of_rounds)
 
 
 def _add(outcome: Outcome, verdict: str, rounds: int, seconds: float) -> None:

@@ -39,15 +39,27 @@ from aiwf_ci.run.runner import RunOptions, tree_context
 from aiwf_ci.verdict.model import Status
 from aiwf_ci.verdict.sequential import SequentialDesign
 from aiwf_ci.verdict.thresholds import Threshold, ThresholdRules, build_rules
+from aiwf_ci.verdict.timer import Timer
 from aiwf_ci.workloads.instructions import check_valgrind
 from aiwf_ci.workloads.python import check_python_targets
 
 
 def load_suite(
-    path: Path | None, env: Mapping[str, str], profile: str | None = None
+    path: Path | None,
+    env: Mapping[str, str],
+    profile: str | None = None,
+    *,
+    timer: Timer | None = None,
 ) -> SuiteConfig:
-    """The suite config (``.aiwf/bench.yml`` by default), validated: every problem at once."""
-    return load_config(path or DEFAULT_CONFIG, profile=profile, env=env)
+    """The suite config (``.aiwf/bench.yml`` by default), validated: every problem at once;
+    ``timer`` (``--timer``, the ``timer`` input) overrides every benchmark's."""
+    config = load_config(path or DEFAULT_CONFIG, profile=profile, env=env)
+    if timer is None:
+        return config
+    benchmarks = tuple(
+        replace(b, settings=replace(b.settings, timer=timer)) for b in config.benchmarks
+    )
+    return replace(config, benchmarks=benchmarks)
 
 
 @contextmanager

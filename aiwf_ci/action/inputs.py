@@ -19,6 +19,7 @@ from aiwf_ci.redaction import register
 from aiwf_ci.run.selection import Shard, parse_shard
 from aiwf_ci.units import parse_duration
 from aiwf_ci.verdict.thresholds import Threshold, parse_threshold_spec
+from aiwf_ci.verdict.timer import TIMERS, Timer
 
 Mode = Literal["auto", "run", "comment"]
 MODES: tuple[Mode, ...] = ("auto", "run", "comment")
@@ -72,6 +73,7 @@ class ActionConfig:
     accept_label: str
     thresholds: Mapping[str, Threshold]
     profile: str | None
+    timer: Timer | None
     shard: Shard | None
     cache_dir: Path
     workspace: Path
@@ -132,6 +134,9 @@ def config_from_env(env: Mapping[str, str]) -> ActionConfig:
         accept_label=read_input(env, "accept-label", DEFAULT_ACCEPT_LABEL)[:100],
         thresholds=_thresholds(read_input(env, "thresholds")),
         profile=read_input(env, "profile") or None,
+        timer=_choice(read_input(env, "timer"), TIMERS, "timer")
+        if read_input(env, "timer")
+        else None,
         shard=parse_shard(read_input(env, "shard"), source="input shard")
         if read_input(env, "shard")
         else None,
@@ -169,6 +174,10 @@ def _choice(value: str, choices: tuple[T, ...], name: str) -> T:
         field=f"input {name}",
         fix=f"use one of {', '.join(choices)}",
     )
+
+
+def _timer(text: str) -> Timer | None:
+    return _choice(text, TIMERS, "timer") if text else None
 
 
 def _count(text: str, name: str, low: int, high: int) -> int:

@@ -75,7 +75,7 @@ def run_side(
     console: Console,
     client: GitHubClient | None,
 ) -> ActionResult:
-    suite = load_suite(config.config, env, config.profile)
+    suite = load_suite(config.config, env, config.profile, timer=config.timer)
     rules = threshold_rules(suite, config.thresholds)
     measured = measure(config, plan, env, console, client, suite, rules)
     head = measured.head

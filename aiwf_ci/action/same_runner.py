@@ -109,7 +109,7 @@ def _base_suite(
     if not path.is_file():
         raise SameRunnerUnavailable(f"the base commit has no {relative} (a new suite?)")
     try:
-        return load_suite(path, env, config.profile), tree, source
+        return load_suite(path, env, config.profile, timer=config.timer), tree, source
     except AiwfCIError as exc:
         raise SameRunnerUnavailable(f"the base commit's {relative} is not usable: {exc}") from None
 

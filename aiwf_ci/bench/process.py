@@ -6,6 +6,10 @@ descendant it waited for* (a shell's children roll up into the shell), so the tr
 not only the shell. The command runs in its own session, so a timeout kills the process
 group and any stray descendants (found through psutil) too.
 
+The run-queue delay (time runnable but waiting for a CPU, ``bench.schedstat``) is the
+leader's, read at the same moment: a command that ``exec``s its program (``sh -c "python
+x.py"`` does) is that program; the children of a shell that waits for them are not in it.
+
 I/O counters come from ``/proc/<pid>/io`` of the leader, read while it is a zombie (waited
 for with ``WNOWAIT``, reaped right after): like CPU time they include every descendant the
 leader waited for. They are what instruction counts cannot see (bytes and read/write system
@@ -35,6 +39,8 @@ from pathlib import Path
 from typing import IO, Protocol
 
 import psutil
+
+from aiwf_ci.bench.schedstat import process_queue_ns
 
 OUTPUT_TAIL = 4000
 
@@ -113,6 +119,9 @@ class ProcessOutcome:
     """Peak RSS in bytes of the largest single process of the tree (``ru_maxrss``)."""
     io: IoCounters | None = None
     """The tree's I/O counters (``None`` where ``/proc`` does not tell)."""
+    queue: float | None = None
+    """Seconds the leader was runnable but waiting for a CPU (``None`` where Linux's
+    schedstat does not tell)."""
 
     @property
     def ok(self) -> bool:
@@ -193,6 +202,7 @@ def run_process(
             timed_out=timed_out,
             max_rss=waiter.max_rss,
             io=waiter.io,
+            queue=waiter.queue,
         )
 
 
@@ -223,6 +233,7 @@ class _Waiter:
         self.cpu = 0.0
         self.max_rss = 0
         self.io: IoCounters | None = None
+        self.queue: float | None = None
         threading.Thread(target=self._wait, name=f"wait4-{pid}", daemon=True).start()
 
     def _wait(self) -> None:
@@ -230,6 +241,8 @@ class _Waiter:
             os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)
         self.end_ns = self.clock_ns()
         self.io = read_io_counters(self.pid)
+        queue = process_queue_ns(self.pid)
+        self.queue = None if queue is None else queue / 1e9
         _, status, usage = os.wait4(self.pid, 0)
         self.cpu = usage.ru_utime + usage.ru_stime
         self.max_rss = usage.ru_maxrss * 1024  # kilobytes on Linux

@@ -97,7 +97,7 @@ def _side_config(args: argparse.Namespace, env: Mapping[str, str], side: str) ->
             field=f"--{side}-dir",
             fix="both trees need the suite config at the same relative path",
         )
-    return load_suite((root / relative).resolve(), env, args.profile)
+    return load_suite((root / relative).resolve(), env, args.profile, timer=args.timer)
 
 
 def _pairs(

@@ -30,7 +30,7 @@ from aiwf_ci.run.runner import run_suite
 from aiwf_ci.run.selection import select
 from aiwf_ci.usecases import exit_code, load_suite, ready_tree, run_options, threshold_rules
 from aiwf_ci.verdict.compare import compare, unrelated
-from aiwf_ci.verdict.model import Report
+from aiwf_ci.verdict.model import GatePolicy, Report
 from aiwf_ci.verdict.thresholds import ThresholdRules
 from aiwf_ci.workloads.paths import check_paths
 
@@ -42,7 +42,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             field="--thresholds",
             fix="add --baseline B.json, or compare later with aiwf-ci compare --thresholds",
         )
-    config = load_suite(args.config, env, args.profile)
+    config = load_suite(args.config, env, args.profile, timer=args.timer)
     rules = threshold_rules(config, args.thresholds)
     benchmarks = select(config.benchmarks, only=args.only, shard=args.shard)
     printer = ProgressPrinter(sys.stdout, github_actions=env.get("GITHUB_ACTIONS") == "true")
@@ -156,7 +156,7 @@ def cmd_compare(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     rules = rules_for_files(args, env)
     baseline, head = load_results(args.baseline), load_results(args.current)
     refuse_unrelated(baseline, head)
-    report = Report.of(compare(baseline, head, rules))
+    report = Report.of(compare(baseline, head, rules, policy=GatePolicy(timer=args.timer)))
     print_report(report, args.format)
     return exit_code(report.status, fail_on_regression=args.fail_on_regression)
 

@@ -29,6 +29,7 @@ from aiwf_ci.redaction import redact
 from aiwf_ci.run.selection import Shard, parse_shard
 from aiwf_ci.units import parse_duration
 from aiwf_ci.verdict.thresholds import Threshold, parse_threshold_spec
+from aiwf_ci.verdict.timer import TIMERS
 
 Handler = Callable[[argparse.Namespace, Mapping[str, str]], int]
 
@@ -112,6 +113,15 @@ def _thresholds(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _timer(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--timer",
+        choices=TIMERS,
+        help=f"which time the duration threshold gates {what} (auto: CPU time for CPU-bound "
+        "work, wall time less the wait for a CPU for work that waits)",
+    )
+
+
 def _add_run(sub: Subparsers) -> None:
     run = sub.add_parser("run", help="run a benchmark suite and write results.json")
     run.add_argument("config", nargs="?", type=Path, default=None, help="default .aiwf/bench.yml")
@@ -122,6 +132,7 @@ def _add_run(sub: Subparsers) -> None:
     run.add_argument("--baseline", type=Path, help="compare against this results.json after")
     _no_setup(run)
     _thresholds(run)
+    _timer(run, "(recorded in the results)")
     run.add_argument("--fail-on-regression", action="store_true")
 
 
@@ -131,6 +142,7 @@ def _add_compare(sub: Subparsers) -> None:
     compare.add_argument("current", type=Path, metavar="CURRENT.json")
     compare.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     _thresholds(compare)
+    _timer(compare, "(overrides what the results recorded)")
     compare.add_argument("--config", type=Path, help="suite config for its thresholds")
     compare.add_argument("--fail-on-regression", action="store_true")
 
@@ -162,6 +174,7 @@ def _add_ab(sub: Subparsers) -> None:
     _no_setup(ab)
     ab.add_argument("--only", help="glob or substring of benchmark names (comma-separated)")
     _thresholds(ab)
+    _timer(ab, "(overrides the config's)")
     ab.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     ab.add_argument("--fail-on-regression", action="store_true")
 

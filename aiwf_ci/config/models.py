@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Literal
 
 from aiwf_ci.verdict.thresholds import Threshold
+from aiwf_ci.verdict.timer import Timer
 
 WorkloadKind = Literal["command", "python", "file-batch", "load", "ingest"]
 Measure = Literal["time", "instructions"]
@@ -46,6 +47,8 @@ class Settings:
     measure: Measure = "time"
     """``time`` (wall and CPU time, the default) or ``instructions`` (counted under Valgrind:
     ``command`` and ``python`` benchmarks)."""
+    timer: Timer = "auto"
+    """Which time the ``duration`` rule gates (``verdict.timer``): ``auto``, ``wall``, ``cpu``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

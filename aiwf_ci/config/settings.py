@@ -24,8 +24,9 @@ from aiwf_ci.config.fields import (
 from aiwf_ci.config.models import DEFAULT_MAX_PEAK, MEASURES, Measure, MemorySettings, Settings
 from aiwf_ci.config.yamlload import LineMap, quote
 from aiwf_ci.units import DURATION_HINT, PERCENT_HINT, SIZE_HINT, parse_percent
+from aiwf_ci.verdict.timer import parse_timer
 
-SETTING_KEYS = ("warmup", "iterations", "min-time", "timeout", "measure", "memory")
+SETTING_KEYS = ("warmup", "iterations", "min-time", "timeout", "measure", "timer", "memory")
 MEMORY_KEYS = ("enabled", "interval", "leak-threshold", "max-peak", "iterations")
 
 # Limits no real suite comes near: they turn a typo (1e400, .nan, three zeros too many) into a
@@ -52,6 +53,7 @@ def read_settings(problems: Problems, data: LineMap, prefix: str) -> Partial:
         "min-time": (duration_at_most(MAX_MIN_TIME), DURATION_HINT),
         "timeout": (duration_at_most(MAX_TIMEOUT, positive=True), DURATION_HINT),
         "measure": (_measure, "time (the default) or instructions"),
+        "timer": (parse_timer, "auto (the default), wall or cpu"),
     }
     for key, (parse, hint) in readers.items():
         value = read(problems, data, key, prefix, parse, hint)

@@ -56,10 +56,26 @@ def _benchmark(bench: BenchmarkComparison) -> dict[str, Any]:
         "kind": bench.kind,
         "verdict": bench.verdict,
         "metrics": [_metric(m) for m in bench.metrics],
+        "timer": _timer(bench),
         "errors": list(bench.errors),
         "alerts": [
             {"kind": a.kind, "metric": a.metric, "message": a.message} for a in bench.alerts
         ],
+    }
+
+
+def _timer(bench: BenchmarkComparison) -> dict[str, Any] | None:
+    """Which time the ``duration`` rule gated, and why (``verdict.timer``)."""
+    choice = bench.timer
+    if choice is None:
+        return None
+    return {
+        "setting": choice.setting,
+        "gated": choice.gated,
+        "reason": choice.reason,
+        "on_cpu": list(choice.on_cpu),
+        "waiting_for_cpu": list(choice.queued),
+        "text": choice.describe(),
     }
 
 

@@ -36,12 +36,14 @@ from aiwf_ci.config.models import BenchmarkConfig, SuiteConfig
 from aiwf_ci.errors import ConfigError
 from aiwf_ci.models import Alert, BenchmarkResult, Commit, JSONValue, Metric, Results, Series
 from aiwf_ci.run.project import Tree
+from aiwf_ci.run.python_rounds import Pinned, python_round
 from aiwf_ci.run.runner import RunListener, SilentListener, call_workload, tree_context
 from aiwf_ci.verdict.model import GatePolicy
 from aiwf_ci.verdict.rounds import still_open
 from aiwf_ci.verdict.sequential import SequentialDesign
 from aiwf_ci.verdict.thresholds import DEFAULT_RULES, ThresholdRules
 from aiwf_ci.workloads import Workload, get_workload
+from aiwf_ci.workloads.python import SamplerFactory, open_session
 
 Side = Literal["base", "head"]
 SIDES: tuple[Side, Side] = ("base", "head")
@@ -49,10 +51,10 @@ ONCE_KINDS = frozenset({"ingest"})
 """Kinds run once per side: their "iterations" are not separate samples."""
 ONE_SAMPLE_KINDS = frozenset({"load"})
 """Kinds whose every iteration is a whole run of its own (a load test): one per round."""
-CHUNKED_KINDS = frozenset({"python"})
-"""Kinds whose every call costs a fresh worker (start-up, imports, loop calibration): a round
-runs each side's samples in one call. Other kinds alternate base and head run by run
-within a round, so even drift faster than a round hits both sides alike."""
+SESSION_KINDS = frozenset({"python"})
+"""Kinds measured through two live workers whose samples alternate (``run.python_rounds``).
+Other kinds alternate base and head run by run within a round (a command's every run is a
+process of its own), so even drift faster than a round hits both sides alike."""
 
 
 def other(side: Side) -> Side:
@@ -80,6 +82,7 @@ class RoundsOptions:
     rules: ThresholdRules = DEFAULT_RULES
     environment: Mapping[str, JSONValue] = field(default_factory=dict)
     workloads: Callable[[str], Workload] = get_workload
+    samplers: SamplerFactory = open_session
     clock: Callable[[], float] = time.monotonic
 
 
@@ -94,6 +97,7 @@ class _Pair:
     )
     open: bool = True
     stopped: str = ""
+    pinned: Pinned = field(default_factory=Pinned)
 
     @property
     def name(self) -> str:
@@ -162,7 +166,9 @@ def _round(
     order = (first, other(first))
     position = (state.index + 1, total)
     kind = state.benches["base"].kind
-    if state.once or kind in CHUNKED_KINDS or kind in ONE_SAMPLE_KINDS:
+    if kind in SESSION_KINDS and not state.once:
+        _python_round(state, number, order, sides, position, options, events)
+    elif state.once or kind in ONE_SAMPLE_KINDS:
         for side in order:
             bench = state.benches[side]
             n = bench.settings.iterations if state.once else _chunk_size(bench, options.samples)
@@ -177,6 +183,45 @@ def _round(
     if state.once or state.failed():
         state.open = False
         state.stopped = "failed" if state.failed() else "once"
+
+
+def _python_round(
+    state: _Pair,
+    number: int,
+    order: tuple[Side, Side],
+    sides: Mapping[Side, SideSetup],
+    position: tuple[int, int],
+    options: RoundsOptions,
+    events: RunListener,
+) -> None:
+    """Both trees' workers side by side, samples alternating (``run.python_rounds``)."""
+    labels = {side: _label(state.benches[side], side, number) for side in order}
+    contexts = {
+        side: tree_context(sides[side].tree, sides[side].config, _logger(events, labels[side]))
+        for side in order
+    }
+    events.started(labels[order[0]], *position)
+    start = time.perf_counter()
+    try:
+        results = python_round(
+            state.benches, contexts, order, options.samples, state.pinned, options.samplers
+        )
+    except Exception as exc:  # a bug here must not sink the whole run (as call_workload)
+        message = f"internal error in the python rounds: {type(exc).__name__}: {exc}"
+        results = {
+            side: BenchmarkResult(name=state.name, kind="python", errors=(message,))
+            for side in order
+        }
+    half = (time.perf_counter() - start) / 2
+    for index, side in enumerate(order):
+        if index:
+            events.started(labels[side], *position)
+        events.finished(replace(results[side], name=labels[side].name), half)
+        state.chunks[side].append(results[side])
+
+
+def _logger(events: RunListener, label: BenchmarkConfig) -> Callable[[str], None]:
+    return lambda line: events.log(label, line)
 
 
 def _label(config: BenchmarkConfig, side: Side, number: int) -> BenchmarkConfig:

@@ -40,6 +40,18 @@ from aiwf_ci.verdict.model import (
 from aiwf_ci.verdict.rounds import compare_rounds, worse_log_ratios
 from aiwf_ci.verdict.sequential import SequentialDesign
 from aiwf_ci.verdict.thresholds import DEFAULT_RULES, Threshold, ThresholdRules
+from aiwf_ci.verdict.timer import (
+    ACTIVE,
+    CPU,
+    NAMES,
+    QUEUE,
+    TIMERS,
+    WALL,
+    Timer,
+    TimerChoice,
+    active_metric,
+    choose_timer,
+)
 
 NOTE_IGNORED = "ignored by the config's ignore: list (reported, never gating)"
 
@@ -145,21 +157,85 @@ def _only(bench: str, name: str, metric: Metric, verdict: Verdict) -> MetricComp
 
 
 def _metrics(
-    base: BenchmarkResult, head: BenchmarkResult, rules: ThresholdRules, policy: GatePolicy
+    base: BenchmarkResult,
+    head: BenchmarkResult,
+    rules: ThresholdRules,
+    policy: GatePolicy,
+    choice: TimerChoice | None,
 ) -> tuple[MetricComparison, ...]:
+    base_metrics, head_metrics = _with_active(base, choice), _with_active(head, choice)
     out: list[MetricComparison] = []
-    for name, metric in head.metrics.items():
-        if name in base.metrics:
-            th = rules.resolve(head.name, name)
-            out.append(compare_metric(head.name, name, base.metrics[name], metric, th, policy))
+    for name, metric in _gated_first(head_metrics, choice):
+        if name in base_metrics:
+            th = _rule(rules, head.name, name, choice)
+            row = compare_metric(head.name, name, base_metrics[name], metric, th, policy)
+            out.append(_beside(row, choice))
         else:
             out.append(_only(head.name, name, metric, "new"))
     out.extend(
-        _only(head.name, n, m, "removed") for n, m in base.metrics.items() if n not in head.metrics
+        _only(head.name, n, m, "removed")
+        for n, m in base_metrics.items()
+        if n not in head_metrics and n != QUEUE
     )
     if rules.ignored(head.name):
         out = [replace(m, note=NOTE_IGNORED) if m.note == NOTE_NO_THRESHOLD else m for m in out]
     return tuple(out)
+
+
+def choose_benchmark_timer(
+    base: BenchmarkResult, head: BenchmarkResult, rules: ThresholdRules, policy: GatePolicy
+) -> TimerChoice | None:
+    """The timer of one benchmark: the override, else what head recorded (``auto``)."""
+    recorded = head.extra.get("timer")
+    setting: Timer = policy.timer or (recorded if recorded in TIMERS else "auto")
+    rule = rules.resolve(head.name, WALL)
+    return choose_timer(
+        base.metrics, head.metrics, setting, rule.relative if rule is not None else None
+    )
+
+
+def _with_active(result: BenchmarkResult, choice: TimerChoice | None) -> dict[str, Metric]:
+    """The result's metrics, with ``active_time`` derived when it is the gated one."""
+    metrics = dict(result.metrics)
+    if choice is not None and choice.gated == ACTIVE:
+        active = active_metric(metrics)
+        if active is not None:
+            metrics[ACTIVE] = active
+    return metrics
+
+
+def _gated_first(
+    metrics: Mapping[str, Metric], choice: TimerChoice | None
+) -> list[tuple[str, Metric]]:
+    """Rows in the result's order, the gated time first; the wait for a CPU is no row of
+    its own (the timer line reports it)."""
+    items = [(n, m) for n, m in metrics.items() if n != QUEUE]
+    if choice is None:
+        return items
+    return sorted(items, key=lambda item: item[0] != choice.gated)
+
+
+def _rule(
+    rules: ThresholdRules, bench: str, name: str, choice: TimerChoice | None
+) -> Threshold | None:
+    """The ``duration`` rule goes to the gated time; wall time beside it is reported."""
+    if choice is None or name not in (WALL, CPU, ACTIVE):
+        return rules.resolve(bench, name)
+    if name == choice.gated:
+        return rules.resolve(bench, name) or rules.resolve(bench, WALL)
+    return None if name == WALL else rules.resolve(bench, name)
+
+
+def _beside(row: MetricComparison, choice: TimerChoice | None) -> MetricComparison:
+    """The gated time's row names the timer and why; wall time beside it says so."""
+    if choice is None:
+        return row
+    if row.metric == choice.gated and row.threshold is not None:
+        note = f"{row.note}; {choice.describe()}" if row.note else choice.describe()
+        return replace(row, note=note)
+    if row.metric == WALL:
+        return replace(row, note=f"reported beside {NAMES[choice.gated]}, which is gated")
+    return row
 
 
 def _overall(metrics: Sequence[MetricComparison]) -> Verdict:
@@ -186,26 +262,36 @@ def compare_benchmark(
         return BenchmarkComparison(
             name=base.name, kind=base.kind, verdict="removed", metrics=metrics
         )
-    if head.failed:
-        return BenchmarkComparison(
-            name=head.name,
-            kind=head.kind,
-            verdict="errored",
-            errors=head.errors,
-            alerts=head.alerts,
-        )
+    if head.failed or (policy.same_run and base is not None and base.failed):
+        return _errored(base, head, policy.same_run)
     if base is None or base.failed:
         metrics = tuple(_only(head.name, n, m, "new") for n, m in head.metrics.items())
         return BenchmarkComparison(
             name=head.name, kind=head.kind, verdict="new", metrics=metrics, alerts=head.alerts
         )
-    metrics = _metrics(base, head, rules, policy)
+    choice = choose_benchmark_timer(base, head, rules, policy)
+    metrics = _metrics(base, head, rules, policy, choice)
     return BenchmarkComparison(
         name=head.name,
         kind=head.kind,
         verdict=_overall(metrics),
         metrics=metrics,
         alerts=head.alerts,
+        timer=choice,
+    )
+
+
+def _errored(
+    base: BenchmarkResult | None, head: BenchmarkResult, same_run: bool
+) -> BenchmarkComparison:
+    """A benchmark that failed: head anywhere, or base in the same interleaved run (then a
+    failure of either side is never a pass). Each error names its side in an A/B run."""
+    errors: list[str] = []
+    for side, result in (("base", base), ("head", head)):
+        if result is not None and result.failed and (same_run or side == "head"):
+            errors += [f"{side} tree: {e}" if same_run else e for e in result.errors]
+    return BenchmarkComparison(
+        name=head.name, kind=head.kind, verdict="errored", errors=tuple(errors), alerts=head.alerts
     )
 
 
@@ -220,7 +306,7 @@ def compare(
     policy = policy or GatePolicy()
     recorded = design_of(head.environment)
     if recorded is not None:
-        policy = replace(policy, design=recorded)
+        policy = replace(policy, design=recorded, same_run=True)
     policy = replace(policy, machines_apart=machines_apart(baseline.environment, head.environment))
     base_by_name = baseline.by_name()
     head_names = {b.name for b in head.benchmarks}

@@ -12,6 +12,7 @@ from typing import Literal
 from aiwf_ci.models import Alert, Direction, Results
 from aiwf_ci.verdict.sequential import SequentialDesign
 from aiwf_ci.verdict.thresholds import Threshold
+from aiwf_ci.verdict.timer import Timer, TimerChoice
 
 Verdict = Literal[
     "regression", "improvement", "unchanged", "inconclusive", "new", "removed", "errored"
@@ -60,6 +61,11 @@ class GatePolicy:
     machines_apart: str = ""
     """Why baseline and head ran on unlike machines (CPU model, OS, Python differ), or ``""``:
     exact counts are then not comparable (``verdict.exact``). ``compare`` fills it in."""
+    timer: Timer | None = None
+    """Overrides the ``timer`` each benchmark recorded (``--timer``, the ``timer`` input)."""
+    same_run: bool = False
+    """Both sides were measured in one interleaved run (``compare`` fills it in): a base
+    that failed there is an error of the run, not a benchmark that is new."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,6 +132,8 @@ class BenchmarkComparison:
     metrics: tuple[MetricComparison, ...] = ()
     errors: tuple[str, ...] = ()
     alerts: tuple[Alert, ...] = ()
+    timer: TimerChoice | None = None
+    """Which time carries the ``duration`` rule, and why (``verdict.timer``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,7 +1,9 @@
 """The ``command`` workload: a shell command run warmup + iterations times.
 
-Metrics: ``duration`` (wall seconds per run) and ``cpu_time`` (user + system seconds of the
-whole process tree per run). The first failing run (non-zero exit or timeout) ends the
+Metrics: ``duration`` (wall seconds per run), ``cpu_time`` (user + system seconds of the
+whole process tree per run) and, where Linux tells it, ``run_queue_delay`` (seconds the
+command's main process was runnable but waiting for a CPU), so the verdict can gate the time
+that fits the work (``verdict.timer``). The first failing run (non-zero exit or timeout) ends the
 benchmark with an error that keeps the stderr tail; the runner then goes on with the next.
 Memory is measured in a separate pass after the timed runs (``bench.memory.profiler``) so
 the sampler never disturbs the timings.
@@ -9,10 +11,13 @@ the sampler never disturbs the timings.
 
 from __future__ import annotations
 
+import shlex
+
 from aiwf_ci.bench.memory.outcome import MemoryOutcome
 from aiwf_ci.bench.process import ProcessOutcome, run_process
 from aiwf_ci.config.models import BenchmarkConfig, CommandSpec
 from aiwf_ci.models import BenchmarkResult, Metric
+from aiwf_ci.verdict.timer import CPU, QUEUE, WALL
 from aiwf_ci.workloads.base import RunContext, build_result, error_result
 
 
@@ -24,9 +29,12 @@ def run_command_benchmark(bench: BenchmarkConfig, ctx: RunContext) -> BenchmarkR
         return error_result(bench, timed)
     settings = bench.settings
     metrics = {
-        "duration": Metric.from_samples([o.wall for o in timed], unit="s"),
-        "cpu_time": Metric.from_samples([o.cpu for o in timed], unit="s"),
+        WALL: Metric.from_samples([o.wall for o in timed], unit="s"),
+        CPU: Metric.from_samples([o.cpu for o in timed], unit="s"),
     }
+    queues = [o.queue for o in timed]
+    if all(q is not None for q in queues):
+        metrics[QUEUE] = Metric.from_samples([q or 0.0 for q in queues], unit="s")
     memory = _memory_pass(bench, ctx)
     return build_result(
         bench,
@@ -34,7 +42,12 @@ def run_command_benchmark(bench: BenchmarkConfig, ctx: RunContext) -> BenchmarkR
         errors=memory.errors,
         alerts=memory.alerts,
         series=memory.series,
-        extra={"iterations": settings.iterations, "warmup": settings.warmup, **memory.extra},
+        extra={
+            "iterations": settings.iterations,
+            "warmup": settings.warmup,
+            "timer": settings.timer,
+            **memory.extra,
+        },
     )
 
 
@@ -72,9 +85,39 @@ def _out_of_time(bench: BenchmarkConfig, done: int) -> str:
     )
 
 
+OPERATOR_CHARS = frozenset("();<>|&")
+SHELL_WORDS = frozenset(
+    "if then else elif fi for while until do done case esac in function select time "  # noqa: SIM905
+    "cd export set unset . source alias eval exec exit return shift trap umask ulimit wait "
+    "read local readonly command builtin type hash jobs fg bg".split()
+)
+"""Keywords and builtins that ``exec`` cannot run as a program."""
+
+
+def direct(command: str) -> str:
+    """``exec`` prepended to a simple command (``python x.py --n 3``: one line, no operator
+    or redirection outside quotes, no assignment, no shell keyword or builtin first), so the
+    shell becomes the program: the process timed is the program itself, whose wait for a
+    CPU the kernel reports, and no shell waits in between (``sh -c`` does not ``exec`` by
+    itself). Anything else runs as written."""
+    if "\n" in command:
+        return command
+    lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    try:
+        words = list(lexer)
+    except ValueError:
+        return command
+    if not words or "=" in words[0] or words[0] in SHELL_WORDS:
+        return command
+    if any(word and set(word) <= OPERATOR_CHARS for word in words):
+        return command
+    return f"exec {command}"
+
+
 def _run_once(spec: CommandSpec, ctx: RunContext, timeout: float) -> ProcessOutcome:
     return run_process(
-        spec.command,
+        direct(spec.command),
         cwd=ctx.resolve(spec.cwd) if spec.cwd else ctx.root,
         env={**ctx.env, **spec.env},
         timeout=timeout,

@@ -1,50 +1,94 @@
 """The ``python`` workload: a ``module:callable`` timed in its own worker process.
 
-This side writes the job, starts ``python_worker`` (same interpreter, ``sys.path`` starting
-with the config's folder, then the working directory), enforces the timeout by killing the
-worker's process tree, and turns the worker's JSON into a ``BenchmarkResult``. A crash, an
-import error or a timeout is an error of this benchmark only.
+This side starts ``python_worker`` (the tree's interpreter, ``sys.path`` starting with the
+config's folder, then the tree's root) as a **session** (``WorkerSession``) that takes orders
+— calibrate the loop count, take samples, run the memory pass — so the caller decides when
+each sample is taken: ``aiwf-ci run`` takes a benchmark's samples back to back, the
+interleaved A/B run (``run.python_rounds``) alternates two sessions, one per tree, sample by
+sample. The session enforces the benchmark's timeout by killing the worker's process tree,
+and a crash, an import error or a timeout is an error of this benchmark only.
+
+Each sample is timed three ways (wall, CPU, and the wait for a CPU where Linux tells it):
+the metrics ``duration``, ``cpu_time`` and ``run_queue_delay`` (seconds per call), so the
+verdict can gate the time that fits the work (``verdict.timer``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import select
 import shlex
+import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Protocol
 
 from aiwf_ci.bench.memory.convert import memory_outcome_from_worker
 from aiwf_ci.bench.memory.outcome import MemoryOutcome
-from aiwf_ci.bench.process import run_process
+from aiwf_ci.bench.process import cause_line, kill_tree, run_process, tracked
 from aiwf_ci.config.models import BenchmarkConfig, PythonSpec, SuiteConfig
 from aiwf_ci.errors import BenchmarkError, ConfigError
 from aiwf_ci.models import Alert, BenchmarkResult, Metric
+from aiwf_ci.verdict.timer import CPU, QUEUE, WALL
 from aiwf_ci.workloads.base import RunContext, build_result, error_result
+
+OUTPUT_LINES = 20
+"""Lines of the worker's own output (the user's prints, warnings) kept in the log."""
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One sample, per call: wall and CPU seconds, and seconds spent waiting for a CPU
+    (``None`` where Linux does not tell)."""
+
+    wall: float
+    cpu: float
+    queue: float | None
+
+
+class Sampler(Protocol):
+    """What takes a python benchmark's samples: a ``WorkerSession``, or a test's fake."""
+
+    def ready(self) -> None: ...
+
+    def calibrate(self) -> tuple[int, bool]: ...
+
+    def samples(self, loops: int, count: int, *, warm: int = 0) -> list[Sample]: ...
+
+    def memory(self) -> Any: ...
+
+    def close(self) -> None: ...
+
+    def kill(self) -> None: ...
 
 
 def run_python_benchmark(bench: BenchmarkConfig, ctx: RunContext) -> BenchmarkResult:
-    spec = bench.workload
-    assert isinstance(spec, PythonSpec)
-    job = _job(bench, spec, ctx)
+    """Calibrate, warm up and take the samples back to back, then the memory pass."""
+    settings = bench.settings
+    session = WorkerSession(bench, ctx)
     try:
-        data = run_worker(job, ctx, timeout=bench.settings.timeout)
+        session.ready()
+        loops, reached = session.calibrate()
+        samples = session.samples(loops, settings.iterations, warm=settings.warmup)
+        memory = session.memory() if settings.memory.enabled else None
+        session.close()
     except BenchmarkError as exc:
+        session.kill()
         return error_result(bench, str(exc))
-    samples: list[float] = data["samples"]
-    ctx.log(f"{len(samples)} samples of {data['loops']} loops each")
-    memory = memory_outcome_from_worker(data.get("memory"), bench.settings.memory)
-    short = () if data.get("min_time_reached", True) else (_short_samples(bench, data),)
-    return _result(bench, samples, int(data["loops"]), memory, short)
+    ctx.log(f"{len(samples)} samples of {loops} loops each")
+    alerts = () if reached else (short_samples(bench, samples, loops),)
+    return python_result(bench, samples, loops, memory, alerts)
 
 
-def _short_samples(bench: BenchmarkConfig, data: Mapping[str, Any]) -> Alert:
+def short_samples(bench: BenchmarkConfig, samples: Sequence[Sample], loops: int) -> Alert:
     """The loop cap came before ``min-time``: the samples are shorter than asked for."""
-    loops = int(data["loops"])
-    sample = min(data["samples"], default=0.0) * loops
+    sample = min((s.wall for s in samples), default=0.0) * loops
     return Alert(
         kind="min_time_not_reached",
         metric="duration",
@@ -58,47 +102,216 @@ def _short_samples(bench: BenchmarkConfig, data: Mapping[str, Any]) -> Alert:
     )
 
 
-def _result(
+def timing_metrics(samples: Sequence[Sample]) -> dict[str, Metric]:
+    """``duration``, ``cpu_time`` and (where every sample has it) ``run_queue_delay``."""
+    metrics = {
+        WALL: Metric.from_samples([s.wall for s in samples], unit="s"),
+        CPU: Metric.from_samples([s.cpu for s in samples], unit="s"),
+    }
+    queues = [s.queue for s in samples]
+    if samples and all(q is not None for q in queues):
+        metrics[QUEUE] = Metric.from_samples([q or 0.0 for q in queues], unit="s")
+    return metrics
+
+
+def python_result(
     bench: BenchmarkConfig,
-    samples: Sequence[float],
+    samples: Sequence[Sample],
     loops: int,
-    memory: MemoryOutcome,
-    warnings: Sequence[Alert] = (),
+    memory_data: Any,
+    alerts: Sequence[Alert] = (),
+    extra: Mapping[str, object] | None = None,
 ) -> BenchmarkResult:
+    """The result of a python benchmark: its samples, memory pass and settings."""
+    memory: MemoryOutcome = memory_outcome_from_worker(memory_data, bench.settings.memory)
     return build_result(
         bench,
-        metrics={"duration": Metric.from_samples(samples, unit="s"), **memory.metrics},
+        metrics={**timing_metrics(samples), **memory.metrics},
         errors=memory.errors,
-        alerts=(*warnings, *memory.alerts),
+        alerts=(*alerts, *memory.alerts),
         series=memory.series,
         extra={
             "loops": loops,
             "iterations": bench.settings.iterations,
             "warmup": bench.settings.warmup,
+            "timer": bench.settings.timer,
             **memory.extra,
+            **(extra or {}),
         },
     )
 
 
-def _job(bench: BenchmarkConfig, spec: PythonSpec, ctx: RunContext) -> dict[str, Any]:
-    settings = bench.settings
-    memory = settings.memory
+class WorkerSession:
+    """One worker process serving orders over two pipes (``python_worker --serve``).
+
+    Started at once (``ready`` waits for the import and ``setup``), so two sessions start
+    side by side. Every answer is awaited at most until the session's deadline (the
+    benchmark's ``timeout`` from the start); past it, or when the worker dies, the process
+    tree is killed and ``BenchmarkError`` says why, with the worker's last output line.
+    """
+
+    def __init__(self, bench: BenchmarkConfig, ctx: RunContext) -> None:
+        spec = bench.workload
+        assert isinstance(spec, PythonSpec)
+        self.bench, self.ctx = bench, ctx
+        self.timeout = bench.settings.timeout
+        self.deadline = ctx.clock_ns() + int(self.timeout * 1e9)
+        self._stack = contextlib.ExitStack()
+        folder = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="aiwf-w-")))
+        job = folder / "job.json"
+        job.write_text(json.dumps(_job(spec, ctx)), encoding="utf-8")
+        self._out = self._stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
+        orders_r, self._orders = os.pipe()
+        self._answers, answers_w = os.pipe()
+        python = ctx.python or sys.executable
+        argv = [python, "-m", "aiwf_ci.workloads.python_worker", "--serve", str(job)]
+        try:
+            self.proc = subprocess.Popen(
+                [*argv, str(orders_r), str(answers_w)],
+                cwd=ctx.root,
+                env=_worker_env(ctx),
+                stdin=subprocess.DEVNULL,
+                stdout=self._out,
+                stderr=subprocess.STDOUT,
+                pass_fds=(orders_r, answers_w),
+                start_new_session=True,
+            )
+        finally:
+            os.close(orders_r)
+            os.close(answers_w)
+        self._stack.enter_context(tracked(self.proc.pid))
+        self._buffer = b""
+        self._closed = False
+
+    def ready(self) -> None:
+        self._answer()
+
+    def calibrate(self) -> tuple[int, bool]:
+        data = self._order({"op": "calibrate", "min_time": self.bench.settings.min_time})
+        return int(data["loops"]), bool(data["reached"])
+
+    def samples(self, loops: int, count: int, *, warm: int = 0) -> list[Sample]:
+        data = self._order({"op": "sample", "loops": loops, "count": count, "warm": warm})
+        return [_sample(raw, loops) for raw in data["samples"]]
+
+    def memory(self) -> Any:
+        memory = self.bench.settings.memory
+        settings = {
+            "iterations": memory.iterations,
+            "leak_threshold": memory.leak_threshold,
+            "interval": memory.interval,
+        }
+        return self._order({"op": "memory", "settings": settings})["memory"]
+
+    def close(self) -> None:
+        """``teardown`` and a clean exit; the worker's own output goes to the log."""
+        if self._closed:
+            return
+        try:
+            self._order({"op": "quit"})
+            self.proc.wait(timeout=max(1.0, self._left()))
+        except (BenchmarkError, subprocess.TimeoutExpired):
+            self.kill()
+            raise
+        self._finish()
+
+    def kill(self) -> None:
+        """End the worker's whole tree now (a failure, an interrupt, the other side's error)."""
+        if self._closed:
+            return
+        kill_tree(self.proc.pid)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5.0)
+        self._finish()
+
+    def __enter__(self) -> WorkerSession:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.kill()
+
+    def _finish(self) -> None:
+        self._closed = True
+        for line in self._output().strip().splitlines()[-OUTPUT_LINES:]:
+            self.ctx.log(line)
+        for fd in (self._orders, self._answers):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self._stack.close()
+
+    def _output(self) -> str:
+        self._out.seek(0)
+        return self._out.read().decode("utf-8", errors="replace")
+
+    def _left(self) -> float:
+        return (self.deadline - self.ctx.clock_ns()) / 1e9
+
+    def _order(self, order: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            os.write(self._orders, json.dumps(order).encode("utf-8") + b"\n")
+        except OSError:
+            raise self._died() from None
+        return self._answer()
+
+    def _answer(self) -> dict[str, Any]:
+        while b"\n" not in self._buffer:
+            left = self._left()
+            ready, _, _ = select.select([self._answers], [], [], max(0.0, left))
+            if not ready:
+                self.kill()
+                raise BenchmarkError(
+                    f"worker timed out after {self.timeout:g}s (process tree killed)"
+                )
+            chunk = os.read(self._answers, 1 << 16)
+            if not chunk:
+                raise self._died()
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        data: dict[str, Any] = json.loads(line)
+        if not data.get("ok"):
+            self.kill()
+            trace = "".join(data.get("traceback", [])).strip()
+            raise BenchmarkError(f"{data.get('error')}\n{trace}".strip())
+        return data
+
+    def _died(self) -> BenchmarkError:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5.0)
+        code = self.proc.returncode
+        output = self._output().strip()
+        self.kill()
+        head = f"worker exited with code {code}" if code is not None else "worker stopped"
+        if code is not None and code < 0:
+            head = f"worker killed by signal {-code}"
+        return BenchmarkError(f"{head}: {cause_line(output)}\n{output[-2000:]}" if output else head)
+
+
+def _sample(raw: Sequence[int | None], loops: int) -> Sample:
+    wall, cpu, queue = raw
+    return Sample(
+        wall=(wall or 0) / loops / 1e9,
+        cpu=(cpu or 0) / loops / 1e9,
+        queue=None if queue is None else queue / loops / 1e9,
+    )
+
+
+def _job(spec: PythonSpec, ctx: RunContext) -> dict[str, Any]:
     return {
         "sys_path": sys_path_for(ctx),
         "target": spec.target,
         "setup": spec.setup,
         "teardown": spec.teardown,
-        "warmup": settings.warmup,
-        "iterations": settings.iterations,
-        "min_time": settings.min_time,
-        "memory": {
-            "iterations": memory.iterations,
-            "leak_threshold": memory.leak_threshold,
-            "interval": memory.interval,
-        }
-        if memory.enabled
-        else None,
     }
+
+
+def open_session(bench: BenchmarkConfig, ctx: RunContext) -> Sampler:
+    """The default ``Sampler`` factory: a real worker process."""
+    return WorkerSession(bench, ctx)
+
+
+SamplerFactory = Callable[[BenchmarkConfig, RunContext], Sampler]
 
 
 def sys_path_for(ctx: RunContext) -> list[str]:
@@ -108,7 +321,8 @@ def sys_path_for(ctx: RunContext) -> list[str]:
 
 
 def run_worker(job: Mapping[str, Any], ctx: RunContext, *, timeout: float) -> dict[str, Any]:
-    """Run the worker on ``job``; its JSON answer, or ``BenchmarkError`` saying why not."""
+    """Run a one-shot worker job (the import check); its JSON answer, or ``BenchmarkError``
+    saying why not."""
     with tempfile.TemporaryDirectory(prefix="aiwf-worker-") as tmp:
         job_path, result_path = Path(tmp, "job.json"), Path(tmp, "result.json")
         job_path.write_text(json.dumps(job), encoding="utf-8")

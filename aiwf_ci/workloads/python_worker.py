@@ -1,20 +1,28 @@
-"""The worker process of the ``python`` workload (``python -m aiwf_ci.workloads.python_worker
-JOB.json RESULT.json``).
+"""The worker process of the ``python`` workload.
 
 Each Python benchmark runs in a fresh interpreter, as pyperf does, so imports, garbage and
-crashes of one benchmark never affect another or the runner. The job says what to import and
-how to measure; the worker writes its samples (or a structured error) to the result file,
-never to stdout, which belongs to the user's code.
+crashes of one benchmark never affect another or the runner. Two ways to start it:
+
+- ``python -m aiwf_ci.workloads.python_worker --serve JOB.json CMD_FD ANSWER_FD``: a worker
+  that imports the target, runs ``setup`` and then takes orders, one JSON line at a time, on
+  the file descriptor ``CMD_FD`` and answers each on ``ANSWER_FD`` (never on stdout, which
+  belongs to the user's code): ``calibrate``, ``sample`` (``count`` samples of ``loops`` calls,
+  ``warm`` ones discarded first), ``memory`` (the memory pass) and ``quit`` (``teardown``).
+  The parent (``workloads.python.WorkerSession``) decides *when* each sample is taken, so
+  two workers, one per source tree, can take their samples alternately, milliseconds apart.
+- ``python -m aiwf_ci.workloads.python_worker JOB.json RESULT.json`` with ``check_only``: import
+  every target and report the ones that fail (``aiwf-ci validate``).
 
 Timing: loops are calibrated until one sample takes at least ``min_time``: starting from one
 loop, each try multiplies the count by the ratio still missing (at least 2, at most 10, so a
 noisy first try cannot overshoot wildly; ``timeit``'s autorange steps 1, 2, 5, 10, ...). When
-``MAX_LOOPS`` is reached first the sample is shorter than ``min_time``, and the result says
-so (``min_time_reached: false``) instead of pretending. A sample is the mean time per call
-over ``loops`` calls measured
-with ``perf_counter_ns``; the garbage collector is collected before and disabled during a
-sample (as ``timeit`` does) so a collection triggered by earlier work is not billed to it.
-Memory is measured afterwards in its own pass, never during timed samples.
+``MAX_LOOPS`` is reached first the sample is shorter than ``min_time``, and the answer says
+so (``reached: false``) instead of pretending. A sample is ``loops`` calls timed three ways:
+wall time (``perf_counter_ns``), the process's CPU time (``process_time_ns``) and, where Linux
+tells it, the time its threads waited for a CPU (``bench.schedstat``); the garbage collector
+is collected before and disabled during a sample (as ``timeit`` does) so a collection
+triggered by earlier work is not billed to it. Memory is measured in its own pass, never
+during timed samples.
 """
 
 from __future__ import annotations
@@ -23,12 +31,15 @@ import gc
 import importlib
 import itertools
 import json
+import os
 import sys
 import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+from aiwf_ci.bench.schedstat import process_queue_ns
 
 MAX_LOOPS = 1 << 30
 """A billion calls: beyond it a sample of a no-op callable would take minutes."""
@@ -90,32 +101,88 @@ def calibrate(
         loops = next_loops(loops, elapsed, target_ns)
 
 
-def measure(call: Callable[[], Any], job: dict[str, Any]) -> dict[str, Any]:
-    loops, reached = calibrate(call, float(job["min_time"]), timer=time_loops)
-    for _ in range(int(job["warmup"])):
-        time_loops(call, loops)
-    samples = [time_loops(call, loops) / loops / 1e9 for _ in range(int(job["iterations"]))]
-    return {"loops": loops, "samples": samples, "min_time_reached": reached}
+def time_sample(call: Callable[[], Any], loops: int) -> list[int | None]:
+    """One sample of ``loops`` calls: ``[wall_ns, cpu_ns, queue_ns]`` (``queue_ns`` is
+    ``None`` where Linux does not tell), the GC disabled for the duration."""
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        repeat = itertools.repeat(None, loops)
+        queue = process_queue_ns()
+        cpu = time.process_time_ns()
+        start = time.perf_counter_ns()
+        for _ in repeat:
+            call()
+        wall = time.perf_counter_ns() - start
+        cpu = time.process_time_ns() - cpu
+        after = process_queue_ns()
+    finally:
+        if enabled:
+            gc.enable()
+    waited = None if queue is None or after is None else max(0, after - queue)
+    return [wall, cpu, waited]
+
+
+class Served:
+    """The target imported and set up, answering the parent's orders."""
+
+    def __init__(self, job: dict[str, Any]) -> None:
+        for entry in reversed(job["sys_path"]):
+            sys.path.insert(0, entry)
+        func = resolve(job["target"])
+        setup = resolve(job["setup"]) if job.get("setup") else None
+        self.teardown = resolve(job["teardown"]) if job.get("teardown") else None
+        self.call = bind(func, setup() if setup else None)
+
+    def handle(self, order: dict[str, Any]) -> dict[str, Any]:
+        op = order["op"]
+        if op == "calibrate":
+            loops, reached = calibrate(self.call, float(order["min_time"]), timer=time_loops)
+            return {"loops": loops, "reached": reached}
+        if op == "sample":
+            loops = int(order["loops"])
+            for _ in range(int(order.get("warm", 0))):
+                time_sample(self.call, loops)
+            return {"samples": [time_sample(self.call, loops) for _ in range(int(order["count"]))]}
+        if op == "memory":
+            return {"memory": memory_pass(self.call, order["settings"])}
+        if op == "quit":
+            if self.teardown:
+                self.teardown()
+            return {}
+        raise ValueError(f"unknown order {op!r}")
+
+
+def serve(job: dict[str, Any], orders: IO[bytes], answers: IO[bytes]) -> None:
+    """Set up, then answer orders until ``quit``, end of input or the first error."""
+
+    def answer(data: dict[str, Any]) -> None:
+        answers.write(json.dumps(data).encode("utf-8") + b"\n")
+        answers.flush()
+
+    try:
+        served = Served(job)
+        answer({"ok": True})
+        for line in orders:
+            order = json.loads(line)
+            answer({"ok": True, **served.handle(order)})
+            if order["op"] == "quit":
+                return
+    except BaseException as exc:
+        answer(failure(exc))
+
+
+def failure(exc: BaseException) -> dict[str, Any]:
+    lines = traceback.format_exception(exc)
+    return {"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": lines[-6:]}
 
 
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
+    """A one-shot job (``check_only``): import every target."""
     for entry in reversed(job["sys_path"]):
         sys.path.insert(0, entry)
-    if job.get("check_only"):
-        return {"check": check_targets(job["targets"])}
-    func = resolve(job["target"])
-    setup = resolve(job["setup"]) if job.get("setup") else None
-    teardown = resolve(job["teardown"]) if job.get("teardown") else None
-    setup_value = setup() if setup else None
-    try:
-        call = bind(func, setup_value)
-        result = measure(call, job)
-        if job.get("memory"):
-            result["memory"] = memory_pass(call, job["memory"])
-        return result
-    finally:
-        if teardown:
-            teardown()
+    return {"check": check_targets(job["targets"])}
 
 
 def memory_pass(call: Callable[[], Any], settings: dict[str, Any]) -> dict[str, Any]:
@@ -137,13 +204,17 @@ def check_targets(targets: list[str]) -> dict[str, str]:
 
 
 def main(argv: list[str]) -> int:
+    if argv[1:2] == ["--serve"]:
+        job = json.loads(Path(argv[2]).read_text(encoding="utf-8"))
+        with os.fdopen(int(argv[3]), "rb") as orders, os.fdopen(int(argv[4]), "wb") as answers:
+            serve(job, orders, answers)
+        return 0
     job_path, result_path = Path(argv[1]), Path(argv[2])
     job = json.loads(job_path.read_text(encoding="utf-8"))
     try:
         result: dict[str, Any] = {"ok": True, **run_job(job)}
     except BaseException as exc:
-        lines = traceback.format_exception(exc)
-        result = {"ok": False, "error": f"{type(exc).__name__}: {exc}", "traceback": lines[-6:]}
+        result = failure(exc)
     result_path.write_text(json.dumps(result), encoding="utf-8")
     return 0
 

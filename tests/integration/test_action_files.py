@@ -34,6 +34,7 @@ INPUTS = {
     "fail-on-regression": "true",
     "thresholds": "",
     "profile": "",
+    "timer": "",
     "shard": "",
     "cache-dir": "",
 }
@@ -70,6 +71,7 @@ OTHER_VALUES = {
     "fail-on-regression": "false",
     "thresholds": "duration=5%",
     "profile": "dev",
+    "timer": "cpu",
     "shard": "1/2",
     "cache-dir": "/tmp/other-cache",
 }

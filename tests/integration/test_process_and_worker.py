@@ -99,3 +99,54 @@ def test_setup_value_is_passed_and_teardown_runs(tmp_path: Path, with_setup: boo
     )
     assert not result.errors, result.errors
     assert flag.exists()
+
+
+def test_a_simple_commands_wait_for_a_cpu_is_the_programs_own(tmp_path: Path) -> None:
+    """A simple command is exec'd: the leader whose run-queue delay is read is the program
+    itself (its pid is the one Popen started), not a shell that waited for it."""
+    from aiwf_ci.workloads.command import direct
+
+    script = tmp_path / "pid.py"
+    script.write_text("import os\nprint(os.getpid())\n")
+    outcome = run_process(
+        direct(f"{sys.executable} {script}"), cwd=tmp_path, env=os.environ, timeout=30
+    )
+    assert outcome.ok, outcome.stderr
+    assert outcome.queue is not None and outcome.queue >= 0.0
+    shell = run_process(
+        f"{sys.executable} {script}; true", cwd=tmp_path, env=os.environ, timeout=30
+    )
+    assert shell.ok and shell.stdout.strip() != ""
+
+
+def test_python_samples_carry_cpu_time_and_the_wait_for_a_cpu(tmp_path: Path) -> None:
+    (tmp_path / "mixed.py").write_text(
+        "import time\n"
+        "def spin():\n    t = time.process_time()\n    while time.process_time() - t < 0.005:\n"
+        "        pass\n"
+        "def nap():\n    time.sleep(0.01)\n"
+    )
+    ctx = RunContext(root=tmp_path, config_dir=tmp_path, env=os.environ)
+    spin = run_python_benchmark(bench("mixed:spin", iterations=3), ctx)
+    nap = run_python_benchmark(bench("mixed:nap", iterations=3), ctx)
+    for result in (spin, nap):
+        assert not result.errors, result.errors
+        assert {"duration", "cpu_time", "run_queue_delay"} <= set(result.metrics)
+        assert result.extra["timer"] == "auto"
+    # CPU time is the work: all of a spin, next to nothing of a sleep, whatever the load
+    assert min(spin.metrics["cpu_time"].samples) >= 0.004
+    assert max(nap.metrics["cpu_time"].samples) < 0.5 * min(nap.metrics["duration"].samples)
+
+
+def test_a_worker_that_dies_mid_session_is_an_error_with_its_last_words(tmp_path: Path) -> None:
+    (tmp_path / "dies.py").write_text(
+        "import os, sys\nCALLS = [0]\n"
+        "def call():\n    CALLS[0] += 1\n    if CALLS[0] == 5:\n"
+        "        print('giving up', file=sys.stderr, flush=True)\n        os._exit(7)\n"
+    )
+    result = run_python_benchmark(
+        bench("dies:call", min_time=0.0),
+        RunContext(root=tmp_path, config_dir=tmp_path, env=os.environ),
+    )
+    assert result.failed
+    assert result.errors[0].startswith("worker exited with code 7: giving up")

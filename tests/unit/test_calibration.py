@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aiwf_ci.config.models import BenchmarkConfig, PythonSpec, Settings
-from aiwf_ci.workloads.python import _short_samples
+from aiwf_ci.workloads.python import Sample, short_samples
 from aiwf_ci.workloads.python_worker import MAX_LOOPS, calibrate, next_loops
 
 
@@ -48,7 +48,8 @@ def test_the_short_sample_warning_names_the_numbers() -> None:
     bench = BenchmarkConfig(
         name="t", kind="python", workload=PythonSpec(target="m:f"), settings=Settings()
     )
-    alert = _short_samples(bench, {"loops": MAX_LOOPS, "samples": [1e-11, 2e-11]})
+    samples = [Sample(wall=w, cpu=w, queue=None) for w in (1e-11, 2e-11)]
+    alert = short_samples(bench, samples, MAX_LOOPS)
     assert alert.kind == "min_time_not_reached"
     assert f"{MAX_LOOPS} calls" in alert.message
     assert alert.value is not None and alert.value < bench.settings.min_time

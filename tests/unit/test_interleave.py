@@ -18,7 +18,7 @@ from aiwf_ci.config.models import (
     Settings,
     SuiteConfig,
 )
-from aiwf_ci.errors import ConfigError
+from aiwf_ci.errors import BenchmarkError, ConfigError
 from aiwf_ci.models import Alert, BenchmarkResult, Metric, Results
 from aiwf_ci.run.interleave import (
     RoundsOptions,
@@ -33,6 +33,7 @@ from aiwf_ci.run.project import plain_tree
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.thresholds import Threshold, ThresholdRules, build_rules
 from aiwf_ci.workloads import RunContext, Workload
+from aiwf_ci.workloads.python import Sample
 
 
 def bench(
@@ -226,15 +227,133 @@ def test_the_budget_ends_sampling_and_what_is_open_is_inconclusive(tmp_path: Pat
     assert comparison.status == "inconclusive"
 
 
-def test_python_benchmarks_run_each_side_s_samples_in_one_worker_call(tmp_path: Path) -> None:
-    fake = FakeWorkload(head=2.0)
-    run(tmp_path, fake, bench("py", warmup=1, kind="python"))
-    assert fake.calls[:4] == [
-        ("base", "py", 1, 3, True),
-        ("head", "py", 1, 3, True),
-        ("head", "py", 0, 3, False),
-        ("base", "py", 0, 3, False),
+class FakeSampler:
+    """A python worker of one tree: records every order as (tree, op, detail) in a log
+    shared by both sides; a sample takes ``per_call`` s on this tree, times a drift shared
+    by every sample taken within the same few orders (a busy stretch)."""
+
+    def __init__(self, tree: str, log: list[tuple[str, str, object]], **options: object) -> None:
+        self.tree, self.log = tree, log
+        self.per_call = float(options.get("per_call", 1.0))  # type: ignore[arg-type]
+        self.own_loops = int(options.get("loops", 10))  # type: ignore[call-overload]
+        self.fail_at = options.get("fail_at")
+        self.rng = random.Random(len(log))
+
+    def _note(self, op: str, detail: object = None) -> None:
+        self.log.append((self.tree, op, detail))
+        if self.fail_at == (op, sum(1 for t, o, _ in self.log if (t, o) == (self.tree, op))):
+            raise BenchmarkError(f"{op} failed: ZeroDivisionError")
+
+    def ready(self) -> None:
+        self._note("ready")
+
+    def calibrate(self) -> tuple[int, bool]:
+        self._note("calibrate")
+        return self.own_loops, True
+
+    def samples(self, loops: int, count: int, *, warm: int = 0) -> list[Sample]:
+        self._note("sample", (loops, count, warm))
+        drift = 2.0 if (len(self.log) // 4) % 3 == 0 else 1.0  # bursts shared by both sides
+        value = self.per_call * drift * (1 + self.rng.gauss(0, 0.01))
+        return [Sample(wall=value, cpu=value / drift, queue=value - value / drift)] * count
+
+    def memory(self) -> object:
+        self._note("memory")
+        return None
+
+    def close(self) -> None:
+        self._note("close")
+
+    def kill(self) -> None:
+        return None
+
+
+def python_run(
+    tmp_path: Path, fakes: dict[str, dict[str, object]], *benches: BenchmarkConfig
+) -> tuple[dict[Side, Results], list[tuple[str, str, object]]]:
+    log: list[tuple[str, str, object]] = []
+
+    def sampler(bench: BenchmarkConfig, ctx: RunContext) -> FakeSampler:
+        tree = ctx.root.name
+        log.append((tree, "start", None))
+        return FakeSampler(tree, log, **fakes.get(tree, {}))
+
+    sides: dict[Side, SideSetup] = {
+        side: SideSetup(
+            config=suite(tmp_path / side, *benches), tree=plain_tree(tmp_path / side, {})
+        )
+        for side in ("base", "head")
+    }
+    options = RoundsOptions(samples=3, rules=run_rules(), samplers=sampler)
+    return run_interleaved(sides, [(b, b) for b in benches], options), log
+
+
+def test_python_samples_alternate_between_two_live_workers_with_one_loop_count(
+    tmp_path: Path,
+) -> None:
+    fakes: dict[str, dict[str, object]] = {
+        "base": {"loops": 10},
+        "head": {"loops": 50, "per_call": 1.5},
+    }
+    out, log = python_run(tmp_path, fakes, bench("py", warmup=2, kind="python"))
+    first_round = log[: log.index(("head", "close", None)) + 1]
+    assert first_round == [
+        ("base", "start", None),  # both workers started before either is waited for
+        ("head", "start", None),
+        ("base", "ready", None),
+        ("head", "ready", None),
+        ("base", "calibrate", None),  # base calibrates; head only to compare
+        ("head", "calibrate", None),
+        ("base", "sample", (10, 0, 2)),  # warm-up: the config's, in the first round
+        ("head", "sample", (10, 0, 2)),
+        ("base", "sample", (10, 1, 0)),  # then one sample each in turn, A B B A A B
+        ("head", "sample", (10, 1, 0)),
+        ("head", "sample", (10, 1, 0)),
+        ("base", "sample", (10, 1, 0)),
+        ("base", "sample", (10, 1, 0)),
+        ("head", "sample", (10, 1, 0)),
+        ("base", "memory", None),  # the memory pass once per side, after the first round
+        ("head", "memory", None),
+        ("base", "close", None),
+        ("head", "close", None),
     ]
+    second = log[len(first_round) : len(first_round) + 6]
+    assert [entry[:2] for entry in second[:4]] == [
+        ("head", "start"),  # fresh workers, head first this round
+        ("base", "start"),
+        ("head", "ready"),
+        ("base", "ready"),
+    ]
+    assert second[4:] == [("head", "sample", (10, 0, 1)), ("base", "sample", (10, 0, 1))]
+    assert not any(op == "calibrate" for _, op, _ in log[len(first_round) :])
+    head = out["head"].benchmarks[0]
+    assert head.extra["loops"] == 10 and head.extra["loops_head_would_choose"] == 50
+    assert [a.kind for a in head.alerts] == ["loop_count_mismatch"]
+    assert {"duration", "cpu_time", "run_queue_delay"} <= set(head.metrics)
+    comparison = compare(out["base"], out["head"], run_rules())
+    assert comparison.benchmarks[0].verdict == "regression"  # +50% despite 2x bursts
+
+
+def test_a_failing_base_worker_makes_the_benchmark_an_error_naming_the_side(
+    tmp_path: Path,
+) -> None:
+    fakes: dict[str, dict[str, object]] = {"base": {"fail_at": ("sample", 3)}}
+    out, log = python_run(tmp_path, fakes, bench("py", kind="python"))
+    assert out["base"].benchmarks[0].failed
+    assert out["base"].benchmarks[0].errors == ("sample failed: ZeroDivisionError",)
+    assert out["head"].benchmarks[0].extra["stopped"] == "failed"
+    comparison = compare(out["base"], out["head"], run_rules())
+    errored = comparison.benchmarks[0]
+    assert errored.verdict == "errored" and comparison.status == "error"
+    assert errored.errors == ("base tree: sample failed: ZeroDivisionError",)
+
+
+def test_a_base_command_that_fails_is_an_error_not_a_new_benchmark(tmp_path: Path) -> None:
+    out = run(tmp_path, FakeWorkload(fail_on=("base", 2)), bench("one"))
+    comparison = compare(out["base"], out["head"], run_rules())
+    assert comparison.benchmarks[0].verdict == "errored"
+    assert comparison.benchmarks[0].errors[0].startswith("base tree: internal error")
+    assert comparison.status == "error"
 
 
 def test_a_failed_run_stops_that_benchmark(tmp_path: Path) -> None:

@@ -7,8 +7,10 @@ not only the shell. The command runs in its own session, so a timeout kills the 
 group and any stray descendants (found through psutil) too.
 
 The run-queue delay (time runnable but waiting for a CPU, ``bench.schedstat``) is the
-leader's, read at the same moment: a command that ``exec``s its program (``sh -c "python
-x.py"`` does) is that program; the children of a shell that waits for them are not in it.
+leader's, read at the same moment (a simple command that is ``exec``'d is the program
+itself; the children of a shell that waits for them are not in it), plus the time aiwf-ci's
+waiting thread, woken by the exit, waited for a CPU before it could stop the clock: on a busy
+machine that wake-up is late, and the delay is in the wall time too.
 
 I/O counters come from ``/proc/<pid>/io`` of the leader, read while it is a zombie (waited
 for with ``WNOWAIT``, reaped right after): like CPU time they include every descendant the
@@ -40,7 +42,7 @@ from typing import IO, Protocol
 
 import psutil
 
-from aiwf_ci.bench.schedstat import process_queue_ns
+from aiwf_ci.bench.schedstat import process_queue_ns, thread_queue_ns
 
 OUTPUT_TAIL = 4000
 
@@ -237,12 +239,15 @@ class _Waiter:
         threading.Thread(target=self._wait, name=f"wait4-{pid}", daemon=True).start()
 
     def _wait(self) -> None:
+        asleep = thread_queue_ns()
         with contextlib.suppress(ChildProcessError):  # exited, not reaped: /proc still answers
             os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOWAIT)
         self.end_ns = self.clock_ns()
+        woken = thread_queue_ns()
         self.io = read_io_counters(self.pid)
         queue = process_queue_ns(self.pid)
-        self.queue = None if queue is None else queue / 1e9
+        if queue is not None and asleep is not None and woken is not None:
+            self.queue = (queue + max(0, woken - asleep)) / 1e9
         _, status, usage = os.wait4(self.pid, 0)
         self.cpu = usage.ru_utime + usage.ru_stime
         self.max_rss = usage.ru_maxrss * 1024  # kilobytes on Linux

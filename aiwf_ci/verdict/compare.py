@@ -54,6 +54,8 @@ from aiwf_ci.verdict.timer import (
 )
 
 NOTE_IGNORED = "ignored by the config's ignore: list (reported, never gating)"
+TIMED_KINDS = frozenset({"command", "python"})
+"""Kinds aiwf-ci times itself, with CPU time and the wait for a CPU per sample."""
 
 __all__ = [
     "compare",
@@ -185,8 +187,12 @@ def _metrics(
 def choose_benchmark_timer(
     base: BenchmarkResult, head: BenchmarkResult, rules: ThresholdRules, policy: GatePolicy
 ) -> TimerChoice | None:
-    """The timer of one benchmark: the override, else what head recorded (``auto``)."""
+    """The timer of one of aiwf-ci's own timed benchmarks (``command``, ``python``): the
+    override, else the one head recorded. ``None`` for an ingested harness's numbers and for
+    results that recorded no timer (older files): their wall time is gated as measured."""
     recorded = head.extra.get("timer")
+    if head.kind not in TIMED_KINDS or (recorded is None and policy.timer is None):
+        return None
     setting: Timer = policy.timer or (recorded if recorded in TIMERS else "auto")
     rule = rules.resolve(head.name, WALL)
     return choose_timer(

@@ -178,7 +178,7 @@ def test_callable_max_peak_from_config(tmp_path: Path) -> None:
 
 def test_memory_off_adds_nothing() -> None:
     result = _python("targets:noop", enabled=False)
-    assert set(result.metrics) == {"duration"}
+    assert set(result.metrics) == {"duration", "cpu_time", "run_queue_delay"}
     assert result.alerts == ()
 
 

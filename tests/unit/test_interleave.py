@@ -338,7 +338,7 @@ def test_a_failing_base_worker_makes_the_benchmark_an_error_naming_the_side(
     tmp_path: Path,
 ) -> None:
     fakes: dict[str, dict[str, object]] = {"base": {"fail_at": ("sample", 3)}}
-    out, log = python_run(tmp_path, fakes, bench("py", kind="python"))
+    out, _ = python_run(tmp_path, fakes, bench("py", kind="python"))
     assert out["base"].benchmarks[0].failed
     assert out["base"].benchmarks[0].errors == ("sample failed: ZeroDivisionError",)
     assert out["head"].benchmarks[0].extra["stopped"] == "failed"

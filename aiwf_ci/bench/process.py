@@ -42,7 +42,7 @@ from typing import IO, Protocol
 
 import psutil
 
-from aiwf_ci.bench.schedstat import process_queue_ns, thread_queue_ns
+from aiwf_ci.bench.schedstat import on_cpu, process_queue_ns, thread_queue_ns
 
 OUTPUT_TAIL = 4000
 
@@ -173,20 +173,23 @@ def run_process(
     timeout: float,
     observer: ProcessObserver | None = None,
     clock_ns: Callable[[], int] = time.perf_counter_ns,
+    cpu: int | None = None,
 ) -> ProcessOutcome:
-    """Run ``command`` through ``/bin/sh`` and wait for it (at most ``timeout`` seconds)."""
+    """Run ``command`` through ``/bin/sh`` and wait for it (at most ``timeout`` seconds),
+    on CPU ``cpu`` only when one is given."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = clock_ns()
-        proc = subprocess.Popen(  # noqa: S602 - running the user's shell command is the point
-            command,
-            shell=True,
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            start_new_session=True,
-        )
+        with on_cpu(cpu):
+            proc = subprocess.Popen(  # noqa: S602 - running the user's shell command is the point
+                command,
+                shell=True,
+                cwd=cwd,
+                env=dict(env),
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=err,
+                start_new_session=True,
+            )
         with tracked(proc.pid):
             if observer is not None:
                 observer.started(proc.pid)

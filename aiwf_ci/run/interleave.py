@@ -16,6 +16,10 @@ the others go on, until all are decided, ``max_rounds`` is reached, or the suite
 The judgement is the very replay ``compare`` runs on the stored rounds, so the results
 files give the same verdict when compared later.
 
+**Base and head of a round on one CPU** (``run.affinity``): once the first round shows a
+benchmark using one CPU at a time, both sides of every later round start on the same CPU,
+round-robin over the CPUs, so they share its caches and its neighbours.
+
 Per side, the first chunk warms up (``warmup``) and runs the memory pass (once; its metrics
 describe one pass, as in ``aiwf-ci run``); later chunks do neither. ``ingest`` benchmarks run
 once per side (their "iterations" are not samples) and are compared unpaired; so are
@@ -32,12 +36,15 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
+from aiwf_ci.bench.schedstat import available_cpus
 from aiwf_ci.config.models import BenchmarkConfig, SuiteConfig
 from aiwf_ci.errors import ConfigError
 from aiwf_ci.models import Alert, BenchmarkResult, Commit, JSONValue, Metric, Results, Series
+from aiwf_ci.run.affinity import round_cpu, runs_on_one_cpu
 from aiwf_ci.run.project import Tree
 from aiwf_ci.run.python_rounds import Pinned, python_round
 from aiwf_ci.run.runner import RunListener, SilentListener, call_workload, tree_context
+from aiwf_ci.verdict.compare import gated_pairs
 from aiwf_ci.verdict.model import GatePolicy
 from aiwf_ci.verdict.rounds import still_open
 from aiwf_ci.verdict.sequential import SequentialDesign
@@ -83,6 +90,8 @@ class RoundsOptions:
     environment: Mapping[str, JSONValue] = field(default_factory=dict)
     workloads: Callable[[str], Workload] = get_workload
     samplers: SamplerFactory = open_session
+    cpus: tuple[int, ...] = field(default_factory=available_cpus)
+    """CPUs a round's two sides may be pinned to together (``run.affinity``)."""
     clock: Callable[[], float] = time.monotonic
 
 
@@ -98,6 +107,12 @@ class _Pair:
     open: bool = True
     stopped: str = ""
     pinned: Pinned = field(default_factory=Pinned)
+    one_cpu: bool = False
+    """Decided after the first round: both sides run on one CPU, so later rounds pin them."""
+
+    def cpu(self, number: int, cpus: tuple[int, ...]) -> int | None:
+        """The CPU both sides of round ``number`` start on, or ``None``."""
+        return round_cpu(number, cpus) if self.one_cpu and number > 0 else None
 
     @property
     def name(self) -> str:
@@ -180,6 +195,8 @@ def _round(
             )
     else:
         _alternate(state, number, order, sides, position, options, events)
+    if number == 0:
+        state.one_cpu = runs_on_one_cpu(state.chunks[side][0] for side in SIDES)
     if state.once or state.failed():
         state.open = False
         state.stopped = "failed" if state.failed() else "once"
@@ -196,8 +213,12 @@ def _python_round(
 ) -> None:
     """Both trees' workers side by side, samples alternating (``run.python_rounds``)."""
     labels = {side: _label(state.benches[side], side, number) for side in order}
+    cpu = state.cpu(number, options.cpus)
     contexts = {
-        side: tree_context(sides[side].tree, sides[side].config, _logger(events, labels[side]))
+        side: replace(
+            tree_context(sides[side].tree, sides[side].config, _logger(events, labels[side])),
+            cpu=cpu,
+        )
         for side in order
     }
     events.started(labels[order[0]], *position)
@@ -240,6 +261,7 @@ def _alternate(
     """A round as ``samples`` back-to-back pairs of single runs (A B, B A, A B, ...); each
     side's runs of the round are then merged into its chunk of the round."""
     runs: dict[Side, list[BenchmarkResult]] = {"base": [], "head": []}
+    cpu = state.cpu(number, options.cpus)
     for sample in range(max(1, options.samples)):
         for side in order if sample % 2 == 0 else order[::-1]:
             if runs[side] and runs[side][-1].failed:
@@ -247,10 +269,9 @@ def _alternate(
             bench = state.benches[side]
             first = number == 0 and sample == 0
             config = chunk_config(bench, 1, first=first)
+            label = _label(config, side, number)
             runs[side].append(
-                _run_chunk(
-                    config, _label(config, side, number), sides[side], position, options, events
-                )
+                _run_chunk(config, label, sides[side], position, options, events, cpu)
             )
     for side in order:
         state.chunks[side].append(_merged(state.benches[side], runs[side]))
@@ -281,11 +302,8 @@ def _settle(todo: Sequence[_Pair], options: RoundsOptions, rounds: int) -> None:
         head = join_chunks(state.benches["head"], state.chunks["head"])
         undecided = [
             name
-            for name, metric in head.metrics.items()
-            if name in base.metrics
-            and still_open(
-                base.metrics[name], metric, options.rules.resolve(head.name, name), policy
-            )
+            for name, b, h, rule in gated_pairs(base, head, options.rules, policy)
+            if still_open(b, h, rule, policy)
         ]
         if not undecided:
             state.open = False
@@ -312,10 +330,11 @@ def _run_chunk(
     position: tuple[int, int],
     options: RoundsOptions,
     events: RunListener,
+    cpu: int | None = None,
 ) -> BenchmarkResult:
     """One workload call, failures turned into error results (as ``run_suite`` does)."""
     events.started(label, *position)
-    ctx = tree_context(side.tree, side.config, lambda s: events.log(label, s))
+    ctx = replace(tree_context(side.tree, side.config, _logger(events, label)), cpu=cpu)
     start = time.perf_counter()
     results = call_workload(options.workloads, bench, ctx)
     seconds = time.perf_counter() - start
@@ -410,7 +429,7 @@ def _results(
     benchmarks = []
     for state in states:
         joined = join_chunks(state.benches[side], state.chunks[side])
-        extra = {**joined.extra, "stopped": state.stopped}
+        extra = {**joined.extra, "stopped": state.stopped, "same_cpu": state.one_cpu}
         benchmarks.append(replace(joined, extra=extra))
     return Results(
         suite=setup.config.suite,

@@ -25,6 +25,7 @@ from dataclasses import replace
 from typing import Any
 
 from aiwf_ci.models import BenchmarkResult, Metric, Results
+from aiwf_ci.verdict.bimodal import refuse_bimodal
 from aiwf_ci.verdict.blocks import compare_blocks, summary_only
 from aiwf_ci.verdict.exact import both_deterministic, compare_exact
 from aiwf_ci.verdict.machines import fingerprint_warnings, machines_apart
@@ -37,7 +38,7 @@ from aiwf_ci.verdict.model import (
     MetricComparison,
     Verdict,
 )
-from aiwf_ci.verdict.rounds import compare_rounds, worse_log_ratios
+from aiwf_ci.verdict.rounds import compare_rounds, paired_rounds
 from aiwf_ci.verdict.sequential import SequentialDesign
 from aiwf_ci.verdict.thresholds import DEFAULT_RULES, Threshold, ThresholdRules
 from aiwf_ci.verdict.timer import (
@@ -58,11 +59,13 @@ TIMED_KINDS = frozenset({"command", "python"})
 """Kinds aiwf-ci times itself, with CPU time and the wait for a CPU per sample."""
 
 __all__ = [
+    "choose_benchmark_timer",
     "compare",
     "compare_benchmark",
     "compare_metric",
     "count_verdicts",
     "design_of",
+    "gated_pairs",
     "unrelated",
 ]
 
@@ -83,9 +86,14 @@ def compare_metric(
         return compare_exact(bench, name, base, head, threshold, policy.machines_apart)
     if base.summary_only or head.summary_only or not base.samples or not head.samples:
         return summary_only(bench, name, base, head, threshold)
-    if worse_log_ratios(base, head) is not None:
-        return compare_rounds(bench, name, base, head, threshold, policy)
-    return compare_blocks(bench, name, base, head, threshold, policy)
+    rounds = paired_rounds(base, head)
+    if rounds is not None:
+        row = compare_rounds(bench, name, base, head, threshold, policy)
+        used = row.rounds or len(rounds[0])
+        b, h = rounds[0][:used], rounds[1][:used]
+        return refuse_bimodal(row, b, h, paired=True, unit=head.unit)
+    row = compare_blocks(bench, name, base, head, threshold, policy)
+    return refuse_bimodal(row, base.samples, head.samples, paired=False, unit=head.unit)
 
 
 def units_differ(
@@ -158,6 +166,30 @@ def _only(bench: str, name: str, metric: Metric, verdict: Verdict) -> MetricComp
     )
 
 
+def gated_pairs(
+    base: BenchmarkResult, head: BenchmarkResult, rules: ThresholdRules, policy: GatePolicy
+) -> list[tuple[str, Metric, Metric, Threshold | None]]:
+    """Every metric both sides have, as the verdict gates it: (name, base, head, rule), the
+    gated time first with the ``duration`` rule (``verdict.timer``). Sampling until decided
+    asks the same question of the same metrics."""
+    choice = choose_benchmark_timer(base, head, rules, policy)
+    return _pairs(base, head, rules, choice)
+
+
+def _pairs(
+    base: BenchmarkResult,
+    head: BenchmarkResult,
+    rules: ThresholdRules,
+    choice: TimerChoice | None,
+) -> list[tuple[str, Metric, Metric, Threshold | None]]:
+    base_metrics, head_metrics = _with_active(base, choice), _with_active(head, choice)
+    return [
+        (name, base_metrics[name], metric, _rule(rules, head.name, name, choice))
+        for name, metric in _gated_first(head_metrics, choice)
+        if name in base_metrics
+    ]
+
+
 def _metrics(
     base: BenchmarkResult,
     head: BenchmarkResult,
@@ -165,15 +197,16 @@ def _metrics(
     policy: GatePolicy,
     choice: TimerChoice | None,
 ) -> tuple[MetricComparison, ...]:
+    out = [
+        _beside(compare_metric(head.name, name, b, h, th, policy), choice)
+        for name, b, h, th in _pairs(base, head, rules, choice)
+    ]
     base_metrics, head_metrics = _with_active(base, choice), _with_active(head, choice)
-    out: list[MetricComparison] = []
-    for name, metric in _gated_first(head_metrics, choice):
-        if name in base_metrics:
-            th = _rule(rules, head.name, name, choice)
-            row = compare_metric(head.name, name, base_metrics[name], metric, th, policy)
-            out.append(_beside(row, choice))
-        else:
-            out.append(_only(head.name, name, metric, "new"))
+    out.extend(
+        _only(head.name, n, m, "new")
+        for n, m in head_metrics.items()
+        if n not in base_metrics and n != QUEUE
+    )
     out.extend(
         _only(head.name, n, m, "removed")
         for n, m in base_metrics.items()

@@ -34,6 +34,9 @@ class RunContext:
     clock_ns: Callable[[], int] = time.perf_counter_ns
     python: str = ""
     worker_path: str = ""
+    cpu: int | None = None
+    """The CPU the benchmark's processes are started on (an A/B round puts base and head on
+    the same one), or ``None``: wherever the system schedules them."""
 
     def resolve(self, path: str) -> Path:
         """A path relative to the tree's root made absolute."""

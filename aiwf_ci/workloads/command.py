@@ -122,6 +122,7 @@ def _run_once(spec: CommandSpec, ctx: RunContext, timeout: float) -> ProcessOutc
         env={**ctx.env, **spec.env},
         timeout=timeout,
         clock_ns=ctx.clock_ns,
+        cpu=ctx.cpu,
     )
 
 

@@ -32,6 +32,7 @@ from typing import Any, Protocol
 from aiwf_ci.bench.memory.convert import memory_outcome_from_worker
 from aiwf_ci.bench.memory.outcome import MemoryOutcome
 from aiwf_ci.bench.process import cause_line, kill_tree, run_process, tracked
+from aiwf_ci.bench.schedstat import on_cpu
 from aiwf_ci.config.models import BenchmarkConfig, PythonSpec, SuiteConfig
 from aiwf_ci.errors import BenchmarkError, ConfigError
 from aiwf_ci.models import Alert, BenchmarkResult, Metric
@@ -166,16 +167,17 @@ class WorkerSession:
         python = ctx.python or sys.executable
         argv = [python, "-m", "aiwf_ci.workloads.python_worker", "--serve", str(job)]
         try:
-            self.proc = subprocess.Popen(
-                [*argv, str(orders_r), str(answers_w)],
-                cwd=ctx.root,
-                env=_worker_env(ctx),
-                stdin=subprocess.DEVNULL,
-                stdout=self._out,
-                stderr=subprocess.STDOUT,
-                pass_fds=(orders_r, answers_w),
-                start_new_session=True,
-            )
+            with on_cpu(ctx.cpu):
+                self.proc = subprocess.Popen(
+                    [*argv, str(orders_r), str(answers_w)],
+                    cwd=ctx.root,
+                    env=_worker_env(ctx),
+                    stdin=subprocess.DEVNULL,
+                    stdout=self._out,
+                    stderr=subprocess.STDOUT,
+                    pass_fds=(orders_r, answers_w),
+                    start_new_session=True,
+                )
         finally:
             os.close(orders_r)
             os.close(answers_w)

@@ -237,6 +237,7 @@ class FakeSampler:
         self.per_call = float(options.get("per_call", 1.0))  # type: ignore[arg-type]
         self.own_loops = int(options.get("loops", 10))  # type: ignore[call-overload]
         self.fail_at = options.get("fail_at")
+        self.wall_noise = bool(options.get("wall_noise"))
         self.rng = random.Random(len(log))
 
     def _note(self, op: str, detail: object = None) -> None:
@@ -254,6 +255,8 @@ class FakeSampler:
     def samples(self, loops: int, count: int, *, warm: int = 0) -> list[Sample]:
         self._note("sample", (loops, count, warm))
         drift = 2.0 if (len(self.log) // 4) % 3 == 0 else 1.0  # bursts shared by both sides
+        if self.wall_noise:  # a wait for a CPU of its own, as long as the work or longer
+            drift = 1.0 + self.rng.uniform(0.0, 2.0)
         value = self.per_call * drift * (1 + self.rng.gauss(0, 0.01))
         return [Sample(wall=value, cpu=value / drift, queue=value - value / drift)] * count
 
@@ -275,7 +278,7 @@ def python_run(
 
     def sampler(bench: BenchmarkConfig, ctx: RunContext) -> FakeSampler:
         tree = ctx.root.name
-        log.append((tree, "start", None))
+        log.append((tree, "start", ctx.cpu))
         return FakeSampler(tree, log, **fakes.get(tree, {}))
 
     sides: dict[Side, SideSetup] = {
@@ -284,7 +287,7 @@ def python_run(
         )
         for side in ("base", "head")
     }
-    options = RoundsOptions(samples=3, rules=run_rules(), samplers=sampler)
+    options = RoundsOptions(samples=3, rules=run_rules(), samplers=sampler, cpus=(0, 1))
     return run_interleaved(sides, [(b, b) for b in benches], options), log
 
 
@@ -298,7 +301,7 @@ def test_python_samples_alternate_between_two_live_workers_with_one_loop_count(
     out, log = python_run(tmp_path, fakes, bench("py", warmup=2, kind="python"))
     first_round = log[: log.index(("head", "close", None)) + 1]
     assert first_round == [
-        ("base", "start", None),  # both workers started before either is waited for
+        ("base", "start", None),  # both started before either is waited for, not pinned yet
         ("head", "start", None),
         ("base", "ready", None),
         ("head", "ready", None),
@@ -318,16 +321,19 @@ def test_python_samples_alternate_between_two_live_workers_with_one_loop_count(
         ("head", "close", None),
     ]
     second = log[len(first_round) : len(first_round) + 6]
-    assert [entry[:2] for entry in second[:4]] == [
-        ("head", "start"),  # fresh workers, head first this round
-        ("base", "start"),
-        ("head", "ready"),
-        ("base", "ready"),
+    assert second[:4] == [
+        ("head", "start", 1),  # fresh workers, head first, both on CPU 1 this round
+        ("base", "start", 1),
+        ("head", "ready", None),
+        ("base", "ready", None),
     ]
+    starts = [cpu for _, op, cpu in log if op == "start"]
+    assert starts[:8] == [None, None, 1, 1, 0, 0, 1, 1]  # round-robin over the CPUs
     assert second[4:] == [("head", "sample", (10, 0, 1)), ("base", "sample", (10, 0, 1))]
     assert not any(op == "calibrate" for _, op, _ in log[len(first_round) :])
     head = out["head"].benchmarks[0]
     assert head.extra["loops"] == 10 and head.extra["loops_head_would_choose"] == 50
+    assert head.extra["same_cpu"] is True
     assert [a.kind for a in head.alerts] == ["loop_count_mismatch"]
     assert {"duration", "cpu_time", "run_queue_delay"} <= set(head.metrics)
     comparison = compare(out["base"], out["head"], run_rules())
@@ -377,3 +383,40 @@ def test_benchmarks_counted_in_instructions_run_once_per_side(tmp_path: Path) ->
     ]
     assert len([c for c in fake.calls if c[1] == "timed"]) > 2  # the others still go in rounds
     assert out["head"].by_name()["count"].extra["stopped"] == "once"
+
+
+def test_work_on_several_cpus_at_once_is_never_pinned(tmp_path: Path) -> None:
+    # CPU time twice the active time: a parallel benchmark; a pin would serialise it
+    fakes: dict[str, dict[str, object]] = {"base": {}, "head": {}}
+    log: list[tuple[str, str, object]] = []
+
+    class Parallel(FakeSampler):
+        def samples(self, loops: int, count: int, *, warm: int = 0) -> list[Sample]:
+            self._note("sample", (loops, count, warm))
+            return [Sample(wall=1.0, cpu=2.0, queue=0.0)] * count
+
+    def sampler(bench: BenchmarkConfig, ctx: RunContext) -> FakeSampler:
+        log.append((ctx.root.name, "start", ctx.cpu))
+        return Parallel(ctx.root.name, log, **fakes[ctx.root.name])
+
+    sides: dict[Side, SideSetup] = {
+        side: SideSetup(config=suite(tmp_path / side), tree=plain_tree(tmp_path / side, {}))
+        for side in ("base", "head")
+    }
+    b = bench("par", kind="python")
+    options = RoundsOptions(samples=3, rules=run_rules(), samplers=sampler, cpus=(0, 1))
+    out = run_interleaved(sides, [(b, b)], options)
+    assert {cpu for _, op, cpu in log if op == "start"} == {None}
+    assert out["head"].benchmarks[0].extra["same_cpu"] is False
+
+
+def test_sampling_stops_once_the_gated_time_is_decided(tmp_path: Path) -> None:
+    # wall time waits for a CPU at random (never decidable at 5%), CPU time is steady
+    noisy: dict[str, object] = {"wall_noise": True}
+    out, _ = python_run(tmp_path, {"base": noisy, "head": noisy}, bench("py", kind="python"))
+    design = RoundsOptions().design
+    head = out["head"].benchmarks[0]
+    assert head.extra["stopped"] == f"decided after {design.min_rounds} rounds"
+    bench_cmp = compare(out["base"], out["head"], run_rules()).benchmarks[0]
+    assert bench_cmp.timer is not None and bench_cmp.timer.gated == "cpu_time"
+    assert bench_cmp.verdict == "unchanged"

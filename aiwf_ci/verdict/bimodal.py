@@ -9,10 +9,13 @@ and shows the groups; so does this gate. A judged row (regression, improvement, 
 inconclusive) becomes ``inconclusive`` with the reason ``bimodal`` and both sides' groups,
 when:
 
-- **paired rounds** (same runner): the per-round ratios head/base fall into two groups, or
-  the sides' per-round values have different numbers of groups. Both sides two-peaked
-  alike is what a bursty machine does to both sides of every round; the per-round ratio
-  cancels it, so that alone is not refused;
+- **paired rounds** (same runner): the per-round ratios head/base fall into two groups. A
+  side that has two modes of its own (a slow path taken in some processes) carries them
+  into the ratios, since the other side of each round does not share them. What a bursty
+  machine does to both sides of every round — two levels, fast and slow, on each side — the
+  ratio cancels, so the sides' own groups are shown but not counted (comparing the sides'
+  numbers of groups refused real changes beside a bursty neighbour whenever one side's
+  burst level was found and the other's was not);
 - **two blocks of runs** (unpaired): either side's values fall into two groups (then the
   numbers of groups differ, or both are two-peaked): separate runs have nothing that
   cancels a mode.
@@ -64,7 +67,7 @@ def refuse_bimodal(
         ratios = find_peaks(
             [h / b for b, h in zip(base, head, strict=True)], min_separation=separation
         )
-        split = ratios.bimodal or peaks_b.count != peaks_h.count
+        split = ratios.bimodal
     else:
         split = peaks_b.bimodal or peaks_h.bimodal
     if not split:

@@ -90,7 +90,7 @@ def parse_timer(value: object) -> Timer:
     for timer in TIMERS:
         if value == timer:
             return timer
-    raise ValueError(f"{value!r} is not a timer (auto, wall or cpu)")
+    raise ValueError(f"{value!r} is not a timer")
 
 
 def _early(metric: Metric) -> list[float]:

@@ -150,3 +150,15 @@ def test_a_worker_that_dies_mid_session_is_an_error_with_its_last_words(tmp_path
     )
     assert result.failed
     assert result.errors[0].startswith("worker exited with code 7: giving up")
+
+
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="no CPU affinity here")
+def test_a_command_started_on_one_cpu_runs_there_and_aiwf_ci_stays_free() -> None:
+    before = os.sched_getaffinity(0)
+    cpu = max(before)
+    probe = f"{sys.executable} -c 'import os; print(sorted(os.sched_getaffinity(0)))'"
+    pinned = run_process(probe, cwd=Path.cwd(), env=os.environ, timeout=30, cpu=cpu)
+    free = run_process(probe, cwd=Path.cwd(), env=os.environ, timeout=30)
+    assert pinned.ok and pinned.stdout.strip() == f"[{cpu}]"
+    assert free.ok and free.stdout.strip() == str(sorted(before))
+    assert os.sched_getaffinity(0) == before

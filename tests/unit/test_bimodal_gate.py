@@ -1,8 +1,8 @@
 """``aiwf_ci.verdict.bimodal`` through ``compare``: two-peaked results get no single shift.
 
-Paired rounds are refused when the per-round ratios split into groups or the sides have
-different numbers of groups; both sides two-peaked alike (a bursty machine, cancelled by the
-pairing) is not. Separate blocks of runs are refused when either side is two-peaked.
+Paired rounds are refused when the per-round ratios split into groups; both sides
+two-peaked alike (a bursty machine, cancelled by the pairing) is not, even when only one
+side's groups are found. Separate blocks of runs are refused when either side is two-peaked.
 """
 
 from __future__ import annotations
@@ -82,3 +82,14 @@ def test_groups_closer_than_the_threshold_are_one() -> None:
     head = [noisy(rng, 0.020 if r % 2 else 0.0206, sd=0.001) for r in range(30)]  # 3% apart
     verdict, note, _ = row(rounds_result(base), rounds_result(head))
     assert verdict == "unchanged" and "bimodal" not in note
+
+
+def test_a_burst_level_found_on_one_side_only_is_not_a_reason_to_refuse() -> None:
+    rng = random.Random(5)
+    slow = [r % 4 == 0 for r in range(32)]  # a busy quarter of the rounds, on both sides
+    base = [noisy(rng, 0.020 * (1.25 if s else 1.0)) for s in slow]
+    head = [noisy(rng, 0.022 * (1.25 if s else 1.0)) for s in slow]  # +10%
+    head[0] = noisy(rng, 0.022 * 1.12)  # one side's busy group is no longer clear
+    head[4] = noisy(rng, 0.022 * 1.12)
+    verdict, note, _ = row(rounds_result(base), rounds_result(head))
+    assert verdict == "regression" and "bimodal" not in note

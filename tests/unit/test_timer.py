@@ -95,7 +95,7 @@ def test_explicit_settings_and_kinds_without_cpu_time() -> None:
     only_wall = {WALL: metrics[WALL]}
     assert choose_timer(only_wall, only_wall, "auto") is None
     assert parse_timer("cpu") == "cpu"
-    with pytest.raises(ValueError, match="auto, wall or cpu"):
+    with pytest.raises(ValueError, match="is not a timer"):
         parse_timer("cycles")
 
 

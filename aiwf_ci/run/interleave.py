@@ -42,7 +42,7 @@ from aiwf_ci.errors import ConfigError
 from aiwf_ci.models import Alert, BenchmarkResult, Commit, JSONValue, Metric, Results, Series
 from aiwf_ci.run.affinity import round_cpu, runs_on_one_cpu
 from aiwf_ci.run.project import Tree
-from aiwf_ci.run.python_rounds import Pinned, python_round
+from aiwf_ci.run.python_rounds import Calibration, python_round
 from aiwf_ci.run.runner import RunListener, SilentListener, call_workload, tree_context
 from aiwf_ci.verdict.compare import gated_pairs
 from aiwf_ci.verdict.model import GatePolicy
@@ -106,7 +106,7 @@ class _Pair:
     )
     open: bool = True
     stopped: str = ""
-    pinned: Pinned = field(default_factory=Pinned)
+    calibration: Calibration = field(default_factory=Calibration)
     one_cpu: bool = False
     """Decided after the first round: both sides run on one CPU, so later rounds pin them."""
 
@@ -225,7 +225,7 @@ def _python_round(
     start = time.perf_counter()
     try:
         results = python_round(
-            state.benches, contexts, order, options.samples, state.pinned, options.samplers
+            state.benches, contexts, order, options.samples, state.calibration, options.samplers
         )
     except Exception as exc:  # a bug here must not sink the whole run (as call_workload)
         message = f"internal error in the python rounds: {type(exc).__name__}: {exc}"

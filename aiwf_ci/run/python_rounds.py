@@ -48,7 +48,7 @@ LOOP_MISMATCH = 4.0
 
 
 @dataclass(slots=True)
-class Pinned:
+class Calibration:
     """What the first round fixed for the rest: the loop count and the first-round alerts."""
 
     loops: int = 0
@@ -67,13 +67,13 @@ def python_round(
     contexts: Mapping[Side, RunContext],
     order: tuple[Side, Side],
     samples: int,
-    pinned: Pinned,
+    calibration: Calibration,
     open_sampler: SamplerFactory,
 ) -> dict[Side, BenchmarkResult]:
     """One round (module docstring): each side's result of the round, or the failing side's
-    error naming the side. ``pinned.loops == 0`` marks the first round, which calibrates."""
+    error naming the side. ``calibration.loops == 0`` marks the first round, which calibrates."""
     workers: dict[Side, Sampler] = {}
-    first = pinned.loops == 0
+    first = calibration.loops == 0
     taken: dict[Side, list[Sample]] = {"base": [], "head": []}
     memory: dict[Side, Any] = {}
     try:
@@ -82,19 +82,19 @@ def python_round(
         for side in order:
             _ask(side, workers[side].ready)
         if first:
-            _calibrate(benches, workers, pinned)
-        _alternate(benches, workers, order, samples, pinned.loops, taken, first=first)
+            _calibrate(benches, workers, calibration)
+        _alternate(benches, workers, order, samples, calibration.loops, taken, first=first)
         if first:
             memory = _memory(benches, workers, order)
         for side in order:
             _ask(side, workers[side].close)
     except _SideFailed as failed:
-        return _failed(benches, failed, taken, pinned, memory)
+        return _failed(benches, failed, taken, calibration, memory, first=first)
     finally:
         for worker in workers.values():
             worker.kill()
     return {
-        side: _result(benches[side], side, taken[side], pinned, memory, first=first)
+        side: _result(benches[side], side, taken[side], calibration, memory, first=first)
         for side in order
     }
 
@@ -107,18 +107,20 @@ def _ask(side: Side, call: Callable[[], Any]) -> Any:
 
 
 def _calibrate(
-    benches: Mapping[Side, BenchmarkConfig], workers: Mapping[Side, Sampler], pinned: Pinned
+    benches: Mapping[Side, BenchmarkConfig],
+    workers: Mapping[Side, Sampler],
+    calibration: Calibration,
 ) -> None:
     loops, reached = _ask("base", workers["base"].calibrate)
     own, _ = _ask("head", workers["head"].calibrate)
-    pinned.loops = loops
-    pinned.extra = {"loops_head_would_choose": own}
+    calibration.loops = loops
+    calibration.extra = {"loops_head_would_choose": own}
     alerts: list[Alert] = []
     if max(own, loops) / max(1, min(own, loops)) >= LOOP_MISMATCH:
         alerts.append(_mismatch(loops, own))
-    pinned.alerts = {"base": (), "head": tuple(alerts)}
+    calibration.alerts = {"base": (), "head": tuple(alerts)}
     if not reached:
-        pinned.extra["min_time_reached"] = False
+        calibration.extra["min_time_reached"] = False
 
 
 def _mismatch(loops: int, own: int) -> Alert:
@@ -172,31 +174,36 @@ def _result(
     bench: BenchmarkConfig,
     side: Side,
     taken: list[Sample],
-    pinned: Pinned,
+    calibration: Calibration,
     memory: Mapping[Side, Any],
     *,
     first: bool,
 ) -> BenchmarkResult:
     """A side's round as a python result; the first round carries the calibration's alerts."""
-    alerts = pinned.alerts.get(side, ()) if first else ()
-    if first and pinned.extra.get("min_time_reached") is False:
-        alerts = (*alerts, short_samples(bench, taken, pinned.loops))
-    return python_result(bench, taken, pinned.loops, memory.get(side), alerts, pinned.extra)
+    alerts = calibration.alerts.get(side, ()) if first else ()
+    if first and calibration.extra.get("min_time_reached") is False:
+        alerts = (*alerts, short_samples(bench, taken, calibration.loops))
+    return python_result(
+        bench, taken, calibration.loops, memory.get(side), alerts, calibration.extra
+    )
 
 
 def _failed(
     benches: Mapping[Side, BenchmarkConfig],
     failed: _SideFailed,
     taken: Mapping[Side, list[Sample]],
-    pinned: Pinned,
+    calibration: Calibration,
     memory: Mapping[Side, Any],
+    *,
+    first: bool,
 ) -> dict[Side, BenchmarkResult]:
     """The failing side as an error naming it; the other side keeps what it measured."""
     other: Side = "head" if failed.side == "base" else "base"
     results = {failed.side: error_result(benches[failed.side], str(failed))}
     if taken[other]:
-        first = not memory and bool(pinned.alerts)
-        results[other] = _result(benches[other], other, taken[other], pinned, memory, first=first)
+        results[other] = _result(
+            benches[other], other, taken[other], calibration, memory, first=first
+        )
     else:
         note = f"not measured: the {failed.side} tree failed in the same round"
         results[other] = error_result(benches[other], note)

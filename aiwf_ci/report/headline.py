@@ -223,3 +223,45 @@ def design_line(comparison: Comparison, ctx: ReportContext) -> str:
     if any(m.method == EXACT_METHOD for b in comparison.benchmarks for m in b.metrics):
         line += "; instruction counts: exact, no test"
     return f"{line} — {ctx.design_note}" if ctx.design_note else line
+
+
+TIMER_NAMES = 4
+"""Benchmarks named per timer in the line; the rest are counted."""
+
+
+def timer_line(comparison: Comparison) -> str:
+    """Which time each benchmark's ``duration`` rule gated, grouped: ``CPU time: a, b
+    (CPU-bound); wall time less the wait for a CPU: c (waits)``, and the largest share of wall
+    time spent waiting for a CPU. ``""`` when no benchmark chose a timer."""
+    groups: dict[tuple[str, str], list[str]] = {}
+    waited: list[tuple[float, str]] = []
+    for bench in comparison.benchmarks:
+        choice = bench.timer
+        if choice is None:
+            continue
+        kind = choice.reason.split(",")[0].split(" (")[0]
+        groups.setdefault((TIMER_LABELS.get(choice.gated, choice.gated), kind), []).append(
+            bench.name
+        )
+        waited += [(q, bench.name) for q in choice.queued if q is not None]
+    if not groups:
+        return ""
+    parts = [f"{label}: {_named(names)} ({kind})" for (label, kind), names in groups.items()]
+    line = "; ".join(parts)
+    if waited:
+        share, name = max(waited)
+        line += f". Up to {share:.0%} of the wall time was spent waiting for a CPU ({name})"
+    return line
+
+
+TIMER_LABELS = {
+    "duration": "wall time",
+    "cpu_time": "CPU time",
+    "active_time": "wall time less the wait for a CPU",
+}
+
+
+def _named(names: list[str]) -> str:
+    shown = ", ".join(names[:TIMER_NAMES])
+    more = len(names) - TIMER_NAMES
+    return f"{shown} and {more} more" if more > 0 else shown

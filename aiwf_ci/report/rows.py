@@ -27,6 +27,10 @@ from aiwf_ci.verdict.model import (
     MetricComparison,
 )
 
+REPORTED = "reported, not gated"
+"""The label of a metric without a threshold: shown, never a verdict ("unchanged" at +24%
+would read as a claim)."""
+REPORTED_ICON = "ℹ️"
 ICONS = {
     "regression": "❌",
     "errored": "💥",
@@ -87,12 +91,13 @@ def metric_row(row: MetricComparison) -> Row:
     interval = numbers.DASH
     if row.ci is not None:
         interval = f"{numbers.pct(row.ci[0])} … {numbers.pct(row.ci[1])}"
+    reported = row.threshold is None and row.verdict == "unchanged"
     return Row(
         benchmark=row.benchmark,
         metric=row.metric,
         verdict=row.verdict,
-        icon=ICONS[row.verdict],
-        label=row.verdict,
+        icon=REPORTED_ICON if reported else ICONS[row.verdict],
+        label=REPORTED if reported else row.verdict,
         baseline=numbers.human(row.baseline, row.unit),
         head=numbers.human(head_estimate(row), row.unit),
         change=numbers.change_cell(row.change, row.ci),

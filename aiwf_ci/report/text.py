@@ -57,6 +57,8 @@ def render_view_text(view: View) -> str:
     lines.append(f"{view.verdict_line}  (suite {_cut(view.suite)})")
     if view.design_line:
         lines.append(f"measured: {plain(view.design_line)}")
+    if view.timer_line:
+        lines.append(f"timed: {plain(view.timer_line)}")
     lines += [f"warning: {plain(w)}" for w in view.warnings]
     if not view.has_baseline and view.context.no_baseline_reason:
         lines.append(f"no baseline: {plain(view.context.no_baseline_reason)}")

@@ -13,7 +13,14 @@ from dataclasses import replace
 
 from aiwf_ci.models import Metric, Results, short_sha
 from aiwf_ci.report import numbers, sections
-from aiwf_ci.report.headline import code, comparison_headline, design_line, names, text
+from aiwf_ci.report.headline import (
+    code,
+    comparison_headline,
+    design_line,
+    names,
+    text,
+    timer_line,
+)
 from aiwf_ci.report.rows import ICONS, head_row, metric_row, split_quiet, split_rows
 from aiwf_ci.report.trend import trend_lines
 from aiwf_ci.report.view_model import (
@@ -150,6 +157,7 @@ def comparison_view(comparison: Comparison, ctx: ReportContext, limits: Limits =
         verdict_line=verdict_line(counts),
         headline=comparison_headline(comparison, ctx, changed),
         design_line=design_line(comparison, ctx),
+        timer_line=timer_line(comparison),
         has_baseline=True,
         context=ctx,
         changed=tuple(metric_row(m) for m in changed[:keep_c]),

@@ -157,6 +157,8 @@ class View:
     headline: tuple[Part, ...] = ()
     """The first line: what matters most, named (see ``headline``)."""
     design_line: str = ""
+    timer_line: str = ""
+    """Which time gated each benchmark (``verdict.timer``), grouped."""
     changed: tuple[Row, ...] = ()
     unchanged: tuple[Row, ...] = ()
     folded: tuple[Folded, ...] = ()

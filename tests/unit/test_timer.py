@@ -209,3 +209,21 @@ def test_a_simple_command_is_execd_so_the_program_is_the_process_timed(
     command: str, runs: str
 ) -> None:
     assert direct(command) == runs
+
+
+def test_every_report_names_the_gated_time_and_escapes_benchmark_names() -> None:
+    from aiwf_ci.report.render import render_comment, render_html
+    from aiwf_ci.report.text import render_text
+    from aiwf_ci.verdict.model import Report
+
+    hostile = "x|y <b>*z*</b>"
+    base = results(paired(hostile, 0.02, 0.0, seed=1), paired("sleepy", 0.02, 0.004, seed=3))
+    head = results(paired(hostile, 0.02, 0.0, seed=2), paired("sleepy", 0.02, 0.004, seed=4))
+    report = Report.of(compare(base, head, RULES))
+    markdown = render_comment(report)
+    assert "Timed on: CPU time: x\\|y &lt;b&gt;\\*z\\*&lt;/b&gt; (CPU-bound)" in markdown
+    assert "wall time less the wait for a CPU: sleepy (waits)" in markdown
+    assert "of the wall time was spent waiting for a CPU" in markdown
+    html = render_html(report)
+    assert 'id="timer"' in html and "x|y &lt;b&gt;*z*&lt;/b&gt;" in html and "<b>*z*" not in html
+    assert "timed: CPU time: x|y <b>*z*</b> (CPU-bound)" in render_text(report)

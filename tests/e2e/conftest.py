@@ -152,10 +152,12 @@ def action(tmp_path: Path) -> Iterator[Action]:
 
 
 def scaled(results: Mapping[str, Any], factor: float) -> dict[str, Any]:
-    """A copy of results.json with every duration sample multiplied by ``factor``."""
+    """A copy of results.json with every time sample (wall, CPU, the wait for a CPU)
+    multiplied by ``factor``: the same benchmarks, ``factor`` times as long."""
     data = json.loads(json.dumps(results))
     for bench in data["benchmarks"]:
-        metric = bench["metrics"].get("duration")
-        if metric:
-            metric["samples"] = [s * factor for s in metric["samples"]]
+        for name in ("duration", "cpu_time", "run_queue_delay"):
+            metric = bench["metrics"].get(name)
+            if metric:
+                metric["samples"] = [s * factor for s in metric["samples"]]
     return data

@@ -60,17 +60,15 @@ def refuse_bimodal(
     if min(len(base), len(head)) == 0 or min(*base, *head) <= 0:
         return row
     separation = row.threshold.relative
-    peaks_b = find_peaks(base, min_separation=separation)
-    peaks_h = find_peaks(head, min_separation=separation)
     ratios = None
     if paired:
-        ratios = find_peaks(
-            [h / b for b, h in zip(base, head, strict=True)], min_separation=separation
-        )
-        split = ratios.bimodal
-    else:
-        split = peaks_b.bimodal or peaks_h.bimodal
-    if not split:
+        quotients = [h / b for b, h in zip(base, head, strict=True)]
+        ratios = find_peaks(quotients, min_separation=separation)
+        if not ratios.bimodal:
+            return row
+    peaks_b = find_peaks(base, min_separation=separation)
+    peaks_h = find_peaks(head, min_separation=separation)
+    if not paired and not (peaks_b.bimodal or peaks_h.bimodal):
         return row
     return replace(
         row,

@@ -182,9 +182,20 @@ def _pairs(
     rules: ThresholdRules,
     choice: TimerChoice | None,
 ) -> list[tuple[str, Metric, Metric, Threshold | None]]:
-    base_metrics, head_metrics = _with_active(base, choice), _with_active(head, choice)
+    return _rows_of(
+        _with_active(base, choice), _with_active(head, choice), head.name, rules, choice
+    )
+
+
+def _rows_of(
+    base_metrics: Mapping[str, Metric],
+    head_metrics: Mapping[str, Metric],
+    bench: str,
+    rules: ThresholdRules,
+    choice: TimerChoice | None,
+) -> list[tuple[str, Metric, Metric, Threshold | None]]:
     return [
-        (name, base_metrics[name], metric, _rule(rules, head.name, name, choice))
+        (name, base_metrics[name], metric, _rule(rules, bench, name, choice))
         for name, metric in _gated_first(head_metrics, choice)
         if name in base_metrics
     ]
@@ -197,11 +208,11 @@ def _metrics(
     policy: GatePolicy,
     choice: TimerChoice | None,
 ) -> tuple[MetricComparison, ...]:
+    base_metrics, head_metrics = _with_active(base, choice), _with_active(head, choice)
     out = [
         _beside(compare_metric(head.name, name, b, h, th, policy), choice)
-        for name, b, h, th in _pairs(base, head, rules, choice)
+        for name, b, h, th in _rows_of(base_metrics, head_metrics, head.name, rules, choice)
     ]
-    base_metrics, head_metrics = _with_active(base, choice), _with_active(head, choice)
     out.extend(
         _only(head.name, n, m, "new")
         for n, m in head_metrics.items()

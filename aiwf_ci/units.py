@@ -1,4 +1,5 @@
 """Parsing of the human units the config and inputs use: durations, sizes, percentages.
+Writing numbers back out is ``aiwf_ci.numbers``' job.
 
 Pure functions that raise ``ValueError`` with a short hint; the config layer turns that into a
 ``ConfigError`` naming the file, line and field.
@@ -76,34 +77,3 @@ def parse_percent(value: object) -> float:
     if isinstance(value, str) and (match := _PERCENT.match(value)):
         return float(match.group(1)) / 100.0
     raise ValueError(f"expected {PERCENT_HINT}")
-
-
-def format_duration(seconds: float) -> str:
-    """Human duration with three significant digits: ``1.23 ms``."""
-    magnitude = abs(seconds)
-    for unit, factor in (("s", 1.0), ("ms", 1e-3), ("µs", 1e-6)):
-        if magnitude >= factor:
-            return f"{seconds / factor:.3g} {unit}"
-    return f"{seconds / 1e-9:.3g} ns"
-
-
-def format_size(size: float) -> str:
-    """Human size in binary units: ``12.3 MiB``."""
-    magnitude = abs(size)
-    for unit, factor in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
-        if magnitude >= factor:
-            return f"{size / factor:.3g} {unit}"
-    return f"{size:.0f} B"
-
-
-def format_value(value: float, unit: str) -> str:
-    """Format a metric value by its unit (``s``, ``bytes``, anything else verbatim)."""
-    if unit == "s":
-        return format_duration(value)
-    if unit in ("bytes", "B"):
-        return format_size(value)
-    if unit == "ratio":
-        return f"{value:.2%}"
-    if unit == "instr":  # exact counts: every digit is information
-        return f"{value:,.0f} instr"
-    return f"{value:.4g} {unit}".strip()

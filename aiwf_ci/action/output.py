@@ -11,13 +11,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from aiwf_ci.console.workflow import append_output, command, folded
 from aiwf_ci.errors import GitHubAPIError
 from aiwf_ci.github.client import GitHubClient
 from aiwf_ci.github.comments import upsert_comment
 from aiwf_ci.models import Alert, Results, write_text_atomic
+from aiwf_ci.numbers import human
 from aiwf_ci.redaction import redact
-from aiwf_ci.report.workflow import append_output, command, folded
-from aiwf_ci.units import format_value
 from aiwf_ci.verdict.model import MetricComparison, Report, Status
 
 COMMENT_SCHEMA = "aiwf-ci/comment@1"
@@ -80,10 +80,7 @@ def regression_annotations(report: Report) -> list[tuple[str, str, str]]:
 def _change(metric: MetricComparison) -> str:
     values = ""
     if metric.baseline is not None and metric.head is not None:
-        values = (
-            f" {format_value(metric.baseline, metric.unit)} -> "
-            f"{format_value(metric.head, metric.unit)}"
-        )
+        values = f" {human(metric.baseline, metric.unit)} -> {human(metric.head, metric.unit)}"
     change = f" ({metric.change:+.1%})" if metric.change is not None else ""
     limit = f", threshold {metric.threshold.percent}" if metric.threshold else ""
     return f"{metric.metric}{values}{change}{limit}; {metric.statement}"

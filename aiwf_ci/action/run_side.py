@@ -28,6 +28,7 @@ from aiwf_ci.action.output import (
 from aiwf_ci.action.plan import Plan
 from aiwf_ci.action.same_runner import measure_same_runner
 from aiwf_ci.config import SuiteConfig
+from aiwf_ci.console.progress import ProgressPrinter
 from aiwf_ci.errors import BaselineError
 from aiwf_ci.github.baseline import (
     ArtifactBaselineStore,
@@ -39,7 +40,6 @@ from aiwf_ci.github.client import GitHubClient
 from aiwf_ci.history.trend import Trend
 from aiwf_ci.models import Results, results_to_dict, write_results, write_text_atomic
 from aiwf_ci.report import ReportContext, render_comment, render_html, render_summary
-from aiwf_ci.report.progress import ProgressPrinter
 from aiwf_ci.run.runner import run_suite
 from aiwf_ci.run.selection import select
 from aiwf_ci.usecases import exit_code, load_suite, ready_tree, run_options, threshold_rules

@@ -24,11 +24,11 @@ from aiwf_ci.action.inputs import ActionConfig
 from aiwf_ci.action.output import Console
 from aiwf_ci.action.plan import Plan
 from aiwf_ci.config import SuiteConfig
+from aiwf_ci.console.progress import ProgressPrinter
 from aiwf_ci.errors import AiwfCIError, BaselineError
 from aiwf_ci.github.client import GitHubClient
 from aiwf_ci.github.trees import base_tree
 from aiwf_ci.models import Commit, Results, short_sha
-from aiwf_ci.report.progress import ProgressPrinter
 from aiwf_ci.run.interleave import Side, SideSetup, pair_benchmarks, run_interleaved
 from aiwf_ci.run.project import Tree
 from aiwf_ci.run.selection import select

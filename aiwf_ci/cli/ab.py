@@ -12,9 +12,9 @@ from pathlib import Path
 
 from aiwf_ci.cli.commands import print_report
 from aiwf_ci.config import DEFAULT_CONFIG, BenchmarkConfig, SuiteConfig
+from aiwf_ci.console.progress import ProgressPrinter
 from aiwf_ci.errors import ConfigError
 from aiwf_ci.models import write_results
-from aiwf_ci.report.progress import ProgressPrinter
 from aiwf_ci.run.environment import detect_commit
 from aiwf_ci.run.interleave import SIDES, SideSetup, pair_benchmarks, run_interleaved
 from aiwf_ci.run.selection import select

@@ -12,6 +12,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from aiwf_ci.config import DEFAULT_CONFIG, SuiteConfig, load_config
+from aiwf_ci.console.progress import ProgressPrinter, results_table
+from aiwf_ci.console.workflow import stop_commands
 from aiwf_ci.errors import EXIT_BENCHMARK_FAILED, EXIT_OK, BaselineError, ConfigError, ConfigErrors
 from aiwf_ci.models import Results, load_results, write_results, write_text_atomic
 from aiwf_ci.report import (
@@ -22,8 +24,6 @@ from aiwf_ci.report import (
     render_summary,
     render_text,
 )
-from aiwf_ci.report.progress import ProgressPrinter, results_table
-from aiwf_ci.report.workflow import stop_commands
 from aiwf_ci.run.environment import fingerprint
 from aiwf_ci.run.merge import merge_results
 from aiwf_ci.run.runner import run_suite

@@ -11,7 +11,7 @@ Modules, by concern:
     comments    the one PR comment per suite, found by its hidden marker
 
 Names are imported lazily (PyGithub and requests-cache are heavy), so importing a sibling
-module such as ``aiwf_ci.report.workflow`` stays cheap.
+module such as ``aiwf_ci.console.workflow`` stays cheap.
 """
 
 from __future__ import annotations

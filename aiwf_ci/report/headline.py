@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from aiwf_ci import numbers
 from aiwf_ci.models import short_sha
-from aiwf_ci.report import numbers
 from aiwf_ci.report.rows import head_estimate
 from aiwf_ci.report.view_model import Part, ReportContext
 from aiwf_ci.verdict.model import EXACT_METHOD, Comparison, MetricComparison

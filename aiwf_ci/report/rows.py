@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from aiwf_ci import numbers
 from aiwf_ci.models import Metric
-from aiwf_ci.report import numbers
 from aiwf_ci.report.view_model import Folded, Row
 from aiwf_ci.verdict.model import (
     EXACT_METHOD,

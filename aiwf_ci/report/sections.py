@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from aiwf_ci import numbers
 from aiwf_ci.models import Alert, BenchmarkResult, Metric, Results
-from aiwf_ci.report import numbers
 from aiwf_ci.report.view_model import AlertView, ErrorView, LatencyView, Limits
 
 

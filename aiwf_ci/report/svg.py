@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from markupsafe import Markup
 
+from aiwf_ci import numbers
 from aiwf_ci.models import BenchmarkResult, Metric, Results, Series
-from aiwf_ci.report import numbers
 from aiwf_ci.report.svg_axis import (
     BASE_COLOUR,
     HEAD_COLOUR,

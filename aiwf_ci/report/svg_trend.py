@@ -20,10 +20,10 @@ from dataclasses import replace
 
 from markupsafe import Markup, escape
 
+from aiwf_ci import numbers
 from aiwf_ci.history.trend import Series as TrendSeries
 from aiwf_ci.history.trend import Trend, by_metric
 from aiwf_ci.models import Results, short_sha
-from aiwf_ci.report import numbers
 from aiwf_ci.report.svg import LEFT, RIGHT, BenchmarkCharts, Chart, tick_label
 from aiwf_ci.report.svg_axis import (
     CHAR_WIDTH,

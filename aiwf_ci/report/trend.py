@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from aiwf_ci import numbers
 from aiwf_ci.history.trend import Series, Step, Trend, by_metric
-from aiwf_ci.report import numbers
 from aiwf_ci.report.view_model import TrendLine
 from aiwf_ci.verdict.model import MetricComparison
 

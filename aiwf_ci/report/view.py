@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
+from aiwf_ci import numbers
 from aiwf_ci.models import Metric, Results, short_sha
-from aiwf_ci.report import numbers, sections
+from aiwf_ci.report import sections
 from aiwf_ci.report.headline import (
     code,
     comparison_headline,

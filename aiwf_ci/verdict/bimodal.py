@@ -34,7 +34,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 
-from aiwf_ci.units import format_value
+from aiwf_ci.numbers import human
 from aiwf_ci.verdict.model import MetricComparison
 from aiwf_ci.verdict.modes import Peaks, find_peaks
 
@@ -82,7 +82,7 @@ def refuse_bimodal(
 
 def _note(base: Peaks, head: Peaks, ratios: Peaks | None, unit: str) -> str:
     def fmt(value: float) -> str:
-        return format_value(value, unit)
+        return human(value, unit)
 
     parts = [f"base {base.describe(fmt)}", f"head {head.describe(fmt)}"]
     if ratios is not None and ratios.bimodal:

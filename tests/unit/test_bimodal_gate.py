@@ -53,7 +53,7 @@ def test_a_head_with_two_modes_is_inconclusive_and_shows_both_groups() -> None:
     verdict, note, change = row(rounds_result(base), rounds_result(head))
     assert verdict == "inconclusive" and change is None
     assert note.startswith("bimodal: base 1 group")
-    assert "head 2 groups" in note and "around 20 ms" in note and "around 26 ms" in note
+    assert "head 2 groups" in note and "around 20.0 ms" in note and "around 26.0 ms" in note
     assert "head/base per round 2 groups" in note
 
 

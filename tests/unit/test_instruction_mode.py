@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from aiwf_ci import numbers
 from aiwf_ci.bench.process import IoCounters
 from aiwf_ci.config.models import BenchmarkConfig, CommandSpec, PythonSpec, Settings, SuiteConfig
 from aiwf_ci.models import BenchmarkResult, Metric, Results, results_from_dict, results_to_dict
-from aiwf_ci.report import numbers
 from aiwf_ci.verdict.compare import compare, compare_metric
 from aiwf_ci.verdict.exact import compare_exact, exact_verdict
 from aiwf_ci.verdict.machines import machines_apart

@@ -2,8 +2,8 @@
 import cycle, counting the imports hidden inside functions too.
 
     cli > action > usecases > run > workloads > bench
-        > github > report > config > verdict > history, ingest, filebatch, loadgen
-        > models > stats, units, pacing, redaction, errors
+        > github > report, console > config > verdict > history, ingest, filebatch, loadgen
+        > models > stats, units, numbers, pacing, redaction, fileio > errors
 
 Packages may import freely inside themselves (cycles still fail). The root ``__init__``
 (the public API) and ``__main__`` only re-export and are left out.
@@ -28,6 +28,7 @@ RANKS: dict[str, int] = {
     "bench": 9,
     "github": 8,
     "report": 7,
+    "console": 7,
     "config": 6,
     "verdict": 5,
     "history": 4,
@@ -37,6 +38,7 @@ RANKS: dict[str, int] = {
     "models": 3,
     "stats": 2,
     "units": 2,
+    "numbers": 2,
     "pacing": 2,
     "redaction": 2,
     "fileio": 2,

@@ -7,8 +7,8 @@ import io
 import time
 
 from aiwf_ci.config.models import BenchmarkConfig, CommandSpec, Settings
+from aiwf_ci.console.progress import ProgressPrinter, one_line, results_table
 from aiwf_ci.models import BenchmarkResult, Metric
-from aiwf_ci.report.progress import ProgressPrinter, one_line, results_table
 
 
 class Terminal(io.StringIO):

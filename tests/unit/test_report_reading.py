@@ -13,11 +13,11 @@ import cmarkgfm
 import pytest
 from cmarkgfm.cmark import Options
 
+from aiwf_ci import numbers
 from aiwf_ci.models import BenchmarkResult, Commit, Metric, Results, load_results
 from aiwf_ci.report import (
     ReportContext,
     comparison_to_dict,
-    numbers,
     render_comment,
     render_html,
     render_summary,

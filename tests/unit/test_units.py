@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from aiwf_ci.units import format_duration, format_size, parse_duration, parse_percent, parse_size
+from aiwf_ci.units import parse_duration, parse_percent, parse_size
 
 
 @pytest.mark.parametrize(
@@ -47,9 +47,3 @@ def test_parse_percent() -> None:
     assert parse_percent("-10%") == pytest.approx(-0.1)
     with pytest.raises(ValueError, match="percentage"):
         parse_percent("20")
-
-
-def test_formatting() -> None:
-    assert format_duration(0.00123) == "1.23 ms"
-    assert format_duration(2.5) == "2.5 s"
-    assert format_size(3 * 1024**2) == "3 MiB"

@@ -1,9 +1,8 @@
-"""How every number in a report is written: human units, three significant digits, never
+"""How every measured number aiwf-ci writes is written: human units, three significant digits, never
 scientific notation.
 
-``units.format_value`` is the config's formatter (``.3g``), which turns 33,810 files/s into
-``3.381e+04 files/s``: unreadable in a table a reviewer scans in seconds. Reports use these
-functions instead, one rule for all of them:
+Every place that writes a measured value (reports, progress lines, annotations, verdict
+notes) uses these functions, so a value reads the same everywhere; one rule for all of them:
 
 - three significant digits (``1.36 ms``, ``20.2 ms``, ``131 ms``), never an exponent;
 - durations in ns / µs / ms / s, then min and h;

@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from typing import TextIO
 
 from aiwf_ci.config.models import BenchmarkConfig
+from aiwf_ci.console.workflow import endgroup, group, stop_commands
 from aiwf_ci.models import BenchmarkResult
-from aiwf_ci.report.workflow import endgroup, group, stop_commands
-from aiwf_ci.units import format_value
+from aiwf_ci.numbers import human
 
 
 class ProgressPrinter:
@@ -187,7 +187,7 @@ def headline(result: BenchmarkResult) -> str:
         if metric is not None:
             spread = f" ±{metric.stats.cv:.1%}" if len(metric.samples) > 1 else ""
             spread = " (repeats agree)" if metric.deterministic else spread
-            parts.append(f"{name} {format_value(metric.stats.median, metric.unit)}{spread}")
+            parts.append(f"{name} {human(metric.stats.median, metric.unit)}{spread}")
     return ", ".join(parts) or "no metrics"
 
 
@@ -216,8 +216,8 @@ def _row(result: BenchmarkResult) -> tuple[str, ...]:
     return (
         result.name,
         result.kind,
-        format_value(main.stats.median, main.unit),
-        format_value(main.stats.p95, main.unit),
+        human(main.stats.median, main.unit),
+        human(main.stats.p95, main.unit),
         f"{main.stats.cv:.1%}",
         str(len(main.samples)),
         _mem(memory),
@@ -229,5 +229,5 @@ def _mem(metric: object) -> str:
     from aiwf_ci.models import Metric
 
     if isinstance(metric, Metric):
-        return format_value(metric.stats.max, metric.unit)
+        return human(metric.stats.max, metric.unit)
     return "-"

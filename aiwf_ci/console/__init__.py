@@ -1,0 +1,6 @@
+"""What aiwf-ci writes while it works, as opposed to the reports it renders at the end.
+
+Modules:
+    progress    live progress lines and ``::group::`` blocks of a run, and the final table
+    workflow    GitHub Actions workflow commands and file commands, escaped
+"""

@@ -8,9 +8,12 @@ what to do about it, and never contains a token.
     ├── ConfigError             bad suite config, bad CLI/action input        (exit 2)
     │   └── ConfigErrors        several ConfigError problems found at once    (exit 2)
     ├── ResultsFormatError      a results.json that is not aiwf-ci/results@N  (exit 2)
+    │   └── ImpossibleValueError  ... holding a value no measurement has (a negative time):
+    │                             an error wherever it is read, a baseline included
     ├── IngestError             a harness output file we cannot parse         (exit 2)
     ├── BenchmarkError          a benchmark failed to run (crash, timeout)    (exit 3)
     │   └── SetupError          a tree's set-up commands failed: nothing measured
+    ├── BaseTreeError           an A/B run's base tree could not be set up (the cause's code)
     ├── BaselineError           no usable baseline (reported as no-baseline)  (exit 0)
     │   └── ArtifactError       an artifact is missing, expired, too large, corrupt or unsafe
     ├── GitHubAPIError          the GitHub API failed after bounded retries   (exit 1)
@@ -82,6 +85,12 @@ class ResultsFormatError(AiwfCIError):
     exit_code = EXIT_BAD_INPUT
 
 
+class ImpossibleValueError(ResultsFormatError):
+    """A results file holds a value no measurement can have (a negative time, size or count):
+    the file is damaged, so it is an error wherever it is read, a baseline included (a
+    baseline that cannot be right must not quietly turn into "no baseline")."""
+
+
 class IngestError(AiwfCIError):
     """A benchmark harness output file (pytest-benchmark, hyperfine, ...) cannot be parsed."""
 
@@ -101,6 +110,17 @@ class SetupError(BenchmarkError):
     def __init__(self, message: str, *, details: str = "") -> None:
         super().__init__(message)
         self.details = details
+
+
+class BaseTreeError(AiwfCIError):
+    """The base tree of an A/B run could not be set up or loaded: the action falls back to
+    another baseline, the CLI fails with the cause's exit code."""
+
+    def __init__(self, message: str, cause: AiwfCIError | None = None) -> None:
+        super().__init__(message)
+        if cause is not None:
+            self.exit_code = cause.exit_code
+            self.details = cause.details
 
 
 class BaselineError(AiwfCIError):

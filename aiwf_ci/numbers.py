@@ -24,8 +24,6 @@ _DURATIONS = (("h", 3600.0), ("min", 60.0), ("s", 1.0), ("ms", 1e-3), ("µs", 1e
 _ROUND_UP = 0.9995  # 0.9996 s is written "1.00 s", not "1000 ms"
 _BINARY = (("TiB", 1024.0**4), ("GiB", 1024.0**3), ("MiB", 1024.0**2), ("KiB", 1024.0))
 _DECIMAL = (("T", 1e12), ("G", 1e9), ("M", 1e6), ("k", 1e3))
-_BYTE_RATE = ("B/s", "bytes/s")
-_BYTES = ("bytes", "B")
 
 
 def sig3(value: float) -> str:
@@ -74,9 +72,9 @@ def human(value: float | None, unit: str) -> str:
         return DASH
     if unit == "s":
         return duration(value)
-    if unit in _BYTES:
+    if unit == "B":
         return size(value)
-    if unit in _BYTE_RATE:
+    if unit == "B/s":
         return _scaled(value, _DECIMAL, "", " ") + "B/s"
     if unit == "ratio":
         return f"{value * 100:.2f}%"

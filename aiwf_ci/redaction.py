@@ -50,9 +50,3 @@ def redact_bytes(data: bytes) -> bytes:
         if raw in data:
             data = data.replace(raw, MASK.encode())
     return data
-
-
-def forget_all() -> None:
-    """Drop every registered secret (tests)."""
-    with _LOCK:
-        _SECRETS.clear()

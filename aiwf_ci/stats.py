@@ -39,10 +39,14 @@ def mean(samples: Sequence[float]) -> float:
 
 def percentile(samples: Sequence[float], q: float) -> float:
     """The q-th percentile (0..100), linear interpolation between closest ranks (type 7)."""
-    _require(samples)
+    return percentile_sorted(sorted(samples), q)
+
+
+def percentile_sorted(ordered: Sequence[float], q: float) -> float:
+    """``percentile`` of an already sorted sequence, without sorting it again."""
+    _require(ordered)
     if not 0.0 <= q <= 100.0:
         raise ValueError("q must be within 0..100")
-    ordered = sorted(samples)
     position = (len(ordered) - 1) * q / 100.0
     lower = math.floor(position)
     upper = min(lower + 1, len(ordered) - 1)

@@ -8,6 +8,10 @@ Pure functions that raise ``ValueError`` with a short hint; the config layer tur
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import TypeVar
+
+Q = TypeVar("Q", int, float)
 
 _DURATION = re.compile(r"^\s*([0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?)\s*(ns|us|µs|ms|s|m|h)?\s*$")
 _DURATION_FACTORS = {
@@ -41,35 +45,38 @@ PERCENT_HINT = "a percentage like 20% or -10%"
 
 def parse_duration(value: object) -> float:
     """Seconds from ``2``, ``2.5``, ``"500ms"``, ``"2s"``, ``"1.5m"``; must be >= 0."""
-    if isinstance(value, bool):
-        raise ValueError(f"expected {DURATION_HINT}")
-    if isinstance(value, int | float):
-        seconds = float(value)
-    elif isinstance(value, str) and (match := _DURATION.match(value)):
-        seconds = float(match.group(1)) * _DURATION_FACTORS[match.group(2)]
-    else:
-        raise ValueError(f"expected {DURATION_HINT}")
-    if seconds < 0:
-        raise ValueError(f"must not be negative; expected {DURATION_HINT}")
-    return seconds
+    return _quantity(value, _DURATION, _DURATION_FACTORS.__getitem__, float, DURATION_HINT)
 
 
 def parse_size(value: object) -> int:
     """Bytes from ``4096``, ``"4KiB"``, ``"10MB"``, ``"1GiB"``; must be >= 0."""
+    return _quantity(value, _SIZE, _size_factor, int, SIZE_HINT)
+
+
+def _size_factor(unit: str | None) -> int:
+    return _SIZE_FACTORS[(unit or "B").lower()]
+
+
+def _quantity(
+    value: object,
+    pattern: re.Pattern[str],
+    factor: Callable[[str | None], float],
+    convert: Callable[[float], Q],
+    hint: str,
+) -> Q:
+    """A number (not a bool), or a string ``pattern`` matches (a number, then a unit whose
+    ``factor`` scales it), as ``convert`` makes it; negative amounts are refused."""
     if isinstance(value, bool):
-        raise ValueError(f"expected {SIZE_HINT}")
-    if isinstance(value, int):
-        size = value
-    elif isinstance(value, float):
-        size = int(value)
-    elif isinstance(value, str) and (match := _SIZE.match(value)):
-        unit = (match.group(2) or "B").lower()
-        size = int(float(match.group(1)) * _SIZE_FACTORS[unit])
+        raise ValueError(f"expected {hint}")
+    if isinstance(value, int | float):
+        amount = convert(value)
+    elif isinstance(value, str) and (match := pattern.match(value)):
+        amount = convert(float(match.group(1)) * factor(match.group(2)))
     else:
-        raise ValueError(f"expected {SIZE_HINT}")
-    if size < 0:
-        raise ValueError(f"must not be negative; expected {SIZE_HINT}")
-    return size
+        raise ValueError(f"expected {hint}")
+    if amount < 0:
+        raise ValueError(f"must not be negative; expected {hint}")
+    return amount
 
 
 def parse_percent(value: object) -> float:

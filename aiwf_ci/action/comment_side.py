@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 from aiwf_ci.action.inputs import ActionConfig
+from aiwf_ci.action.job import Job
 from aiwf_ci.action.output import (
     COMMENT_SCHEMA,
     ActionResult,
-    Console,
     append_summary,
     post_comment,
     set_outputs,
@@ -35,13 +35,8 @@ from aiwf_ci.verdict.model import Report, Status
 from aiwf_ci.verdict.rules_json import rules_from_dict
 
 
-def comment_side(
-    config: ActionConfig,
-    plan: Plan,
-    env: Mapping[str, str],
-    console: Console,
-    client: GitHubClient | None,
-) -> ActionResult:
+def comment_side(job: Job) -> ActionResult:
+    config, plan, console, client = job.config, job.plan, job.console, job.client
     if client is None or plan.triggering_run_id is None:
         raise ConfigError(
             "mode comment needs a github-token and a workflow_run event",

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from aiwf_ci.action.inputs import ActionConfig
+from aiwf_ci.action.job import Job
 from aiwf_ci.action.output import Console
-from aiwf_ci.action.plan import Plan
 from aiwf_ci.errors import AiwfCIError
 from aiwf_ci.github.client import GitHubClient
 from aiwf_ci.github.history import fetch_history
@@ -61,26 +61,31 @@ def points_of(config: ActionConfig, client: GitHubClient, branch: str) -> list[R
     ]
 
 
-def push_history(
-    config: ActionConfig,
-    plan: Plan,
-    client: GitHubClient | None,
-    head: Results,
-    console: Console,
-) -> PushHistory | None:
-    """The trend with this run's results as its newest point; ``None`` (with a warning when
-    something failed) when there is no history to build."""
-    if config.history_runs <= 0 or client is None or not plan.base_branch:
+def _history(job: Job, wanted: int) -> list[RunPoint] | None:
+    """The base branch's stored runs when ``wanted`` (an input) asks for them and they can
+    be had; a failure is a warning, never the build's."""
+    if wanted <= 0 or job.client is None or not job.plan.base_branch:
         return None
     try:
-        points = points_of(config, client, plan.base_branch)
+        return points_of(job.config, job.client, job.plan.base_branch)
     except AiwfCIError as exc:
-        console.annotate("warning", f"history not available: {exc}", title="aiwf-ci")
+        job.console.annotate("warning", f"history not available: {exc}", title="aiwf-ci")
+        return None
+
+
+def push_history(job: Job, head: Results) -> PushHistory | None:
+    """The trend with this run's results as its newest point; ``None`` (with a warning when
+    something failed) when there is no history to build."""
+    config = job.config
+    points = _history(job, config.history_runs)
+    if points is None:
         return None
     own = RunPoint(sha=config.sha, run_id=config.run_id or 0, created_at="", results=head)
     trend = build_trend([*_without(points, config.sha), own])
     write_text_atomic(config.results_dir / "dashboard.html", render_dashboard(trend))
-    url = _issue(config, client, trend, console) if config.history_issue else ""
+    url = ""
+    if config.history_issue and job.client is not None:
+        url = _issue(job.client, job.console, trend)
     return PushHistory(trend=trend, summary=render_history_summary(trend), issue_url=url)
 
 
@@ -89,7 +94,7 @@ def _without(points: Sequence[RunPoint], sha: str) -> list[RunPoint]:
     return [p for p in points if not sha or p.sha != sha]
 
 
-def _issue(config: ActionConfig, client: GitHubClient, trend: Trend, console: Console) -> str:
+def _issue(client: GitHubClient, console: Console, trend: Trend) -> str:
     marker = history_marker(trend.suite)
     try:
         outcome = upsert_history_issue(
@@ -105,34 +110,27 @@ def _issue(config: ActionConfig, client: GitHubClient, trend: Trend, console: Co
     return outcome.html_url
 
 
-def pooled_artifact_baseline(
-    config: ActionConfig, plan: Plan, client: GitHubClient | None, console: Console
-) -> tuple[Results, Trend] | None:
+def pooled_artifact_baseline(job: Job) -> tuple[Results, Trend] | None:
     """With ``pooled-baseline: K``: the pooled baseline and the trend it came from."""
-    if config.pooled_baseline <= 0 or client is None or not plan.base_branch:
+    points = _history(job, job.config.pooled_baseline)
+    if points is None:
         return None
-    try:
-        points = points_of(config, client, plan.base_branch)
-    except AiwfCIError as exc:
-        console.annotate("warning", f"history not available: {exc}", title="aiwf-ci")
-        return None
-    pooled = pooled_baseline(points, config.pooled_baseline)
+    pooled = pooled_baseline(points, job.config.pooled_baseline)
     return (pooled, build_trend(points)) if pooled is not None else None
 
 
-def acceptance(
-    config: ActionConfig, plan: Plan, client: GitHubClient | None, console: Console
-) -> str:
+def acceptance(job: Job) -> str:
     """The audit line when the pull request carries the acceptance label, else ``""``."""
-    label = config.accept_label
-    if not label or plan.pr_number is None or label not in labels_of(config.event):
+    label = job.config.accept_label
+    pr = job.plan.pr_number
+    if not label or pr is None or label not in labels_of(job.config.event):
         return ""
     who = ""
-    if client is not None:
+    if job.client is not None:
         try:
-            event = label_event(client, plan.pr_number, label)
+            event = label_event(job.client, pr, label)
         except AiwfCIError as exc:
-            console.annotate("warning", f"could not read who added {label!r}: {exc}")
+            job.console.annotate("warning", f"could not read who added {label!r}: {exc}")
             event = None
         if event is not None:
             who = f" by @{event.actor} at {event.at}"

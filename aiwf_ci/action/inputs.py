@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from aiwf_ci.config.environment import parse_time_budget
 from aiwf_ci.errors import ConfigError
 from aiwf_ci.redaction import register
 from aiwf_ci.run.selection import Shard, parse_shard
-from aiwf_ci.units import parse_duration
 from aiwf_ci.verdict.thresholds import Threshold, parse_threshold_spec
 from aiwf_ci.verdict.timer import TIMERS, Timer
 
@@ -127,7 +127,7 @@ def config_from_env(env: Mapping[str, str]) -> ActionConfig:
         fail_on_inconclusive=parse_bool(
             read_input(env, "fail-on-inconclusive", "false"), "fail-on-inconclusive"
         ),
-        time_budget=_budget(read_input(env, "time-budget")),
+        time_budget=_time_budget(read_input(env, "time-budget")),
         history_runs=_count(read_input(env, "history-runs", "30"), "history-runs", 0, 200),
         history_issue=parse_bool(read_input(env, "history-issue", "false"), "history-issue"),
         pooled_baseline=_count(read_input(env, "pooled-baseline", "0"), "pooled-baseline", 0, 50),
@@ -190,18 +190,15 @@ def _count(text: str, name: str, low: int, high: int) -> int:
     return int(text)
 
 
-def _budget(text: str) -> float | None:
+def _time_budget(text: str) -> float | None:
     if not text:
         return None
     try:
-        seconds = parse_duration(text)
+        return parse_time_budget(text)
     except ValueError as exc:
-        raise ConfigError(str(exc), field="input time-budget", fix="e.g. 10m") from None
-    if not 10 <= seconds <= 6 * 3600:
         raise ConfigError(
-            f"time-budget {text[:20]!r} is out of range", field="input time-budget", fix="10s to 6h"
-        )
-    return seconds
+            f"time-budget {text[:20]!r}: {exc}", field="input time-budget", fix="e.g. 10m"
+        ) from None
 
 
 def _thresholds(text: str) -> dict[str, Threshold]:

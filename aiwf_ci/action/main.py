@@ -18,6 +18,7 @@ from typing import TextIO
 
 from aiwf_ci.action.comment_side import comment_side
 from aiwf_ci.action.inputs import ActionConfig, check_folders, config_from_env
+from aiwf_ci.action.job import Job
 from aiwf_ci.action.output import ActionResult, Console, failed
 from aiwf_ci.action.plan import Plan, decide
 from aiwf_ci.action.run_side import run_side
@@ -91,7 +92,7 @@ def run_action(
         client = client_factory(config) if _needs_client(plan) else None
         try:
             side = run_side if plan.run_suite else comment_side
-            return side(config, plan, env, console, client)
+            return side(Job(config, plan, env, console, client))
         finally:
             if client is not None:
                 client.close()

@@ -3,4 +3,12 @@
 (``memory/``).
 
 The lowest layer of measuring: it knows processes, clocks and samplers, not configs of whole
-suites; ``workloads`` builds benchmarks on top of it and ``run`` orchestrates those."""
+suites; ``workloads`` builds benchmarks on top of it and ``run`` orchestrates those.
+
+Modules:
+    process         run a shell command: wall and CPU time, I/O, output tails, tree kills
+    schedstat       the time runnable but waiting for a CPU; pinning to one CPU
+    instructions    instruction counts under Valgrind, for commands and Python callables
+    valgrind        the Valgrind mechanics beneath them: options, running, reading out files
+    memory/         the memory profiler
+"""

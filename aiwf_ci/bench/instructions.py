@@ -13,13 +13,10 @@ How counts are made deterministic:
 * ``valgrind --tool=cachegrind --cache-sim=no`` counts every instruction (``Ir``) of every
   process of the tree (``--trace-children=yes``, one out file per process, summed). It is the
   cheapest counting tool: callgrind took 1.5-2.2x its time (a Python program: 8.4 s against
-  3.7 s; a shell loop: 0.62 s against 0.42 s). ``tool="callgrind"`` is the exact alternative
-  for programs that fork *without* exec (``multiprocessing``'s "fork", shell subshells): a
-  forked child inherits its parent's counters, so with cachegrind its out file repeats the
-  parent's count up to the fork; callgrind is told to dump and zero its counters before
-  ``fork``, so nothing is counted twice. Counts made with different tools or options are not
-  comparable (callgrind counts a few hundredths of a percent fewer; ``cache_sim`` shifts a few
-  hundred instructions).
+  3.7 s; a shell loop: 0.62 s against 0.42 s). The price: a child forked *without* exec
+  (``multiprocessing``'s "fork", shell subshells) inherits its parent's counters, so its out
+  file repeats the parent's count up to the fork (callgrind, told to dump and zero its
+  counters before ``fork``, would count it once).
 * Address-space randomisation is switched off with ``setarch <arch> -R`` (the Linux
   personality ADDR_NO_RANDOMIZE, inherited by the whole tree). A wrapper executable rather than
   a ``preexec_fn``: no Python code runs between fork and exec (``preexec_fn`` is unsafe when the
@@ -45,10 +42,6 @@ whose interpreter, libraries or CPU features differ (glibc picks ``memcpy``/``st
 by CPUID). What stays non-deterministic: multi-threaded programs (thread switches depend on
 time), anything reading clocks, random sources, pids or the file system's state.
 
-``cache_sim=True`` adds Valgrind's cache simulation (fixed cache geometry, so the numbers do
-not depend on the host's caches) and an *estimate* of cycles with Callgrind's formula
-``Ir + 10 * (I1mr + D1mr + D1mw) + 100 * (ILmr + DLmr + DLmw)``: a model, not a measurement.
-
 The library never prints and never exits; failures raise ``aiwf_ci.errors`` exceptions.
 """
 
@@ -69,10 +62,8 @@ from pathlib import Path
 from aiwf_ci.bench.valgrind import (
     DEFAULT_PATH,
     INSTALL_HINT,
-    Tool,
     ValgrindMissing,
     aslr_off,
-    cycles_estimate,
     failure_text,
     find_valgrind,
     parse_cachegrind_out,
@@ -105,18 +96,6 @@ _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class InstructionCount:
-    instructions: int
-    """Instructions executed, summed over every process of the tree."""
-    processes: int
-    """How many processes reported counts (out files summed), the shell included."""
-    wall: float
-    """Seconds the run took under Valgrind (tens of times slower than natively)."""
-    cycles_estimate: int | None = None
-    """Callgrind-style cycle *estimate* from the cache simulation (``cache_sim=True`` only)."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Determinism:
     ok: bool
     spread: float
@@ -136,16 +115,6 @@ class PythonCount:
     """The count of every run with ``loops[1]`` calls (``repeat`` of them)."""
     wall: float
     """Seconds the whole measurement took (runs overlap)."""
-    cycles_per_call: float | None = None
-    """Differential cycle *estimate* per call (``cache_sim=True`` only)."""
-
-    @property
-    def count_large(self) -> int:
-        return statistics.median_low(self.large)
-
-    def determinism(self, *, tolerance: float = DEFAULT_TOLERANCE) -> Determinism:
-        """Do the repeats of the large run agree (``repeat >= 2`` needed)?"""
-        return check_determinism(self.large, tolerance=tolerance)
 
 
 def deterministic_env(env: Mapping[str, str]) -> dict[str, str]:
@@ -192,14 +161,22 @@ def check_determinism(
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class InstructionCount:
+    instructions: int
+    """Instructions executed, summed over every process of the tree."""
+    processes: int
+    """How many processes reported counts (out files summed), the shell included."""
+    wall: float
+    """Seconds the run took under Valgrind (tens of times slower than natively)."""
+
+
 def count_command(
     command: str,
     *,
     cwd: Path,
     env: Mapping[str, str],
     timeout: float,
-    cache_sim: bool = False,
-    tool: Tool = "cachegrind",
 ) -> InstructionCount:
     """Count the instructions of ``/bin/sh -c command`` and every process it starts.
 
@@ -214,7 +191,7 @@ def count_command(
         argv = [
             *aslr_off(env.get("PATH") or DEFAULT_PATH),
             valgrind,
-            *valgrind_args(tool, folder, cache_sim=cache_sim),
+            *valgrind_args(folder),
             "/bin/sh",
             "-c",
             command,
@@ -227,12 +204,7 @@ def count_command(
         if returncode != 0:
             raise BenchmarkError(failure_text(command, returncode, folder))
         events, processes = read_counts(folder, command)
-    return InstructionCount(
-        instructions=events["Ir"],
-        processes=processes,
-        wall=wall,
-        cycles_estimate=cycles_estimate(events),
-    )
+    return InstructionCount(instructions=events["Ir"], processes=processes, wall=wall)
 
 
 def count_python(
@@ -244,8 +216,6 @@ def count_python(
     env: Mapping[str, str],
     timeout: float,
     repeat: int = 1,
-    cache_sim: bool = False,
-    tool: Tool = "cachegrind",
     parallel: int | None = None,
     package_path: str = "",
 ) -> PythonCount:
@@ -275,8 +245,6 @@ def count_python(
             cwd=cwd,
             env=_with_package(env, package_path or _PACKAGE_ROOT),
             timeout=timeout,
-            cache_sim=cache_sim,
-            tool=tool,
         )
     return _python_count(counts[0], counts[1:], loops, wall=time.perf_counter() - start)
 
@@ -308,14 +276,10 @@ def count_all(
     cwd: Path,
     env: Mapping[str, str],
     timeout: float,
-    cache_sim: bool = False,
-    tool: Tool = "cachegrind",
 ) -> list[InstructionCount]:
     """``count_command`` for each command, ``parallel`` at a time (default: one per CPU;
     counts do not depend on how many run at once); in the order given."""
-    count = functools.partial(
-        count_command, cwd=cwd, env=env, timeout=timeout, cache_sim=cache_sim, tool=tool
-    )
+    count = functools.partial(count_command, cwd=cwd, env=env, timeout=timeout)
     workers = max(1, min(len(commands), parallel or os.cpu_count() or 1))
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="aiwf-count")
     try:
@@ -339,18 +303,7 @@ def _python_count(
         count_small=small.instructions,
         large=large_ir,
         wall=wall,
-        cycles_per_call=_cycles_per_call(small, large, loops),
     )
-
-
-def _cycles_per_call(
-    small: InstructionCount, large: Sequence[InstructionCount], loops: tuple[int, int]
-) -> float | None:
-    large_cycles = [c.cycles_estimate for c in large if c.cycles_estimate is not None]
-    if small.cycles_estimate is None or not large_cycles:
-        return None
-    high = statistics.median_low(large_cycles)
-    return (high - small.cycles_estimate) / (loops[1] - loops[0])
 
 
 __all__ = [  # the instrument's public face, the Valgrind mechanics included
@@ -360,13 +313,11 @@ __all__ = [  # the instrument's public face, the Valgrind mechanics included
     "Determinism",
     "InstructionCount",
     "PythonCount",
-    "Tool",
     "ValgrindMissing",
     "check_determinism",
     "count_all",
     "count_command",
     "count_python",
-    "cycles_estimate",
     "deterministic_env",
     "find_valgrind",
     "job_command",

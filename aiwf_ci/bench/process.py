@@ -92,23 +92,6 @@ class IoCounters:
     storage_write: int
 
 
-def read_io_counters(pid: int) -> IoCounters | None:
-    """``/proc/<pid>/io`` as ``IoCounters``, or ``None`` where it cannot be read."""
-    try:
-        text = Path(f"/proc/{pid}/io").read_text(encoding="ascii")
-        fields = {k.strip(): int(v) for k, _, v in (x.partition(":") for x in text.splitlines())}
-        return IoCounters(
-            read_chars=fields["rchar"],
-            write_chars=fields["wchar"],
-            read_calls=fields["syscr"],
-            write_calls=fields["syscw"],
-            storage_read=fields["read_bytes"],
-            storage_write=fields["write_bytes"],
-        )
-    except (OSError, KeyError, ValueError):
-        return None
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProcessOutcome:
     returncode: int
@@ -165,6 +148,28 @@ def cause_line(output: str) -> str:
     return (meaningful or lines or [""])[-1][:500]
 
 
+def start_session(
+    args: str | list[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    stdout: IO[bytes],
+    stderr: IO[bytes],
+) -> subprocess.Popen[bytes]:
+    """Start ``args`` (a ``str``: a shell command) in a session of its own, its process group
+    being the tree ``kill_tree`` kills, with stdin from ``/dev/null``."""
+    return subprocess.Popen(
+        args,
+        shell=isinstance(args, str),  # the user's shell command: running it is the point
+        cwd=cwd,
+        env=dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=stdout,
+        stderr=stderr,
+        start_new_session=True,
+    )
+
+
 def run_process(
     command: str,
     *,
@@ -180,16 +185,7 @@ def run_process(
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         start = clock_ns()
         with on_cpu(cpu):
-            proc = subprocess.Popen(  # noqa: S602 - running the user's shell command is the point
-                command,
-                shell=True,
-                cwd=cwd,
-                env=dict(env),
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=err,
-                start_new_session=True,
-            )
+            proc = start_session(command, cwd=cwd, env=env, stdout=out, stderr=err)
         with tracked(proc.pid):
             if observer is not None:
                 observer.started(proc.pid)
@@ -256,6 +252,23 @@ class _Waiter:
         self.max_rss = usage.ru_maxrss * 1024  # kilobytes on Linux
         self.returncode = os.waitstatus_to_exitcode(status)
         self.done.set()
+
+
+def read_io_counters(pid: int) -> IoCounters | None:
+    """``/proc/<pid>/io`` as ``IoCounters``, or ``None`` where it cannot be read."""
+    try:
+        text = Path(f"/proc/{pid}/io").read_text(encoding="ascii")
+        fields = {k.strip(): int(v) for k, _, v in (x.partition(":") for x in text.splitlines())}
+        return IoCounters(
+            read_chars=fields["rchar"],
+            write_chars=fields["wchar"],
+            read_calls=fields["syscr"],
+            write_calls=fields["syscw"],
+            storage_read=fields["read_bytes"],
+            storage_write=fields["write_bytes"],
+        )
+    except (OSError, KeyError, ValueError):
+        return None
 
 
 def kill_tree(pid: int) -> None:

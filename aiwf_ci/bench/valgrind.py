@@ -7,8 +7,7 @@ counts as deterministic) read apart from the process handling they rest on. Here
 whole tree, one out file and one log per process, no debugger FIFOs), switching address-space
 randomisation off with ``setarch -R`` where a probe shows it works, running the tree in its
 own session with a timeout (the whole tree is killed, also on an interrupt), and turning the
-out files into event totals (``Ir`` and, with cache simulation, misses and a cycle estimate)
-or the logs into a one-line failure.
+out files into event totals (``Ir``) or the logs into a one-line failure.
 """
 
 from __future__ import annotations
@@ -24,12 +23,9 @@ import threading
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
 
-from aiwf_ci.bench.process import tracked
+from aiwf_ci.bench.process import kill_tree, start_session, tracked
 from aiwf_ci.errors import BenchmarkError, ConfigError
-
-Tool = Literal["cachegrind", "callgrind"]
 
 INSTALL_HINT = (
     "install valgrind: apt-get install valgrind (Debian/Ubuntu), dnf install valgrind "
@@ -38,10 +34,6 @@ INSTALL_HINT = (
 
 
 DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin"
-CACHE_GEOMETRY = ("--I1=32768,8,64", "--D1=32768,8,64", "--LL=8388608,16,64")
-FORK_FUNCTIONS = ("fork", "_Fork", "__libc_fork", "vfork")
-L1_MISSES = ("I1mr", "D1mr", "D1mw")
-LL_MISSES = ("ILmr", "DLmr", "DLmw")
 ERROR_LINES = 5
 
 
@@ -71,73 +63,30 @@ def require_valgrind(env: Mapping[str, str], *, field: str = "") -> str:
 
 
 def parse_cachegrind_out(text: str) -> dict[str, int]:
-    """Event totals of a cachegrind or callgrind out file (``events:`` and ``summary:``).
-
-    A callgrind file with several dumps (``part:``) sums its parts; a part without
-    ``summary:`` falls back to its ``totals:``. Missing trailing numbers are zero.
-    """
-    events: list[str] = []
-    totals: dict[str, int] = {}
-    part: dict[str, list[int]] = {}
-    for line in text.splitlines():
-        key, sep, value = line.partition(":")
-        if not sep:
-            continue
-        if key == "events":
-            names = value.split()
-            if events and names != events:
-                raise ValueError(f"events change inside one file: {events} then {names}")
-            events = names
-        elif key == "part":
-            _add_part(totals, events, part)
-            part = {}
-        elif key in ("summary", "totals"):
-            part[key] = [int(number) for number in value.split()]
-    _add_part(totals, events, part)
-    if not events or not totals:
-        raise ValueError("not a cachegrind/callgrind out file: no events: or summary: line")
-    return totals
-
-
-def _add_part(totals: dict[str, int], events: list[str], part: dict[str, list[int]]) -> None:
-    numbers = part.get("summary", part.get("totals"))
-    if numbers is None:
-        return
-    if not events:
-        raise ValueError("not a cachegrind/callgrind out file: no events: line before summary:")
+    """Event totals of a cachegrind out file: its ``events:`` names and ``summary:`` numbers
+    (a missing trailing number is zero)."""
+    header = dict(line.partition(":")[::2] for line in text.splitlines() if ":" in line)
+    events = header.get("events", "").split()
+    if not events or "summary" not in header:
+        raise ValueError("not a cachegrind out file: no events: or summary: line")
+    numbers = [int(number) for number in header["summary"].split()]
     if len(numbers) > len(events):
         raise ValueError(f"{len(numbers)} numbers for {len(events)} events {events}")
-    for name, number in zip(events, numbers, strict=False):
-        totals[name] = totals.get(name, 0) + number
-    for name in events[len(numbers) :]:
-        totals.setdefault(name, 0)
+    return {name: numbers[i] if i < len(numbers) else 0 for i, name in enumerate(events)}
 
 
-def cycles_estimate(events: Mapping[str, int]) -> int | None:
-    """``Ir + 10 * L1 misses + 100 * LL misses`` (an estimate); ``None`` without cache events."""
-    if not all(name in events for name in ("Ir", *L1_MISSES, *LL_MISSES)):
-        return None
-    l1 = sum(events[name] for name in L1_MISSES)
-    ll = sum(events[name] for name in LL_MISSES)
-    return events["Ir"] + 10 * l1 + 100 * ll
-
-
-def valgrind_args(tool: Tool, folder: Path, *, cache_sim: bool) -> list[str]:
-    """Valgrind's options: quiet, whole tree, one out file and one log per process."""
-    args = [
+def valgrind_args(folder: Path) -> list[str]:
+    """Valgrind's options: cachegrind counting instructions only (its cheapest way), quiet,
+    the whole tree, one out file and one log per process."""
+    return [
         "-q",
-        f"--tool={tool}",
+        "--tool=cachegrind",
         "--trace-children=yes",
         "--vgdb=no",  # no debugger FIFOs in TMPDIR, which a killed run could not remove
         f"--log-file={folder}/valgrind.%p.log",
-        f"--{tool}-out-file={folder}/out.%p",
-        f"--cache-sim={'yes' if cache_sim else 'no'}",
+        f"--cachegrind-out-file={folder}/out.%p",
+        "--cache-sim=no",
     ]
-    if cache_sim:
-        args += CACHE_GEOMETRY
-    if tool == "callgrind":
-        args += ["--combine-dumps=yes", *(f"--dump-before={fn}" for fn in FORK_FUNCTIONS)]
-    return args
 
 
 @functools.cache
@@ -162,15 +111,7 @@ def run_tree(
     """Exit code (``None`` on timeout) and wall seconds; output goes to ``folder``."""
     with open(folder / "stdout", "wb") as out, open(folder / "stderr", "wb") as err:
         start = time.perf_counter()
-        proc = subprocess.Popen(
-            argv,
-            cwd=cwd,
-            env=dict(env),
-            stdin=subprocess.DEVNULL,
-            stdout=out,
-            stderr=err,
-            start_new_session=True,
-        )
+        proc = start_session(argv, cwd=cwd, env=env, stdout=out, stderr=err)
         exited = threading.Event()
         threading.Thread(
             target=_wait_unreaped, args=(proc.pid, exited), name="aiwf-count-wait", daemon=True
@@ -180,7 +121,7 @@ def run_tree(
                 timed_out = not exited.wait(timeout)
             finally:  # on an interrupt too: nothing outlives the run
                 wall = time.perf_counter() - start
-                _kill_tree(proc.pid)  # not reaped yet: its pid and group cannot be reused
+                kill_tree(proc.pid)  # not reaped yet: its pid and group cannot be reused
                 returncode = proc.wait()
     return (None if timed_out else returncode), wall
 
@@ -190,33 +131,6 @@ def _wait_unreaped(pid: int, exited: threading.Event) -> None:
     with contextlib.suppress(ChildProcessError):
         os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT)
     exited.set()
-
-
-def _kill_tree(pid: int) -> None:
-    """SIGKILL the process group of ``pid`` and every descendant that left it."""
-    strays = _descendants(pid)
-    with contextlib.suppress(OSError):
-        os.killpg(pid, signal.SIGKILL)
-    for child in strays:
-        with contextlib.suppress(OSError):
-            os.kill(child, signal.SIGKILL)
-
-
-def _descendants(pid: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            with contextlib.suppress(OSError, ValueError, IndexError):
-                stat = (entry / "stat").read_text(encoding="utf-8", errors="replace")
-                parent = int(stat.rpartition(")")[2].split()[1])
-                children.setdefault(parent, []).append(int(entry.name))
-    found: list[int] = []
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def failure_text(command: str, returncode: int, folder: Path) -> str:

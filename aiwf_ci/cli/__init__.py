@@ -1,5 +1,11 @@
-"""The ``aiwf-ci`` command: ``main`` parses and dispatches, ``commands`` holds one function per
-subcommand, ``ab`` the interleaved A/B run. A thin layer over the library and ``usecases``."""
+"""The ``aiwf-ci`` command: a thin layer over ``usecases`` and the library that maps results
+and errors to output and exit codes.
+
+Modules:
+    main        the parser, the dispatch, and errors turned into one line and an exit code
+    commands    one function per subcommand (run, compare, report, merge, import, validate)
+    ab          ``aiwf-ci ab``: two trees in paired rounds (``usecases.ab``), then the verdict
+"""
 
 from aiwf_ci.cli.main import build_parser, main
 

@@ -7,69 +7,45 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
-from contextlib import ExitStack
 from pathlib import Path
 
 from aiwf_ci.cli.commands import print_report
-from aiwf_ci.config import DEFAULT_CONFIG, BenchmarkConfig, SuiteConfig
+from aiwf_ci.config import DEFAULT_CONFIG, SuiteConfig
 from aiwf_ci.console.progress import ProgressPrinter
 from aiwf_ci.errors import ConfigError
 from aiwf_ci.models import write_results
-from aiwf_ci.run.environment import detect_commit
-from aiwf_ci.run.interleave import SIDES, SideSetup, pair_benchmarks, run_interleaved
-from aiwf_ci.run.selection import select
-from aiwf_ci.usecases import (
-    exit_code,
-    load_suite,
-    ready_tree,
-    rounds_options,
-    rounds_spec,
-    run_options,
-    threshold_rules,
-)
+from aiwf_ci.run.interleave import SIDES
+from aiwf_ci.usecases import exit_code, load_suite, threshold_rules
+from aiwf_ci.usecases.ab import ABRequest, ABSide, measure_ab
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.model import Report
 
 
 def cmd_ab(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    configs = {side: _side_config(args, env, side) for side in SIDES}
-    pairs, note = _pairs(configs["base"], configs["head"], args.only)
-    rules = threshold_rules(configs["head"], args.thresholds)
+    base, head = (ABSide(config=_side_config(args, env, s), root=_root(args, s)) for s in SIDES)
+    request = ABRequest(
+        base=base,
+        head=head,
+        rules=threshold_rules(head.config, args.thresholds),
+        only=args.only,
+        setup=not args.no_setup,
+        time_budget=args.time_budget,
+        max_rounds=args.max_rounds,
+        samples=args.samples,
+    )
     stream = sys.stdout if args.format == "text" else sys.stderr  # keep stdout machine-readable
     printer = ProgressPrinter(stream, github_actions=env.get("GITHUB_ACTIONS") == "true")
-    with ExitStack() as stack:
-        sides = {side: _ready(stack, args, env, configs[side], side, printer) for side in SIDES}
-        spec = rounds_spec(configs["head"].rounds, args.budget, args.max_rounds, args.samples)
-        options = rounds_options(spec, rules, run_options(sides["head"].tree, env).environment)
-        results = run_interleaved(sides, pairs, options, printer)
-    for side, side_results in results.items():
-        path = write_results(side_results, args.out / side / "results.json")
+    outcome = measure_ab(request, env, printer)
+    for side, results in (("base", outcome.base), ("head", outcome.head)):
+        path = write_results(results, args.out / side / "results.json")
         print(f"wrote {path}", file=stream)
-    report = Report.of(compare(results["base"], results["head"], rules))
+    report = Report.of(compare(outcome.base, outcome.head, request.rules))
     if args.format == "text":
         print()
-    print_report(report, args.format, design="same-runner")
-    if note:  # after the report, where it is read
-        print(f"aiwf-ci: note: {note}", file=sys.stderr)
+    print_report(report, args.format, source="same-runner")
+    if outcome.note:  # after the report, where it is read
+        print(f"aiwf-ci: note: {outcome.note}", file=sys.stderr)
     return exit_code(report.status, fail_on_regression=args.fail_on_regression)
-
-
-def _ready(
-    stack: ExitStack,
-    args: argparse.Namespace,
-    env: Mapping[str, str],
-    config: SuiteConfig,
-    side: str,
-    printer: ProgressPrinter,
-) -> SideSetup:
-    """One tree set up in its own environment (removed when ``stack`` closes)."""
-    root = _root(args, side).resolve()
-    section = stack.enter_context(printer.section(f"setting up the {side} tree ({root})"))
-    tree = stack.enter_context(
-        ready_tree(config, root, env, log=section.log, setup=not args.no_setup)
-    )
-    section.close()
-    return SideSetup(config=config, tree=tree, commit=detect_commit(root, {}))
 
 
 def _root(args: argparse.Namespace, side: str) -> Path:
@@ -98,13 +74,3 @@ def _side_config(args: argparse.Namespace, env: Mapping[str, str], side: str) ->
             fix="both trees need the suite config at the same relative path",
         )
     return load_suite((root / relative).resolve(), env, args.profile, timer=args.timer)
-
-
-def _pairs(
-    base: SuiteConfig, head: SuiteConfig, only: str | None
-) -> tuple[list[tuple[BenchmarkConfig, BenchmarkConfig]], str]:
-    pairs, note = pair_benchmarks(base.benchmarks, head.benchmarks)
-    if only:
-        chosen = {b.name for b in select([b for b, _ in pairs], only=only)}
-        pairs = [(b, h) for b, h in pairs if b.name in chosen]
-    return pairs, note

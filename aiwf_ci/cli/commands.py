@@ -16,6 +16,7 @@ from aiwf_ci.console.progress import ProgressPrinter, results_table
 from aiwf_ci.console.workflow import stop_commands
 from aiwf_ci.errors import EXIT_BENCHMARK_FAILED, EXIT_OK, BaselineError, ConfigError, ConfigErrors
 from aiwf_ci.models import Results, load_results, write_results, write_text_atomic
+from aiwf_ci.models.baseline import LocalBaselineStore
 from aiwf_ci.report import (
     ReportContext,
     comparison_to_dict,
@@ -26,9 +27,8 @@ from aiwf_ci.report import (
 )
 from aiwf_ci.run.environment import fingerprint
 from aiwf_ci.run.merge import merge_results
-from aiwf_ci.run.runner import run_suite
-from aiwf_ci.run.selection import select
-from aiwf_ci.usecases import exit_code, load_suite, ready_tree, run_options, threshold_rules
+from aiwf_ci.usecases import exit_code, load_suite, ready_tree, threshold_rules
+from aiwf_ci.usecases.workspace import run_workspace
 from aiwf_ci.verdict.compare import compare, unrelated
 from aiwf_ci.verdict.model import GatePolicy, Report
 from aiwf_ci.verdict.thresholds import ThresholdRules
@@ -44,16 +44,11 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         )
     config = load_suite(args.config, env, args.profile, timer=args.timer)
     rules = threshold_rules(config, args.thresholds)
-    benchmarks = select(config.benchmarks, only=args.only, shard=args.shard)
     printer = ProgressPrinter(sys.stdout, github_actions=env.get("GITHUB_ACTIONS") == "true")
     check_output_folder(args.out, "--out")
-    root = Path.cwd()
-    with (
-        printer.section(f"setting up {root}") as section,
-        ready_tree(config, root, env, log=section.log, setup=not args.no_setup) as tree,
-    ):
-        section.close()
-        results = run_suite(config, benchmarks, run_options(tree, env), printer)
+    results = run_workspace(
+        config, Path.cwd(), env, printer, only=args.only, shard=args.shard, setup=not args.no_setup
+    )
     path = write_results(results, args.out / "results.json")
     print()
     with commands_off():
@@ -69,8 +64,6 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
 
 def _compare_after_run(args: argparse.Namespace, head: Results, rules: ThresholdRules) -> int:
     """``run --baseline B.json``: the verdict right after measuring, as the action does."""
-    from aiwf_ci.github.baseline import LocalBaselineStore
-
     try:
         baseline = LocalBaselineStore(args.baseline).fetch()
     except BaselineError as exc:
@@ -173,16 +166,23 @@ def refuse_unrelated(baseline: Results, head: Results) -> None:
         )
 
 
-def print_report(report: Report, fmt: str, design: str = "files") -> None:
-    """A comparison on stdout as text, Markdown or JSON; ``design`` says how it was measured
-    (``files``: two results files given; ``same-runner``: ``ab``). Inside GitHub Actions the
-    output (benchmark names, error text: the PR author's) is fenced so no line of it can be
-    taken for a workflow command."""
+def print_report(report: Report, fmt: str, *, source: str = "files") -> None:
+    """A comparison on stdout as text, Markdown or JSON; ``source`` says where the results
+    came from (``files`` given to ``compare``, or ``same-runner``: ``ab`` measured them);
+    how they were measured (paired rounds or separate runs) is read from the rows. Inside
+    GitHub Actions the output (benchmark names, error text: the PR author's) is fenced so
+    no line of it can be taken for a workflow command."""
+    context = ReportContext(
+        suite=report.suite,
+        head_sha=report.head.commit.sha,
+        head_ref=report.head.commit.ref,
+        design=source,
+    )
     if fmt == "json":  # JSON strings hold no raw newline: no line of it can start with ::
-        _print_report(report, fmt, design)
+        _print_report(report, fmt, context)
         return
     with commands_off():
-        _print_report(report, fmt, design)
+        _print_report(report, fmt, context)
 
 
 @contextmanager
@@ -199,11 +199,7 @@ def commands_off() -> Iterator[None]:
         print(resume)
 
 
-def _print_report(report: Report, fmt: str, design: str) -> None:
-    context = ReportContext(
-        suite=report.suite, head_sha=report.head.commit.sha, head_ref=report.head.commit.ref,
-        design=design,
-    )  # fmt: skip
+def _print_report(report: Report, fmt: str, context: ReportContext) -> None:
     if fmt == "json" and report.comparison is not None:
         print(json.dumps(comparison_to_dict(report.comparison, context), indent=2))
     elif fmt == "markdown":

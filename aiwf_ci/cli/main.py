@@ -14,9 +14,10 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import NoReturn, TypeAlias
+from typing import NoReturn, TypeAlias, TypeVar
 
 from aiwf_ci import __version__
+from aiwf_ci.config.environment import parse_max_rounds, parse_samples, parse_time_budget
 from aiwf_ci.errors import (
     EXIT_BAD_INPUT,
     EXIT_INTERRUPTED,
@@ -27,11 +28,11 @@ from aiwf_ci.errors import (
 )
 from aiwf_ci.redaction import redact
 from aiwf_ci.run.selection import Shard, parse_shard
-from aiwf_ci.units import parse_duration
 from aiwf_ci.verdict.thresholds import Threshold, parse_threshold_spec
 from aiwf_ci.verdict.timer import TIMERS
 
 Handler = Callable[[argparse.Namespace, Mapping[str, str]], int]
+T = TypeVar("T")
 
 
 class UsageError(Exception):
@@ -53,11 +54,17 @@ def thresholds_arg(text: str) -> dict[str, Threshold]:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
-def duration_arg(text: str) -> float:
-    try:
-        return parse_duration(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+def checked(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse type from one of the config's own parsers, so a value has one range
+    whether it comes from the config file or the command line."""
+
+    def arg(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return arg
 
 
 def shard_arg(text: str) -> Shard:
@@ -167,9 +174,16 @@ def _add_ab(sub: Subparsers) -> None:
     ab.add_argument("--base-dir", type=Path, required=True, help="the baseline source tree")
     ab.add_argument("--head-dir", type=Path, required=True, help="the changed source tree")
     ab.add_argument("--out", type=Path, default=Path("aiwf-ab"), help="writes base/ and head/")
-    ab.add_argument("--budget", type=duration_arg, help="time for the whole suite (config, 10m)")
-    ab.add_argument("--max-rounds", type=int, help="rounds at most (config, 100)")
-    ab.add_argument("--samples", type=int, help="runs of each side per round (config, 3)")
+    ab.add_argument(
+        "--time-budget",
+        "--budget",
+        type=checked(parse_time_budget),
+        help="time for the whole suite, 10s..6h (config, 10m)",
+    )
+    ab.add_argument("--max-rounds", type=checked(parse_max_rounds), help="10..1000 (config, 100)")
+    ab.add_argument(
+        "--samples", type=checked(parse_samples), help="runs of each side per round (config, 3)"
+    )
     ab.add_argument("--profile", help="config profile (overrides AIWF_PROFILE)")
     _no_setup(ab)
     ab.add_argument("--only", help="glob or substring of benchmark names (comma-separated)")

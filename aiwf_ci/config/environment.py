@@ -43,16 +43,9 @@ def _timeout(value: object) -> float:
 
 def read_environment(problems: Problems, data: LineMap) -> EnvironmentSpec | None:
     """The ``environment:`` section, or ``None`` when the config has none."""
-    section = data.get("environment")
+    example = "e.g. environment: {setup: [pip install -e .]}"
+    section = problems.section(data, "environment", "environment", example)
     if section is None:
-        return None
-    if not isinstance(section, LineMap):
-        problems.add(
-            data.line_of("environment"),
-            "environment",
-            f"expected a mapping, got {type_name(section)}",
-            "e.g. environment: {setup: [pip install -e .]}",
-        )
         return None
     problems.check_keys(section, ENVIRONMENT_KEYS, "environment")
     setup = read(problems, section, "setup", "environment", _setup_commands, SETUP_HINT)
@@ -63,7 +56,10 @@ def read_environment(problems: Problems, data: LineMap) -> EnvironmentSpec | Non
 ROUNDS_KEYS = ("budget", "max-rounds", "samples", "alpha")
 
 
-def _budget(value: object) -> float:
+def parse_time_budget(value: object) -> float:
+    """The time budget of paired rounds, read the same from every input (``rounds: {budget}``,
+    ``aiwf-ci ab --time-budget``, the action's ``time-budget``): 10 s to 6 h. Less cannot
+    finish the first rounds of a benchmark; more outlasts a hosted runner's job limit."""
     seconds = parse_duration(value)
     if not 10 <= seconds <= 6 * 3600:
         raise ValueError("must be between 10s and 6h")
@@ -72,11 +68,19 @@ def _budget(value: object) -> float:
 
 def _count(low: int, high: int) -> Callable[[object], int]:
     def parse(value: object) -> int:
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)  # a command-line or input value
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
             raise ValueError(f"must be a whole number from {low} to {high}")
         return value
 
     return parse
+
+
+parse_max_rounds = _count(10, 1000)
+"""Rounds at most (``rounds: {max-rounds}``, ``--max-rounds``)."""
+parse_samples = _count(1, 100)
+"""Runs of each side per round (``rounds: {samples}``, ``--samples``)."""
 
 
 def _alpha(value: object) -> float:
@@ -103,12 +107,12 @@ def read_rounds(problems: Problems, data: LineMap) -> RoundsSpec:
         return RoundsSpec()
     problems.check_keys(section, ROUNDS_KEYS, "rounds")
     default = RoundsSpec()
-    budget = read(problems, section, "budget", "rounds", _budget, DURATION_HINT)
-    max_rounds = read(problems, section, "max-rounds", "rounds", _count(10, 1000), "e.g. 100")
-    samples = read(problems, section, "samples", "rounds", _count(1, 100), "e.g. 3")
+    budget = read(problems, section, "budget", "rounds", parse_time_budget, DURATION_HINT)
+    max_rounds = read(problems, section, "max-rounds", "rounds", parse_max_rounds, "e.g. 100")
+    samples = read(problems, section, "samples", "rounds", parse_samples, "e.g. 3")
     alpha = read(problems, section, "alpha", "rounds", _alpha, "e.g. 1%")
     return RoundsSpec(
-        budget=budget if budget is not None else default.budget,
+        time_budget=budget if budget is not None else default.time_budget,
         max_rounds=max_rounds if max_rounds is not None else default.max_rounds,
         samples=samples if samples is not None else default.samples,
         alpha=alpha if alpha is not None else default.alpha,

@@ -19,6 +19,7 @@ from aiwf_ci.errors import ConfigError
 from aiwf_ci.units import parse_duration, parse_size
 
 T = TypeVar("T")
+N = TypeVar("N", int, float)
 
 
 @dataclass
@@ -42,6 +43,24 @@ class Problems:
             hint = f"did you mean {close[0]!r}?" if close else f"allowed keys: {', '.join(known)}"
             shown = clip(key)
             self.add(data.line_of(key), join(prefix, shown), f"unknown key {quote(key)}", hint)
+
+    def mapping(
+        self, value: object, line: int, fieldname: str, example: str = ""
+    ) -> LineMap | None:
+        """``value`` when it is a mapping, else ``None`` with the problem recorded
+        (``example`` as its fix)."""
+        if isinstance(value, LineMap):
+            return value
+        self.add(line, fieldname, f"expected a mapping, got {type_name(value)}", example)
+        return None
+
+    def section(self, data: LineMap, key: str, fieldname: str, example: str = "") -> LineMap | None:
+        """An optional section ``data[key]``: ``None`` when it is absent or null, and when it
+        is not a mapping (then with the problem recorded, as ``mapping``)."""
+        value = data.get(key)
+        if value is None:
+            return None
+        return self.mapping(value, data.line_of(key), fieldname, example)
 
 
 def join(prefix: str, key: str | int) -> str:
@@ -115,17 +134,9 @@ def int_at_least(minimum: int) -> Callable[[Any], int]:
 
 def int_between(minimum: int, maximum: int, what: str) -> Callable[[Any], int]:
     """A whole number from ``minimum`` to ``maximum`` ``what`` (e.g. "files")."""
-    at_least = int_at_least(minimum)
-
-    def parse(value: Any) -> int:
-        number = at_least(value)
-        if number > maximum:
-            raise OutOfRange(
-                f"{quote(number)} {what} is more than the limit", f"at most {maximum:,} {what}"
-            )
-        return number
-
-    return parse
+    return _at_most(
+        int_at_least(minimum), maximum, f"{what} is more than the limit", f"{maximum:,} {what}"
+    )
 
 
 def positive_float(value: Any) -> float:
@@ -138,16 +149,9 @@ def positive_float(value: Any) -> float:
 
 def number_at_most(maximum: float, what: str) -> Callable[[Any], float]:
     """A positive, finite number of at most ``maximum`` ``what`` (e.g. "requests/s")."""
-
-    def parse(value: Any) -> float:
-        number = positive_float(value)
-        if number > maximum:
-            raise OutOfRange(
-                f"{quote(value)} {what} is more than the limit", f"at most {maximum:,.0f} {what}"
-            )
-        return number
-
-    return parse
+    return _at_most(
+        positive_float, maximum, f"{what} is more than the limit", f"{maximum:,.0f} {what}"
+    )
 
 
 def duration_at_most(maximum: float, *, positive: bool = False) -> Callable[[Any], float]:
@@ -160,13 +164,9 @@ def duration_at_most(maximum: float, *, positive: bool = False) -> Callable[[Any
             raise ValueError(f"{quote(value)} is not a finite duration")
         if positive and seconds <= 0:
             raise ValueError("must be greater than zero")
-        if seconds > maximum:
-            raise OutOfRange(
-                f"{quote(value)} is longer than the limit", f"at most {config_duration(maximum)}"
-            )
         return seconds
 
-    return parse
+    return _at_most(parse, maximum, "is longer than the limit", config_duration(maximum))
 
 
 def size_at_most(maximum: int) -> Callable[[Any], int]:
@@ -175,14 +175,24 @@ def size_at_most(maximum: int) -> Callable[[Any], int]:
     def parse(value: Any) -> int:
         if isinstance(value, float) and not math.isfinite(value):
             raise ValueError(f"{quote(value)} is not a finite size")
-        size = parse_size(value)
-        if size > maximum:
-            raise OutOfRange(
-                f"{quote(value)} is larger than the limit", f"at most {config_size(maximum)}"
-            )
-        return size
+        return parse_size(value)
 
-    return parse
+    return _at_most(parse, maximum, "is larger than the limit", config_size(maximum))
+
+
+def _at_most(
+    parse: Callable[[Any], N], maximum: float, excess: str, limit: str
+) -> Callable[[Any], N]:
+    """``parse``, then a limit: a value above ``maximum`` is ``OutOfRange``, its message
+    the value and ``excess`` ("is longer than the limit"), its fix "at most ``limit``"."""
+
+    def parse_at_most(value: Any) -> N:
+        number = parse(value)
+        if number > maximum:
+            raise OutOfRange(f"{quote(value)} {excess}", f"at most {limit}")
+        return number
+
+    return parse_at_most
 
 
 def str_mapping(value: Any) -> dict[str, str]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from aiwf_ci.loadgen.models import LoadPace
 from aiwf_ci.verdict.thresholds import Threshold
 from aiwf_ci.verdict.timer import Timer
 
@@ -93,20 +94,14 @@ LoadClient = Literal["requests", "http.client", "raw"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LoadSpec:
-    """A load test against an HTTP URL or a Python callable."""
+class LoadSpec(LoadPace):
+    """A load test against an HTTP URL or a Python callable, paced as ``LoadPace`` says."""
 
     url: str | None = None
     python: str | None = None
     method: str = "GET"
     headers: Mapping[str, str] = field(default_factory=dict)
     body: str | None = None
-    concurrency: int = 8
-    ramp_up: float = 0.0
-    duration: float | None = None
-    requests: int | None = None
-    rate: float | None = None
-    request_timeout: float = 5.0
     mode: LoadMode = "sustained"
     client: LoadClient = "requests"
 
@@ -135,17 +130,17 @@ class EnvironmentSpec:
     timeout: float = DEFAULT_SETUP_TIMEOUT
 
 
-DEFAULT_BUDGET = 600.0
+DEFAULT_TIME_BUDGET = 600.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RoundsSpec:
     """How base and head are sampled on one machine (``aiwf-ci ab``, same-runner mode):
     ``samples`` runs of each side per round, rounds until every benchmark is decided, at
-    most ``max_rounds``, within ``budget`` seconds for the whole suite; ``alpha`` is the
+    most ``max_rounds``, within ``time_budget`` seconds for the whole suite; ``alpha`` is the
     false-alarm rate over all looks of the stopping rule."""
 
-    budget: float = DEFAULT_BUDGET
+    time_budget: float = DEFAULT_TIME_BUDGET
     max_rounds: int = 100
     samples: int = 3
     alpha: float = 0.01

@@ -14,7 +14,7 @@ import yaml
 
 from aiwf_ci.config import yamlload
 from aiwf_ci.config.environment import read_environment, read_rounds
-from aiwf_ci.config.fields import Problems, as_str, join, read, type_name
+from aiwf_ci.config.fields import Problems, as_str, join, read
 from aiwf_ci.config.models import (
     COUNTED_KINDS,
     WORKLOAD_KINDS,
@@ -165,35 +165,23 @@ def _patterns(value: object) -> tuple[str, ...]:
 
 
 def _mapping_settings(problems: Problems, data: LineMap, key: str) -> Partial:
-    section = data.get(key)
+    section = problems.section(data, key, key)
     if section is None:
-        return {}
-    if not isinstance(section, LineMap):
-        problems.add(data.line_of(key), key, f"expected a mapping, got {type_name(section)}")
         return {}
     problems.check_keys(section, SETTING_KEYS, key)
     return read_settings(problems, section, key)
 
 
 def _profiles(problems: Problems, data: LineMap) -> dict[str, Partial]:
-    section = data.get("profiles")
+    section = problems.section(data, "profiles", "profiles")
     if section is None:
         return {}
-    if not isinstance(section, LineMap):
-        problems.add(
-            data.line_of("profiles"), "profiles", f"expected a mapping, got {type_name(section)}"
-        )
-        return {}
     result: dict[str, Partial] = {}
-    for name, body in section.items():
+    for name, value in section.items():
         field = join("profiles", name)
-        if not isinstance(body, LineMap):
-            problems.add(
-                section.line_of(name),
-                field,
-                f"expected a mapping, got {type_name(body)}",
-                "e.g. dev: {iterations: 3}",
-            )
+        example = "e.g. dev: {iterations: 3}"
+        body = problems.mapping(value, section.line_of(name), field, example)
+        if body is None:
             continue
         problems.check_keys(body, SETTING_KEYS, field)
         result[name] = read_settings(problems, body, field)
@@ -218,16 +206,8 @@ def _choose_profile(
 
 def _thresholds(problems: Problems, data: LineMap, prefix: str) -> dict[str, Threshold]:
     field = join(prefix, "thresholds")
-    section = data.get("thresholds")
+    section = problems.section(data, "thresholds", field, "e.g. duration: 20%")
     if section is None:
-        return {}
-    if not isinstance(section, LineMap):
-        problems.add(
-            data.line_of("thresholds"),
-            field,
-            f"expected a mapping, got {type_name(section)}",
-            "e.g. duration: 20%",
-        )
         return {}
     rules: dict[str, Threshold] = {}
     for metric in section:
@@ -292,15 +272,10 @@ def _kind_settings(
 def _benchmark(
     problems: Problems, entries: LineList, index: int, layers: list[Partial], env: Mapping[str, str]
 ) -> BenchmarkConfig | None:
-    entry = entries[index]
     field = join("benchmarks", index)
-    if not isinstance(entry, LineMap):
-        problems.add(
-            entries.line_of(index),
-            field,
-            f"expected a mapping, got {type_name(entry)}",
-            "e.g. - name: sort, command: ...",
-        )
+    example = "e.g. - name: sort, command: ..."
+    entry = problems.mapping(entries[index], entries.line_of(index), field, example)
+    if entry is None:
         return None
     kinds = [k for k in WORKLOAD_KINDS if k in entry]
     name = read(problems, entry, "name", field, as_str, "a unique benchmark name")

@@ -10,6 +10,7 @@ limit, not a run that plans until it runs out of memory. ``to:`` folders must li
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 from typing import Any
 
 from aiwf_ci.config.fields import (
@@ -27,7 +28,6 @@ from aiwf_ci.config.fields import (
     size_at_most,
     str_mapping,
     target,
-    type_name,
 )
 from aiwf_ci.config.models import (
     CommandSpec,
@@ -70,17 +70,24 @@ EXTRA_KEYS: dict[str, tuple[str, ...]] = {
 TARGET_HINT = "module:callable, e.g. mypkg.benchmarks:parse_json"
 
 
+Parser = Callable[[Problems, LineMap, str], WorkloadSpec | None]
+
+
 def parse_workload(
     problems: Problems, entry: LineMap, kind: str, prefix: str
 ) -> WorkloadSpec | None:
-    parser = {
-        "command": _command,
-        "python": _python,
-        "file-batch": _file_batch,
-        "load": _load,
-        "ingest": _ingest,
-    }[kind]
-    return parser(problems, entry, prefix)
+    """The workload of a benchmark ``entry`` of kind ``kind``. ``command`` and ``python``
+    read the entry's own keys; the other kinds read their section (``load: {...}``), checked
+    to be a mapping of known keys here."""
+    if kind in ENTRY_KINDS:
+        return ENTRY_KINDS[kind](problems, entry, prefix)
+    parse, keys = SECTION_KINDS[kind]
+    field = join(prefix, kind)
+    spec = problems.mapping(entry[kind], entry.line_of(kind), field)
+    if spec is None:
+        return None
+    problems.check_keys(spec, keys, field)
+    return parse(problems, spec, field)
 
 
 def _command(problems: Problems, entry: LineMap, prefix: str) -> CommandSpec | None:
@@ -101,26 +108,11 @@ def _python(problems: Problems, entry: LineMap, prefix: str) -> PythonSpec | Non
     return PythonSpec(target=func, setup=setup, teardown=teardown)
 
 
-def _section(problems: Problems, entry: LineMap, key: str, prefix: str) -> LineMap | None:
-    value = entry[key]
-    if not isinstance(value, LineMap):
-        problems.add(
-            entry.line_of(key), join(prefix, key), f"expected a mapping, got {type_name(value)}"
-        )
-        return None
-    return value
-
-
 FILE_BATCH_KEYS = ("operations", "concurrency", "batch-size", "stream-threshold")
 FILE_OP_KEYS = ("op", "glob", "to", "count", "size", "overwrite")
 
 
-def _file_batch(problems: Problems, entry: LineMap, prefix: str) -> FileBatchSpec | None:
-    field = join(prefix, "file-batch")
-    spec = _section(problems, entry, "file-batch", prefix)
-    if spec is None:
-        return None
-    problems.check_keys(spec, FILE_BATCH_KEYS, field)
+def _file_batch(problems: Problems, spec: LineMap, field: str) -> FileBatchSpec | None:
     workers = int_between(1, MAX_CONCURRENCY, "parallel operations")
     batch_size = int_between(1, MAX_BATCH_SIZE, "operations a batch")
     concurrency = read(problems, spec, "concurrency", field, workers, "e.g. 8")
@@ -157,9 +149,8 @@ def _file_ops(problems: Problems, spec: LineMap, field: str) -> tuple[FileOp, ..
 
 
 def _file_op(problems: Problems, ops: LineList, index: int, field: str) -> FileOp | None:
-    raw = ops[index]
-    if not isinstance(raw, LineMap):
-        problems.add(ops.line_of(index), field, f"expected a mapping, got {type_name(raw)}")
+    raw = problems.mapping(ops[index], ops.line_of(index), field)
+    if raw is None:
         return None
     problems.check_keys(raw, FILE_OP_KEYS, field)
     kind = read(problems, raw, "op", field, one_of("read", "write", "copy"), "read, write or copy")
@@ -230,12 +221,7 @@ LOAD_KEYS = (
 )
 
 
-def _load(problems: Problems, entry: LineMap, prefix: str) -> LoadSpec | None:
-    field = join(prefix, "load")
-    spec = _section(problems, entry, "load", prefix)
-    if spec is None:
-        return None
-    problems.check_keys(spec, LOAD_KEYS, field)
+def _load(problems: Problems, spec: LineMap, field: str) -> LoadSpec | None:
     values = _load_values(problems, spec, field)
     targets = [k for k in ("url", "python") if k in spec]
     if len(targets) != 1:
@@ -319,12 +305,10 @@ def _load_values(problems: Problems, spec: LineMap, field: str) -> dict[str, Any
     }
 
 
-def _ingest(problems: Problems, entry: LineMap, prefix: str) -> IngestSpec | None:
-    field = join(prefix, "ingest")
-    spec = _section(problems, entry, "ingest", prefix)
-    if spec is None:
-        return None
-    problems.check_keys(spec, ("format", "file", "command"), field)
+INGEST_KEYS = ("format", "file", "command")
+
+
+def _ingest(problems: Problems, spec: LineMap, field: str) -> IngestSpec | None:
     fmt = read(problems, spec, "format", field, one_of(*INGEST_FORMATS), ", ".join(INGEST_FORMATS))
     path = read(problems, spec, "file", field, as_str, "the file the harness writes")
     command = read(problems, spec, "command", field, as_str, "a shell command")
@@ -334,3 +318,11 @@ def _ingest(problems: Problems, entry: LineMap, prefix: str) -> IngestSpec | Non
     if fmt is None or path is None:
         return None
     return IngestSpec(format=fmt, file=path, command=command)
+
+
+ENTRY_KINDS: dict[str, Parser] = {"command": _command, "python": _python}
+SECTION_KINDS: dict[str, tuple[Parser, tuple[str, ...]]] = {
+    "file-batch": (_file_batch, FILE_BATCH_KEYS),
+    "load": (_load, LOAD_KEYS),
+    "ingest": (_ingest, INGEST_KEYS),
+}

@@ -11,6 +11,15 @@ Public API::
         print(failure.describe())
 
 Used by the ``file-batch`` workload; usable by any code with bulk file work.
+
+Modules:
+    models     the operations, options and results
+    plan       globs and counts turned into operations (no data moved)
+    processor  ``FileBatchProcessor``: batches run in parallel, results all-settled
+    io_ops     one operation on the disk: read, write or copy a file
+    buffers    a pool of reusable buffers for ``readinto``
+    gate       a concurrency semaphore that can be watched
+    confine    every write kept inside one destination folder
 """
 
 from __future__ import annotations

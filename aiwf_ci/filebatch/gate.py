@@ -1,5 +1,6 @@
-"""A concurrency semaphore that can be watched: a capacity, the number currently inside, the number
-waiting, and the highest number ever inside at once (so a test can prove the bound holds).
+"""A concurrency semaphore that can be watched: a capacity, the number currently inside, and
+the highest number ever inside at once (the run's report gives it, so the bound can be seen
+to hold).
 
 A ``threading.Semaphore`` does the limiting but exposes none of those counters.
 """
@@ -7,7 +8,6 @@ A ``threading.Semaphore`` does the limiting but exposes none of those counters.
 from __future__ import annotations
 
 import threading
-from types import TracebackType
 
 
 class ConcurrencyGate:
@@ -18,25 +18,17 @@ class ConcurrencyGate:
             raise ValueError(f"capacity must be at least 1, got {capacity}")
         self.capacity = capacity
         self.current = 0
-        self.waiting = 0
         self.peak = 0
         self._cond = threading.Condition()
 
     def __enter__(self) -> ConcurrencyGate:
         with self._cond:
-            self.waiting += 1
             self._cond.wait_for(lambda: self.current < self.capacity)
-            self.waiting -= 1
             self.current += 1
             self.peak = max(self.peak, self.current)
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *_exc: object) -> None:
         with self._cond:
             self.current -= 1
             self._cond.notify()

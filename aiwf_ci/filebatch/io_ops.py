@@ -18,6 +18,7 @@ import os
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from aiwf_ci.filebatch.buffers import BufferPool
 from aiwf_ci.filebatch.confine import DestinationRoot, Refused
@@ -121,13 +122,23 @@ def _read_whole(fd: int, size: int, op: FileOperation, kit: Toolkit) -> int:
 
 
 def _read_chunks(fd: int, op: FileOperation, kit: Toolkit) -> int:
+    return _pump(fd, kit, _drop if kit.sink is None else partial(kit.sink, op))
+
+
+def _drop(chunk: memoryview) -> None:
+    """Where a read's bytes go when nobody wants them: nowhere."""
+
+
+def _pump(fd: int, kit: Toolkit, take: Callable[[memoryview], None]) -> int:
+    """Read ``fd`` to its end through a pooled ``chunk_size`` buffer, handing each chunk to
+    ``take`` (valid only during the call); stops between chunks when the batch is stopped.
+    Returns the bytes read."""
     total = 0
     with kit.pool.borrowed(kit.options.chunk_size) as buffer:
         view = memoryview(buffer)
         while n := os.readv(fd, [view]):
             total += n
-            if kit.sink is not None:
-                kit.sink(op, view[:n])
+            take(view[:n])
             _check(kit)
     return total
 
@@ -230,16 +241,13 @@ def _kernel_copy(src: int, dst: int, size: int, kit: Toolkit) -> int:
 
 
 def _loop_copy(src: int, dst: int, kit: Toolkit) -> int:
-    total = 0
-    with kit.pool.borrowed(kit.options.chunk_size) as buffer:
-        view = memoryview(buffer)
-        while n := os.readv(src, [view]):
-            written = 0
-            while written < n:
-                written += os.write(dst, view[written:n])
-            total += n
-            _check(kit)
-    return total
+    return _pump(src, kit, partial(_write_all, dst))
+
+
+def _write_all(fd: int, data: memoryview) -> None:
+    written = 0
+    while written < len(data):
+        written += os.write(fd, data[written:])
 
 
 def _root(kit: Toolkit) -> DestinationRoot:

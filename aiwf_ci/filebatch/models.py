@@ -20,7 +20,6 @@ ErrorKind = Literal[
     "symlink",
     "not-a-file",
     "deadline",
-    "cancelled",
     "io-error",
 ]
 KIB = 1024
@@ -128,7 +127,7 @@ class BatchReport:
     ``results`` holds every outcome when the run kept them (``run(keep_results=True)``, the
     default); a run of millions of operations keeps only the counts and the first
     ``MAX_KEPT_FAILURES`` failures, so its report stays small. ``complete`` is False when the
-    run stopped (deadline, cancel) before it had taken every queued operation.
+    run stopped (its deadline) before it had taken every queued operation.
     """
 
     results: tuple[OpResult, ...]

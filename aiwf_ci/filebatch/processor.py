@@ -16,8 +16,8 @@ slower than 2). So a batch runs on at most one thread per CPU unless the previou
 a file over ``SMALL_FILE`` bytes (sizes are only known once files are open); the first batch
 starts lean. Large files keep the full ``concurrency``: their calls are long, and waiting on
 a disk is what extra threads overlap.
-The run honours a deadline and ``cancel()``: operations not started are reported as such,
-large files stop between chunks.
+The run honours a deadline, and stops on an interrupt: operations not started are reported as
+such, large files stop between chunks.
 
 Queued operations are taken lazily, one batch at a time: ``extend`` accepts any iterable (a
 generator of a million writes costs nothing until it runs), and a run that keeps no per-file
@@ -64,11 +64,6 @@ def worker_count(concurrency: int, batch: int, cpus: int, *, small: bool) -> int
     """Threads for a batch of ``batch`` operations: at most ``concurrency``, one per
     operation, and one per CPU when the files are small."""
     return max(1, min(concurrency, batch, cpus if small else concurrency))
-
-
-def form_batches(items: Sequence[int], batch_size: int) -> list[Sequence[int]]:
-    """Consecutive slices of at most ``batch_size`` items."""
-    return [items[i : i + batch_size] for i in range(0, len(items), batch_size)]
 
 
 def group_by_kind(batch: Iterable[int], ops: Sequence[FileOperation]) -> list[int]:
@@ -134,15 +129,11 @@ class FileBatchProcessor:
         """Queue ``ops``; an iterator is only consumed while the run goes, batch by batch."""
         self._queue.append(ops)
 
-    def cancel(self) -> None:
-        """Stop the current run: nothing new starts, large files stop at the next chunk."""
-        self._cancel.set()
-
     def run(self, *, deadline: float | None = None, keep_results: bool = True) -> BatchReport:
         """Execute everything queued (the queue is emptied) and report every outcome.
 
         With ``keep_results=False`` the report has counts and the first failures only, and a
-        run stopped by its deadline or ``cancel()`` takes no more operations from the queue
+        run stopped by its deadline takes no more operations from the queue
         (``complete`` is then False): a generator of a billion writes is never walked."""
         ops = itertools.chain.from_iterable(list(self._queue))
         self._queue.clear()

@@ -1,14 +1,18 @@
 """Everything aiwf-ci does on GitHub: the cached client, the baseline store, the PR comment.
 
-Modules, by concern:
+Modules:
     settings    ClientSettings (explicit, no os.environ) and ApiStats (counters for reports)
-    ratelimit   pure retry / backoff / rate-limit decisions, token bucket, wait budget
-    cache       L1 LRU, L2 requests-cache SQLite, the adapter that keeps the token out of both
-    transport   the HTTP pipeline: L1 → de-dup → retries → L2 → pacing → network; downloads
-    client      GitHubClient: PyGithub wired onto the transport; batch fetching
+    ratelimit   pure retry / backoff / rate-limit decisions, wait budget
+    cache       requests-cache on SQLite and the adapter that keeps the token out of it
+    streaming   a download streamed to disk under a size cap
+    transport   the HTTP pipeline: retries → cache → pacing → network; downloads
+    client      GitHubClient: PyGithub (public API only) sending through the transport
     artifacts   find, download and safely unpack a run's artifact
-    baseline    baseline resolution (pure choose_run) and the artifact / local-file stores
+    baseline    the artifact baseline store: which push run's artifact (pure choose_run)
+    history     the base branch's last N results, from its push runs' artifacts
+    trees       the base commit's source tree (local git, else the tarball)
     comments    the one PR comment per suite, found by its hidden marker
+    issues      the history issue and the acceptance label's audit
 
 Names are imported lazily (PyGithub and requests-cache are heavy), so importing a sibling
 module such as ``aiwf_ci.console.workflow`` stays cheap.
@@ -23,15 +27,12 @@ if TYPE_CHECKING:
     from aiwf_ci.github.artifacts import ExtractLimits, download_run_artifact
     from aiwf_ci.github.baseline import (
         ArtifactBaselineStore,
-        Baseline,
         BaselineQuery,
-        BaselineStore,
-        LocalBaselineStore,
         RunInfo,
         choose_run,
         workflow_file_from_ref,
     )
-    from aiwf_ci.github.client import GitHubClient, Settled
+    from aiwf_ci.github.client import GitHubClient
     from aiwf_ci.github.comments import CommentOutcome, prepare_body, upsert_comment
     from aiwf_ci.github.settings import ApiStats, ClientSettings
 
@@ -39,15 +40,11 @@ _EXPORTS = {
     "ExtractLimits": "artifacts",
     "download_run_artifact": "artifacts",
     "ArtifactBaselineStore": "baseline",
-    "Baseline": "baseline",
     "BaselineQuery": "baseline",
-    "BaselineStore": "baseline",
-    "LocalBaselineStore": "baseline",
     "RunInfo": "baseline",
     "choose_run": "baseline",
     "workflow_file_from_ref": "baseline",
     "GitHubClient": "client",
-    "Settled": "client",
     "CommentOutcome": "comments",
     "prepare_body": "comments",
     "upsert_comment": "comments",
@@ -58,16 +55,12 @@ _EXPORTS = {
 __all__ = [
     "ApiStats",
     "ArtifactBaselineStore",
-    "Baseline",
     "BaselineQuery",
-    "BaselineStore",
     "ClientSettings",
     "CommentOutcome",
     "ExtractLimits",
     "GitHubClient",
-    "LocalBaselineStore",
     "RunInfo",
-    "Settled",
     "choose_run",
     "download_run_artifact",
     "prepare_body",

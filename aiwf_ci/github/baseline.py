@@ -6,8 +6,8 @@ older than the base commit; a bounded page walk; then that run's non-expired art
 ``results.json`` validated. Every failure becomes a :class:`~aiwf_ci.errors.BaselineError`
 whose message is the ``no-baseline`` reason the report shows, never a crash.
 
-Two stores share the :class:`BaselineStore` protocol: :class:`ArtifactBaselineStore` (the
-action) and :class:`LocalBaselineStore` (the CLI's ``--baseline FILE``).
+:class:`ArtifactBaselineStore` is the action's ``BaselineStore`` (``models.baseline``, beside
+the CLI's results-file store): made with its query, fetched like any other.
 """
 
 from __future__ import annotations
@@ -17,11 +17,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
 
 from github.WorkflowRun import WorkflowRun
 
-from aiwf_ci.errors import AiwfCIError, BaselineError
+from aiwf_ci.errors import AiwfCIError, BaselineError, ImpossibleValueError
 from aiwf_ci.github.artifacts import (
     ExtractLimits,
     choose_artifact,
@@ -31,6 +30,7 @@ from aiwf_ci.github.artifacts import (
 )
 from aiwf_ci.github.client import GitHubClient, api_errors
 from aiwf_ci.models import Results, load_results, short_sha
+from aiwf_ci.models.baseline import Baseline
 
 logger = logging.getLogger(__name__)
 
@@ -62,28 +62,6 @@ class RunInfo:
     head_sha: str
     created_at: datetime
     html_url: str = ""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Baseline:
-    """A usable baseline and where it came from (shown in the report)."""
-
-    results: Results
-    source: str
-    run_id: int | None = None
-    run_url: str = ""
-    head_sha: str = ""
-    created_at: str = ""
-    exact: bool = True
-    note: str = ""
-
-
-class BaselineStore(Protocol):
-    """Anything that can produce a baseline or say, in one sentence, why it cannot."""
-
-    def fetch(self, query: BaselineQuery | None = None) -> Baseline:
-        """Return the baseline or raise ``BaselineError`` with the no-baseline reason."""
-        ...
 
 
 # --- pure decisions --------------------------------------------------------------------------
@@ -121,47 +99,26 @@ def workflow_file_from_ref(workflow_ref: str) -> str:
 # --- stores ----------------------------------------------------------------------------------
 
 
-class LocalBaselineStore:
-    """``--baseline FILE``: a results.json on disk."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def fetch(self, query: BaselineQuery | None = None) -> Baseline:
-        if not self.path.is_file():
-            raise BaselineError(f"baseline file {self.path} does not exist")
-        try:
-            results = load_results(self.path)
-        except AiwfCIError as exc:
-            raise BaselineError(f"baseline file is unusable: {exc}") from None
-        return Baseline(
-            results=results,
-            source=str(self.path),
-            head_sha=results.commit.sha,
-            created_at=results.created_at,
-        )
-
-
 class ArtifactBaselineStore:
     """The action's store: the base branch's results from a workflow run artifact."""
 
     def __init__(
         self,
         client: GitHubClient,
+        query: BaselineQuery,
         *,
         repository: str | None = None,
         limits: ExtractLimits | None = None,
     ) -> None:
         self._client = client
+        self._query = query
         self._repo = repository or client.settings.repository
         self._limits = limits or ExtractLimits()
 
-    def fetch(self, query: BaselineQuery | None = None) -> Baseline:
-        if query is None:
-            raise BaselineError("no base branch known (not a pull request or push event)")
+    def fetch(self) -> Baseline:
         try:
-            return self._fetch(query)
-        except BaselineError:
+            return self._fetch(self._query)
+        except (BaselineError, ImpossibleValueError):
             raise
         except AiwfCIError as exc:
             raise BaselineError(f"GitHub API error while looking for a baseline: {exc}") from None
@@ -243,5 +200,7 @@ def _load(folder: Path, artifact: str) -> Results:
         path = nested[0]
     try:
         return load_results(path)
+    except ImpossibleValueError as exc:
+        raise ImpossibleValueError(f"baseline artifact {artifact!r}: {exc}") from None
     except AiwfCIError as exc:
         raise BaselineError(f"artifact {artifact!r}: unusable {RESULTS_FILE}: {exc}") from None

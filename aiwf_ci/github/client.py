@@ -1,77 +1,69 @@
 """The one way aiwf-ci talks to GitHub: PyGithub on top, our cached transport underneath.
 
-PyGithub accepts no custom ``requests.Session`` (its issue #2865). Of the two ways round that
-(a process-wide ``requests_cache`` patch, or PyGithub's connection classes) this module uses the
-second, scoped to one ``Requester`` instance: :func:`_install_transport` replaces that
-requester's connection class with :class:`_TransportConnection`, which hands every call to our
-:class:`~aiwf_ci.github.transport.Transport`. Nothing global is patched, so other PyGithub or
-``requests`` users in the process are untouched. The ``Github`` object is created ``lazy`` (so
-``get_repo``/``get_issue`` cost no request and PyGithub never clones the requester) and without
-any auth: the token lives only in the transport's adapter, never in PyGithub objects or logs.
-PyGithub's own retry, sleeps between requests and rate-limit waits are all switched off.
+PyGithub accepts no custom ``requests.Session`` (its issue #2865). Its public way to change
+how requests go out is ``Requester.injectConnectionClasses``, which is process-wide; this
+module uses it, and only public PyGithub API, like this:
+
+* while at least one :class:`GitHubClient` is open, PyGithub's connection classes are this
+  module's; closing the last client resets PyGithub's own (``resetConnectionClasses``);
+* every client registers its :class:`~aiwf_ci.github.transport.Transport` under a random id,
+  and its ``Github`` object is given :class:`_Route` as its ``github.Auth.Auth`` (PyGithub's
+  public hook for request headers): it puts that id, never the token, in one header. The
+  connection takes the header off and hands the call to that client's transport, so two
+  open clients never share a transport, a token or a cache, whatever their base URLs;
+* a request without the header (any other PyGithub user in the process) is sent by PyGithub's
+  stock connection class, as it would have been.
+
+The token lives only in the transport's adapter, never in PyGithub objects or logs. The
+``Github`` object is ``lazy`` (``get_repo``/``get_issue`` cost no request); PyGithub's own
+retry, sleeps between requests and rate-limit waits are all switched off. A client is used
+from one thread (the action is sequential).
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import uuid
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
-from typing import Any, Generic, TypeVar
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import SplitResult, urlsplit
 
 import requests
 from github import Github, GithubException
+from github.Auth import Auth
 from github.Repository import Repository
-from github.Requester import Requester, RequestsResponse
+from github.Requester import (
+    HTTPRequestsConnectionClass,
+    HTTPSRequestsConnectionClass,
+    Requester,
+    RequestsResponse,
+)
 
-from aiwf_ci.errors import AiwfCIError, GitHubAPIError, GitHubHTTPError
-from aiwf_ci.github.ratelimit import Clock, Sleep
+from aiwf_ci.errors import GitHubAPIError, GitHubHTTPError
+from aiwf_ci.github.ratelimit import Sleep
 from aiwf_ci.github.settings import ApiStats, ClientSettings
 from aiwf_ci.github.transport import Transport
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
 APP_BOT_LOGIN = "github-actions[bot]"
 APP_TOKEN_PREFIX = "ghs_"  # noqa: S105 - a prefix, not a secret
-
-
-@dataclass(frozen=True, slots=True)
-class Settled(Generic[T]):
-    """One result of :meth:`GitHubClient.gather`: a value or the error, never both."""
-
-    value: T | None = None
-    error: AiwfCIError | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
+ROUTE_HEADER = "X-Aiwf-Client"
 
 
 class GitHubClient:
     """A cached, rate-limited GitHub client for one repository (see the module docstring)."""
 
-    def __init__(
-        self,
-        settings: ClientSettings,
-        *,
-        clock: Clock = time.monotonic,
-        wall_clock: Clock = time.time,
-        sleep: Sleep = time.sleep,
-        rng: random.Random | None = None,
-    ) -> None:
+    def __init__(self, settings: ClientSettings, *, sleep: Sleep = time.sleep) -> None:
         self.settings = settings
-        self._transport = Transport(
-            settings, clock=clock, wall_clock=wall_clock, sleep=sleep, rng=rng
-        )
+        self._transport = Transport(settings, sleep=sleep)
+        self._route = _register(self._transport, settings.api_url)
         self._github = Github(
+            auth=_Route(self._route),
             base_url=settings.api_url.rstrip("/"),
             timeout=int(settings.timeout),
             user_agent=settings.user_agent,
@@ -81,7 +73,6 @@ class GitHubClient:
             seconds_between_writes=None,
             lazy=True,
         )
-        _install_transport(self._github.requester, self._transport, settings.api_url)
         self._login: str | None = None
 
     def __repr__(self) -> str:
@@ -90,15 +81,11 @@ class GitHubClient:
     def __enter__(self) -> GitHubClient:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
+        _unregister(self._route)
         self._github.close()
         self._transport.close()
 
@@ -119,19 +106,6 @@ class GitHubClient:
             )
         return data
 
-    def gather(self, calls: Sequence[Callable[[], T]]) -> list[Settled[T]]:
-        """Run ``calls`` with at most ``settings.concurrency`` at once; all settle, in order."""
-        if not calls:
-            return []
-        with ThreadPoolExecutor(max_workers=max(1, self.settings.concurrency)) as pool:
-            return list(pool.map(_settle, calls))
-
-    def fetch_many(
-        self, paths: Sequence[str], params: Mapping[str, Any] | None = None
-    ) -> list[Settled[Any]]:
-        """Batch GET: concurrent, de-duplicated, every result kept (failures included)."""
-        return self.gather([_bind_get(self, p, params) for p in paths])
-
     def authenticated_login(self) -> str:
         """The token's own login (``GET /user``). An app installation token (``ghs_``, which
         the Actions ``GITHUB_TOKEN`` is) cannot read it — GitHub answers 403 — so it is not
@@ -147,39 +121,25 @@ class GitHubClient:
                 self._login = APP_BOT_LOGIN
         return self._login
 
-    def download(self, url: str, dest: Path, *, max_bytes: int | None = None) -> int:
-        """Stream an API URL (following a redirect to storage, token not sent there) to disk."""
-        cap = self.settings.max_download_bytes if max_bytes is None else max_bytes
-        return self._transport.download(url, dest, max_bytes=cap)
+    def download(self, url: str, dest: Path, *, max_bytes: int) -> int:
+        """Stream an API URL (following a redirect to storage, token not sent there) to disk,
+        at most ``max_bytes`` of it."""
+        return self._transport.download(url, dest, max_bytes=max_bytes)
 
     def invalidate(self, path: str) -> int:
         """Drop cached GETs of ``path`` (e.g. before re-listing after a failed write)."""
-        return self._transport.invalidate(_path_of(self.settings.api_url, path))
+        return self._transport.invalidate(self._full_path(path))
 
     def amend_cached_json(self, path: str, edit: Callable[[Any, bool], Any | None]) -> int:
         """Apply our own write to cached pages of ``path`` (see ``Transport.amend_cached_json``)."""
-        return self._transport.amend_cached_json(_path_of(self.settings.api_url, path), edit)
+        return self._transport.amend_cached_json(self._full_path(path), edit)
 
     def stats(self) -> ApiStats:
         return self._transport.stats()
 
-
-def _path_of(api_url: str, path: str) -> str:
-    """``/repos/x`` → the full URL path (``/api/v3/repos/x`` on GitHub Enterprise Server)."""
-    if path.startswith(("http://", "https://")):
-        return urlsplit(path).path
-    return urlsplit(api_url).path.rstrip("/") + "/" + path.lstrip("/")
-
-
-def _bind_get(client: GitHubClient, path: str, params: Mapping[str, Any] | None) -> Any:
-    return lambda: client.get_json(path, params)
-
-
-def _settle(call: Callable[[], T]) -> Settled[T]:
-    try:
-        return Settled(value=call())
-    except AiwfCIError as exc:
-        return Settled(error=exc)
+    def _full_path(self, path: str) -> str:
+        """``/repos/x`` → the URL path (``/api/v3/repos/x`` on GitHub Enterprise Server)."""
+        return urlsplit(self.settings.api_url).path.rstrip("/") + "/" + path.lstrip("/")
 
 
 @contextmanager
@@ -197,43 +157,91 @@ def api_errors(action: str) -> Iterator[None]:
         raise GitHubAPIError(f"{action}: request failed ({type(exc).__name__})") from None
 
 
-class _TransportConnection:
-    """Mimics PyGithub's ``HTTPRequestsConnectionClass`` but sends through a ``Transport``.
+# --- PyGithub → Transport ------------------------------------------------------------------
 
-    PyGithub shares one connection object between threads and calls ``request`` then
-    ``getresponse``; the pending call is kept per thread so concurrent use is safe.
-    """
+_routes: dict[str, tuple[Transport, SplitResult]] = {}  # route id → transport, its API URL
+_routes_lock = threading.Lock()
 
-    transport: Transport
-    origin: str
 
-    def __init__(self, host: str, port: int | None = None, **_: Any) -> None:
+def _register(transport: Transport, api_url: str) -> str:
+    route = uuid.uuid4().hex
+    with _routes_lock:
+        if not _routes:
+            Requester.injectConnectionClasses(_HTTPConnection, _HTTPSConnection)
+        _routes[route] = (transport, urlsplit(api_url))
+    return route
+
+
+def _unregister(route: str) -> None:
+    with _routes_lock:
+        if _routes.pop(route, None) is not None and not _routes:
+            Requester.resetConnectionClasses()
+
+
+class _Route(Auth):
+    """Names the client a request belongs to (the token is attached by the transport)."""
+
+    def __init__(self, route: str) -> None:
+        self._route = route
+
+    @property
+    def token_type(self) -> str:
+        return "aiwf-route"
+
+    @property
+    def token(self) -> str:
+        return self._route
+
+    def authentication(self, headers: dict[str, Any]) -> None:
+        headers[ROUTE_HEADER] = self._route
+
+    def mask_authentication(self, headers: dict[str, Any]) -> None:
+        """Nothing to mask: the route id is no secret."""
+
+
+class _Routed:
+    """What both connection classes do: a request with the route header goes through its
+    client's transport; any other request is sent by PyGithub's ``stock`` class."""
+
+    stock: type[HTTPRequestsConnectionClass] | type[HTTPSRequestsConnectionClass]
+
+    def __init__(self, host: str, port: int | None = None, **kwargs: Any) -> None:
         self.host = host
-        self.port = port
-        self._pending = threading.local()
+        self._port = port
+        self._kwargs = kwargs
+        self._call: tuple[str, str, Any, dict[str, str], bool] = ("GET", "/", None, {}, False)
+        self._stock: HTTPRequestsConnectionClass | HTTPSRequestsConnectionClass | None = None
 
     def request(
         self, verb: str, url: str, input: Any, headers: dict[str, str], stream: bool = False
     ) -> None:
-        self._pending.call = (verb, url, input, dict(headers))
+        self._call = (verb, url, input, headers, stream)
 
     def getresponse(self) -> RequestsResponse:
-        verb, url, body, headers = self._pending.call
-        target = url if url.startswith(("http://", "https://")) else self.origin + url
-        return RequestsResponse(self.transport.request(verb, target, headers, body))
+        verb, url, body, headers, stream = self._call
+        if ROUTE_HEADER not in headers:
+            if self._stock is None:
+                self._stock = self.stock(self.host, self._port, **self._kwargs)
+            self._stock.request(verb, url, body, headers, stream)
+            return self._stock.getresponse()
+        route = _routes.get(headers[ROUTE_HEADER])
+        if route is None:
+            raise GitHubAPIError(f"{verb} {url}: its GitHub client is closed")
+        transport, api = route
+        if (self.host, self._port) != (api.hostname, api.port):
+            raise GitHubAPIError(f"{verb} {url}: refusing to send it to {self.host}")
+        sent = {k: v for k, v in headers.items() if k != ROUTE_HEADER}
+        target = f"{api.scheme}://{api.netloc}{url}"
+        return RequestsResponse(transport.request(verb, target, sent, body))
 
     def close(self) -> None:
-        """Nothing to close: the transport owns the sessions."""
+        if self._stock is not None:
+            self._stock.close()
 
 
-def _install_transport(requester: Requester, transport: Transport, api_url: str) -> None:
-    parts = urlsplit(api_url)
-    bound = type(
-        "_BoundTransportConnection",
-        (_TransportConnection,),
-        {"transport": transport, "origin": f"{parts.scheme}://{parts.netloc}"},
-    )
-    attribute = "_Requester__connectionClass"
-    if not hasattr(requester, attribute):
-        raise GitHubAPIError("this PyGithub version is not supported (no connection class hook)")
-    setattr(requester, attribute, bound)
+class _HTTPConnection(_Routed, HTTPRequestsConnectionClass):
+    stock = HTTPRequestsConnectionClass
+
+
+class _HTTPSConnection(_Routed, HTTPSRequestsConnectionClass):
+    stock = HTTPSRequestsConnectionClass

@@ -12,7 +12,7 @@ with as few requests as GitHub allows:
   (``github.artifacts.fetch_artifact``), so a warm run downloads only what is new, and the
   listing itself is revalidated with ``If-None-Match`` (a ``304`` is free).
 
-A results file that cannot be read is left out with a note, never a failure: history is
+A results file that cannot be read is left out (and logged), never a failure: history is
 never a reason to fail a build.
 """
 
@@ -37,10 +37,18 @@ PER_PAGE = 100
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Candidate:
+    """An artifact listing entry that may be a point of the branch's history."""
+
+    info: ArtifactInfo
+    run_id: int
+    sha: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class HistoryPoint:
     """One push run's results on the base branch."""
 
-    artifact_id: int
     run_id: int
     sha: str
     created_at: datetime | None
@@ -49,20 +57,9 @@ class HistoryPoint:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class History:
-    """Points oldest first, and what was left out and why."""
+    """Points oldest first (a point that could not be read is left out, and logged)."""
 
-    branch: str
     points: tuple[HistoryPoint, ...]
-    skipped: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Candidate:
-    """An artifact listing entry that may be a point of the branch's history."""
-
-    info: ArtifactInfo
-    run_id: int
-    sha: str
 
 
 def branch_artifacts(
@@ -109,24 +106,22 @@ def fetch_history(
     """The last ``points`` results of ``branch``'s push runs, oldest first."""
     candidates = _list(client, branch=branch, name=name, points=points, max_pages=max_pages)
     chosen: list[HistoryPoint] = []
-    skipped: list[str] = []
     for candidate in candidates[:points]:
         try:
             folder = files_of(fetch_artifact(client, candidate.info))
             results = load_results(folder / RESULTS_FILE)
         except AiwfCIError as exc:
-            skipped.append(f"run {candidate.run_id}: {exc}")
+            logger.info("history: run %s left out: %s", candidate.run_id, exc)
             continue
         chosen.append(
             HistoryPoint(
-                artifact_id=candidate.info.id,
                 run_id=candidate.run_id,
                 sha=candidate.sha,
                 created_at=candidate.info.created_at,
                 results=results,
             )
         )
-    return History(branch=branch, points=tuple(reversed(chosen)), skipped=tuple(skipped))
+    return History(points=tuple(reversed(chosen)))
 
 
 def _list(

@@ -14,18 +14,16 @@ re-send POSTs, so this module replaces it with small pure decisions plus two sta
   :func:`pacing_delay` slows down further as
   ``x-ratelimit-remaining`` approaches zero.
 
-Clock and sleep are injected (``Clock``/``Sleep``) so tests never really wait.
+``sleep`` is injected (``Sleep``) so tests never really wait.
 """
 
 from __future__ import annotations
 
 import random
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-Clock = Callable[[], float]
 Sleep = Callable[[float], None]
 
 Outcome = Literal["ok", "transient", "primary", "secondary", "fatal"]
@@ -105,25 +103,17 @@ def retry_delay(
 
 
 class WaitBudget:
-    """The total seconds a client may sleep (pacing plus retries), shared across threads."""
+    """The total seconds a client may sleep (pacing plus retries)."""
 
     def __init__(self, total: float, sleep: Sleep) -> None:
         self._left = total
-        self._spent = 0.0
         self._sleep = sleep
-        self._lock = threading.Lock()
-
-    @property
-    def spent(self) -> float:
-        return self._spent
 
     def take(self, seconds: float) -> bool:
         """Sleep ``seconds`` if the budget allows it; ``False`` (no sleep) when it does not."""
-        with self._lock:
-            if seconds > self._left:
-                return False
-            self._left -= seconds
-            self._spent += seconds
+        if seconds > self._left:
+            return False
+        self._left -= seconds
         if seconds > 0:
             self._sleep(seconds)
         return True
@@ -131,9 +121,8 @@ class WaitBudget:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RateLimitState:
-    """The last rate-limit headers seen: ``remaining`` of ``limit`` until ``reset`` (epoch s)."""
+    """The last rate-limit headers seen: ``remaining`` requests until ``reset`` (epoch s)."""
 
-    limit: int | None = None
     remaining: int | None = None
     reset: float | None = None
 
@@ -142,12 +131,7 @@ class RateLimitState:
         remaining = _number(_header(headers, "x-ratelimit-remaining"))
         if remaining is None:
             return None
-        limit = _number(_header(headers, "x-ratelimit-limit"))
-        return cls(
-            limit=None if limit is None else int(limit),
-            remaining=int(remaining),
-            reset=_number(_header(headers, "x-ratelimit-reset")),
-        )
+        return cls(remaining=int(remaining), reset=_number(_header(headers, "x-ratelimit-reset")))
 
 
 def pacing_delay(state: RateLimitState | None, *, now: float, slow_below: int) -> float:

@@ -1,44 +1,36 @@
 """Every byte to and from the GitHub API goes through :class:`Transport`.
 
-Order for a GET: L1 LRU → in-flight de-duplication → retry loop → requests-cache (L2 SQLite,
-``If-None-Match`` revalidation) → :class:`~aiwf_ci.github.cache.AuthAdapter` (token bucket,
-rate-limit pacing, token attached, counters) → network. Writes skip the caches and are only
-re-sent when GitHub said it did not process them (rate-limit answers).
+Order for a request: retry loop → requests-cache (SQLite, ``If-None-Match`` revalidation;
+GETs only) → :class:`~aiwf_ci.github.cache.AuthAdapter` (token bucket, rate-limit pacing,
+token attached, counters) → network. Writes skip the cache and are only re-sent when GitHub
+said it did not process them (rate-limit answers).
 
 Artifact downloads use a separate plain ``requests`` session (never cached, streamed to disk):
 ``requests`` drops ``Authorization`` when the API's 302 points at another host, so the token
 never reaches the storage host.
+
+A transport, like the client that owns it, is used from one thread (the action is sequential).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 
-from aiwf_ci.errors import DownloadTooLarge, GitHubAPIError, GitHubHTTPError
-from aiwf_ci.github.cache import (
-    TOKEN_HASH_HEADER,
-    AuthAdapter,
-    LRUCache,
-    Snapshot,
-    make_session,
-    token_sha256,
-)
-from aiwf_ci.github.flights import InFlight
+from aiwf_ci.errors import GitHubAPIError, GitHubHTTPError
+from aiwf_ci.github.cache import TOKEN_HASH_HEADER, AuthAdapter, make_session, token_sha256
 from aiwf_ci.github.ratelimit import (
     IDEMPOTENT_METHODS,
-    Clock,
+    TRANSIENT_STATUSES,
     RateLimitState,
     Sleep,
     WaitBudget,
@@ -56,64 +48,28 @@ logger = logging.getLogger(__name__)
 _R = TypeVar("_R")
 
 
-@dataclass(slots=True)
-class _Counters:
-    sent: int = 0
-    hits: int = 0
-    l1_hits: int = 0
-    not_modified: int = 0
-    deduplicated: int = 0
-    retries: int = 0
-    response_seconds: float = 0.0
-    timed: int = 0
-    rate: RateLimitState | None = None
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def add(self, name: str, amount: int = 1) -> None:
-        with self.lock:
-            setattr(self, name, getattr(self, name) + amount)
-
-
 class Transport:
-    """Cached, de-duplicated, paced and retried HTTP to one GitHub API base URL."""
+    """Cached, paced and retried HTTP to one GitHub API base URL."""
 
-    def __init__(
-        self,
-        settings: ClientSettings,
-        *,
-        clock: Clock = time.monotonic,
-        wall_clock: Clock = time.time,
-        sleep: Sleep = time.sleep,
-        rng: random.Random | None = None,
-    ) -> None:
+    def __init__(self, settings: ClientSettings, *, sleep: Sleep = time.sleep) -> None:
         self._settings = settings
-        self._clock = clock
-        self._wall = wall_clock
-        self._rng = rng or random.Random()
+        self._rng = random.Random()
         self._api_netloc = urlsplit(settings.api_url).netloc
         self._token_hash = token_sha256(settings.token)
         self._budget = WaitBudget(settings.max_total_wait, sleep)
-        self._deadline = clock() + settings.time_budget
-        self._bucket = TokenBucket(
-            settings.requests_per_second, capacity=settings.burst, clock=clock
-        )
-        self._counters = _Counters()
-        self._l1 = LRUCache(settings.l1_size)
-        self._flights = InFlight()
-        self._served: dict[str, str] = {}
-        self._served_lock = threading.Lock()
+        self._deadline = time.monotonic() + settings.time_budget
+        self._bucket = TokenBucket(settings.requests_per_second, capacity=settings.burst)
+        self._stats = ApiStats()
+        self._rate: RateLimitState | None = None
+        self._served: dict[str, str] = {}  # URL of a cached GET → its cache key
         adapter = AuthAdapter(
             token=settings.token,
             api_netloc=self._api_netloc,
             before=self._before_send,
             after=self._after_send,
-            pool_size=max(settings.concurrency, 1) * 2,
         )
         self._session = make_session(
-            cache_dir=settings.cache_dir,
-            ttl=settings.ttl,
-            ttl_by_pattern=settings.ttl_by_pattern,
-            adapter=adapter,
+            cache_dir=settings.cache_dir, ttl=settings.ttl, adapter=adapter
         )
         self._downloads = requests.Session()
         self._downloads.trust_env = False
@@ -131,41 +87,25 @@ class Transport:
         self, method: str, url: str, headers: Mapping[str, str], body: Any = None
     ) -> requests.Response:
         """Send one API request (``url`` absolute, on the API host); errors come back as-is."""
-        clean = self._cache_headers(headers)
-        if method.upper() != "GET":
-            return self._with_retries(method.upper(), url, clean, body)
-        key = self._key(url, clean)
-        snap = self._l1.get(key, datetime.now(UTC))
-        if snap is not None:
-            self._counters.add("hits")
-            self._counters.add("l1_hits")
-            return snap.to_response()
-        joined = self._flights.run(
-            key, lambda: self._fetch(url, clean, key), lambda: self._counters.add("deduplicated")
-        )
-        return joined.to_response()
+        method = method.upper()
+        clean = {k: v for k, v in headers.items() if k.lower() != "authorization"}
+        clean[TOKEN_HASH_HEADER] = self._token_hash
+        response = self._with_retries(method, url, clean, body)
+        if method != "GET":
+            return response
+        revalidated = getattr(response, "revalidated", False)
+        if getattr(response, "from_cache", False) and not revalidated:
+            self._stats.cache_hits += 1
+        if response.status_code == 200:
+            self._served[url] = self._key(url, clean)
+        return response
 
     def stats(self) -> ApiStats:
-        c = self._counters
-        rate = c.rate
-        return ApiStats(
-            requests_sent=c.sent,
-            cache_hits=c.hits,
-            l1_hits=c.l1_hits,
-            not_modified=c.not_modified,
-            deduplicated=c.deduplicated,
-            retries=c.retries,
-            waited_seconds=self._budget.spent,
-            rate_limit_remaining=None if rate is None else rate.remaining,
-            rate_limit_limit=None if rate is None else rate.limit,
-            mean_response_ms=None if c.timed == 0 else 1000 * c.response_seconds / c.timed,
-        )
+        return dataclasses.replace(self._stats)
 
     def invalidate(self, path: str) -> int:
-        """Forget every cached GET of ``path`` (any query), in L1 and L2; returns how many."""
+        """Forget every cached GET of ``path`` (any query); returns how many."""
         keys = self._served_keys(path)
-        for key in keys:
-            self._l1.discard(key)
         if keys:
             self._session.cache.delete(*keys)
         return len(keys)
@@ -188,35 +128,17 @@ class Transport:
             cached._content = json.dumps(new).encode("utf-8")
             cached.headers.pop("Content-Length", None)
             self._session.cache.save_response(cached, key, cached.expires)
-            self._l1.discard(key)
             changed += 1
         return changed
 
-    # --- GET path ---------------------------------------------------------------------------
-
-    def _cache_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
-        clean = {k: v for k, v in headers.items() if k.lower() != "authorization"}
-        clean[TOKEN_HASH_HEADER] = self._token_hash
-        return clean
+    # --- cache keys -------------------------------------------------------------------------
 
     def _key(self, url: str, headers: Mapping[str, str]) -> str:
         prepared = self._session.prepare_request(requests.Request("GET", url, headers=headers))
         return str(self._session.cache.create_key(prepared))
 
-    def _fetch(self, url: str, headers: Mapping[str, str], key: str) -> Snapshot:
-        response = self._with_retries("GET", url, headers, None)
-        if getattr(response, "from_cache", False) and not getattr(response, "revalidated", False):
-            self._counters.add("hits")
-        snap = Snapshot.of(response)
-        if response.status_code == 200:
-            self._l1.put(key, snap)
-            with self._served_lock:
-                self._served[url] = key
-        return snap
-
     def _served_keys(self, path: str) -> list[str]:
-        with self._served_lock:
-            return [k for u, k in self._served.items() if urlsplit(u).path == path]
+        return [k for u, k in self._served.items() if urlsplit(u).path == path]
 
     # --- retries ----------------------------------------------------------------------------
 
@@ -254,7 +176,7 @@ class Transport:
     def _time_left(self, method: str, url: str) -> float:
         """The timeout of the next request: the usual one, or what is left of the client's
         time budget; none left is an error naming the budget."""
-        left = self._deadline - self._clock()
+        left = self._deadline - time.monotonic()
         if left <= 0.5:
             raise GitHubAPIError(
                 f"{method} {urlsplit(url).path}: the GitHub side used up its "
@@ -270,16 +192,19 @@ class Transport:
                 f"{method} {path}: connection failed ({kind}); not re-sent because it may "
                 "have been applied"
             ) from None
-        delay = backoff(
-            attempt, base=self._settings.backoff_base, cap=self._settings.backoff_cap, rng=self._rng
-        )
-        if attempt >= self._settings.max_retries or not self._budget.take(delay):
+        if not self._backoff(attempt):
             raise GitHubAPIError(
                 f"{method} {path}: connection failed after {attempt + 1} attempts ({kind}); "
                 "check GITHUB_API_URL and the network"
             ) from None
-        self._counters.add("retries")
-        logger.info("retrying %s %s after %s in %.2fs", method, path, kind, delay)
+        logger.info("retrying %s %s after %s", method, path, kind)
+
+    def _backoff(self, attempt: int) -> bool:
+        """Wait before the next attempt; ``False`` (no wait) when the retries or the wait
+        budget are used up."""
+        s = self._settings
+        delay = backoff(attempt, base=s.backoff_base, cap=s.backoff_cap, rng=self._rng)
+        return attempt < s.max_retries and self._budget.take(delay)
 
     def _should_retry(self, method: str, response: requests.Response, attempt: int) -> bool:
         status = response.status_code
@@ -290,7 +215,7 @@ class Transport:
             outcome,
             response.headers,
             attempt=attempt,
-            now=self._wall(),
+            now=time.time(),
             base=self._settings.backoff_base,
             cap=self._settings.backoff_cap,
             rng=self._rng,
@@ -302,15 +227,14 @@ class Transport:
                 method, path, status, outcome, delay, self._settings.max_total_wait,
             )  # fmt: skip
             return False
-        self._counters.add("retries")
         logger.info("retrying %s %s after %s (%s) in %.2fs", method, path, status, outcome, delay)
         return True
 
     # --- adapter hooks (only for requests that really go out) -------------------------------
 
-    def _before_send(self, request: requests.PreparedRequest) -> None:
-        rate = self._counters.rate
-        now = self._wall()
+    def _before_send(self) -> None:
+        rate = self._rate
+        now = time.time()
         if rate is not None and rate.remaining == 0 and rate.reset is not None and rate.reset > now:
             wait = rate.reset - now
             if not self._budget.take(wait):
@@ -328,21 +252,16 @@ class Transport:
         if delay > 0:
             self._budget.take(delay)  # pacing is advisory: without budget, go anyway
 
-    def _after_send(
-        self, request: requests.PreparedRequest, response: requests.Response | None, took: float
-    ) -> None:
-        c = self._counters
-        with c.lock:
-            c.sent += 1
-            c.response_seconds += took
-            c.timed += 1
-            if response is None:
-                return
-            if response.status_code == 304:
-                c.not_modified += 1
-            state = RateLimitState.from_headers(response.headers)
-            if state is not None:
-                c.rate = state
+    def _after_send(self, response: requests.Response | None) -> None:
+        self._stats.requests_sent += 1
+        if response is None:
+            return
+        if response.status_code == 304:
+            self._stats.not_modified += 1
+        state = RateLimitState.from_headers(response.headers)
+        if state is not None:
+            self._rate = state
+            self._stats.rate_limit_remaining = state.remaining
 
     # --- downloads --------------------------------------------------------------------------
 
@@ -355,33 +274,24 @@ class Transport:
             try:
                 return self._download_once(url, dest, max_bytes=max_bytes)
             except GitHubHTTPError as exc:
-                if exc.status not in (500, 502, 503, 504) or not self._download_backoff(attempt):
+                if exc.status not in TRANSIENT_STATUSES or not self._backoff(attempt):
                     raise
                 return None
 
         return self._retrying("GET", url, once)
 
-    def _download_backoff(self, attempt: int) -> bool:
-        s = self._settings
-        delay = backoff(attempt, base=s.backoff_base, cap=s.backoff_cap, rng=self._rng)
-        if attempt >= s.max_retries or not self._budget.take(delay):
-            return False
-        self._counters.add("retries")
-        return True
-
     def _download_once(self, url: str, dest: Path, *, max_bytes: int) -> int:
-        self._before_send(requests.Request("GET", url).prepare())
+        self._before_send()
         headers = {
             "Authorization": f"Bearer {self._settings.token}",
             "User-Agent": self._settings.user_agent,
             "Accept": "application/vnd.github+json",
         }
-        started = time.perf_counter()
         with self._downloads.get(
             url, headers=headers, stream=True, timeout=self._time_left("GET", url)
         ) as response:
             first = response.history[0] if response.history else response
-            self._after_send(first.request, first, time.perf_counter() - started)
+            self._after_send(first)
             if response.status_code != 200:
                 raise GitHubHTTPError(
                     f"download of {urlsplit(url).path} failed with HTTP {response.status_code}"
@@ -389,6 +299,3 @@ class Transport:
                     status=response.status_code,
                 )
             return stream_to(response, dest, max_bytes)
-
-
-__all__ = ["DownloadTooLarge", "GitHubHTTPError", "Transport"]

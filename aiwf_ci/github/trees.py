@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO
 
 from aiwf_ci.errors import AiwfCIError, BaselineError, DownloadTooLarge, GitHubHTTPError
 from aiwf_ci.github.artifacts import COMPLETE_MARKER, safe_member_path
@@ -65,20 +65,27 @@ def base_tree(
     ``tarball``); ``BaselineError`` with the reasons when neither source has it."""
     if not SHA.match(sha or ""):
         raise BaselineError(f"no base commit SHA to fetch (got {sha[:50]!r})")
-    limits = limits or TreeLimits()
-    scope = _scope(client)
-    final = tree_dir(cache_dir, scope, sha)
+    want = _Want(sha=sha, workspace=workspace, client=client, limits=limits or TreeLimits())
+    final = tree_dir(cache_dir, _scope(client), sha)
     if (final / COMPLETE_MARKER).is_file():
         return final / "files", "cache"
     reasons = []
-    sources: tuple[tuple[str, Fetch], ...] = (("git", _from_git), ("tarball", _from_tarball))
-    for source, fetch in sources:
-        fill = partial(fetch, sha=sha, workspace=workspace, client=client, limits=limits)
+    for source, fetch in (("git", _from_git), ("tarball", _from_tarball)):
         try:
-            return _unpack_into(final, fill), source
+            return _unpack_into(final, partial(fetch, want=want)), source
         except BaselineError as exc:
             reasons.append(f"{source}: {exc}")
     raise BaselineError("the base commit's tree is not available (" + "; ".join(reasons) + ")")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Want:
+    """The commit to unpack and what may be used to get it."""
+
+    sha: str
+    workspace: Path | None
+    client: GitHubClient | None
+    limits: TreeLimits
 
 
 def _scope(client: GitHubClient | None) -> str:
@@ -102,33 +109,14 @@ def _unpack_into(final: Path, fill: Callable[[Path], None]) -> Path:
     return final / "files"
 
 
-class Fetch(Protocol):
-    def __call__(
-        self,
-        staging: Path,
-        *,
-        sha: str,
-        workspace: Path | None,
-        client: GitHubClient | None,
-        limits: TreeLimits,
-    ) -> None: ...
-
-
-def _from_git(
-    staging: Path,
-    *,
-    sha: str,
-    workspace: Path | None,
-    client: GitHubClient | None,
-    limits: TreeLimits,
-) -> None:
+def _from_git(staging: Path, *, want: _Want) -> None:
     git = shutil.which("git")
-    if git is None or workspace is None:
+    if git is None or want.workspace is None:
         raise BaselineError("git is not installed here")
     archive = staging / "tree.tar"
     with archive.open("wb") as out:
         done = subprocess.run(
-            [git, "-C", str(workspace), "archive", "--format=tar", sha],
+            [git, "-C", str(want.workspace), "archive", "--format=tar", want.sha],
             stdout=out,
             stderr=subprocess.PIPE,
             timeout=300,
@@ -138,25 +126,19 @@ def _from_git(
         detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["failed"]
         raise BaselineError(f"the checkout does not have it ({detail[0][:200]})")
     with archive.open("rb") as handle:
-        extract_tar(handle, staging / "files", limits, strip_top=False)
+        extract_tar(handle, staging / "files", want.limits, strip_top=False)
     archive.unlink()
 
 
-def _from_tarball(
-    staging: Path,
-    *,
-    sha: str,
-    workspace: Path | None,
-    client: GitHubClient | None,
-    limits: TreeLimits,
-) -> None:
+def _from_tarball(staging: Path, *, want: _Want) -> None:
+    client = want.client
     if client is None:
         raise BaselineError("no GitHub token or repository to download it with")
     s = client.settings
-    url = f"{s.api_url}/repos/{s.repository}/tarball/{sha}"
+    url = f"{s.api_url}/repos/{s.repository}/tarball/{want.sha}"
     archive = staging / "tree.tar.gz"
     try:
-        client.download(url, archive, max_bytes=limits.max_download_bytes)
+        client.download(url, archive, max_bytes=want.limits.max_download_bytes)
     except GitHubHTTPError as exc:
         hint = "the token needs contents: read"
         raise BaselineError(f"download failed (HTTP {exc.status}; {hint})") from None
@@ -165,7 +147,7 @@ def _from_tarball(
     except AiwfCIError as exc:
         raise BaselineError(f"download failed ({exc})") from None
     with archive.open("rb") as handle:
-        extract_tar(handle, staging / "files", limits, strip_top=True)
+        extract_tar(handle, staging / "files", want.limits, strip_top=True)
     archive.unlink()
 
 

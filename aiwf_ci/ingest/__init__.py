@@ -12,6 +12,13 @@ One module per format, all behind one registry:
 Every result has kind ``ingest`` and ``extra["format"]``; metrics that only carry summary
 statistics are marked ``summary_only``. Anything unreadable raises ``IngestError`` naming the
 file and the problem; an unknown format name raises ``ConfigError``.
+
+Modules:
+    common              what every parser shares: strict field access, metrics, names
+    pytest_benchmark    pytest-benchmark JSON
+    hyperfine           hyperfine JSON
+    google_benchmark    Google Benchmark JSON
+    go_bench            go test -bench output
 """
 
 from __future__ import annotations
@@ -30,7 +37,6 @@ __all__ = [
     "SUPPORTED_FORMATS",
     "Parser",
     "ingest_results",
-    "parse",
     "parse_file",
     "parse_text",
     "read_regular_file",
@@ -66,8 +72,8 @@ def parse_text(format: str, text: str, *, source: str = "<text>") -> tuple[Bench
 
 def parse_file(format: str, path: Path) -> tuple[BenchmarkResult, ...]:
     """Parse a harness output file (UTF-8, with or without a BOM): a regular file of at most
-    ``MAX_INPUT_BYTES`` (64 MiB), never a FIFO or a device (see ``files``)."""
-    parser = _parser(format)
+    ``MAX_INPUT_BYTES`` (64 MiB), never a FIFO or a device (see ``fileio``)."""
+    _parser(format)  # an unknown format is said before the file is read
     data = read_regular_file(path, what=f"{format} output")
     try:
         text = data.decode("utf-8-sig")  # tolerate a BOM (Windows editors)
@@ -76,14 +82,7 @@ def parse_file(format: str, path: Path) -> tuple[BenchmarkResult, ...]:
             f"{path}: not a UTF-8 text file (byte {exc.start}); expected {format} output"
         ) from None
     del data
-    return dedupe_names(parser(text, str(path)))
-
-
-def parse(format: str, path_or_text: Path | str) -> tuple[BenchmarkResult, ...]:
-    """A ``Path`` is read from disk; a ``str`` is the harness output itself."""
-    if isinstance(path_or_text, Path):
-        return parse_file(format, path_or_text)
-    return parse_text(format, path_or_text)
+    return parse_text(format, text, source=str(path))
 
 
 def ingest_results(

@@ -4,8 +4,9 @@ Every parser reads untrusted files written by another tool, possibly truncated o
 format. ``Source`` wraps each access so a missing key, a wrong type or bad JSON becomes an
 ``IngestError`` naming the file, the field and the format expected, never a ``KeyError`` or a
 traceback. ``summary_metric`` builds metrics for harnesses that only report summary statistics
-(``summary_only=True``); statistics the harness does not report are estimated, and the names of
-the estimated fields are returned so the parser can record them in ``extra["estimated_stats"]``:
+(``summary_only=True``) from those they report (``mean``, ``median`` and ``stddev`` at least);
+the others are estimated, and the names of the estimated fields are returned so the parser can
+record them in ``extra["estimated_stats"]``:
 
     min / max   the smaller / larger of mean and median when the harness gives no extremes
     p95 / p99   max (an upper bound): no harness here reports tail percentiles
@@ -13,10 +14,10 @@ the estimated fields are returned so the parser can record them in ``extra["esti
     cv          stddev / |mean|, always computed
 
 Every value is a time, a size, a count or a rate: a negative one, or a summary whose minimum
-lies above its maximum, is a corrupt file, refused with the entry that holds it (compared as
-if it were real, ``-10.5 ms`` against ``10.5 ms`` reads as a 200% improvement). A file may
-hold at most ``MAX_BENCHMARKS`` benchmarks, and JSON is only decoded when its values fit in
-``JSON_BUDGET`` bytes of Python objects (one ``{}`` costs 64 bytes decoded, 3 in the file).
+lies above its maximum, is a corrupt file, refused with the entry that holds it (results files
+are read by the same rule, ``models.core.NOT_NEGATIVE``). A file may hold at most
+``MAX_BENCHMARKS`` benchmarks, and JSON is only decoded when its values fit in ``JSON_BUDGET``
+bytes of Python objects (one ``{}`` costs 64 bytes decoded, 3 in the file).
 """
 
 from __future__ import annotations
@@ -26,9 +27,11 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import TypeGuard
 
 from aiwf_ci.errors import IngestError
 from aiwf_ci.models import BenchmarkResult, Direction, JSONValue, Metric
+from aiwf_ci.models.core import impossible_summary, negative_sample
 from aiwf_ci.stats import Summary
 
 KIND = "ingest"
@@ -64,6 +67,17 @@ class Source:
     def error(self, problem: str) -> IngestError:
         return IngestError(f"{self.name}: {problem}; expected {self.fmt} output ({self.hint})")
 
+    def entries(self, text: str, key: str, *, benchmarks: bool = True) -> list[JSONValue]:
+        """The non-empty list under ``key`` of the JSON object ``text``; when its entries are
+        ``benchmarks`` (one result each), at most ``MAX_BENCHMARKS`` of them."""
+        data = self.mapping(self.load_json(text), "the top level")
+        rows = self.items(data.get(key), f"'{key}'")
+        if not rows:
+            raise self.error(f"'{key}' is empty")
+        if benchmarks and len(rows) > MAX_BENCHMARKS:
+            raise self.error(f"'{key}' has {len(rows):,} entries: {too_many(MAX_BENCHMARKS)}")
+        return rows
+
     def load_json(self, text: str) -> object:
         if not text.strip():
             raise self.error("the file is empty")
@@ -92,7 +106,7 @@ class Source:
         raise self.error(_wrong_type(value, where, "a list"))
 
     def number(self, value: object, where: str) -> float:
-        if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        if is_finite_number(value):
             return float(value)
         raise self.error(_wrong_type(value, where, "a finite number"))
 
@@ -106,9 +120,7 @@ class Source:
     ) -> Metric:
         """``Metric.from_samples``, refusing negative values and values whose statistics
         overflow."""
-        negative = next((v for v in samples if v < 0), None)
-        if negative is not None:
-            raise self.error(f"{where}: negative value {negative:g} ({NOT_NEGATIVE})")
+        self.refuse(negative_sample(samples), where)
         try:
             metric = Metric.from_samples(samples, unit=unit, direction=direction)
         except (OverflowError, ValueError):
@@ -116,15 +128,18 @@ class Source:
         return self.checked(metric, where)
 
     def summary(
-        self, stats: PartialStats, where: str, *, unit: str, direction: Direction
+        self, reported: Mapping[str, float], where: str, *, unit: str, direction: Direction
     ) -> tuple[Metric, tuple[str, ...]]:
         """``summary_metric``, refusing statistics that contradict each other (a negative
         value, a minimum above the maximum, a mean or median outside them) or overflow."""
-        problem = stats.problem()
+        self.refuse(impossible_summary(reported), where)
+        metric, estimated = summary_metric(reported, unit=unit, direction=direction)
+        return self.checked(metric, where), estimated
+
+    def refuse(self, problem: str, where: str) -> None:
+        """An error for values no measurement can have, when there is a ``problem``."""
         if problem:
             raise self.error(f"{where}: {problem}")
-        metric, estimated = summary_metric(stats, unit=unit, direction=direction)
-        return self.checked(metric, where), estimated
 
     def checked(self, metric: Metric | None, where: str) -> Metric:
         if metric is None or not all(map(math.isfinite, metric.stats.as_dict().values())):
@@ -137,8 +152,11 @@ class Source:
             raise self.error(f"{where} is empty")
         return tuple(self.number(v, f"{where}[{i}]") for i, v in enumerate(values))
 
-
-NOT_NEGATIVE = "a time, size, count or rate cannot be negative: is the file corrupt?"
+    def stats(
+        self, row: Mapping[str, JSONValue], where: str, names: Sequence[str]
+    ) -> dict[str, float]:
+        """The summary statistics ``names`` of ``row``, each a finite number."""
+        return {name: self.number(row.get(name), f"{where}.{name}") for name in names}
 
 
 def _wrong_type(value: object, where: str, expected: str) -> str:
@@ -155,7 +173,7 @@ def short(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def is_finite_number(value: object) -> bool:
+def is_finite_number(value: object) -> TypeGuard[int | float]:
     """True for an int or float (not bool) that is neither NaN nor infinite."""
     return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
@@ -190,53 +208,26 @@ def json_safe(value: JSONValue) -> JSONValue:
     return value
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PartialStats:
-    """Summary statistics as a harness reports them; ``None`` where it does not."""
-
-    mean: float
-    median: float
-    stddev: float
-    min: float | None = None
-    max: float | None = None
-    iqr: float | None = None
-
-    def problem(self) -> str:
-        """What makes these statistics impossible, or ``""``."""
-        named = {n: getattr(self, n) for n in ("mean", "median", "stddev", "min", "max", "iqr")}
-        for name, value in named.items():
-            if value is not None and value < 0:
-                return f"negative {name} {value:g} ({NOT_NEGATIVE})"
-        low = self.min if self.min is not None else -math.inf
-        high = self.max if self.max is not None else math.inf
-        if low > high:
-            return f"min {low:g} is larger than max {high:g} (is the file corrupt?)"
-        for name in ("mean", "median"):
-            if not low <= named[name] <= high:
-                return f"{name} {named[name]:g} lies outside min {low:g} .. max {high:g}"
-        return ""
-
-
 def summary_metric(
-    stats: PartialStats, *, unit: str, direction: Direction
+    reported: Mapping[str, float], *, unit: str, direction: Direction
 ) -> tuple[Metric, tuple[str, ...]]:
-    """A ``summary_only`` metric and the names of the statistics that had to be estimated."""
-    estimated = ["p95", "p99"]
-    low = min(stats.mean, stats.median) if stats.min is None else stats.min
-    high = max(stats.mean, stats.median) if stats.max is None else stats.max
-    iqr = NORMAL_IQR_PER_STDDEV * stats.stddev if stats.iqr is None else stats.iqr
-    estimated += [n for n in ("min", "max", "iqr") if getattr(stats, n) is None]
+    """A ``summary_only`` metric from the statistics a harness reported (``mean``, ``median``
+    and ``stddev``, and ``min``, ``max`` and ``iqr`` when it gives them) and the names of the
+    statistics that had to be estimated."""
+    mean, median, stddev = reported["mean"], reported["median"], reported["stddev"]
+    estimates = {
+        "min": min(mean, median),
+        "max": max(mean, median),
+        "iqr": NORMAL_IQR_PER_STDDEV * stddev,
+    }
+    high = reported.get("max", estimates["max"])
     summary = Summary(
-        min=low,
-        max=high,
-        mean=stats.mean,
-        median=stats.median,
+        **{**estimates, **reported},
         p95=high,
         p99=high,
-        stddev=stats.stddev,
-        iqr=iqr,
-        cv=stats.stddev / abs(stats.mean) if stats.mean else 0.0,
+        cv=stddev / abs(mean) if mean else 0.0,
     )
+    estimated = ["p95", "p99", *(name for name in estimates if name not in reported)]
     metric = Metric(unit=unit, direction=direction, samples=(), stats=summary, summary_only=True)
     return metric, tuple(sorted(estimated))
 

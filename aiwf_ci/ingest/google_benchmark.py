@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 
 from aiwf_ci.ingest.common import (
     MAX_BENCHMARKS,
-    PartialStats,
     Source,
     ingested,
     is_finite_number,
@@ -71,10 +70,7 @@ class _Run:
 def parse(text: str, source: str) -> tuple[BenchmarkResult, ...]:
     """One result per ``run_name``, in file order."""
     src = Source(source, FORMAT, HINT)
-    data = src.mapping(src.load_json(text), "the top level")
-    rows = src.items(data.get("benchmarks"), "'benchmarks'")
-    if not rows:
-        raise src.error("'benchmarks' is empty")
+    rows = src.entries(text, "benchmarks", benchmarks=False)  # repetitions, aggregates
     runs: dict[str, _Run] = {}
     for i, value in enumerate(rows):
         _add_row(src, runs, src.mapping(value, f"benchmarks[{i}]"), f"benchmarks[{i}]")
@@ -177,9 +173,9 @@ def _summary_metrics(src: Source, run: _Run) -> tuple[dict[str, Metric], dict[st
     estimated: dict[str, JSONValue] = {}
     for key in (k for k in mean if k in median and k in stddev):
         unit, direction = run.units[key]
-        partial = PartialStats(mean=mean[key], median=median[key], stddev=stddev[key])
+        reported = {"mean": mean[key], "median": median[key], "stddev": stddev[key]}
         metrics[key], fields = src.summary(
-            partial, f"{run.name} {key}", unit=unit, direction=direction
+            reported, f"{run.name} {key}", unit=unit, direction=direction
         )
         estimated[key] = list(fields)
     return metrics, estimated

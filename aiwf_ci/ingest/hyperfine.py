@@ -14,14 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aiwf_ci.ingest.common import (
-    MAX_BENCHMARKS,
-    PartialStats,
-    Source,
-    ingested,
-    short,
-    too_many,
-)
+from aiwf_ci.ingest.common import Source, ingested, short
 from aiwf_ci.models import BenchmarkResult, JSONValue, Metric
 
 FORMAT = "hyperfine"
@@ -31,12 +24,7 @@ HINT = "write it with `hyperfine --export-json FILE COMMAND...`"
 def parse(text: str, source: str) -> tuple[BenchmarkResult, ...]:
     """One result per benchmarked command."""
     src = Source(source, FORMAT, HINT)
-    data = src.mapping(src.load_json(text), "the top level")
-    results = src.items(data.get("results"), "'results'")
-    if not results:
-        raise src.error("'results' is empty")
-    if len(results) > MAX_BENCHMARKS:
-        raise src.error(f"'results' has {len(results):,} entries: {too_many(MAX_BENCHMARKS)}")
+    results = src.entries(text, "results")
     return tuple(_command(src, r, f"results[{i}]") for i, r in enumerate(results))
 
 
@@ -62,18 +50,10 @@ def _command(src: Source, value: object, where: str) -> BenchmarkResult:
 def _summary(
     src: Source, row: Mapping[str, JSONValue], where: str
 ) -> tuple[Metric, tuple[str, ...]]:
-    def get(key: str) -> float:
-        return src.number(row.get(key), f"{where}.{key}")
-
-    stddev = row.get("stddev")
-    partial = PartialStats(
-        mean=get("mean"),
-        median=get("median"),
-        stddev=0.0 if stddev is None else get("stddev"),
-        min=get("min"),
-        max=get("max"),
-    )
-    return src.summary(partial, where, unit="s", direction="lower")
+    if row.get("stddev") is None:  # a single run
+        row = {**row, "stddev": 0.0}
+    reported = src.stats(row, where, ("mean", "median", "stddev", "min", "max"))
+    return src.summary(reported, where, unit="s", direction="lower")
 
 
 def _exit_errors(src: Source, value: object, where: str) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from aiwf_ci.ingest.common import MAX_BENCHMARKS, PartialStats, Source, ingested, short, too_many
+from aiwf_ci.ingest.common import Source, ingested, short
 from aiwf_ci.models import BenchmarkResult, JSONValue, Metric
 
 FORMAT = "pytest-benchmark"
@@ -24,12 +24,7 @@ HINT = "write it with `pytest --benchmark-json=FILE`"
 def parse(text: str, source: str) -> tuple[BenchmarkResult, ...]:
     """Every benchmark of a pytest-benchmark JSON document."""
     src = Source(source, FORMAT, HINT)
-    data = src.mapping(src.load_json(text), "the top level")
-    benchmarks = src.items(data.get("benchmarks"), "'benchmarks'")
-    if not benchmarks:
-        raise src.error("'benchmarks' is empty")
-    if len(benchmarks) > MAX_BENCHMARKS:
-        raise src.error(f"'benchmarks' has {len(benchmarks):,} entries: {too_many(MAX_BENCHMARKS)}")
+    benchmarks = src.entries(text, "benchmarks")
     results = tuple(_benchmark(src, b, f"benchmarks[{i}]") for i, b in enumerate(benchmarks))
     first: dict[str, int] = {}
     for index, result in enumerate(results):
@@ -66,15 +61,5 @@ def _benchmark(src: Source, value: object, where: str) -> BenchmarkResult:
 def _summary(
     src: Source, stats: Mapping[str, JSONValue], where: str
 ) -> tuple[Metric, tuple[str, ...]]:
-    def get(key: str) -> float:
-        return src.number(stats.get(key), f"{where}.{key}")
-
-    partial = PartialStats(
-        mean=get("mean"),
-        median=get("median"),
-        stddev=get("stddev"),
-        min=get("min"),
-        max=get("max"),
-        iqr=get("iqr") if "iqr" in stats else None,
-    )
-    return src.summary(partial, where, unit="s", direction="lower")
+    names = ("mean", "median", "stddev", "min", "max", *(["iqr"] if "iqr" in stats else []))
+    return src.summary(src.stats(stats, where, names), where, unit="s", direction="lower")

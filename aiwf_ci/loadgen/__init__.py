@@ -13,12 +13,23 @@ Targets: ``http_factory`` (engines ``requests``, ``http.client`` and ``raw``: on
 multiplexing every connection, the highest ceiling), ``callable_factory``,
 or any factory of objects with ``call() -> (status, error_kind, detail)`` and ``close()``.
 The library never prints; every run stops by itself (duration, request budget, hard limit).
+
+Modules:
+    models     what a load run is asked to do and what it reports
+    sustained  a sustained run: workers ramped up, calling until the duration or budget ends
+    burst      N calls released at one instant, results all-settled
+    pacing     the ramp-up schedule and the shared rate cap
+    targets    what a worker calls: an HTTP endpoint or a Python callable
+    raw        the ``raw`` engine: one thread multiplexing keep-alive connections
+    http1      just enough HTTP/1.1 for the ``raw`` engine
+    poller     the ``raw`` engine's readiness wait (epoll, else poll)
+    tally      per-worker counters, merged into the report
 """
 
 from __future__ import annotations
 
 from aiwf_ci.loadgen.burst import run_burst
-from aiwf_ci.loadgen.models import Engine, HTTPRequest, LoadOptions, LoadReport
+from aiwf_ci.loadgen.models import Engine, HTTPRequest, LoadOptions, LoadPace, LoadReport
 from aiwf_ci.loadgen.pacing import TokenBucket, ramp_offsets
 from aiwf_ci.loadgen.raw import run_raw
 from aiwf_ci.loadgen.sustained import run_load
@@ -39,6 +50,7 @@ __all__ = [
     "HTTPClientTarget",
     "HTTPRequest",
     "LoadOptions",
+    "LoadPace",
     "LoadReport",
     "RawFactory",
     "RequestsTarget",

@@ -7,8 +7,8 @@ Independent of the suite config so the generator can be used (and tested) on its
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
 from urllib.parse import SplitResult, urlsplit
 
 Engine = Literal["requests", "http.client", "raw"]
@@ -58,14 +58,12 @@ class HTTPRequest:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class LoadOptions:
-    """One sustained run: ``concurrency`` workers started evenly over ``ramp_up`` seconds.
-
-    Calls stop being issued at ``duration`` seconds (ramp-up included) or after ``requests``
-    calls, whichever comes first; ``rate`` caps calls per second across all workers.
-    ``hard_limit`` bounds the whole run, in-flight calls included: at that point the run
-    returns even if a call is stuck (the call is counted as ``abandoned``).
-    """
+class LoadPace:
+    """How a sustained run paces its calls, alike in a suite's ``load:`` (the config's
+    ``LoadSpec``) and in what the generator is asked (``LoadOptions``): ``concurrency``
+    workers started evenly over ``ramp_up`` seconds; calls stop being issued at ``duration``
+    seconds (ramp-up included) or after ``requests`` calls, whichever comes first; ``rate``
+    caps calls per second across all workers; a call may take ``request_timeout`` seconds."""
 
     concurrency: int = 8
     ramp_up: float = 0.0
@@ -73,8 +71,24 @@ class LoadOptions:
     requests: int | None = None
     rate: float | None = None
     request_timeout: float = 5.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LoadOptions(LoadPace):
+    """One sustained run, paced as ``LoadPace`` says.
+
+    ``hard_limit`` bounds the whole run, in-flight calls included: at that point the run
+    returns even if a call is stuck (the call is counted as ``abandoned``).
+    """
+
     hard_limit: float = 600.0
     max_samples: int = 10_000
+
+    @classmethod
+    def paced(cls, pace: LoadPace, *, hard_limit: float, max_samples: int) -> LoadOptions:
+        """A run paced as ``pace`` (a ``LoadSpec``, say), with these limits."""
+        shared: dict[str, Any] = {f.name: getattr(pace, f.name) for f in fields(LoadPace)}
+        return cls(**shared, hard_limit=hard_limit, max_samples=max_samples)
 
     def __post_init__(self) -> None:
         if self.duration is None and self.requests is None:

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 
 from aiwf_ci.loadgen.models import LoadReport
+from aiwf_ci.stats import percentile_sorted
 
 PERCENTILES = {"p50": 50.0, "p90": 90.0, "p95": 95.0, "p99": 99.0, "max": 100.0}
 
@@ -49,18 +50,22 @@ class Tally:
         if error not in self.examples:
             self.examples[error] = detail or error
 
+    def absorb(self, other: Tally) -> None:
+        """Add a settled ``other`` (no longer appended to) to this one; an error kind keeps
+        the first example seen."""
+        self.latencies.extend(other.latencies)
+        self.succeeded += other.succeeded
+        self.status_codes.update(other.status_codes)
+        self.errors.update(other.errors)
+        for kind, text in other.examples.items():
+            self.examples.setdefault(kind, text)
+
 
 def percentiles(ordered: Sequence[float]) -> dict[str, float]:
-    """Nearest-rank-interpolated percentiles (type 7, as ``aiwf_ci.stats``) of sorted data."""
+    """The ``PERCENTILES`` of sorted data (type 7, as ``aiwf_ci.stats``); none of no data."""
     if not ordered:
         return {}
-    result = {}
-    for name, q in PERCENTILES.items():
-        position = (len(ordered) - 1) * q / 100.0
-        lower = int(position)
-        upper = min(lower + 1, len(ordered) - 1)
-        result[name] = ordered[lower] + (ordered[upper] - ordered[lower]) * (position - lower)
-    return result
+    return {name: percentile_sorted(ordered, q) for name, q in PERCENTILES.items()}
 
 
 def merge(
@@ -72,33 +77,25 @@ def merge(
     workers: int = 0,
     rng: random.Random | None = None,
 ) -> LoadReport:
-    parts = list(tallies)
-    latencies = array("d")
-    codes: Counter[str] = Counter()
-    errors: Counter[str] = Counter()
-    examples: dict[str, str] = {}
-    for part in parts:
-        latencies.extend(part.latencies)
-        codes.update(part.status_codes)
-        errors.update(part.errors)
-        for kind, text in part.examples.items():
-            examples.setdefault(kind, text)
+    total = Tally()
+    for part in tallies:
+        total.absorb(part)
     if abandoned:
-        errors["abandoned"] += abandoned
-        examples.setdefault("abandoned", "still in flight at the run's hard time limit")
-    ordered = sorted(latencies)
+        total.errors["abandoned"] += abandoned
+        total.examples.setdefault("abandoned", "still in flight at the run's hard time limit")
+    ordered = sorted(total.latencies)
     sample = (
         ordered if len(ordered) <= max_samples else (rng or random).sample(ordered, max_samples)
     )
     return LoadReport(
-        requests=len(latencies) + abandoned,
-        succeeded=sum(p.succeeded for p in parts),
+        requests=len(total.latencies) + abandoned,
+        succeeded=total.succeeded,
         elapsed=elapsed,
         latency_sample=tuple(sample),
         latency_percentiles=percentiles(ordered),
-        status_codes=dict(sorted(codes.items())),
-        errors_by_kind=dict(sorted(errors.items())),
-        error_examples=examples,
+        status_codes=dict(sorted(total.status_codes.items())),
+        errors_by_kind=dict(sorted(total.errors.items())),
+        error_examples=total.examples,
         abandoned=abandoned,
         workers_started=workers,
     )

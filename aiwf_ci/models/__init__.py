@@ -1,8 +1,13 @@
 """The results data model: what a run produces and what a baseline is compared against.
 
-Frozen dataclasses, serialised to ``results.json`` with the schema tag ``aiwf-ci/results@1``:
-the types in ``core``, writing in ``write``, reading and validation in ``read``; everything
-public is importable from ``aiwf_ci.models``.
+Frozen dataclasses, serialised to ``results.json`` with the schema tag ``aiwf-ci/results@1``;
+what other packages use is importable from ``aiwf_ci.models``.
+
+Modules:
+    core        the types (metrics, alerts, series, results) and the no-negative-values rule
+    read        reading and validating a results file
+    write       writing one, atomically and redacted
+    baseline    a baseline and the stores it comes from
 
 Schema history (old versions stay readable; ``tests/data/results/`` holds one file per version):
     aiwf-ci/results@1   first version (2026-11): metrics with raw samples and stats, errors,
@@ -11,12 +16,12 @@ Schema history (old versions stay readable; ``tests/data/results/`` holds one fi
                         an interleaved run, so base and head can be analysed as pairs);
                         files without it read as before. Optional ``deterministic`` per
                         metric (instruction counts: compared exactly).
+                        Memory metrics in ``B`` (``bytes`` before: read as ``B``).
 """
 
 from __future__ import annotations
 
 from aiwf_ci.models.core import (
-    READABLE_SCHEMAS,
     SCHEMA,
     Alert,
     BenchmarkResult,
@@ -27,27 +32,11 @@ from aiwf_ci.models.core import (
     Results,
     Series,
     short_sha,
-    utc_now,
 )
-from aiwf_ci.models.read import (
-    MAX_RESULTS_BYTES,
-    MAX_SAMPLE,
-    harness_format,
-    load_results,
-    results_from_dict,
-)
-from aiwf_ci.models.write import (
-    current_umask,
-    dumps,
-    results_to_dict,
-    write_results,
-    write_text_atomic,
-)
+from aiwf_ci.models.read import load_results, results_from_dict
+from aiwf_ci.models.write import dumps, results_to_dict, write_results, write_text_atomic
 
 __all__ = [
-    "MAX_RESULTS_BYTES",
-    "MAX_SAMPLE",
-    "READABLE_SCHEMAS",
     "SCHEMA",
     "Alert",
     "BenchmarkResult",
@@ -57,14 +46,11 @@ __all__ = [
     "Metric",
     "Results",
     "Series",
-    "current_umask",
     "dumps",
-    "harness_format",
     "load_results",
     "results_from_dict",
     "results_to_dict",
     "short_sha",
-    "utc_now",
     "write_results",
     "write_text_atomic",
 ]

@@ -1,11 +1,14 @@
 """The results data model's types: metrics, alerts, series, benchmark results and a run.
 
 Frozen dataclasses; ``models.write`` turns them into ``results.json`` and ``models.read`` back.
+Also the rule every reader of measurements applies (``models.read``, ``ingest``): no sample or
+statistic is negative.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -17,6 +20,34 @@ READABLE_SCHEMAS = frozenset({SCHEMA})
 
 Direction = Literal["lower", "higher"]
 JSONValue = Any
+
+NOT_NEGATIVE = "a time, size, count or rate cannot be negative"
+"""Why a negative sample or statistic is refused wherever one is read (results files, other
+harnesses' output): every metric aiwf-ci measures or imports is a time, a size, a count or a
+rate, none is signed (a change between two runs is a comparison, never a metric). Read as if
+real, ``-10.5 ms`` against ``10.5 ms`` would be a 200% improvement."""
+
+
+def negative_sample(samples: Iterable[float]) -> str:
+    """``negative value -0.0105 (...)`` for the first negative sample, else ``""``."""
+    negative = next((value for value in samples if value < 0), None)
+    return "" if negative is None else f"negative value {negative:g} ({NOT_NEGATIVE})"
+
+
+def impossible_summary(stats: Mapping[str, float]) -> str:
+    """What makes summary statistics impossible, else ``""``: a negative one, a minimum above
+    the maximum, a mean or median outside them. A statistic not reported is left out."""
+    for name, value in stats.items():
+        if value < 0:
+            return f"negative {name} {value:g} ({NOT_NEGATIVE})"
+    low, high = stats.get("min", -math.inf), stats.get("max", math.inf)
+    if low > high:
+        return f"min {low:g} is larger than max {high:g}"
+    for name in ("mean", "median"):
+        centre = stats.get(name)
+        if centre is not None and not low <= centre <= high:
+            return f"{name} {centre:g} lies outside min {low:g} .. max {high:g}"
+    return ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,7 +1,10 @@
 """Reading results: a ``results.json`` (or its parsed form) validated into a ``Results``.
 
-Anything wrong is a ``ResultsFormatError`` naming the file and the field; a harness's own
-output is recognised and pointed at ``aiwf-ci import``; only regular files are opened.
+Anything wrong is a ``ResultsFormatError`` naming the file and the field (and, inside a metric,
+the benchmark and the metric); a harness's own output is recognised and pointed at
+``aiwf-ci import``; only regular files are opened. A negative sample or statistic is refused
+(``core.NOT_NEGATIVE``). Units are read in today's spelling: ``bytes`` (what older versions
+wrote for memory) is ``B``, ``bytes/s`` is ``B/s``, so old files and new ones compare.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import math
 import re
 from pathlib import Path
 
-from aiwf_ci.errors import ResultsFormatError
+from aiwf_ci.errors import ImpossibleValueError, ResultsFormatError
 from aiwf_ci.fileio import read_regular_file
 from aiwf_ci.models.core import (
     READABLE_SCHEMAS,
@@ -23,6 +26,8 @@ from aiwf_ci.models.core import (
     Metric,
     Results,
     Series,
+    impossible_summary,
+    negative_sample,
 )
 from aiwf_ci.stats import Summary, summarize
 
@@ -63,11 +68,23 @@ def results_from_dict(data: object, *, source: str = "results") -> Results:
         )
     try:
         return _parse_results(data)
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError) as exc:
+    except _Impossible as exc:
+        raise ImpossibleValueError(
+            f"{source}: {exc}; the file is damaged: make it again with `aiwf-ci run` "
+            "(or `aiwf-ci import` for another harness's output)"
+        ) from None
+    except _READ_ERRORS as exc:
         raise ResultsFormatError(
             f"{source}: not a valid {SCHEMA} file ({_describe(exc)}); "
             "regenerate it with `aiwf-ci run`"
         ) from None
+
+
+_READ_ERRORS = (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError)
+
+
+class _Impossible(ValueError):
+    """A value no measurement can have (``core.NOT_NEGATIVE``): the file is damaged."""
 
 
 def _valid_text(data: object, depth: int = 0) -> object:
@@ -126,15 +143,27 @@ def _parse_benchmark(data: object) -> BenchmarkResult:
         raise TypeError("each benchmark must be an object")
     errors = data.get("errors") or {}
     messages = errors.get("messages", []) if isinstance(errors, dict) else errors
+    name = _str(data["name"], "benchmarks[].name")
     return BenchmarkResult(
-        name=_str(data["name"], "benchmarks[].name"),
+        name=name,
         kind=_str(data["kind"], "benchmarks[].kind"),
-        metrics={str(k): _parse_metric(v) for k, v in (data.get("metrics") or {}).items()},
+        metrics={str(k): _metric(name, str(k), v) for k, v in (data.get("metrics") or {}).items()},
         errors=tuple(str(m) for m in _list(messages, "errors.messages")),
         alerts=tuple(_parse_alert(a) for a in _list(data.get("alerts") or [], "alerts")),
         series={str(k): _parse_series(v) for k, v in (data.get("series") or {}).items()},
         extra=dict(data.get("extra") or {}),
     )
+
+
+def _metric(bench: str, name: str, data: dict[str, JSONValue]) -> Metric:
+    """``_parse_metric``, its error saying which benchmark and metric first."""
+    where = f"benchmark {bench[:80]!r}, metric {name[:80]!r}"
+    try:
+        return _parse_metric(data)
+    except _Impossible as exc:
+        raise _Impossible(f"{where}: {exc}") from None
+    except _READ_ERRORS as exc:
+        raise ValueError(f"{where}: {_describe(exc)}") from None
 
 
 def _parse_metric(data: dict[str, JSONValue]) -> Metric:
@@ -144,13 +173,17 @@ def _parse_metric(data: dict[str, JSONValue]) -> Metric:
     samples = tuple(_sample(x) for x in _list(data["samples"], "samples"))
     stats_data = data.get("stats")
     if samples:
+        problem = negative_sample(samples)
         stats = summarize(samples)
     elif isinstance(stats_data, dict):
         stats = Summary(**{k: _sample(stats_data[k]) for k in Summary.__slots__})
+        problem = impossible_summary(stats.as_dict())
     else:
         raise ValueError("a metric needs samples or stats")
+    if problem:
+        raise _Impossible(problem)
     return Metric(
-        unit=_str(data["unit"], "unit"),
+        unit=_unit(_str(data["unit"], "unit")),
         direction=direction,
         samples=samples,
         stats=stats,
@@ -191,7 +224,15 @@ def _parse_series(data: dict[str, JSONValue]) -> Series:
     values = tuple(_sample(x) for x in _list(data["values"], "series.values"))
     if len(t) != len(values):
         raise ValueError("series t and values differ in length")
-    return Series(unit=str(data.get("unit", "")), t=t, values=values)
+    return Series(unit=_unit(str(data.get("unit", ""))), t=t, values=values)
+
+
+_UNIT_SPELLINGS = {"bytes": "B", "bytes/s": "B/s"}
+"""Units older versions wrote, and how they are spelt now."""
+
+
+def _unit(unit: str) -> str:
+    return _UNIT_SPELLINGS.get(unit, unit)
 
 
 MAX_SAMPLE = 1e30

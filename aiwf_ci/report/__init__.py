@@ -20,7 +20,25 @@ The base branch's trend (``history.trend.Trend``), for push runs::
 and HTML report (a chart per metric, this PR's median appended).
 
 Pass head ``Results`` instead of a ``Comparison`` for the no-baseline variant, with the
-reason in ``ReportContext.no_baseline_reason``.
+reason in ``ReportContext.no_baseline_reason``. This package renders only: progress lines
+and workflow commands are ``aiwf_ci.console``'s, number formats ``aiwf_ci.numbers``'.
+
+Modules:
+    view_model  the shapes: the context a report is rendered in, the view it shows
+    view        the view every report shows: sorted, formatted, capped
+    headline    the first line, and how the verdict was measured
+    rows        which metrics are changes, quiet or unchangeable; their cells
+    sections    alerts, load-test latency, errors: the sections besides the tables
+    escape      PR-controlled text made safe for Markdown and HTML; the hidden markers
+    render      the Jinja2 environment and one function per output (comment, summary, HTML)
+    text        the terminal table of ``aiwf-ci compare`` and ``run``
+    as_json     ``--format json``: the comparison as plain data
+    trend       the base branch's trend in words and blocks
+    history     the trend in Markdown: a push run's summary and the history issue
+    dashboard   the suite's dashboard: one HTML page of the trend
+    svg         inline SVG charts of the HTML report
+    svg_axis    the charts' drawing kit: the shell, text, scales and axes
+    svg_trend   a metric over the base branch's runs as an SVG line chart
 """
 
 from __future__ import annotations

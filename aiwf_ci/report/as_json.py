@@ -18,6 +18,7 @@ from typing import Any
 from aiwf_ci.report.headline import design_line, paired_design
 from aiwf_ci.report.rows import head_estimate
 from aiwf_ci.report.view_model import ReportContext
+from aiwf_ci.verdict.compare import time_budget_of
 from aiwf_ci.verdict.model import BenchmarkComparison, Comparison, MetricComparison
 
 
@@ -82,13 +83,12 @@ def _timer(bench: BenchmarkComparison) -> dict[str, Any] | None:
 def design_dict(comparison: Comparison, ctx: ReportContext) -> dict[str, Any]:
     """How the baseline was measured: the context's word, or what the data shows."""
     rounds = [m.rounds for b in comparison.benchmarks for m in b.metrics if m.rounds]
-    paired = paired_design(comparison, ctx)
     return {
         "kind": ctx.design or ("same-runner" if rounds else "unpaired"),
-        "paired": paired,
+        "paired": paired_design(comparison),
         "rounds": max(rounds, default=0),
         "note": ctx.design_note,
-        "budget_seconds": ctx.budget_seconds,
+        "budget_seconds": time_budget_of(comparison.head.environment),
         "text": design_line(comparison, ctx),
     }
 

@@ -16,6 +16,7 @@ from aiwf_ci import numbers
 from aiwf_ci.models import short_sha
 from aiwf_ci.report.rows import head_estimate
 from aiwf_ci.report.view_model import Part, ReportContext
+from aiwf_ci.verdict.compare import time_budget_of
 from aiwf_ci.verdict.model import EXACT_METHOD, Comparison, MetricComparison
 
 NAMES_SHOWN = 3
@@ -97,20 +98,20 @@ def _benchmarks(
     return ordered + sorted(wanted - set(ordered))
 
 
-def paired_design(comparison: Comparison, ctx: ReportContext) -> bool:
-    """Same-runner (paired) by the context, else by the data: any metric with rounds."""
-    if ctx.design:
-        return ctx.design == "same-runner"
+def paired_design(comparison: Comparison) -> bool:
+    """Paired rounds in the rows themselves: how the data was measured, whatever the
+    context calls its source (two files of an ``ab`` run are still paired)."""
     return any(m.rounds for b in comparison.benchmarks for m in b.metrics)
 
 
 def advice(comparison: Comparison, ctx: ReportContext) -> str:
     """What would settle the undecided benchmarks, for the design that left them open."""
-    if not paired_design(comparison, ctx):
+    if not paired_design(comparison):
         return UNPAIRED_ADVICE
     budget = "time-budget"
-    if ctx.budget_seconds:
-        budget = f"time-budget, now {numbers.seconds_span(ctx.budget_seconds)}"
+    seconds = time_budget_of(comparison.head.environment)
+    if seconds:
+        budget = f"time-budget, now {numbers.seconds_span(seconds)}"
     return PAIRED_ADVICE.format(budget=budget)
 
 
@@ -205,18 +206,20 @@ def _rounds(comparison: Comparison) -> str:
 
 
 def design_line(comparison: Comparison, ctx: ReportContext) -> str:
-    """Which design produced the verdict: ``same runner, interleaved, 24 paired rounds`` or
-    ``baseline artifact of run #123 (another runner: unpaired)``, and the context's note."""
+    """Which design produced the verdict, read from the rows (paired rounds or not), with
+    the source the context names: ``same runner, interleaved (paired, …), 24 paired
+    rounds`` or ``baseline artifact of run #123 (another runner: unpaired, …)``."""
     rounds = _rounds(comparison)
-    design = ctx.design or ("same-runner" if rounds else "")
-    if design == "same-runner":
+    if rounds:
         line = "same runner, interleaved (paired, Wilcoxon signed-rank)" + rounds
-        if not rounds:
-            line = "same runner, interleaved, but no paired rounds in the data (unpaired)"
-    elif design == "artifact" or (not design and ctx.baseline_run_url):
+        if ctx.design == "files":
+            line = f"two results files of one interleaved run: {line}"
+    elif ctx.design == "same-runner":
+        line = "same runner, interleaved, but no paired rounds in the data (unpaired)"
+    elif ctx.design == "artifact" or (not ctx.design and ctx.baseline_run_url):
         run = run_label(ctx.baseline_run_url)
         line = f"baseline artifact of {run} (another runner: unpaired, Mann-Whitney)"
-    elif design == "files":
+    elif ctx.design == "files":
         line = "two results files (separate runs: unpaired, Mann-Whitney)"
     else:
         line = "two separate blocks of runs (unpaired, Mann-Whitney)"

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from aiwf_ci import numbers
+from aiwf_ci.metrics import BYTES
 from aiwf_ci.models import Metric
 from aiwf_ci.report.view_model import Folded, Row
 from aiwf_ci.verdict.model import (
@@ -41,7 +42,6 @@ ICONS = {
     "unchanged": "✅",
 }
 CHANGED = ("regression", "inconclusive", "improvement", "new", "removed")
-_BYTES = ("bytes", "B")
 _ZERO_CHANGE = 0.0005  # written ±0.0%
 
 
@@ -141,7 +141,7 @@ def fold_reason(row: MetricComparison) -> str:
         return f"{numbers.human(0.0, row.unit)} on both sides"
     if row.note == NOTE_ZERO:
         return "baseline is zero"
-    if row.unit in _BYTES and row.change is not None and abs(row.change) < _ZERO_CHANGE:
+    if row.unit == BYTES and row.change is not None and abs(row.change) < _ZERO_CHANGE:
         return "±0.0%"
     return ""
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from aiwf_ci import numbers
+from aiwf_ci.metrics import BYTES
 from aiwf_ci.models import Alert, BenchmarkResult, Metric, Results
 from aiwf_ci.report.view_model import AlertView, ErrorView, LatencyView, Limits
 
@@ -55,7 +56,7 @@ def alert_view(bench: str, alert: Alert, limits: Limits) -> AlertView:
         kind=alert.kind,
         metric=alert.metric,
         message=alert.message,
-        sites=_pairs(details.get("sites"), "site", "size_diff", n, "bytes"),
+        sites=_pairs(details.get("sites"), "site", "size_diff", n, BYTES),
         types=_pairs(details.get("types"), "type", "count_diff", n, ""),
     )
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from markupsafe import Markup
 
 from aiwf_ci import numbers
+from aiwf_ci.metrics import BYTES
 from aiwf_ci.models import BenchmarkResult, Metric, Results, Series
 from aiwf_ci.report.svg_axis import (
     BASE_COLOUR,
@@ -36,7 +37,6 @@ from aiwf_ci.stats import percentile
 LEFT = 70
 RIGHT = 16
 MAX_POINTS = 300
-_SIZES = ("bytes", "B")
 _TRAILING = re.compile(r"\.(\d*?)0+(?=\D|$)")
 
 __all__ = ["BASE_COLOUR", "HEAD_COLOUR", "WIDTH", "benchmark_charts", "charts_for"]
@@ -104,8 +104,8 @@ def distribution(name: str, base: Metric | None, head: Metric) -> Markup:
     ticks; sizes from zero."""
     sides = [(label, m) for label, m in (("baseline", base), ("head", head)) if m and m.samples]
     every = [v for _, m in sides for v in m.samples]
-    lo, hi = domain(every, from_zero=head.unit in _SIZES)
-    scale = Scale(lo, hi, LEFT, WIDTH - RIGHT, binary=head.unit in _SIZES)
+    lo, hi = domain(every, from_zero=head.unit == BYTES)
+    scale = Scale(lo, hi, LEFT, WIDTH - RIGHT, binary=head.unit == BYTES)
     body = []
     axis_y = 16 + len(sides) * 34
     body.append(x_axis(scale, axis_y, 4, tick_label(head.unit), 6))
@@ -135,9 +135,9 @@ def memory_over_time(name: str, head: Series, base: Series | None) -> Markup:
     series = [(s, s is base) for s in (base, head) if s is not None and s.values]
     t_max = max(max(s.t) for s, _ in series) or 1.0
     values = [v for s, _ in series for v in s.values]
-    lo, hi = domain(values, from_zero=head.unit in _SIZES)
+    lo, hi = domain(values, from_zero=head.unit == BYTES)
     x = Scale(0.0, t_max, LEFT, WIDTH - RIGHT)
-    y = Scale(lo, hi, bottom, top, binary=head.unit in _SIZES)
+    y = Scale(lo, hi, bottom, top, binary=head.unit == BYTES)
     body = [y_axis(y, LEFT, WIDTH - RIGHT, tick_label(head.unit), 4)]
     body.append(x_axis(x, bottom, top, _seconds, 6))
     for s, is_base in series:

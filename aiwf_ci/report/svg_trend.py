@@ -23,6 +23,7 @@ from markupsafe import Markup, escape
 from aiwf_ci import numbers
 from aiwf_ci.history.trend import Series as TrendSeries
 from aiwf_ci.history.trend import Trend, by_metric
+from aiwf_ci.metrics import BYTES
 from aiwf_ci.models import Results, short_sha
 from aiwf_ci.report.svg import LEFT, RIGHT, BenchmarkCharts, Chart, tick_label
 from aiwf_ci.report.svg_axis import (
@@ -46,7 +47,6 @@ PR_COLOUR = "#8250df"
 PR_LABEL = "this PR"
 LABEL_WIDTH = 7 * CHAR_WIDTH + 28
 """Room for one short SHA under the axis, with a gap to its neighbours."""
-_SIZES = ("bytes", "B")
 
 
 def label_slots(count: int, width: float) -> list[int]:
@@ -192,7 +192,7 @@ def trend_chart(series: TrendSeries, *, head: float | None = None) -> Markup:
         head = None
     values = [*series.values, *([head] if head is not None else [])]
     slots = len(values)
-    sizes = series.unit in _SIZES
+    sizes = series.unit == BYTES
     lo, hi = domain(values or [0.0], from_zero=sizes)
     x = Scale(-0.6, max(slots, 1) - 0.4, LEFT, WIDTH - RIGHT)
     y = Scale(lo, hi, BOTTOM, TOP, binary=sizes)

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from aiwf_ci import numbers
+from aiwf_ci.metrics import BYTES
 from aiwf_ci.models import Metric, Results, short_sha
 from aiwf_ci.report import sections
 from aiwf_ci.report.headline import (
@@ -203,7 +204,7 @@ def _head_headline(head: Results, ctx: ReportContext) -> tuple[Part, ...]:
 
 def _all_zero(metric: Metric) -> bool:
     """A size that was 0 in every sample (``memory_gc_freed`` of a callable without cycles)."""
-    return metric.unit in ("bytes", "B") and bool(metric.samples) and not any(metric.samples)
+    return metric.unit == BYTES and bool(metric.samples) and not any(metric.samples)
 
 
 def head_only_view(head: Results, ctx: ReportContext, limits: Limits = FULL) -> View:

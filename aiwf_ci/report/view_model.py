@@ -34,8 +34,6 @@ class ReportContext:
     """Free text shown with the design, e.g. why same-runner fell back to the artifact."""
     accepted: str = ""
     """The audit line when a regression was accepted on purpose (a pull request label)."""
-    budget_seconds: float | None = None
-    """The time budget of a same-runner run: the inconclusive advice names it."""
     trend: Trend | None = None
     """The base branch's recent history: when given, each changed metric gets a trend line
     in the comment and every metric a trend chart in the HTML report."""

@@ -1,5 +1,13 @@
-"""Running a suite: which benchmarks (``selection``), in what order (``runner`` for one tree,
-``interleave`` for base and head alternately, ``python_rounds`` for two live workers taking
-turns, ``affinity`` for one CPU per round), on which machine (``environment``), and
-joining shards (``merge``). Sits above ``workloads`` (one benchmark) and ``bench`` (the
-instruments)."""
+"""Running a suite: which benchmarks, in what order, on which machine. Sits above
+``workloads`` (one benchmark) and ``bench`` (the instruments).
+
+Modules:
+    selection      which benchmarks: ``--only`` patterns and shards
+    runner         one tree's suite, benchmark after benchmark
+    interleave     base and head alternately, in rounds, until decided or out of time
+    python_rounds  two live ``python:`` workers taking turns within a round
+    affinity       one CPU for both sides of a round, when they fit on one
+    project        a source tree set up in its own virtualenv
+    environment    the machine's fingerprint and the commit under test
+    merge          shards' results joined into one file
+"""

@@ -12,7 +12,7 @@ chunks alike, and the verdict (``verdict.rounds``) analyses the rounds as pairs.
 the stopping rule (``verdict.sequential``: fixed looks, alpha spent look by look); a
 benchmark whose every gated metric is decided (regression, improvement or unchanged) stops,
 the others go on, until all are decided, ``max_rounds`` is reached, or the suite's time
-``budget`` would be exceeded by another round (what is still open is then inconclusive).
+``time_budget`` would be exceeded by another round (what is still open is then inconclusive).
 The judgement is the very replay ``compare`` runs on the stored rounds, so the results
 files give the same verdict when compared later.
 
@@ -20,13 +20,14 @@ files give the same verdict when compared later.
 benchmark using one CPU at a time, both sides of every later round start on the same CPU,
 round-robin over the CPUs, so they share its caches and its neighbours.
 
-Per side, the first chunk warms up (``warmup``) and runs the memory pass (once; its metrics
-describe one pass, as in ``aiwf-ci run``); later chunks do neither. ``ingest`` benchmarks run
-once per side (their "iterations" are not samples) and are compared unpaired; so are
-benchmarks counted in instructions (``measure: instructions``): once their counts are checked
-to repeat, one count per side decides. The library
-never prints: progress goes to a ``RunListener``, one started/finished pair per chunk (the
-chunk's name carries ``[base r3]``).
+Per side, the first chunk warms up (``warmup``) and runs the memory pass; later chunks do
+neither: the metric catalogue (``aiwf_ci.metrics``) measures memory once per side (its metrics
+describe one pass, as in ``aiwf-ci run``). ``ingest`` benchmarks run once per side (their
+"iterations" are not samples), and so do benchmarks counted in instructions (``measure:
+instructions``, once per side in the catalogue: once their counts are checked to repeat, one
+count per side decides); their metrics carry no rounds, so they are compared unpaired. The
+library never prints: progress goes to a ``RunListener``, one started/finished pair per chunk
+(the chunk's name carries ``[base r3]``).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from typing import Literal
 from aiwf_ci.bench.schedstat import available_cpus
 from aiwf_ci.config.models import BenchmarkConfig, SuiteConfig
 from aiwf_ci.errors import ConfigError
+from aiwf_ci.metrics import INSTRUCTIONS, MEMORY, once_per_side
 from aiwf_ci.models import Alert, BenchmarkResult, Commit, JSONValue, Metric, Results, Series
 from aiwf_ci.run.affinity import round_cpu, runs_on_one_cpu
 from aiwf_ci.run.project import Tree
@@ -49,7 +51,7 @@ from aiwf_ci.verdict.model import GatePolicy
 from aiwf_ci.verdict.rounds import still_open
 from aiwf_ci.verdict.sequential import SequentialDesign
 from aiwf_ci.verdict.thresholds import DEFAULT_RULES, ThresholdRules
-from aiwf_ci.workloads import Workload, get_workload
+from aiwf_ci.workloads import RunContext, Workload, get_workload
 from aiwf_ci.workloads.python import SamplerFactory, open_session
 
 Side = Literal["base", "head"]
@@ -85,7 +87,7 @@ class RoundsOptions:
 
     design: SequentialDesign = field(default_factory=SequentialDesign)
     samples: int = 3
-    budget: float = 600.0
+    time_budget: float = 600.0
     rules: ThresholdRules = DEFAULT_RULES
     environment: Mapping[str, JSONValue] = field(default_factory=dict)
     workloads: Callable[[str], Workload] = get_workload
@@ -120,10 +122,37 @@ class _Pair:
 
     @property
     def once(self) -> bool:
-        return any(b.kind in ONCE_KINDS or b.counts_instructions for b in self.benches.values())
+        return any(_runs_once(b) for b in self.benches.values())
 
     def failed(self) -> bool:
         return any(chunk.failed for side in SIDES for chunk in self.chunks[side][-1:])
+
+
+def _runs_once(bench: BenchmarkConfig) -> bool:
+    """Measured once per side, not in rounds: an ``ingest`` benchmark, or one whose measure
+    the catalogue has measured once per side (instruction counts)."""
+    return bench.kind in ONCE_KINDS or (bench.counts_instructions and once_per_side(INSTRUCTIONS))
+
+
+@dataclass(frozen=True, slots=True)
+class _Run:
+    """What every round of one interleaved run shares: both trees, the options, the listener
+    and how many benchmarks there are."""
+
+    sides: Mapping[Side, SideSetup]
+    options: RoundsOptions
+    events: RunListener
+    total: int
+
+    def context(self, side: Side, label: BenchmarkConfig, cpu: int | None) -> RunContext:
+        """The world one side's workload runs in; its log lines go out under ``label``."""
+        setup = self.sides[side]
+        return tree_context(
+            setup.tree, setup.config, lambda line: self.events.log(label, line), cpu=cpu
+        )
+
+    def started(self, state: _Pair, label: BenchmarkConfig) -> None:
+        self.events.started(label, state.index + 1, self.total)
 
 
 def run_interleaved(
@@ -136,7 +165,7 @@ def run_interleaved(
     one ``Results`` per side. ``pairs`` holds each benchmark as configured in the base tree
     and in the head tree (same name; the command or callable may differ: that is the point).
     """
-    events = listener or SilentListener()
+    run = _Run(sides, options, listener or SilentListener(), len(pairs))
     states = [_Pair(index=i, benches={"base": b, "head": h}) for i, (b, h) in enumerate(pairs)]
     start = options.clock()
     done_rounds = 0
@@ -150,7 +179,7 @@ def run_interleaved(
             stop = "budget"
             break
         for state in todo:
-            _round(state, number, sides, options, events, len(states))
+            _round(run, state, number)
         _settle(todo, options, number + 1)
         done_rounds = number + 1
     for state in states:
@@ -164,37 +193,25 @@ def run_interleaved(
 def _over_budget(options: RoundsOptions, start: float, rounds_done: int) -> bool:
     """Would one more round (as long as the average so far) end past the budget?"""
     elapsed = options.clock() - start
-    return elapsed + elapsed / rounds_done > options.budget
+    return elapsed + elapsed / rounds_done > options.time_budget
 
 
-def _round(
-    state: _Pair,
-    number: int,
-    sides: Mapping[Side, SideSetup],
-    options: RoundsOptions,
-    events: RunListener,
-    total: int,
-) -> None:
+def _round(run: _Run, state: _Pair, number: int) -> None:
     """One round of one benchmark, which side first alternating from round to round: a
     chunk of each side (python, ingest, load), or their runs alternating one by one."""
     first: Side = "base" if (number + state.index) % 2 == 0 else "head"
     order = (first, other(first))
-    position = (state.index + 1, total)
     kind = state.benches["base"].kind
     if kind in SESSION_KINDS and not state.once:
-        _python_round(state, number, order, sides, position, options, events)
+        _python_round(run, state, number, order)
     elif state.once or kind in ONE_SAMPLE_KINDS:
         for side in order:
             bench = state.benches[side]
-            n = bench.settings.iterations if state.once else _chunk_size(bench, options.samples)
+            n = bench.settings.iterations if state.once else _chunk_size(bench, run.options.samples)
             config = chunk_config(bench, n, first=number == 0)
-            state.chunks[side].append(
-                _run_chunk(
-                    config, _label(config, side, number), sides[side], position, options, events
-                )
-            )
+            state.chunks[side].append(_run_chunk(run, state, side, config, number))
     else:
-        _alternate(state, number, order, sides, position, options, events)
+        _alternate(run, state, number, order)
     if number == 0:
         state.one_cpu = runs_on_one_cpu(state.chunks[side][0] for side in SIDES)
     if state.once or state.failed():
@@ -202,30 +219,21 @@ def _round(
         state.stopped = "failed" if state.failed() else "once"
 
 
-def _python_round(
-    state: _Pair,
-    number: int,
-    order: tuple[Side, Side],
-    sides: Mapping[Side, SideSetup],
-    position: tuple[int, int],
-    options: RoundsOptions,
-    events: RunListener,
-) -> None:
+def _python_round(run: _Run, state: _Pair, number: int, order: tuple[Side, Side]) -> None:
     """Both trees' workers side by side, samples alternating (``run.python_rounds``)."""
     labels = {side: _label(state.benches[side], side, number) for side in order}
-    cpu = state.cpu(number, options.cpus)
-    contexts = {
-        side: replace(
-            tree_context(sides[side].tree, sides[side].config, _logger(events, labels[side])),
-            cpu=cpu,
-        )
-        for side in order
-    }
-    events.started(labels[order[0]], *position)
+    cpu = state.cpu(number, run.options.cpus)
+    contexts = {side: run.context(side, labels[side], cpu) for side in order}
+    run.started(state, labels[order[0]])
     start = time.perf_counter()
     try:
         results = python_round(
-            state.benches, contexts, order, options.samples, state.calibration, options.samplers
+            state.benches,
+            contexts,
+            order,
+            run.options.samples,
+            state.calibration,
+            run.options.samplers,
         )
     except Exception as exc:  # a bug here must not sink the whole run (as call_workload)
         message = f"internal error in the python rounds: {type(exc).__name__}: {exc}"
@@ -236,43 +244,26 @@ def _python_round(
     half = (time.perf_counter() - start) / 2
     for index, side in enumerate(order):
         if index:
-            events.started(labels[side], *position)
-        events.finished(replace(results[side], name=labels[side].name), half)
+            run.started(state, labels[side])
+        run.events.finished(replace(results[side], name=labels[side].name), half)
         state.chunks[side].append(results[side])
-
-
-def _logger(events: RunListener, label: BenchmarkConfig) -> Callable[[str], None]:
-    return lambda line: events.log(label, line)
 
 
 def _label(config: BenchmarkConfig, side: Side, number: int) -> BenchmarkConfig:
     return replace(config, name=f"{config.name} [{side} r{number + 1}]")
 
 
-def _alternate(
-    state: _Pair,
-    number: int,
-    order: tuple[Side, Side],
-    sides: Mapping[Side, SideSetup],
-    position: tuple[int, int],
-    options: RoundsOptions,
-    events: RunListener,
-) -> None:
+def _alternate(run: _Run, state: _Pair, number: int, order: tuple[Side, Side]) -> None:
     """A round as ``samples`` back-to-back pairs of single runs (A B, B A, A B, ...); each
     side's runs of the round are then merged into its chunk of the round."""
     runs: dict[Side, list[BenchmarkResult]] = {"base": [], "head": []}
-    cpu = state.cpu(number, options.cpus)
-    for sample in range(max(1, options.samples)):
+    cpu = state.cpu(number, run.options.cpus)
+    for sample in range(max(1, run.options.samples)):
         for side in order if sample % 2 == 0 else order[::-1]:
             if runs[side] and runs[side][-1].failed:
                 continue
-            bench = state.benches[side]
-            first = number == 0 and sample == 0
-            config = chunk_config(bench, 1, first=first)
-            label = _label(config, side, number)
-            runs[side].append(
-                _run_chunk(config, label, sides[side], position, options, events, cpu)
-            )
+            config = chunk_config(state.benches[side], 1, first=number == 0 and sample == 0)
+            runs[side].append(_run_chunk(run, state, side, config, number, cpu))
     for side in order:
         state.chunks[side].append(_merged(state.benches[side], runs[side]))
 
@@ -311,10 +302,13 @@ def _settle(todo: Sequence[_Pair], options: RoundsOptions, rounds: int) -> None:
 
 
 def chunk_config(bench: BenchmarkConfig, n: int, *, first: bool) -> BenchmarkConfig:
-    """The benchmark as run for one chunk: ``n`` iterations; warm-up and memory pass only in
-    a side's first chunk."""
+    """The benchmark as run for one chunk: ``n`` iterations; warm-up only in a side's first
+    chunk, and the memory pass only there too, as the catalogue measures memory once per
+    side."""
     settings = bench.settings
-    memory = settings.memory if first else replace(settings.memory, enabled=False)
+    memory = settings.memory
+    if not first and once_per_side(MEMORY):
+        memory = replace(memory, enabled=False)
     return replace(
         bench,
         settings=replace(
@@ -324,39 +318,43 @@ def chunk_config(bench: BenchmarkConfig, n: int, *, first: bool) -> BenchmarkCon
 
 
 def _run_chunk(
+    run: _Run,
+    state: _Pair,
+    side: Side,
     bench: BenchmarkConfig,
-    label: BenchmarkConfig,
-    side: SideSetup,
-    position: tuple[int, int],
-    options: RoundsOptions,
-    events: RunListener,
+    number: int,
     cpu: int | None = None,
 ) -> BenchmarkResult:
     """One workload call, failures turned into error results (as ``run_suite`` does)."""
-    events.started(label, *position)
-    ctx = replace(tree_context(side.tree, side.config, _logger(events, label)), cpu=cpu)
+    label = _label(bench, side, number)
+    run.started(state, label)
+    ctx = run.context(side, label, cpu)
     start = time.perf_counter()
-    results = call_workload(options.workloads, bench, ctx)
+    results = call_workload(run.options.workloads, bench, ctx)
     seconds = time.perf_counter() - start
     for result in results:
-        events.finished(replace(result, name=label.name), seconds)
+        run.events.finished(replace(result, name=label.name), seconds)
     if len(results) == 1:
         return results[0]
     return BenchmarkResult(name=bench.name, kind=bench.kind, extra={"parts": len(results)})
 
 
-def join_chunks(bench: BenchmarkConfig, parts: Sequence[BenchmarkResult]) -> BenchmarkResult:
+def join_chunks(
+    bench: BenchmarkConfig, parts: Sequence[BenchmarkResult], *, in_rounds: bool = True
+) -> BenchmarkResult:
     """One side's chunks as one result; chunk ``k`` is round ``k``.
 
     Samples of a metric measured in several chunks are concatenated with the round of each
-    sample kept (``Metric.rounds``) and its statistics recomputed; a metric from one chunk
-    only (the memory pass) or a summary-only one is kept as measured. Errors, alerts, series
-    and extras of every chunk are kept.
+    sample kept (``Metric.rounds``) and its statistics recomputed; a metric the catalogue
+    measures once per side (the memory pass), a summary-only one, and every metric of a
+    benchmark not measured in rounds (``in_rounds=False``: ingest, instruction counts) are
+    kept as measured, compared unpaired. Errors, alerts, series and extras of every chunk
+    are kept.
     """
     if not parts:
         return BenchmarkResult(name=bench.name, kind=bench.kind, errors=("no chunk was run",))
     names = dict.fromkeys(n for part in parts for n in part.metrics)
-    metrics = {name: _joined(name, parts) for name in names}
+    metrics = {name: _joined(name, parts, in_rounds) for name in names}
     alerts: list[Alert] = []
     for alert in (a for part in parts for a in part.alerts):
         if alert not in alerts:
@@ -378,13 +376,9 @@ def join_chunks(bench: BenchmarkConfig, parts: Sequence[BenchmarkResult]) -> Ben
     )
 
 
-MEMORY_PREFIX = "memory"
-"""Metrics of the memory pass (``memory_*``): measured once per side, not per round."""
-
-
-def _joined(name: str, parts: Sequence[BenchmarkResult]) -> Metric:
+def _joined(name: str, parts: Sequence[BenchmarkResult], in_rounds: bool) -> Metric:
     found = [(k, part.metrics[name]) for k, part in enumerate(parts) if name in part.metrics]
-    if name.startswith(MEMORY_PREFIX) or any(m.summary_only for _, m in found):
+    if not in_rounds or once_per_side(name) or any(m.summary_only for _, m in found):
         return found[-1][1]
     samples = [s for _, m in found for s in m.samples]
     rounds = [k for k, m in found for _ in m.samples]
@@ -405,7 +399,7 @@ def _record(options: RoundsOptions, rounds: int, seconds: float, stop: str) -> d
     return {
         "rounds": rounds,
         "samples_per_round": options.samples,
-        "budget_seconds": options.budget,
+        "time_budget": options.time_budget,
         "seconds": round(seconds, 3),
         "stopped": stop,
         "design": {
@@ -428,7 +422,7 @@ def _results(
 ) -> Results:
     benchmarks = []
     for state in states:
-        joined = join_chunks(state.benches[side], state.chunks[side])
+        joined = join_chunks(state.benches[side], state.chunks[side], in_rounds=not state.once)
         extra = {**joined.extra, "stopped": state.stopped, "same_cpu": state.one_cpu}
         benchmarks.append(replace(joined, extra=extra))
     return Results(

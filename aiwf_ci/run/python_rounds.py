@@ -20,7 +20,8 @@ counts from a base run for the same reason): a sample of head then does exactly 
 a sample of base. Head is calibrated too, in the first round only, so a head that would have
 chosen a very different count is named in an alert. Warm-up: ``warmup`` samples per side in
 the first round, one in each later round (a fresh process's first sample is cold); the memory
-pass runs once per side, after the first round's samples.
+pass runs once per side (the metric catalogue's schedule for memory), after the first round's
+samples.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from typing import Any, Literal
 
 from aiwf_ci.config.models import BenchmarkConfig
 from aiwf_ci.errors import BenchmarkError
+from aiwf_ci.metrics import MEMORY, once_per_side
 from aiwf_ci.models import Alert, BenchmarkResult
 from aiwf_ci.workloads.base import RunContext, error_result
 from aiwf_ci.workloads.python import (
@@ -72,31 +74,25 @@ def python_round(
 ) -> dict[Side, BenchmarkResult]:
     """One round (module docstring): each side's result of the round, or the failing side's
     error naming the side. ``calibration.loops == 0`` marks the first round, which calibrates."""
-    workers: dict[Side, Sampler] = {}
-    first = calibration.loops == 0
-    taken: dict[Side, list[Sample]] = {"base": [], "head": []}
-    memory: dict[Side, Any] = {}
+    now = _Round(benches=benches, order=order, calibration=calibration)
     try:
         for side in order:
-            workers[side] = _ask(side, partial(open_sampler, benches[side], contexts[side]))
+            now.workers[side] = _ask(side, partial(open_sampler, benches[side], contexts[side]))
         for side in order:
-            _ask(side, workers[side].ready)
-        if first:
-            _calibrate(benches, workers, calibration)
-        _alternate(benches, workers, order, samples, calibration.loops, taken, first=first)
-        if first:
-            memory = _memory(benches, workers, order)
+            _ask(side, now.workers[side].ready)
+        if now.first:
+            now.calibrate()
+        now.alternate(samples)
+        if now.first or not once_per_side(MEMORY):
+            now.memory_pass()
         for side in order:
-            _ask(side, workers[side].close)
+            _ask(side, now.workers[side].close)
     except _SideFailed as failed:
-        return _failed(benches, failed, taken, calibration, memory, first=first)
+        return now.failed(failed)
     finally:
-        for worker in workers.values():
+        for worker in now.workers.values():
             worker.kill()
-    return {
-        side: _result(benches[side], side, taken[side], calibration, memory, first=first)
-        for side in order
-    }
+    return {side: now.result(side) for side in order}
 
 
 def _ask(side: Side, call: Callable[[], Any]) -> Any:
@@ -106,21 +102,73 @@ def _ask(side: Side, call: Callable[[], Any]) -> Any:
         raise _SideFailed(side, exc) from exc
 
 
-def _calibrate(
-    benches: Mapping[Side, BenchmarkConfig],
-    workers: Mapping[Side, Sampler],
-    calibration: Calibration,
-) -> None:
-    loops, reached = _ask("base", workers["base"].calibrate)
-    own, _ = _ask("head", workers["head"].calibrate)
-    calibration.loops = loops
-    calibration.extra = {"loops_head_would_choose": own}
-    alerts: list[Alert] = []
-    if max(own, loops) / max(1, min(own, loops)) >= LOOP_MISMATCH:
-        alerts.append(_mismatch(loops, own))
-    calibration.alerts = {"base": (), "head": tuple(alerts)}
-    if not reached:
-        calibration.extra["min_time_reached"] = False
+@dataclass(slots=True, kw_only=True)
+class _Round:
+    """One round under way: both sides' workers and what each has measured so far."""
+
+    benches: Mapping[Side, BenchmarkConfig]
+    order: tuple[Side, Side]
+    calibration: Calibration
+    workers: dict[Side, Sampler] = field(default_factory=dict)
+    taken: dict[Side, list[Sample]] = field(default_factory=lambda: {"base": [], "head": []})
+    memory: dict[Side, Any] = field(default_factory=dict)
+    first: bool = field(init=False, default=False)
+
+    def __post_init__(self) -> None:
+        self.first = self.calibration.loops == 0
+
+    def calibrate(self) -> None:
+        loops, reached = _ask("base", self.workers["base"].calibrate)
+        own, _ = _ask("head", self.workers["head"].calibrate)
+        calibration = self.calibration
+        calibration.loops = loops
+        calibration.extra = {"loops_head_would_choose": own}
+        alerts: list[Alert] = []
+        if max(own, loops) / max(1, min(own, loops)) >= LOOP_MISMATCH:
+            alerts.append(_mismatch(loops, own))
+        calibration.alerts = {"base": (), "head": tuple(alerts)}
+        if not reached:
+            calibration.extra["min_time_reached"] = False
+
+    def alternate(self, samples: int) -> None:
+        """Warm-up, then one sample per side in turn, the order flipping every pair."""
+        loops = self.calibration.loops
+        for side in self.order:
+            warm = self.benches[side].settings.warmup if self.first else 1
+            if warm:
+                _ask(side, partial(self.workers[side].samples, loops, 0, warm=warm))
+        for index in range(max(1, samples)):
+            for side in self.order if index % 2 == 0 else self.order[::-1]:
+                self.taken[side] += _ask(side, partial(self.workers[side].samples, loops, 1))
+
+    def memory_pass(self) -> None:
+        self.memory = {
+            side: _ask(side, self.workers[side].memory)
+            for side in self.order
+            if self.benches[side].settings.memory.enabled
+        }
+
+    def result(self, side: Side) -> BenchmarkResult:
+        """A side's round as a python result; the first round carries the calibration's
+        alerts."""
+        bench, taken, calibration = self.benches[side], self.taken[side], self.calibration
+        alerts = calibration.alerts.get(side, ()) if self.first else ()
+        if self.first and calibration.extra.get("min_time_reached") is False:
+            alerts = (*alerts, short_samples(bench, taken, calibration.loops))
+        return python_result(
+            bench, taken, calibration.loops, self.memory.get(side), alerts, calibration.extra
+        )
+
+    def failed(self, failed: _SideFailed) -> dict[Side, BenchmarkResult]:
+        """The failing side as an error naming it; the other side keeps what it measured."""
+        other: Side = "head" if failed.side == "base" else "base"
+        results = {failed.side: error_result(self.benches[failed.side], str(failed))}
+        if self.taken[other]:
+            results[other] = self.result(other)
+        else:
+            note = f"not measured: the {failed.side} tree failed in the same round"
+            results[other] = error_result(self.benches[other], note)
+        return results
 
 
 def _mismatch(loops: int, own: int) -> Alert:
@@ -136,75 +184,3 @@ def _mismatch(loops: int, own: int) -> Alert:
         limit=float(loops),
         value=float(own),
     )
-
-
-def _alternate(
-    benches: Mapping[Side, BenchmarkConfig],
-    workers: Mapping[Side, Sampler],
-    order: tuple[Side, Side],
-    samples: int,
-    loops: int,
-    taken: dict[Side, list[Sample]],
-    *,
-    first: bool,
-) -> None:
-    """Warm-up, then one sample per side in turn, the order flipping every pair."""
-    for side in order:
-        warm = benches[side].settings.warmup if first else 1
-        if warm:
-            _ask(side, partial(workers[side].samples, loops, 0, warm=warm))
-    for index in range(max(1, samples)):
-        for side in order if index % 2 == 0 else order[::-1]:
-            taken[side] += _ask(side, partial(workers[side].samples, loops, 1))
-
-
-def _memory(
-    benches: Mapping[Side, BenchmarkConfig],
-    workers: Mapping[Side, Sampler],
-    order: tuple[Side, Side],
-) -> dict[Side, Any]:
-    return {
-        side: _ask(side, workers[side].memory)
-        for side in order
-        if benches[side].settings.memory.enabled
-    }
-
-
-def _result(
-    bench: BenchmarkConfig,
-    side: Side,
-    taken: list[Sample],
-    calibration: Calibration,
-    memory: Mapping[Side, Any],
-    *,
-    first: bool,
-) -> BenchmarkResult:
-    """A side's round as a python result; the first round carries the calibration's alerts."""
-    alerts = calibration.alerts.get(side, ()) if first else ()
-    if first and calibration.extra.get("min_time_reached") is False:
-        alerts = (*alerts, short_samples(bench, taken, calibration.loops))
-    return python_result(
-        bench, taken, calibration.loops, memory.get(side), alerts, calibration.extra
-    )
-
-
-def _failed(
-    benches: Mapping[Side, BenchmarkConfig],
-    failed: _SideFailed,
-    taken: Mapping[Side, list[Sample]],
-    calibration: Calibration,
-    memory: Mapping[Side, Any],
-    *,
-    first: bool,
-) -> dict[Side, BenchmarkResult]:
-    """The failing side as an error naming it; the other side keeps what it measured."""
-    other: Side = "head" if failed.side == "base" else "base"
-    results = {failed.side: error_result(benches[failed.side], str(failed))}
-    if taken[other]:
-        results[other] = _result(
-            benches[other], other, taken[other], calibration, memory, first=first
-        )
-    else:
-        note = f"not measured: the {failed.side} tree failed in the same round"
-        results[other] = error_result(benches[other], note)
-    return results

@@ -66,15 +66,19 @@ def run_suite(
     )
 
 
-def tree_context(tree: Tree, config: SuiteConfig, log: Callable[[str], None]) -> RunContext:
-    """The world a workload of ``config`` sees when it runs in ``tree``."""
+def tree_context(
+    tree: Tree, config: SuiteConfig, log: Callable[[str], None], *, cpu: int | None = None
+) -> RunContext:
+    """The world a workload of ``config`` sees when it runs in ``tree`` (started on ``cpu``,
+    when given)."""
     return RunContext(
         root=tree.root,
         config_dir=config.config_dir,
+        log=log,
+        cpu=cpu,
         env=tree.env,
         python=tree.python,
         worker_path=tree.worker_path,
-        log=log,
     )
 
 

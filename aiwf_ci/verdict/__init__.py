@@ -1,14 +1,22 @@
 """The verdict: is head worse than its baseline, and how sure are we?
 
-compare       the gate on two results files (Hodges-Lehmann with Moses' interval)
-significance  the rank tests and intervals it uses, pure Python
-thresholds    threshold rules: parsing, layering, lookup
-rules_json    threshold rules as plain JSON (for the fork-safe comment side)
-model         the shapes of a verdict: Verdict, Status, Comparison, Report
-machines      warnings when baseline and head ran on unlike machines
-timer         which time the duration rule gates: CPU time, wall less the wait, wall
-modes         how many groups (peaks) a set of values falls into
-bimodal       two-peaked results get no single shift
+Modules:
+    compare       the gate on two results files: each metric through the gate that fits it
+    gate          what every gate shares: the row, the absolute minimum, worse on the log scale
+    blocks        two blocks of runs, unpaired (Hodges-Lehmann with Moses' interval)
+    rounds        interleaved rounds, paired, under the stopping rule
+    exact         deterministic counts, the change itself against the threshold
+    bimodal       two-peaked results get no single shift
+    modes         how many groups (peaks) a set of values falls into
+    significance  the unpaired rank tests and intervals, pure Python
+    paired        the paired rank test and interval on per-round log-ratios, pure Python
+    sequential    sampling until decided: the decision at each look
+    design        the stopping rule's design: how many rounds, when to look, alpha spent
+    thresholds    threshold rules: parsing, layering, lookup
+    rules_json    threshold rules as plain JSON (for the fork-safe comment side)
+    model         the shapes of a verdict: Verdict, Status, Comparison, Report
+    machines      warnings when baseline and head ran on unlike machines
+    timer         which time the duration rule gates: CPU time, wall less the wait, wall
 """
 
 from aiwf_ci.verdict.compare import compare

@@ -28,13 +28,25 @@ only when beyond the threshold AND the two [min, max] ranges do not overlap.
 
 from __future__ import annotations
 
-import math
 import zlib
 from collections.abc import Sequence
 from dataclasses import replace
 
 from aiwf_ci.models import Metric
 from aiwf_ci.stats import median
+from aiwf_ci.verdict.gate import (
+    NOTE_ABSOLUTE,
+    clear_of,
+    exceeds,
+    flip,
+    held_by_floor,
+    log_bound,
+    log_scale,
+    row,
+    shifted,
+    within,
+    worsening,
+)
 from aiwf_ci.verdict.model import (
     NOTE_FEW,
     NOTE_NO_THRESHOLD,
@@ -54,46 +66,18 @@ from aiwf_ci.verdict.significance import (
 )
 from aiwf_ci.verdict.thresholds import Threshold
 
-NOTE_ABSOLUTE = "below the absolute minimum effect"
-
-
-def row(
-    bench: str, name: str, base: Metric, head: Metric, th: Threshold | None
-) -> MetricComparison:
-    """An ``unchanged`` row with the medians filled in, refined with ``replace``."""
-    return MetricComparison(
-        benchmark=bench,
-        metric=name,
-        unit=head.unit,
-        direction=head.direction,
-        verdict="unchanged",
-        baseline=base.stats.median,
-        head=head.stats.median,
-        n_baseline=len(base.samples),
-        n_head=len(head.samples),
-        threshold=th,
-    )
-
-
-def beyond_absolute(threshold: Threshold, base: float, head: float) -> bool:
-    """The threshold's optional absolute minimum effect is met (or there is none)."""
-    return threshold.absolute is None or abs(head - base) >= threshold.absolute
-
 
 def judge_interval(
     worse: float, worse_ci: tuple[float, float], p: float, th: Threshold, policy: GatePolicy
 ) -> tuple[Verdict, Confidence]:
     """Direction-free decision on the worsening (positive = worse) and its interval."""
-    lo, hi = (math.log1p(x) if x > -1.0 else -math.inf for x in worse_ci)
-    estimate = math.log1p(worse) if worse > -1.0 else -math.inf
-    bound = math.log1p(th.relative)
-    significant = p < policy.alpha
+    lo, hi = (log_scale(x) for x in worse_ci)
+    bound = log_bound(th.relative)
     strict = policy.margin == "interval"
-    if significant and lo > 0 and (lo > bound if strict else estimate > bound):
-        return "regression", "high" if lo > bound else "medium"
-    if significant and hi < 0 and (-hi > bound if strict else -estimate > bound):
-        return "improvement", "high" if -hi > bound else "medium"
-    if -bound < lo and hi < bound:
+    moved = shifted(log_scale(worse), lo, hi, bound, significant=p < policy.alpha, strict=strict)
+    if moved is not None:
+        return moved, "high" if clear_of(lo, hi, bound) else "medium"
+    if within(lo, hi, bound):
         return "unchanged", "high"
     return "inconclusive", "low"
 
@@ -113,10 +97,9 @@ def compare_blocks(
     p = mann_whitney_u(base.samples, head.samples).p_value
     ratio, lo, hi = _ratio(bench, name, base.samples, head.samples, policy)
     change, ci = ratio - 1.0, (lo - 1.0, hi - 1.0)
-    sign = 1.0 if base.direction == "lower" else -1.0
-    worse_ci = ci if sign > 0 else (1.0 / (1.0 + ci[1]) - 1.0, 1.0 / (1.0 + ci[0]) - 1.0)
-    worse = change if sign > 0 else 1.0 / ratio - 1.0
-    verdict, confidence, note = _decide(worse, worse_ci, p, th, policy, b, h)
+    worse = worsening(1.0, ratio, base.direction)
+    worse_lo, worse_hi = sorted(flip(x, base.direction) for x in ci)
+    verdict, confidence, note = _decide(worse, (worse_lo, worse_hi), p, th, policy, b, h)
     return replace(
         out, change=change, ci=ci, p_value=p, verdict=verdict, confidence=confidence, note=note
     )
@@ -156,7 +139,7 @@ def _decide(
     if th is None:
         return "unchanged", "low", NOTE_NO_THRESHOLD
     verdict, confidence = judge_interval(worse, worse_ci, p, th, policy)
-    if verdict in ("regression", "improvement") and not beyond_absolute(th, base, head):
+    if held_by_floor(verdict, th, base, head):
         return "unchanged", "medium", NOTE_ABSOLUTE
     if verdict == "inconclusive":
         return verdict, confidence, NOTE_NOISY
@@ -172,16 +155,10 @@ def summary_only(
     if not b:
         return replace(out, note=NOTE_ZERO)
     change = h / b - 1.0
-    worse = change if base.direction == "lower" else (b / h - 1.0 if h else math.inf)
+    worse = worsening(b, h, base.direction)
     apart = head.stats.min > base.stats.max or head.stats.max < base.stats.min
-    log_worse = math.log1p(worse) if worse > -1.0 else -math.inf
-    if (
-        th is not None
-        and apart
-        and abs(log_worse) > math.log1p(th.relative)
-        and beyond_absolute(th, b, h)
-    ):
-        verdict: Verdict = "regression" if worse > 0 else "improvement"
+    verdict: Verdict = "regression" if worse > 0 else "improvement"
+    if th is not None and apart and exceeds(worse, th) and not held_by_floor(verdict, th, b, h):
         note = f"{NOTE_SUMMARY}: ranges do not overlap"
         return replace(out, change=change, verdict=verdict, note=note)
     note = f"{NOTE_SUMMARY}: cannot test significance"

@@ -28,6 +28,7 @@ from aiwf_ci.models import BenchmarkResult, Metric, Results
 from aiwf_ci.verdict.bimodal import refuse_bimodal
 from aiwf_ci.verdict.blocks import compare_blocks, summary_only
 from aiwf_ci.verdict.exact import both_deterministic, compare_exact
+from aiwf_ci.verdict.gate import row
 from aiwf_ci.verdict.machines import fingerprint_warnings, machines_apart
 from aiwf_ci.verdict.model import (
     NOTE_NO_THRESHOLD,
@@ -101,17 +102,9 @@ def units_differ(
 ) -> MetricComparison:
     """The same metric name in two units (a harness that changed its output, an edited
     results file): the numbers are not comparable, so nothing is claimed either way."""
-    return MetricComparison(
-        benchmark=bench,
-        metric=name,
-        unit=head.unit,
-        direction=head.direction,
+    return replace(
+        row(bench, name, base, head, threshold),
         verdict="inconclusive" if threshold is not None else "unchanged",
-        baseline=base.stats.median,
-        head=head.stats.median,
-        n_baseline=len(base.samples),
-        n_head=len(head.samples),
-        threshold=threshold,
         note=(
             f"units differ (baseline {base.unit[:20]!r}, head {head.unit[:20]!r}): not comparable"
         ),
@@ -127,6 +120,16 @@ def unrelated(baseline: Results, head: Results) -> str:
     if baseline.benchmarks and head.benchmarks and not names & {b.name for b in head.benchmarks}:
         return "the baseline and head have no benchmark in common"
     return ""
+
+
+def time_budget_of(environment: Mapping[str, Any]) -> float | None:
+    """The time budget an interleaved run had (``environment.interleaved.time_budget``,
+    seconds; ``budget_seconds`` in files of older versions)."""
+    interleaved = environment.get("interleaved")
+    if not isinstance(interleaved, Mapping):
+        return None
+    seconds = interleaved.get("time_budget", interleaved.get("budget_seconds"))
+    return float(seconds) if isinstance(seconds, int | float) and seconds > 0 else None
 
 
 def design_of(environment: Mapping[str, Any]) -> SequentialDesign | None:

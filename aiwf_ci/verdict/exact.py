@@ -10,11 +10,10 @@ a regression or an improvement, within it the metric is unchanged. The verdict i
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 
-from aiwf_ci.models import Metric
-from aiwf_ci.verdict.blocks import beyond_absolute, row
+from aiwf_ci.models import Direction, Metric
+from aiwf_ci.verdict.gate import exceeds, flip, held_by_floor, row
 from aiwf_ci.verdict.model import EXACT_METHOD, NOTE_NO_THRESHOLD, MetricComparison, Verdict
 from aiwf_ci.verdict.thresholds import Threshold
 
@@ -59,14 +58,12 @@ def note_apart(apart: str) -> str:
 
 
 def exact_verdict(
-    change: float, direction: str, threshold: Threshold, base: float, head: float
+    change: float, direction: Direction, threshold: Threshold, base: float, head: float
 ) -> Verdict:
     """``regression``/``improvement`` when the change exceeds the threshold (compared on the
     log scale, as the statistical gates do, so +1% and its mirror -0.99% weigh the same)."""
-    worse = change if direction == "lower" else (1.0 / (1.0 + change) - 1.0)
-    log_worse = math.log1p(worse) if worse > -1.0 else -math.inf
-    if abs(log_worse) <= math.log1p(threshold.relative):
+    worse = flip(change, direction)
+    verdict: Verdict = "regression" if worse > 0 else "improvement"
+    if not exceeds(worse, threshold) or held_by_floor(verdict, threshold, base, head):
         return "unchanged"
-    if not beyond_absolute(threshold, base, head):
-        return "unchanged"
-    return "regression" if worse > 0 else "improvement"
+    return verdict

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from aiwf_ci.models import Alert, Direction, Results
-from aiwf_ci.verdict.sequential import SequentialDesign
+from aiwf_ci.verdict.design import SequentialDesign
 from aiwf_ci.verdict.thresholds import Threshold
 from aiwf_ci.verdict.timer import Timer, TimerChoice
 
@@ -22,7 +22,6 @@ Status = Literal["pass", "regression", "inconclusive", "no-baseline", "error"]
 """The outcome of a whole run, as the ``status`` output, the report and the exit code see it:
 ``pass`` (nothing regressed), ``regression``, ``inconclusive`` (not decided within the
 budget), ``no-baseline`` (nothing to compare with) and ``error`` (a benchmark failed to run)."""
-STATUSES: tuple[Status, ...] = ("pass", "regression", "inconclusive", "no-baseline", "error")
 VERDICTS: tuple[Verdict, ...] = (
     "regression",
     "errored",

@@ -25,7 +25,6 @@ numpy or scipy at run time; the tests check them against scipy):
   from the very p-value function the test uses, so for untied data the interval is exactly
   the set of shifts ``delta`` for which the test on ``d - delta`` does not reject at level
   ``1 - confidence``: test and interval are one method and never disagree.
-- ``paired_ratio``: both on the per-round log-ratios, exponentiated into a ratio head/base.
 
 The Walsh averages cost O(n^2) time and memory, so at most ``WALSH_MAX_ROUNDS`` rounds are
 accepted (500,500 averages, well under a second); a sequential run stops far earlier.
@@ -36,23 +35,21 @@ from __future__ import annotations
 import functools
 import itertools
 import math
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from aiwf_ci.stats import median_sorted
+from aiwf_ci.verdict.significance import midranks
+
 __all__ = [
     "EXACT_MAX_ROUNDS",
-    "METHOD",
     "PERMUTATION_MAX_ROUNDS",
     "WALSH_MAX_ROUNDS",
-    "PairedEstimate",
     "PairedShift",
     "SignedRankResult",
     "min_rounds_for",
     "paired_hodges_lehmann",
-    "paired_ratio",
-    "round_log_ratios",
     "wilcoxon_signed_rank",
 ]
 
@@ -63,8 +60,6 @@ EXACT_MAX_ROUNDS = 50
 PERMUTATION_MAX_ROUNDS = 13
 #: Above this many rounds the O(n^2) Walsh averages are refused.
 WALSH_MAX_ROUNDS = 1000
-#: How ``paired_ratio`` obtains its numbers, for reports.
-METHOD = "Wilcoxon signed-rank, paired Hodges-Lehmann (Walsh averages)"
 
 Method = Literal["exact", "asymptotic"]
 
@@ -101,47 +96,6 @@ class PairedShift:
     confidence: float
     coverage: float
     n: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PairedEstimate:
-    """head / base as a ratio with its interval, from ``n`` paired rounds."""
-
-    ratio: float
-    low: float
-    high: float
-    p_value: float
-    confidence: float
-    n: int
-    method: str
-
-
-# --- per-round log-ratios ------------------------------------------------------------------
-
-
-def round_log_ratios(
-    base: Sequence[Sequence[float]], head: Sequence[Sequence[float]]
-) -> list[float]:
-    """Per round r: ``log(median(head[r])) - log(median(base[r]))``."""
-    if len(base) != len(head):
-        raise ValueError(
-            f"base has {len(base)} rounds and head {len(head)}: every round needs both sides"
-        )
-    return [
-        math.log(_round_median(h, "head", r)) - math.log(_round_median(b, "base", r))
-        for r, (b, h) in enumerate(zip(base, head, strict=True))
-    ]
-
-
-def _round_median(samples: Sequence[float], side: str, index: int) -> float:
-    if len(samples) == 0:
-        raise ValueError(f"round {index} has no {side} samples")
-    for value in samples:
-        if not (math.isfinite(value) and value > 0.0):
-            raise ValueError(
-                f"round {index} {side} sample {value!r}: samples must be positive and finite"
-            )
-    return statistics.median(samples)
 
 
 # --- exact null distribution of T+ ---------------------------------------------------------
@@ -208,23 +162,6 @@ def _check_finite(d: Sequence[float]) -> None:
         raise ValueError("log-ratios must be finite")
 
 
-def _midranks(values: Sequence[float]) -> tuple[list[float], list[int]]:
-    """1-based ranks (ties share the mean of their ranks) and the tie group sizes."""
-    order = sorted(range(len(values)), key=values.__getitem__)
-    ranks = [0.0] * len(values)
-    groups: list[int] = []
-    start = 0
-    while start < len(order):
-        end = start
-        while end + 1 < len(order) and values[order[end + 1]] == values[order[start]]:
-            end += 1
-        for position in range(start, end + 1):
-            ranks[order[position]] = (start + end) / 2.0 + 1.0
-        groups.append(end - start + 1)
-        start = end + 1
-    return ranks, groups
-
-
 def wilcoxon_signed_rank(d: Sequence[float]) -> SignedRankResult:
     """Two-sided Wilcoxon signed-rank test of "the d are symmetric about 0".
 
@@ -235,7 +172,7 @@ def wilcoxon_signed_rank(d: Sequence[float]) -> SignedRankResult:
     """
     _check_finite(d)
     nonzero = [x for x in d if x != 0.0]
-    ranks, groups = _midranks([abs(x) for x in nonzero])
+    ranks, groups = midranks([abs(x) for x in nonzero])
     t_plus = math.fsum(r for r, x in zip(ranks, nonzero, strict=True) if x > 0.0)
     n = len(nonzero)
     tied = any(size > 1 for size in groups) or n < len(d)
@@ -298,13 +235,6 @@ def _tukey_k(n: int, alpha: float) -> int:
     return low + 1
 
 
-def _sorted_median(values: Sequence[float]) -> float:
-    middle = len(values) // 2
-    if len(values) % 2:
-        return values[middle]
-    return (values[middle - 1] + values[middle]) / 2.0
-
-
 def paired_hodges_lehmann(d: Sequence[float], *, confidence: float = 0.95) -> PairedShift:
     """Median of the Walsh averages, with Tukey's interval ``[W_(k), W_(M+1-k)]``.
 
@@ -320,31 +250,10 @@ def paired_hodges_lehmann(d: Sequence[float], *, confidence: float = 0.95) -> Pa
     walsh = _walsh_averages(d)
     k = max(1, _tukey_k(n, 1.0 - confidence))
     return PairedShift(
-        estimate=_sorted_median(walsh),
+        estimate=median_sorted(walsh),
         low=walsh[k - 1],
         high=walsh[len(walsh) - k],
         confidence=confidence,
         coverage=1.0 - _untied_p(k - 1, n),
         n=n,
-    )
-
-
-def paired_ratio(
-    base_rounds: Sequence[Sequence[float]],
-    head_rounds: Sequence[Sequence[float]],
-    *,
-    confidence: float = 0.95,
-) -> PairedEstimate:
-    """head / base from interleaved rounds: the exponentiated paired Hodges-Lehmann shift
-    of the per-round log-ratios, its Tukey interval, and the signed-rank p-value."""
-    d = round_log_ratios(base_rounds, head_rounds)
-    shift = paired_hodges_lehmann(d, confidence=confidence)
-    return PairedEstimate(
-        ratio=math.exp(shift.estimate),
-        low=math.exp(shift.low),
-        high=math.exp(shift.high),
-        p_value=wilcoxon_signed_rank(d).p_value,
-        confidence=confidence,
-        n=len(d),
-        method=METHOD,
     )

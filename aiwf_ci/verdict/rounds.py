@@ -20,8 +20,20 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 
-from aiwf_ci.models import Metric
-from aiwf_ci.verdict.blocks import NOTE_ABSOLUTE, beyond_absolute, row
+from aiwf_ci.models import Direction, Metric
+from aiwf_ci.stats import median
+from aiwf_ci.verdict.gate import (
+    NOTE_ABSOLUTE,
+    clear_of,
+    flip,
+    held_by_floor,
+    log_bound,
+    log_scale,
+    row,
+    sign,
+    within,
+    worse_log_ratio,
+)
 from aiwf_ci.verdict.model import NOTE_NO_THRESHOLD, NOTE_NOISY, GatePolicy, MetricComparison
 from aiwf_ci.verdict.paired import paired_hodges_lehmann, wilcoxon_signed_rank
 from aiwf_ci.verdict.sequential import Decision, replay
@@ -40,17 +52,11 @@ def paired_rounds(base: Metric, head: Metric) -> tuple[list[float], list[float]]
     common = sorted(set(b) & set(h))
     if not common:
         return None
-    base_medians = [_median(b[r]) for r in common]
-    head_medians = [_median(h[r]) for r in common]
+    base_medians = [median(b[r]) for r in common]
+    head_medians = [median(h[r]) for r in common]
     if min(base_medians) <= 0 or min(head_medians) <= 0:
         return None
     return base_medians, head_medians
-
-
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2.0
 
 
 def worse_log_ratios(base: Metric, head: Metric) -> list[float] | None:
@@ -59,8 +65,7 @@ def worse_log_ratios(base: Metric, head: Metric) -> list[float] | None:
     pairs = paired_rounds(base, head)
     if pairs is None:
         return None
-    sign = 1.0 if head.direction == "lower" else -1.0
-    return [sign * (math.log(h) - math.log(b)) for b, h in zip(*pairs, strict=True)]
+    return [worse_log_ratio(b, h, head.direction) for b, h in zip(*pairs, strict=True)]
 
 
 def compare_rounds(
@@ -76,11 +81,10 @@ def compare_rounds(
     if ratios is None:
         raise ValueError("compare_rounds needs paired, positive data")
     out = replace(row(bench, name, base, head, th), method=METHOD, rounds=len(ratios))
-    sign = 1.0 if head.direction == "lower" else -1.0
     if th is None:
-        return _reported(out, ratios, sign, policy)
+        return _reported(out, ratios, policy)
     decision = replay(ratios, threshold=th.relative, design=policy.design, final=True)
-    return _from_decision(out, decision, sign, th)
+    return _from_decision(out, decision, th)
 
 
 def still_open(base: Metric, head: Metric, th: Threshold | None, policy: GatePolicy) -> bool:
@@ -93,13 +97,11 @@ def still_open(base: Metric, head: Metric, th: Threshold | None, policy: GatePol
     return decision.state == "undecided"
 
 
-def _reported(
-    out: MetricComparison, ratios: list[float], sign: float, policy: GatePolicy
-) -> MetricComparison:
+def _reported(out: MetricComparison, ratios: list[float], policy: GatePolicy) -> MetricComparison:
     """No threshold: the paired estimate at the usual 95%, reported only."""
     shift = paired_hodges_lehmann(ratios, confidence=policy.confidence)
-    change = math.expm1(sign * shift.estimate)
-    ends = sorted(math.expm1(sign * x) for x in (shift.low, shift.high))
+    change = math.expm1(sign(out.direction) * shift.estimate)
+    ends = sorted(math.expm1(sign(out.direction) * x) for x in (shift.low, shift.high))
     return replace(
         out,
         change=change,
@@ -110,21 +112,19 @@ def _reported(
     )
 
 
-def _from_decision(
-    out: MetricComparison, decision: Decision, sign: float, th: Threshold
-) -> MetricComparison:
+def _from_decision(out: MetricComparison, decision: Decision, th: Threshold) -> MetricComparison:
     """A row from the stopping rule's decision, the change back in head/base terms."""
+    direction: Direction = out.direction
     change = ci = None
     if decision.change is not None:
-        change = _unsign(decision.change, sign)
+        change = flip(decision.change, direction)
     if decision.ci is not None:
-        ends = sorted(_unsign(x, sign) for x in decision.ci)
+        ends = sorted(flip(x, direction) for x in decision.ci)
         ci = (ends[0], ends[1])
     state = decision.state
     verdict = "inconclusive" if state == "undecided" else state
     note = NOTE_UNDECIDED if verdict == "inconclusive" else ""
-    base, head = out.baseline or 0.0, out.head or 0.0
-    if verdict in ("regression", "improvement") and not beyond_absolute(th, base, head):
+    if held_by_floor(verdict, th, out.baseline or 0.0, out.head or 0.0):
         verdict, note = "unchanged", NOTE_ABSOLUTE
     if verdict == "inconclusive" and decision.rounds == 0:
         note = NOTE_NOISY
@@ -142,17 +142,8 @@ def _from_decision(
     )
 
 
-def _unsign(worse_change: float, sign: float) -> float:
-    """A worse-signed change (positive = worse) back to head/base - 1."""
-    if sign > 0 or worse_change <= -1.0:
-        return worse_change if sign > 0 else math.inf
-    return 1.0 / (1.0 + worse_change) - 1.0
-
-
 def _clear_of(ci: tuple[float, float], th: Threshold, verdict: str) -> bool:
     """Whether the whole interval lies beyond the threshold (or, unchanged, within it)."""
-    lo, hi = (math.log1p(x) if x > -1.0 else -math.inf for x in ci)
-    bound = math.log1p(th.relative)
-    if verdict == "unchanged":
-        return -bound < lo and hi < bound
-    return lo > bound or hi < -bound
+    lo, hi = (log_scale(x) for x in ci)
+    bound = log_bound(th.relative)
+    return within(lo, hi, bound) if verdict == "unchanged" else clear_of(lo, hi, bound)

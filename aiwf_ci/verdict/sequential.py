@@ -63,10 +63,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from aiwf_ci.verdict.paired import min_rounds_for, paired_hodges_lehmann, wilcoxon_signed_rank
+from aiwf_ci.verdict.design import SequentialDesign, alpha_spent
+from aiwf_ci.verdict.gate import log_bound, shifted, within
+from aiwf_ci.verdict.paired import paired_hodges_lehmann, wilcoxon_signed_rank
 
 __all__ = [
-    "AUTO_MIN_ROUNDS_FLOOR",
     "Decision",
     "SequentialDesign",
     "State",
@@ -74,58 +75,11 @@ __all__ = [
     "is_look",
     "judge",
     "look_alpha",
-    "next_look",
     "planned_looks",
     "replay",
 ]
 
 State = Literal["regression", "improvement", "unchanged", "undecided", "inconclusive"]
-
-#: The automatic ``min_rounds`` is never below this (the exact test's floor at alpha 0.05).
-AUTO_MIN_ROUNDS_FLOOR = 6
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SequentialDesign:
-    """When to look and how much of ``alpha`` each look may spend.
-
-    ``min_rounds = 0`` (the default) means automatic: the smallest n (at least
-    ``AUTO_MIN_ROUNDS_FLOOR``) at which the first look's share ``alpha(n / max_rounds)`` is
-    reachable by the exact signed-rank test, i.e. ``min_rounds_for(share) <= n``.
-    """
-
-    alpha: float = 0.01
-    beta: float = 0.05
-    max_rounds: int = 100
-    min_rounds: int = 0
-    look_every: int = 2
-    rho: float = 1.0
-
-    def __post_init__(self) -> None:
-        if not 0.0 < self.alpha < 1.0:
-            raise ValueError(f"alpha must be in (0, 1), got {self.alpha!r}")
-        if not 0.0 < self.beta < 0.5:
-            raise ValueError(f"beta must be in (0, 0.5), got {self.beta!r}")
-        if self.max_rounds < 1 or self.look_every < 1:
-            raise ValueError("max_rounds and look_every must be at least 1")
-        if not (math.isfinite(self.rho) and self.rho > 0.0):
-            raise ValueError(f"rho must be positive, got {self.rho!r}")
-        if self.min_rounds == 0:
-            object.__setattr__(self, "min_rounds", _auto_min_rounds(self))
-        if not 1 <= self.min_rounds <= self.max_rounds:
-            raise ValueError(
-                f"min_rounds must be in [1, max_rounds={self.max_rounds}], got {self.min_rounds}"
-            )
-
-
-def _auto_min_rounds(design: SequentialDesign) -> int:
-    for n in range(min(AUTO_MIN_ROUNDS_FLOOR, design.max_rounds), design.max_rounds + 1):
-        if min_rounds_for(alpha_spent(design, n)) <= n:
-            return n
-    raise ValueError(
-        f"alpha={design.alpha} cannot be reached by an exact test within "
-        f"max_rounds={design.max_rounds} rounds; raise alpha or max_rounds"
-    )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,13 +101,6 @@ class Decision:
 
 
 # --- the look schedule and the spending function -------------------------------------------
-
-
-def alpha_spent(design: SequentialDesign, rounds: int) -> float:
-    """Cumulative alpha spent by ``rounds`` rounds: ``alpha * min(1, t)**rho``."""
-    if rounds < 0:
-        raise ValueError(f"rounds must be >= 0, got {rounds}")
-    return design.alpha * math.pow(min(1.0, rounds / design.max_rounds), design.rho)
 
 
 def look_alpha(design: SequentialDesign, rounds: int, previous_look: int | None) -> float:
@@ -183,17 +130,6 @@ def is_look(design: SequentialDesign, rounds: int) -> bool:
         return True
     offset = rounds - design.min_rounds
     return offset >= 0 and rounds < design.max_rounds and offset % design.look_every == 0
-
-
-def next_look(design: SequentialDesign, rounds: int) -> int | None:
-    """The first planned look after more than ``rounds`` rounds; None past max_rounds."""
-    if rounds < design.min_rounds:
-        return design.min_rounds
-    if rounds >= design.max_rounds:
-        return None
-    step = design.look_every
-    following = design.min_rounds + ((rounds - design.min_rounds) // step + 1) * step
-    return min(following, design.max_rounds)
 
 
 # --- the decision at a look -----------------------------------------------------------------
@@ -236,7 +172,7 @@ def judge(
             state=fallback, change=None, ci=None, p_value=None, rounds=0, alpha_spent_here=spent
         )
     beta = look_beta(design, rounds, previous_look)
-    return _decide(worse_log_ratios, math.log1p(threshold), spent, beta, fallback)
+    return _decide(worse_log_ratios, log_bound(threshold), spent, beta, fallback)
 
 
 def _decide(
@@ -244,15 +180,10 @@ def _decide(
 ) -> Decision:
     estimate, lo, hi = _shift(d, spent)
     p_value = wilcoxon_signed_rank(d).p_value
-    significant = p_value <= spent
-    state = fallback
-    if significant and lo > 0.0 and estimate > bound:
-        state = "regression"
-    elif significant and hi < 0.0 and estimate < -bound:
-        state = "improvement"
-    else:
+    state: State = shifted(estimate, lo, hi, bound, significant=p_value <= spent) or fallback
+    if state == fallback:
         _, eq_lo, eq_hi = _shift(d, 2.0 * beta)
-        if -bound < eq_lo and eq_hi < bound:
+        if within(eq_lo, eq_hi, bound):
             return Decision(
                 state="unchanged",
                 change=math.expm1(estimate),

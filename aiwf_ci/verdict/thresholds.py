@@ -14,7 +14,7 @@ import fnmatch
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
-from aiwf_ci.errors import ConfigError
+from aiwf_ci.metrics import BYTES, CATALOGUE, SECONDS, direction_of, family_of, unit_of
 from aiwf_ci.units import PERCENT_HINT, parse_duration, parse_percent, parse_size
 
 
@@ -33,19 +33,16 @@ class Threshold:
         return f"{self.relative * 100:g}%"
 
     def describe(self) -> str:
-        text = f"{self.metric} +{self.percent}"
+        """``duration +20%``, ``throughput -10%``: the sign says which way is worse."""
+        sign = "-" if direction_of(self.metric) == "higher" else "+"
+        text = f"{self.metric} {sign}{self.percent}"
         return f"{text} (min {self.absolute:g})" if self.absolute is not None else text
 
 
 DEFAULT_THRESHOLDS: Mapping[str, Threshold] = {
-    "duration": Threshold(metric="duration", relative=0.20),
-    "memory": Threshold(metric="memory", relative=0.30),
-    "throughput": Threshold(metric="throughput", relative=0.10),
-    "instructions": Threshold(metric="instructions", relative=0.005),
+    e.name: Threshold(metric=e.name, relative=e.rule) for e in CATALOGUE if e.rule is not None
 }
-"""Built-in rules. ``instructions`` (``measure: instructions``) is tight because a checked
-count has no noise: repeats agree to the instruction, so 0.5% is a real change of executed
-work (a 1% change in work moves a count by a little under 1%, so a 1% rule would miss it)."""
+"""Built-in rules: every metric the catalogue (``aiwf_ci.metrics``) gives a rule."""
 
 
 def parse_absolute(metric: str, value: object) -> float:
@@ -55,13 +52,12 @@ def parse_absolute(metric: str, value: object) -> float:
     take a plain number."""
     if value == 0 and not isinstance(value, bool):
         return 0.0
-    if metric in ("duration", "latency", "cpu") or metric.startswith(
-        ("duration_", "latency_", "cpu_")
-    ):
+    unit = unit_of(metric)
+    if unit == SECONDS:
         if not isinstance(value, str):
             raise ValueError(f"give the unit, e.g. absolute: {value}ms or {value}s")
         return parse_duration(value)
-    if metric.startswith("memory"):
+    if unit == BYTES:
         if not isinstance(value, str):
             raise ValueError(f"give the unit, e.g. absolute: {value}KiB or {value}MB")
         return float(parse_size(value))
@@ -70,29 +66,16 @@ def parse_absolute(metric: str, value: object) -> float:
     raise ValueError("expected a number")
 
 
-KNOWN_METRICS = (
-    "duration",
-    "cpu_time",
-    "memory",
-    "latency",
-    "throughput",
-    "error_rate",
-    "allocs_per_op",
-    "instructions",
-    "io_read_bytes",
-    "io_write_bytes",
-    "io_calls",
-    "native_time",
-    "valgrind_time",
-)
-"""Metric names and families aiwf-ci produces; other names are custom metrics (ingested)."""
+KNOWN_METRICS = tuple(e.name for e in CATALOGUE)
+"""Metric names and families aiwf-ci produces (the catalogue); other names are custom
+metrics (ingested)."""
 
 
 def check_metric_name(metric: str) -> None:
     """A name that is not a known family but looks like one is a typo, not a custom metric:
     ``duraton=10%`` would otherwise silently leave the 20% default in force."""
-    known = {*KNOWN_METRICS, *(m.split("_", 1)[0] for m in KNOWN_METRICS)}
-    if metric in known or metric_family(metric) in known:
+    known = {*KNOWN_METRICS, *map(family_of, KNOWN_METRICS)}
+    if metric in known or family_of(metric) in known:
         return
     close = difflib.get_close_matches(metric, sorted(known), n=1, cutoff=0.75)
     if close:
@@ -137,30 +120,24 @@ def parse_threshold_spec(text: str) -> dict[str, Threshold]:
 
 # --- lookup --------------------------------------------------------------------------------
 
-#: The absolute minimum effect a family's rule gets when the config sets none: memory is
-#: measured to the byte and is deterministic, so without a floor a 1 KiB -> 2 KiB change would
-#: be a "significant +100%" regression. ``absolute: 0`` in a rule turns the floor off.
-DEFAULT_FLOORS: Mapping[str, float] = {"memory": 64 * 1024.0}
+#: The absolute minimum effect a family's rule gets when the config sets none (the
+#: catalogue's ``floor``: memory's). ``absolute: 0`` in a rule turns the floor off.
+DEFAULT_FLOORS: Mapping[str, float] = {e.name: e.floor for e in CATALOGUE if e.floor is not None}
 
 
 def with_default_floor(rule: Threshold | None) -> Threshold | None:
     if rule is None or rule.absolute is not None:
         return rule
-    floor = DEFAULT_FLOORS.get(metric_family(rule.metric))
+    floor = DEFAULT_FLOORS.get(family_of(rule.metric))
     return rule if floor is None else replace(rule, absolute=floor)
 
 
 #: Metrics that borrow another family's rule when they have none of their own.
-FALLBACK_FAMILIES: Mapping[str, str] = {"latency": "duration"}
-
-
-def metric_family(metric: str) -> str:
-    """The family a metric belongs to: ``memory_peak`` -> ``memory``, ``duration`` -> itself."""
-    return metric.split("_", 1)[0]
+FALLBACK_FAMILIES: Mapping[str, str] = {e.name: e.borrows for e in CATALOGUE if e.borrows}
 
 
 def _lookup(rules: Mapping[str, Threshold], metric: str) -> Threshold | None:
-    family = metric_family(metric)
+    family = family_of(metric)
     found = rules.get(metric) or rules.get(family)
     if found is None and family in FALLBACK_FAMILIES:
         found = rules.get(FALLBACK_FAMILIES[family])
@@ -194,7 +171,8 @@ class ThresholdRules:
         return with_default_floor(found if found is not None else _lookup(self.suite, metric))
 
     def describe(self) -> str:
-        """``duration +20%, memory +30% (min 65536), ...; 2 benchmarks with their own``."""
+        """``duration +20%, memory +30% (min 65536), throughput -10%, ...; 2 benchmark(s)
+        with rules of their own``."""
         text = ", ".join(self.suite[m].describe() for m in sorted(self.suite))
         if self.per_benchmark:
             text += f"; {len(self.per_benchmark)} benchmark(s) with rules of their own"
@@ -218,15 +196,6 @@ def build_rules(
     return ThresholdRules(
         suite=merged, per_benchmark=dict(per_benchmark or {}), ignore=tuple(ignore)
     )
-
-
-def rules_from_spec(text: str, *, base: ThresholdRules | None = None) -> ThresholdRules:
-    """``duration=10%,memory=25%`` on top of ``base``; bad input raises ``ConfigError``."""
-    try:
-        overrides = parse_threshold_spec(text)
-    except ValueError as exc:
-        raise ConfigError(str(exc), where="thresholds") from None
-    return (base or build_rules()).with_overrides(overrides)
 
 
 DEFAULT_RULES = ThresholdRules()

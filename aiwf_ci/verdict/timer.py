@@ -32,6 +32,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+from aiwf_ci.metrics import ACTIVE_TIME, CPU_TIME, DURATION, RUN_QUEUE_DELAY
 from aiwf_ci.models import Metric
 
 __all__ = [
@@ -50,10 +51,10 @@ __all__ = [
 
 Timer = Literal["auto", "wall", "cpu"]
 TIMERS: tuple[Timer, ...] = ("auto", "wall", "cpu")
-WALL = "duration"
-CPU = "cpu_time"
-QUEUE = "run_queue_delay"
-ACTIVE = "active_time"
+WALL = DURATION
+CPU = CPU_TIME
+QUEUE = RUN_QUEUE_DELAY
+ACTIVE = ACTIVE_TIME
 DECIDING_ROUNDS = 3
 MAX_WAIT_SHARE = 0.03
 NAMES: Mapping[str, str] = {

@@ -4,6 +4,19 @@ Each kind is a function ``(BenchmarkConfig, RunContext) -> BenchmarkResult``; th
 it up by ``BenchmarkConfig.kind`` with ``get_workload``. Modules are imported on first use, so
 a suite only pays for the kinds it uses, and a worker process (``python_worker``, run in the
 project's own virtualenv) imports nothing but the standard library.
+
+Modules:
+    base           what every workload receives and returns; the timing metrics they share
+    command        a shell command, run warmup + iterations times
+    python         a ``module:callable`` timed in a worker process (a session of orders)
+    python_worker  that worker process
+    file_batch     a suite's file operations through the batch processor
+    load           a load test or a concurrency burst, HTTP or a callable
+    ingest         another harness's output file read into results
+    instructions   ``measure: instructions``: counted under Valgrind and checked to repeat
+    native         ordinary runs beside a count: native time and I/O
+    count_worker   the worker counted under Valgrind for ``python:`` callables
+    paths          the paths a suite names, checked before anything runs
 """
 
 from __future__ import annotations

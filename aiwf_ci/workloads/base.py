@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from aiwf_ci.config.models import BenchmarkConfig
+from aiwf_ci.metrics import CPU_TIME, DURATION, RUN_QUEUE_DELAY, measured
 from aiwf_ci.models import Alert, BenchmarkResult, Metric, Series
 
 
@@ -77,7 +78,28 @@ def build_result(
     )
 
 
-def tail(text: str, limit: int = 2000) -> str:
-    """The last ``limit`` characters of a process's output (where the error usually is)."""
-    text = text.strip()
-    return text if len(text) <= limit else "…" + text[-limit:]
+class Timed(Protocol):
+    """One timed run or sample: wall and CPU seconds, and seconds spent waiting for a CPU
+    (``None`` where Linux does not tell)."""
+
+    @property
+    def wall(self) -> float: ...
+
+    @property
+    def cpu(self) -> float: ...
+
+    @property
+    def queue(self) -> float | None: ...
+
+
+def timing_metrics(timed: Sequence[Timed]) -> dict[str, Metric]:
+    """``duration``, ``cpu_time`` and (where every run or sample has it) ``run_queue_delay``,
+    so the verdict can gate the time that fits the work (``verdict.timer``)."""
+    metrics = {
+        DURATION: measured(DURATION, [t.wall for t in timed]),
+        CPU_TIME: measured(CPU_TIME, [t.cpu for t in timed]),
+    }
+    queues = [t.queue for t in timed]
+    if timed and all(q is not None for q in queues):
+        metrics[RUN_QUEUE_DELAY] = measured(RUN_QUEUE_DELAY, [q or 0.0 for q in queues])
+    return metrics

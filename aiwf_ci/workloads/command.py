@@ -16,9 +16,8 @@ import shlex
 from aiwf_ci.bench.memory.outcome import MemoryOutcome
 from aiwf_ci.bench.process import ProcessOutcome, run_process
 from aiwf_ci.config.models import BenchmarkConfig, CommandSpec
-from aiwf_ci.models import BenchmarkResult, Metric
-from aiwf_ci.verdict.timer import CPU, QUEUE, WALL
-from aiwf_ci.workloads.base import RunContext, build_result, error_result
+from aiwf_ci.models import BenchmarkResult
+from aiwf_ci.workloads.base import RunContext, build_result, error_result, timing_metrics
 
 
 def run_command_benchmark(bench: BenchmarkConfig, ctx: RunContext) -> BenchmarkResult:
@@ -28,17 +27,10 @@ def run_command_benchmark(bench: BenchmarkConfig, ctx: RunContext) -> BenchmarkR
     if isinstance(timed, str):
         return error_result(bench, timed)
     settings = bench.settings
-    metrics = {
-        WALL: Metric.from_samples([o.wall for o in timed], unit="s"),
-        CPU: Metric.from_samples([o.cpu for o in timed], unit="s"),
-    }
-    queues = [o.queue for o in timed]
-    if all(q is not None for q in queues):
-        metrics[QUEUE] = Metric.from_samples([q or 0.0 for q in queues], unit="s")
     memory = _memory_pass(bench, ctx)
     return build_result(
         bench,
-        metrics={**metrics, **memory.metrics},
+        metrics={**timing_metrics(timed), **memory.metrics},
         errors=memory.errors,
         alerts=memory.alerts,
         series=memory.series,

@@ -42,6 +42,7 @@ from aiwf_ci.filebatch import (
     glob_paths,
     write_operations,
 )
+from aiwf_ci.metrics import measured
 from aiwf_ci.models import BenchmarkResult, Metric
 from aiwf_ci.workloads.base import RunContext, build_result, error_result
 
@@ -187,12 +188,12 @@ def _metrics(samples: dict[str, list[float]]) -> dict[str, Metric]:
     if not samples["duration"]:
         return {}
     metrics = {
-        "duration": Metric.from_samples(samples["duration"], unit="s"),
-        "throughput": Metric.from_samples(samples["files"], unit="files/s", direction="higher"),
-        "throughput_bytes": Metric.from_samples(samples["bytes"], unit="B/s", direction="higher"),
+        "duration": measured("duration", samples["duration"]),
+        "throughput": measured("throughput", samples["files"], counting="files"),
+        "throughput_bytes": measured("throughput_bytes", samples["bytes"]),
     }
     if samples["rss"]:
-        metrics["memory_peak"] = Metric.from_samples(samples["rss"], unit="B")
+        metrics["memory_peak"] = measured("memory_peak", samples["rss"])
     return metrics
 
 

@@ -44,18 +44,12 @@ from aiwf_ci.bench.instructions import (
 )
 from aiwf_ci.config.models import BenchmarkConfig, CommandSpec, PythonSpec, SuiteConfig
 from aiwf_ci.errors import BenchmarkError, ConfigError
-from aiwf_ci.models import Alert, BenchmarkResult, JSONValue, Metric
+from aiwf_ci.metrics import INSTRUCTIONS, measured
+from aiwf_ci.models import Alert, BenchmarkResult, JSONValue
 from aiwf_ci.workloads.base import RunContext, build_result, error_result
 from aiwf_ci.workloads.command import run_command_benchmark
-from aiwf_ci.workloads.native import (
-    Native,
-    command_cwd,
-    io_metrics,
-    native_runs,
-    timed_config,
-    worker_job,
-)
-from aiwf_ci.workloads.python import run_python_benchmark
+from aiwf_ci.workloads.native import Native, command_cwd, io_metrics, native_runs, timed_config
+from aiwf_ci.workloads.python import run_python_benchmark, worker_job
 
 SLOWDOWN = 50
 """Timeout factor for a counted run: Valgrind's cachegrind without cache simulation ran a
@@ -209,11 +203,11 @@ def relative_spread(samples: Sequence[float]) -> float:
 
 def _result(bench: BenchmarkConfig, count: Count, native: Native) -> BenchmarkResult:
     metrics = {
-        "instructions": Metric.from_samples(count.samples, unit="instr", deterministic=True),
-        "valgrind_time": Metric.from_samples([count.wall], unit="s"),
+        INSTRUCTIONS: measured(INSTRUCTIONS, count.samples, deterministic=True),
+        "valgrind_time": measured("valgrind_time", [count.wall]),
     }
     if native.times:
-        metrics["native_time"] = Metric.from_samples(native.times, unit="s")
+        metrics["native_time"] = measured("native_time", native.times)
     metrics.update(io_metrics(native.io, native.per))
     extra: dict[str, JSONValue] = {
         "measure": "instructions",
@@ -244,7 +238,7 @@ def _fallback(bench: BenchmarkConfig, ctx: RunContext, count: Count) -> Benchmar
     )
     alert = Alert(
         kind="not_deterministic",
-        metric="instructions",
+        metric=INSTRUCTIONS,
         message=(
             f"instruction counts of repeated runs differ by {count.spread:.3g} "
             f"(over the {count.tolerance:g} tolerance): the work depends on something that "

@@ -35,7 +35,8 @@ from aiwf_ci.loadgen import (
     run_burst,
     run_load,
 )
-from aiwf_ci.models import BenchmarkResult, Metric
+from aiwf_ci.metrics import measured
+from aiwf_ci.models import BenchmarkResult
 from aiwf_ci.workloads.base import RunContext, build_result, error_result
 from aiwf_ci.workloads.python import sys_path_for
 from aiwf_ci.workloads.python_worker import resolve
@@ -153,14 +154,12 @@ def _result(bench: BenchmarkConfig, spec: LoadSpec, reports: list[LoadReport]) -
     if len(latencies) > MAX_SAMPLES:
         latencies = random.sample(latencies, MAX_SAMPLES)
     metrics = {
-        "latency": Metric.from_samples(latencies or [0.0], unit="s"),
-        "throughput": Metric.from_samples(
-            [r.throughput for r in reports], unit="req/s", direction="higher"
-        ),
-        "error_rate": Metric.from_samples([r.error_rate for r in reports], unit="ratio"),
+        "latency": measured("latency", latencies or [0.0]),
+        "throughput": measured("throughput", [r.throughput for r in reports], counting="req"),
+        "error_rate": measured("error_rate", [r.error_rate for r in reports]),
     }
     if spec.mode == "burst":
-        metrics["duration"] = Metric.from_samples([r.elapsed for r in reports], unit="s")
+        metrics["duration"] = measured("duration", [r.elapsed for r in reports])
     return build_result(bench, metrics=metrics, extra=_extra(bench, spec, reports))
 
 

@@ -5,13 +5,12 @@ this is the plain measuring it leans on: ``native_time`` (the benchmark run with
 and the I/O the kernel accounts for (``io_read_bytes``, ``io_write_bytes``, ``io_calls``), per
 run for a command and per call for a ``python:`` callable (the worker run with ``n`` calls,
 then ``n + calls`` twice: the same difference as the count's, so start-up I/O cancels). Also
-the small helpers both share: the count worker's job, a command's folder, and a benchmark's
-configuration for a timed run.
+the small helpers both share: a command's folder and a benchmark's configuration for a timed
+run.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 import tempfile
 from collections.abc import Mapping, Sequence
@@ -21,21 +20,13 @@ from pathlib import Path
 from aiwf_ci.bench.instructions import deterministic_env, job_command
 from aiwf_ci.bench.process import IoCounters, ProcessOutcome, run_process
 from aiwf_ci.config.models import BenchmarkConfig, CommandSpec, PythonSpec
+from aiwf_ci.metrics import measured
 from aiwf_ci.models import Metric
 from aiwf_ci.workloads.base import RunContext
-from aiwf_ci.workloads.python import run_python_benchmark, sys_path_for
+from aiwf_ci.workloads.python import run_python_benchmark, worker_env, worker_job
 
 NATIVE_RUNS = 3
 """Ordinary runs of a command for ``native_time`` and its I/O."""
-
-
-def worker_job(spec: PythonSpec, ctx: RunContext) -> dict[str, object]:
-    return {
-        "sys_path": sys_path_for(ctx),
-        "target": spec.target,
-        "setup": spec.setup,
-        "teardown": spec.teardown,
-    }
 
 
 def command_cwd(spec: CommandSpec, ctx: RunContext) -> Path:
@@ -115,7 +106,7 @@ def _native_python(
             outcome = run_process(
                 command,
                 cwd=ctx.root,
-                env=_worker_env(env, ctx),
+                env=worker_env(ctx, deterministic_env(env)),
                 timeout=bench.settings.timeout,
                 clock_ns=ctx.clock_ns,
             )
@@ -124,14 +115,6 @@ def _native_python(
             runs.append(outcome.io)
     io = tuple(_minus(large, runs[0]) for large in runs[1:]) if len(runs) == 3 else ()
     return Native(times=duration.samples if duration else (), io=io, per=calls)
-
-
-def _worker_env(env: Mapping[str, str], ctx: RunContext) -> dict[str, str]:
-    merged = deterministic_env(env)
-    entry = ctx.worker_path or str(Path(__file__).resolve().parents[2])
-    existing = merged.get("PYTHONPATH")
-    merged["PYTHONPATH"] = entry + (os.pathsep + existing if existing else "")
-    return merged
 
 
 def _minus(a: IoCounters, b: IoCounters) -> IoCounters:
@@ -151,13 +134,11 @@ def io_metrics(io: Sequence[IoCounters], per: int = 1) -> dict[str, Metric]:
     if not io:
         return {}
     columns = {
-        "io_read_bytes": ([c.read_chars / per for c in io], "bytes"),
-        "io_write_bytes": ([c.write_chars / per for c in io], "bytes"),
-        "io_calls": ([(c.read_calls + c.write_calls) / per for c in io], "calls"),
+        "io_read_bytes": [c.read_chars / per for c in io],
+        "io_write_bytes": [c.write_chars / per for c in io],
+        "io_calls": [(c.read_calls + c.write_calls) / per for c in io],
     }
     return {
-        name: Metric.from_samples(
-            values, unit=unit, deterministic=len(values) > 1 and len(set(values)) == 1
-        )
-        for name, (values, unit) in columns.items()
+        name: measured(name, values, deterministic=len(values) > 1 and len(set(values)) == 1)
+        for name, values in columns.items()
     }

@@ -35,9 +35,8 @@ from aiwf_ci.bench.process import cause_line, kill_tree, run_process, tracked
 from aiwf_ci.bench.schedstat import on_cpu
 from aiwf_ci.config.models import BenchmarkConfig, PythonSpec, SuiteConfig
 from aiwf_ci.errors import BenchmarkError, ConfigError
-from aiwf_ci.models import Alert, BenchmarkResult, Metric
-from aiwf_ci.verdict.timer import CPU, QUEUE, WALL
-from aiwf_ci.workloads.base import RunContext, build_result, error_result
+from aiwf_ci.models import Alert, BenchmarkResult
+from aiwf_ci.workloads.base import RunContext, build_result, error_result, timing_metrics
 
 OUTPUT_LINES = 20
 """Lines of the worker's own output (the user's prints, warnings) kept in the log."""
@@ -103,18 +102,6 @@ def short_samples(bench: BenchmarkConfig, samples: Sequence[Sample], loops: int)
     )
 
 
-def timing_metrics(samples: Sequence[Sample]) -> dict[str, Metric]:
-    """``duration``, ``cpu_time`` and (where every sample has it) ``run_queue_delay``."""
-    metrics = {
-        WALL: Metric.from_samples([s.wall for s in samples], unit="s"),
-        CPU: Metric.from_samples([s.cpu for s in samples], unit="s"),
-    }
-    queues = [s.queue for s in samples]
-    if samples and all(q is not None for q in queues):
-        metrics[QUEUE] = Metric.from_samples([q or 0.0 for q in queues], unit="s")
-    return metrics
-
-
 def python_result(
     bench: BenchmarkConfig,
     samples: Sequence[Sample],
@@ -160,7 +147,7 @@ class WorkerSession:
         self._stack = contextlib.ExitStack()
         folder = Path(self._stack.enter_context(tempfile.TemporaryDirectory(prefix="aiwf-w-")))
         job = folder / "job.json"
-        job.write_text(json.dumps(_job(spec, ctx)), encoding="utf-8")
+        job.write_text(json.dumps(worker_job(spec, ctx)), encoding="utf-8")
         self._out = self._stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
         orders_r, self._orders = os.pipe()
         self._answers, answers_w = os.pipe()
@@ -171,7 +158,7 @@ class WorkerSession:
                 self.proc = subprocess.Popen(
                     [*argv, str(orders_r), str(answers_w)],
                     cwd=ctx.root,
-                    env=_worker_env(ctx),
+                    env=worker_env(ctx),
                     stdin=subprocess.DEVNULL,
                     stdout=self._out,
                     stderr=subprocess.STDOUT,
@@ -299,7 +286,9 @@ def _sample(raw: Sequence[int | None], loops: int) -> Sample:
     )
 
 
-def _job(spec: PythonSpec, ctx: RunContext) -> dict[str, Any]:
+def worker_job(spec: PythonSpec, ctx: RunContext) -> dict[str, Any]:
+    """What a worker (timing or counting) imports and calls: the callable, its ``setup`` and
+    ``teardown``, and the ``sys.path`` to find them on."""
     return {
         "sys_path": sys_path_for(ctx),
         "target": spec.target,
@@ -333,7 +322,7 @@ def run_worker(job: Mapping[str, Any], ctx: RunContext, *, timeout: float) -> di
         outcome = run_process(
             shlex.join(argv),
             cwd=ctx.root,
-            env=_worker_env(ctx),
+            env=worker_env(ctx),
             timeout=timeout,
             clock_ns=ctx.clock_ns,
         )
@@ -348,12 +337,13 @@ def run_worker(job: Mapping[str, Any], ctx: RunContext, *, timeout: float) -> di
     return data
 
 
-def _worker_env(ctx: RunContext) -> dict[str, str]:
-    """The worker must import this very package, wherever it was installed from; only the
-    ``aiwf_ci`` folder is added (``ctx.worker_path``), so aiwf-ci's own dependencies never
-    shadow the project's in the project's virtualenv."""
+def worker_env(ctx: RunContext, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``env`` (default: the tree's) for a worker, which must import this very package,
+    wherever it was installed from; only the ``aiwf_ci`` folder is added
+    (``ctx.worker_path``), so aiwf-ci's own dependencies never shadow the project's in the
+    project's virtualenv."""
     entry = ctx.worker_path or str(Path(__file__).resolve().parents[2])
-    merged = dict(ctx.env or os.environ)
+    merged = dict(env if env is not None else ctx.env or os.environ)
     existing = merged.get("PYTHONPATH")
     merged["PYTHONPATH"] = entry + (os.pathsep + existing if existing else "")
     return merged

@@ -27,6 +27,7 @@ during timed samples.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import importlib
 import itertools
@@ -35,7 +36,7 @@ import os
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -63,20 +64,28 @@ def bind(func: Callable[..., Any], setup_value: Any) -> Callable[[], Any]:
     return lambda: func(setup_value)
 
 
-def time_loops(call: Callable[[], Any], loops: int) -> int:
-    """Nanoseconds for ``loops`` calls, GC disabled for the duration."""
+@contextlib.contextmanager
+def _collector_off() -> Iterator[None]:
+    """Garbage collected first, then the collector off for the block (as ``timeit`` does),
+    so a collection triggered by earlier work is not billed to it."""
     gc.collect()
     enabled = gc.isenabled()
     gc.disable()
     try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def time_loops(call: Callable[[], Any], loops: int) -> int:
+    """Nanoseconds for ``loops`` calls, GC disabled for the duration."""
+    with _collector_off():
         repeat = itertools.repeat(None, loops)
         start = time.perf_counter_ns()
         for _ in repeat:
             call()
         return time.perf_counter_ns() - start
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def next_loops(loops: int, elapsed_ns: int, target_ns: int) -> int:
@@ -104,10 +113,7 @@ def calibrate(
 def time_sample(call: Callable[[], Any], loops: int) -> list[int | None]:
     """One sample of ``loops`` calls: ``[wall_ns, cpu_ns, queue_ns]`` (``queue_ns`` is
     ``None`` where Linux does not tell), the GC disabled for the duration."""
-    gc.collect()
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with _collector_off():
         repeat = itertools.repeat(None, loops)
         queue = process_queue_ns()
         cpu = time.process_time_ns()
@@ -117,9 +123,6 @@ def time_sample(call: Callable[[], Any], loops: int) -> list[int | None]:
         wall = time.perf_counter_ns() - start
         cpu = time.process_time_ns() - cpu
         after = process_queue_ns()
-    finally:
-        if enabled:
-            gc.enable()
     waited = None if queue is None or after is None else max(0, after - queue)
     return [wall, cpu, waited]
 

@@ -92,6 +92,22 @@ def test_clearly_slower_head_is_a_regression(action: Action) -> None:
     assert relaxed.outputs["status"] == "regression"
 
 
+def test_a_stand_in_run_is_named_in_the_report(action: Action) -> None:
+    """The base commit has no run of its own: the newest older run stands in, and the
+    report says which (the store's note used to be computed and dropped)."""
+    baseline = measure_on_push(action)
+    older = "0" * 39 + "1"
+    run = action.fake.add_run(head_sha=older, branch="master", created_at="2026-01-01T00:00:00Z")
+    action.fake.add_artifact(run["id"], make_zip({"results.json": json.dumps(baseline)}))
+    action.fake.add_commit(PR_BASE, "2026-02-01T00:00:00Z")
+    event = action.event("pull_request.opened.json")
+    done = action.run("pull_request", event, baseline="artifact", **CALM)
+    assert done.code == 0, done.stdout + done.stderr
+    note = f"has no successful run; using run {run['id']} of 0000000 instead"
+    assert note in action.fake.comment_bodies(2)[0]
+    assert note in done.summary
+
+
 def fork(event: dict[str, Any]) -> None:
     event["pull_request"]["head"]["repo"]["full_name"] = "mallory/Hello-World"
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from aiwf_ci.github.baseline import ArtifactBaselineStore, Baseline, BaselineQuery
+from aiwf_ci.github.baseline import ArtifactBaselineStore, BaselineQuery
 from aiwf_ci.github.client import GitHubClient
 from aiwf_ci.github.comments import CommentOutcome, upsert_comment
 from aiwf_ci.models import BenchmarkResult, Commit, Metric, Results, results_to_dict
+from aiwf_ci.models.baseline import Baseline
 from tests.fakegithub.server import FakeGitHub
 from tests.fakegithub.zips import results_zip
 
@@ -43,6 +44,6 @@ def pr_pass(
     client: GitHubClient, *, body: str = "## Benchmarks\n\nall good\n"
 ) -> tuple[Baseline, CommentOutcome]:
     """What the action does on a PR, GitHub-wise: baseline lookup, then the comment upsert."""
-    baseline = ArtifactBaselineStore(client).fetch(query())
+    baseline = ArtifactBaselineStore(client, query()).fetch()
     outcome = upsert_comment(client, client.settings.repository, PR_NUMBER, SUITE, body)
     return baseline, outcome

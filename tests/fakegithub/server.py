@@ -106,6 +106,8 @@ class _Base:
         self.requests: list[RecordedRequest] = []
         self.faults: list[Fault] = []
         self.latency: dict[str, float] = {}
+        self.in_flight = 0
+        self.peak_in_flight = 0  # the most requests being answered at once
 
     @property
     def base_url(self) -> str:
@@ -148,6 +150,7 @@ class _Base:
     def reset_counts(self) -> None:
         with self.lock:
             self.requests.clear()
+            self.peak_in_flight = self.in_flight
 
     # --- faults -------------------------------------------------------------------------
 
@@ -210,6 +213,16 @@ class _Base:
     # --- request handling -----------------------------------------------------------------
 
     def handle(self, handler: _Handler) -> None:
+        with self.lock:
+            self.in_flight += 1
+            self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            self._answer(handler)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def _answer(self, handler: _Handler) -> None:
         parts = urlsplit(handler.path)
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""

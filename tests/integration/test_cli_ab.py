@@ -73,7 +73,10 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     cases = [
         ((tmp_path / "missing", base), "base dir"),
         ((base, empty), "no config .aiwf/bench.yml in the head tree"),
-        ((base, base, "--max-rounds", "5"), "max-rounds 5 is out of range"),
+        ((base, base, "--max-rounds", "5"), "--max-rounds: must be a whole number from 10 to"),
+        # one range for the time budget, whichever input gives it (config, input, flag)
+        ((base, base, "--budget", "1s"), "--time-budget/--budget: must be between 10s and 6h"),
+        ((base, base, "--time-budget", "7h"), "must be between 10s and 6h"),
     ]
     for (b, h, *rest), message in cases:
         code, _, err = ab(tmp_path, Path(b), Path(h), *map(str, rest))

@@ -23,7 +23,6 @@ from aiwf_ci.bench.instructions import (
     DEFAULT_TOLERANCE,
     InstructionCount,
     PythonCount,
-    Tool,
     check_determinism,
     count_command,
     count_python,
@@ -133,7 +132,6 @@ def test_the_same_command_counts_the_same_even_next_to_a_busy_process(
     assert check.ok, check
     assert check.spread <= DEFAULT_TOLERANCE
     assert quiet.processes == busy.processes == 2  # the shell and python
-    assert quiet.cycles_estimate is None
 
 
 def test_ten_percent_more_work_counts_about_ten_percent_more(
@@ -187,37 +185,17 @@ def test_a_failing_command_raises_with_its_own_error_line(
 SHELL_LOOP = "i=0; while [ $i -lt 3000 ]; do i=$((i+1)); done"
 
 
-def test_a_fork_without_exec_counts_twice_with_cachegrind_once_with_callgrind(
+def test_a_fork_without_exec_counts_the_parent_s_work_twice(
     env: dict[str, str], tmp_path: Path
 ) -> None:
     # the subshell "( : )" is a fork of the shell that never execs: its copy of the counters
-    # holds the parent's loop; callgrind dumps and zeroes them before fork
-    counts = {
-        (tool, command): count_command(command, cwd=tmp_path, env=env, timeout=60, tool=tool)
-        for tool in ("cachegrind", "callgrind")
+    # holds the parent's loop (the price of cachegrind, see the instrument's docstring)
+    plain, forked = (
+        count_command(command, cwd=tmp_path, env=env, timeout=60)
         for command in (f"{SHELL_LOOP}; :", f"{SHELL_LOOP}; ( : )")
-    }
-    for tool, factor in (("cachegrind", 2.0), ("callgrind", 1.0)):
-        plain = counts[tool, f"{SHELL_LOOP}; :"]
-        forked = counts[tool, f"{SHELL_LOOP}; ( : )"]
-        assert (plain.processes, forked.processes) == (1, 2)
-        assert forked.instructions == pytest.approx(factor * plain.instructions, rel=0.01)
-
-
-@pytest.mark.parametrize("tool", ["cachegrind", "callgrind"])
-def test_the_cache_simulation_gives_a_repeatable_cycle_estimate(
-    env: dict[str, str], tmp_path: Path, tool: Tool
-) -> None:
-    first, second = (
-        count_command("true", cwd=tmp_path, env=env, timeout=60, cache_sim=True, tool=tool)
-        for _ in range(2)
     )
-    assert first.cycles_estimate is not None
-    assert first.cycles_estimate > first.instructions
-    assert (first.instructions, first.cycles_estimate) == (
-        second.instructions,
-        second.cycles_estimate,
-    )
+    assert (plain.processes, forked.processes) == (1, 2)
+    assert forked.instructions == pytest.approx(2.0 * plain.instructions, rel=0.01)
 
 
 def python_count(
@@ -256,7 +234,7 @@ def test_python_per_call_scales_with_the_work_and_setup_cancels(
 def test_a_non_deterministic_callable_is_detected(env: dict[str, str], targets: Path) -> None:
     count = python_count(targets, env, "targets:chaos", None, loops=(1, 5), repeat=2)
     assert len(count.large) == 2
-    assert not count.determinism().ok
+    assert not check_determinism(count.large).ok
 
 
 WORKER_TARGETS = textwrap.dedent(

@@ -76,7 +76,7 @@ def test_child_process_memory_counts(child_200mib: BenchmarkResult) -> None:
     result = child_200mib
     assert not result.errors, result.errors
     peak = result.metrics["memory_peak"]
-    assert peak.unit == "bytes"
+    assert peak.unit == "B"
     assert len(peak.samples) >= 2  # several memory runs: the comparison can test them
     for sample in peak.samples:
         assert sample == pytest.approx(200 * MIB, rel=0.10)

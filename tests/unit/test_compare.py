@@ -23,7 +23,12 @@ from aiwf_ci.verdict.model import (
     GatePolicy,
     MetricComparison,
 )
-from aiwf_ci.verdict.thresholds import Threshold, ThresholdRules, build_rules, rules_from_spec
+from aiwf_ci.verdict.thresholds import (
+    Threshold,
+    ThresholdRules,
+    build_rules,
+    parse_threshold_spec,
+)
 
 DURATION = Threshold(metric="duration", relative=0.20)
 
@@ -275,14 +280,14 @@ def test_per_benchmark_override_and_cli_spec() -> None:
     lenient = build_rules(
         per_benchmark={"a": {"duration": Threshold(metric="duration", relative=0.5)}}
     )
-    strict = rules_from_spec("duration=5%", base=lenient)
+    strict = lenient.with_overrides(parse_threshold_spec("duration=5%"))
     verdicts = {b.name: b.verdict for b in compare(base, head, strict).benchmarks}
     assert verdicts == {"a": "unchanged", "b": "regression"}
 
 
 def test_memory_family_threshold_applies_to_memory_peak() -> None:
-    base = results({"a": {"memory_peak": metric(samples(100e6), unit="bytes")}})
-    head = results({"a": {"memory_peak": metric(samples(140e6, seed=2), unit="bytes")}})
+    base = results({"a": {"memory_peak": metric(samples(100e6), unit="B")}})
+    head = results({"a": {"memory_peak": metric(samples(140e6, seed=2), unit="B")}})
     row = compare(base, head).benchmarks[0].metrics[0]
     assert row.threshold is not None
     assert row.threshold.relative == pytest.approx(0.30)
@@ -313,7 +318,7 @@ def test_fifty_benchmarks_compare_well_under_a_second() -> None:
             {
                 f"bench-{i}": {
                     "duration": metric(samples(1.0, n=30, seed=seed + i)),
-                    "memory_peak": metric(samples(1e6, n=30, seed=seed - i), unit="bytes"),
+                    "memory_peak": metric(samples(1e6, n=30, seed=seed - i), unit="B"),
                 }
                 for i in range(50)
             }

@@ -188,3 +188,53 @@ def test_load_benchmarks_take_their_own_iterations_and_a_fitting_timeout(tmp_pat
     assert health.settings.iterations == 2
     assert health.settings.timeout >= 2 * (5 + 20 + 5)
     assert isinstance(burst.workload, LoadSpec) and burst.workload.mode == "burst"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("profiles: [a]\n", "bench.yml:2: profiles: expected a mapping, got a list"),
+        (
+            "profiles:\n  dev: 3\n",
+            "bench.yml:3: profiles.dev: expected a mapping, got int 3 (e.g. dev: {iterations: 3})",
+        ),
+        ("defaults: 3\n", "bench.yml:2: defaults: expected a mapping, got int 3"),
+        (
+            "thresholds: [1]\n",
+            "bench.yml:2: thresholds: expected a mapping, got a list (e.g. duration: 20%)",
+        ),
+        (
+            "environment: [pip]\n",
+            "bench.yml:2: environment: expected a mapping, got a list "
+            "(e.g. environment: {setup: [pip install -e .]})",
+        ),
+    ],
+)
+def test_a_section_that_is_not_a_mapping_is_named(tmp_path: Path, text: str, expected: str) -> None:
+    lines = problems(tmp_path, f"suite: s\n{text}benchmarks:\n  - {{name: a, command: x}}\n")
+    assert len(lines) == 1 and lines[0].endswith(expected), lines
+
+
+def test_an_entry_or_workload_that_is_not_a_mapping_is_named(tmp_path: Path) -> None:
+    text = """\
+    suite: s
+    benchmarks:
+      - 3
+      - {name: a, load: 3}
+      - {name: b, file-batch: null}
+      - {name: c, file-batch: {operations: [3]}}
+    """
+    assert [
+        line.removeprefix(str(tmp_path / "bench.yml")) for line in problems(tmp_path, text)
+    ] == [
+        ":3: benchmarks[0]: expected a mapping, got int 3 (e.g. - name: sort, command: ...)",
+        ":4: benchmarks[1].load: expected a mapping, got int 3",
+        ":5: benchmarks[2].file-batch: expected a mapping, got nothing (null)",
+        ":6: benchmarks[3].file-batch.operations[0]: expected a mapping, got int 3",
+    ]
+
+
+def test_an_empty_optional_section_is_absent(tmp_path: Path) -> None:
+    text = "suite: s\ndefaults:\nprofiles:\nenvironment:\nbenchmarks:\n  - {name: a, command: x}\n"
+    config = load_config(write(tmp_path, text), env={})
+    assert config.environment is None and config.profiles == ()

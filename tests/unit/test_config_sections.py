@@ -28,7 +28,7 @@ def test_sections_parse_and_agree_with_the_schema(tmp_path: Path) -> None:
     assert config.environment is not None
     assert config.environment.setup == ("pip install -e .", "pip install -r req.txt")
     assert config.environment.timeout == 300.0
-    assert config.rounds == RoundsSpec(budget=180.0, max_rounds=60, samples=5, alpha=0.02)
+    assert config.rounds == RoundsSpec(time_budget=180.0, max_rounds=60, samples=5, alpha=0.02)
     jsonschema.validate(yaml.safe_load(text), schema())
 
 

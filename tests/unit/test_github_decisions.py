@@ -17,7 +17,6 @@ from aiwf_ci.github.artifacts import (
     safe_member_path,
 )
 from aiwf_ci.github.baseline import RunInfo, choose_run, take_newest_first, workflow_file_from_ref
-from aiwf_ci.github.cache import LRUCache, Snapshot
 from aiwf_ci.github.comments import is_own_comment, prepare_body
 from aiwf_ci.github.ratelimit import (
     RateLimitState,
@@ -187,7 +186,6 @@ def test_wait_budget_refuses_what_it_cannot_afford() -> None:
     assert not budget.take(3)
     assert budget.take(2)
     assert slept == [3, 2]
-    assert budget.spent == 5
 
 
 def test_token_bucket_with_a_fake_clock() -> None:
@@ -208,19 +206,6 @@ def test_pacing_delay() -> None:
     assert pacing_delay(state, now=1000, slow_below=5) == 0
     assert pacing_delay(None, now=1000, slow_below=50) == 0
     assert RateLimitState.from_headers({}) is None
-
-
-def test_lru_evicts_the_least_recently_used_and_expired() -> None:
-    fresh = Snapshot(200, (), b"", "u", T0 + timedelta(minutes=5))
-    cache = LRUCache(2)
-    for key in "abc":
-        cache.put(key, fresh)
-    assert cache.get("a", T0) is None
-    assert cache.get("b", T0) is fresh
-    cache.put("d", fresh)
-    assert cache.get("c", T0) is None
-    assert cache.get("b", T0 + timedelta(minutes=6)) is None
-    assert len(cache) == 1
 
 
 def test_comment_marker_cannot_close_early() -> None:

@@ -8,8 +8,8 @@ import pytest
 
 import aiwf_ci.ingest as ingest
 from aiwf_ci.errors import ConfigError
-from aiwf_ci.ingest import SUPPORTED_FORMATS, ingest_results, parse, parse_file, parse_text
-from aiwf_ci.ingest.common import PartialStats, dedupe_names, ingested, metric_name, summary_metric
+from aiwf_ci.ingest import SUPPORTED_FORMATS, ingest_results, parse_file, parse_text
+from aiwf_ci.ingest.common import dedupe_names, ingested, metric_name, summary_metric
 from aiwf_ci.models import Commit
 
 DATA = Path(__file__).parents[1] / "data" / "ingest"
@@ -23,7 +23,6 @@ def test_public_api() -> None:
         "read_regular_file",
         "Parser",
         "ingest_results",
-        "parse",
         "parse_file",
         "parse_text",
     }
@@ -39,10 +38,16 @@ def test_format_names_are_normalised(spelling: str) -> None:
     assert parse_text(spelling, "BenchmarkA  1  2 ns/op\n")[0].name == "BenchmarkA"
 
 
-def test_parse_reads_a_path_and_takes_a_str_as_text() -> None:
+def test_a_file_and_its_text_parse_alike() -> None:
     path = DATA / "hyperfine.json"
-    assert parse("hyperfine", path) == parse_file("hyperfine", path)
-    assert parse("hyperfine", path.read_text()) == parse_file("hyperfine", path)
+    assert parse_text("hyperfine", path.read_text(), source=str(path)) == parse_file(
+        "hyperfine", path
+    )
+
+
+def test_an_unknown_format_is_said_before_the_file_is_read(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="unknown ingest format 'jmh'"):
+        parse_file("jmh", tmp_path / "missing.json")
 
 
 def test_ingest_results_builds_a_results_document() -> None:
@@ -55,7 +60,7 @@ def test_ingest_results_builds_a_results_document() -> None:
 
 def test_summary_metric_estimates_what_is_missing() -> None:
     metric, estimated = summary_metric(
-        PartialStats(mean=2.0, median=1.0, stddev=0.5), unit="s", direction="lower"
+        {"mean": 2.0, "median": 1.0, "stddev": 0.5}, unit="s", direction="lower"
     )
     assert metric.summary_only
     assert metric.samples == ()
@@ -67,12 +72,10 @@ def test_summary_metric_estimates_what_is_missing() -> None:
 
 
 def test_summary_metric_with_zero_mean_has_zero_cv() -> None:
-    metric, _ = summary_metric(
-        PartialStats(mean=0.0, median=0.0, stddev=0.0, min=0.0, max=0.0, iqr=0.0),
-        unit="",
-        direction="lower",
-    )
+    reported = {"mean": 0.0, "median": 0.0, "stddev": 0.0, "min": 0.0, "max": 0.0, "iqr": 0.0}
+    metric, estimated = summary_metric(reported, unit="", direction="lower")
     assert metric.stats.cv == 0.0
+    assert estimated == ("p95", "p99")
 
 
 @pytest.mark.parametrize(

@@ -156,7 +156,7 @@ def run(
     rules = build_rules({"duration": Threshold(metric="duration", relative=0.05)})
     options = RoundsOptions(
         samples=3,
-        budget=budget,
+        time_budget=budget,
         rules=rules,
         workloads=fake.lookup,
         environment={"cores": 2},
@@ -420,3 +420,26 @@ def test_sampling_stops_once_the_gated_time_is_decided(tmp_path: Path) -> None:
     bench_cmp = compare(out["base"], out["head"], run_rules()).benchmarks[0]
     assert bench_cmp.timer is not None and bench_cmp.timer.gated == "cpu_time"
     assert bench_cmp.verdict == "unchanged"
+
+
+def test_a_benchmark_run_once_per_side_is_compared_unpaired(tmp_path: Path) -> None:
+    """Bug: an ingest benchmark's one chunk per side carried round 0 on every sample, so the
+    verdict paired it as one round, which can never decide: a 2x slower head was
+    ``inconclusive``. Measured once per side, it is two blocks of runs."""
+    fake = FakeWorkload(head=2.0)
+    out = run(tmp_path, fake, bench("harness", kind="ingest", iterations=10))
+    assert [c[:2] for c in fake.calls] == [("base", "harness"), ("head", "harness")]
+    head = out["head"].benchmarks[0]
+    assert head.extra["stopped"] == "once"
+    assert head.metrics["duration"].rounds == ()
+    comparison = compare(out["base"], out["head"], run_rules())
+    (row,) = comparison.benchmarks[0].metrics
+    assert (row.verdict, row.method, row.rounds) == ("regression", "Mann-Whitney", 0)
+
+
+def test_memory_is_kept_as_measured_once_per_side() -> None:
+    memory = Metric.from_samples([5e6, 6e6], unit="B")
+    first = replace(result([1.0]), metrics={**result([1.0]).metrics, "memory_rss_after_gc": memory})
+    joined = join_chunks(bench(), [first, result([2.0])])
+    assert joined.metrics["memory_rss_after_gc"] is memory
+    assert joined.metrics["duration"].rounds == (0, 1)

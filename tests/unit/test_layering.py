@@ -3,7 +3,7 @@ import cycle, counting the imports hidden inside functions too.
 
     cli > action > usecases > run > workloads > bench
         > github > report, console > config > verdict > history, ingest, filebatch, loadgen
-        > models > stats, units, numbers, pacing, redaction, fileio > errors
+        > models, metrics > stats, units, numbers, pacing, redaction, fileio > errors
 
 Packages may import freely inside themselves (cycles still fail). The root ``__init__``
 (the public API) and ``__main__`` only re-export and are left out.
@@ -36,6 +36,7 @@ RANKS: dict[str, int] = {
     "filebatch": 4,
     "loadgen": 4,
     "models": 3,
+    "metrics": 3,
     "stats": 2,
     "units": 2,
     "numbers": 2,

@@ -135,3 +135,31 @@ def test_burst_with_a_broken_worker_is_not_released() -> None:
 def test_options_need_a_stop_condition() -> None:
     with pytest.raises(ValueError, match="duration"):
         LoadOptions(concurrency=1)
+
+
+def test_merge_adds_every_tally_and_keeps_the_first_example_of_a_kind() -> None:
+    first, second = Tally(), Tally()
+    first.add(0.1, 200, None)
+    first.add(0.2, 500, "http_5xx", "first 500")
+    second.add(0.3, 500, "http_5xx", "second 500")
+    second.add(0.4, None, "timeout")
+    report = merge([first, second], elapsed=2.0, max_samples=10, abandoned=1)
+    assert report.requests == 5
+    assert report.succeeded == 1
+    assert report.status_codes == {"200": 1, "500": 2}
+    assert report.errors_by_kind == {"abandoned": 1, "http_5xx": 2, "timeout": 1}
+    assert list(report.error_examples) == ["http_5xx", "timeout", "abandoned"]
+    assert report.error_examples["http_5xx"] == "first 500"
+    assert sorted(report.latency_sample) == [0.1, 0.2, 0.3, 0.4]
+
+
+def test_options_paced_as_a_load_spec() -> None:
+    from aiwf_ci.config.models import LoadSpec
+
+    spec = LoadSpec(url="http://127.0.0.1/", concurrency=3, ramp_up=1.0, requests=9, rate=5.0)
+    options = LoadOptions.paced(spec, hard_limit=30.0, max_samples=7)
+    assert options == LoadOptions(
+        concurrency=3, ramp_up=1.0, requests=9, rate=5.0, hard_limit=30.0, max_samples=7
+    )
+    with pytest.raises(ValueError, match="needs a duration or a number of requests"):
+        LoadOptions.paced(LoadSpec(url="http://127.0.0.1/"), hard_limit=1.0, max_samples=1)

@@ -35,7 +35,7 @@ def test_downsample_keeps_the_peak_and_the_limit() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         downsample(points, 0)
     series = memory_series(points)
-    assert series.unit == "bytes"
+    assert series.unit == "B"
     assert max(series.values) == 1e9
 
 
@@ -48,7 +48,7 @@ def test_human_bytes(size: int, text: str) -> None:
 
 
 def test_limit_alert_names_metric_limit_and_value() -> None:
-    metrics = {"memory_peak": Metric.from_samples([480 * MB, 612 * MB], unit="bytes")}
+    metrics = {"memory_peak": Metric.from_samples([480 * MB, 612 * MB], unit="B")}
     (alert,) = limit_alerts(metrics, MemorySettings(max_peak=500 * MB))
     assert alert.kind == "threshold_exceeded"
     assert alert.metric == "memory_peak"

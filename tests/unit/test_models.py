@@ -34,7 +34,7 @@ def sample_results() -> Results:
                 kind="threshold_exceeded", metric="memory_peak", message="m", limit=1.0, value=2.0
             ),
         ),
-        series={"memory_rss": Series(unit="bytes", t=(0.0, 0.01), values=(1.0, 2.0))},
+        series={"memory_rss": Series(unit="B", t=(0.0, 0.01), values=(1.0, 2.0))},
         extra={"loops": 8},
     )
     return Results(suite="s", benchmarks=(bench,), commit=Commit(sha="abc", ref="main"))
@@ -145,3 +145,32 @@ def test_non_finite_numbers_in_series_and_alerts_are_refused(where: str) -> None
     data = {"schema": "aiwf-ci/results@1", "suite": "s", "benchmarks": [bench]}
     with pytest.raises(ResultsFormatError, match="not a finite measurement"):
         results_from_dict(data)
+
+
+def test_bytes_written_by_older_versions_read_as_b(tmp_path: Path) -> None:
+    """Memory is in ``B`` now; a file from before, in ``bytes``, compares with a new one."""
+    data = json.loads(dumps(sample_results()))
+    bench = data["benchmarks"][0]
+    bench["metrics"]["memory_peak"] = {"unit": "bytes", "direction": "lower", "samples": [1.0]}
+    bench["metrics"]["io_rate"] = {"unit": "bytes/s", "direction": "higher", "samples": [2.0]}
+    bench["series"]["memory_rss"]["unit"] = "bytes"
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data))
+    loaded = load_results(path).benchmarks[0]
+    assert loaded.metrics["memory_peak"].unit == "B"
+    assert loaded.metrics["io_rate"].unit == "B/s"
+    assert loaded.metrics["duration"].unit == "s"
+    assert loaded.series["memory_rss"].unit == "B"
+    written = json.loads(dumps(load_results(path)))["benchmarks"][0]
+    assert written["metrics"]["memory_peak"]["unit"] == "B"  # and written back as today's
+
+
+def test_the_stored_files_have_no_unit_spelt_bytes() -> None:
+    for path in sorted(DATA.glob("*.json")):
+        units = {
+            unit
+            for bench in load_results(path).benchmarks
+            for unit in [m.unit for m in bench.metrics.values()]
+            + [s.unit for s in bench.series.values()]
+        }
+        assert not units & {"bytes", "bytes/s"}, path.name

@@ -12,17 +12,16 @@ import numpy as np
 import pytest
 from scipy import stats as sps
 
+from aiwf_ci.models import Direction, Metric
 from aiwf_ci.verdict.paired import (
     EXACT_MAX_ROUNDS,
-    METHOD,
     PERMUTATION_MAX_ROUNDS,
     WALSH_MAX_ROUNDS,
     min_rounds_for,
     paired_hodges_lehmann,
-    paired_ratio,
-    round_log_ratios,
     wilcoxon_signed_rank,
 )
+from aiwf_ci.verdict.rounds import paired_rounds, worse_log_ratios
 
 SIZES = [1, 2, 3, 5, 8, 12, 13, 14, 20, 35, 50, 51, 60, 120, 300]
 
@@ -71,37 +70,37 @@ def _reference_k(n: int, alpha: float) -> tuple[int, float]:
     return k, 1.0 - float(p[k - 1])
 
 
-# --- round_log_ratios ----------------------------------------------------------------------
+# --- per-round log-ratios (verdict.rounds) -------------------------------------------------
 
 
-def test_round_log_ratios_uses_the_median_of_each_chunk() -> None:
-    base = [[1.0, 2.0, 30.0], [4.0, 1.0, 2.0, 3.0]]  # medians 2 and 2.5
-    head = [[4.0, 50.0, 1.0], [5.0, 5.0]]  # medians 4 and 5
-    assert round_log_ratios(base, head) == pytest.approx([math.log(2.0), math.log(2.0)])
+def in_rounds(chunks: list[list[float]], direction: Direction = "lower") -> Metric:
+    rounds = [r for r, chunk in enumerate(chunks) for _ in chunk]
+    values = [x for chunk in chunks for x in chunk]
+    return Metric.from_samples(values, unit="s", direction=direction, rounds=rounds)
+
+
+def test_round_log_ratios_use_the_median_of_each_chunk() -> None:
+    base = in_rounds([[1.0, 2.0, 30.0], [4.0, 1.0, 2.0, 3.0]])  # medians 2 and 2.5
+    head = in_rounds([[4.0, 50.0, 1.0], [5.0, 5.0]])  # medians 4 and 5
+    assert worse_log_ratios(base, head) == pytest.approx([math.log(2.0), math.log(2.0)])
+    faster = in_rounds([[4.0, 50.0, 1.0], [5.0, 5.0]], "higher")
+    assert worse_log_ratios(in_rounds([[2.0], [2.5]], "higher"), faster) == pytest.approx(
+        [-math.log(2.0), -math.log(2.0)]
+    )
 
 
 def test_round_log_ratios_cancel_a_shared_drift() -> None:
-    base = [[1.0, 1.1, 0.9], [2.0, 2.2, 1.8]]  # round 2 runs 2x slower on both sides
-    head = [[1.1, 1.21, 0.99], [2.2, 2.42, 1.98]]
-    assert round_log_ratios(base, head) == pytest.approx([math.log(1.1)] * 2)
+    base = in_rounds([[1.0, 1.1, 0.9], [2.0, 2.2, 1.8]])  # round 2 runs 2x slower on both sides
+    head = in_rounds([[1.1, 1.21, 0.99], [2.2, 2.42, 1.98]])
+    assert worse_log_ratios(base, head) == pytest.approx([math.log(1.1)] * 2)
 
 
-@pytest.mark.parametrize(
-    ("base", "head", "message"),
-    [
-        ([[1.0], [1.0]], [[1.0]], "2 rounds and head 1"),
-        ([[1.0], []], [[1.0], [2.0]], "round 1 has no base samples"),
-        ([[1.0]], [[0.0]], "round 0 head sample 0.0"),
-        ([[-1.0, 2.0]], [[1.0]], "positive and finite"),
-        ([[1.0]], [[math.nan]], "positive and finite"),
-        ([[math.inf]], [[1.0]], "positive and finite"),
-    ],
-)
-def test_round_log_ratios_rejects_bad_rounds(
-    base: list[list[float]], head: list[list[float]], message: str
-) -> None:
-    with pytest.raises(ValueError, match=message):
-        round_log_ratios(base, head)
+def test_only_rounds_both_sides_measured_with_positive_values_are_paired() -> None:
+    base, head = in_rounds([[1.0], [2.0], [3.0]]), in_rounds([[1.0], [2.0]])
+    assert paired_rounds(base, head) == ([1.0, 2.0], [1.0, 2.0])
+    assert paired_rounds(in_rounds([[1.0], [-1.0]]), head) is None
+    assert paired_rounds(Metric.from_samples([1.0], unit="s"), head) is None
+    assert worse_log_ratios(in_rounds([[0.0]]), in_rounds([[1.0]])) is None
 
 
 # --- the signed-rank test ------------------------------------------------------------------
@@ -285,38 +284,3 @@ def test_hodges_lehmann_caps_the_quadratic_work() -> None:
         paired_hodges_lehmann([0.0] * (WALSH_MAX_ROUNDS + 1))
     with pytest.raises(ValueError, match="rounds"):
         paired_hodges_lehmann([])
-
-
-# --- paired_ratio --------------------------------------------------------------------------
-
-
-def test_paired_ratio_of_a_constant_slowdown() -> None:
-    rng = random.Random(5)
-    base = []
-    for r in range(10):
-        drift = 2.0 if 3 <= r <= 5 else 1.0
-        base.append([drift * rng.uniform(0.9, 1.1) for _ in range(3)])
-    head = [[1.1 * x for x in chunk] for chunk in base]
-    est = paired_ratio(base, head, confidence=0.99)
-    assert (est.ratio, est.low, est.high) == pytest.approx((1.1, 1.1, 1.1))
-    assert est.p_value == 2.0**-9  # 10 rounds, all slower
-    assert (est.n, est.confidence, est.method) == (10, 0.99, METHOD)
-
-
-def test_paired_ratio_is_the_exponentiated_shift() -> None:
-    rng = random.Random(8)
-    base = [[rng.lognormvariate(0, 0.1) for _ in range(3)] for _ in range(30)]
-    head = [[1.05 * rng.lognormvariate(0, 0.1) for _ in range(3)] for _ in range(30)]
-    d = round_log_ratios(base, head)
-    shift = paired_hodges_lehmann(d, confidence=0.9)
-    est = paired_ratio(base, head, confidence=0.9)
-    assert (est.ratio, est.low, est.high) == pytest.approx(
-        (math.exp(shift.estimate), math.exp(shift.low), math.exp(shift.high))
-    )
-    assert est.p_value == pytest.approx(_scipy_wilcoxon(d)[1], rel=1e-9)
-    assert est.low < est.ratio < est.high
-
-
-def test_paired_ratio_needs_both_sides_of_every_round() -> None:
-    with pytest.raises(ValueError, match="every round needs both sides"):
-        paired_ratio([[1.0], [1.0]], [[1.0]])

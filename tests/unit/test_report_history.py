@@ -46,7 +46,7 @@ def trend() -> Trend:
     names, and runs 3 and 4 on another machine."""
     levels = {
         "parse": (step_at(20, 1e-3, 1.25e-3), "s"),
-        HOSTILE[0]: (step_at(15, 2e6, 3e6), "bytes"),
+        HOSTILE[0]: (step_at(15, 2e6, 3e6), "B"),
         HOSTILE[1]: (flat(0.5), "s"),
         HOSTILE[2]: (flat(100.0), "req/s"),
         HOSTILE[3]: (flat(1e-3), "s"),

@@ -75,12 +75,15 @@ def rounds(name: str, side: str, centre: float, *, shared: bool, rounds_: int = 
     return Metric.from_samples(values, unit="s", rounds=index)
 
 
-def results(sha: str, metrics: dict[str, Metric]) -> Results:
+def results(sha: str, metrics: dict[str, Metric], time_budget: float = 0) -> Results:
     benches = tuple(
         BenchmarkResult(name=name, kind="python", metrics={"duration": metric})
         for name, metric in metrics.items()
     )
-    return Results(suite="demo", benchmarks=benches, commit=Commit(sha=sha))
+    environment = {"interleaved": {"time_budget": time_budget}} if time_budget else {}
+    return Results(
+        suite="demo", benchmarks=benches, commit=Commit(sha=sha), environment=environment
+    )
 
 
 def unpaired(factors: dict[str, tuple[float, float]]) -> Comparison:
@@ -90,11 +93,12 @@ def unpaired(factors: dict[str, tuple[float, float]]) -> Comparison:
     return compare(results(BASE_SHA, base), results(HEAD_SHA, head))
 
 
-def paired(factors: dict[str, tuple[float, bool]]) -> Comparison:
-    """``{name: (head factor, shared noise)}`` as interleaved rounds."""
+def paired(factors: dict[str, tuple[float, bool]], time_budget: float = 0) -> Comparison:
+    """``{name: (head factor, shared noise)}`` as interleaved rounds (within ``time_budget``
+    seconds, as the results record it)."""
     base = {n: rounds(n, "base", 1e-3, shared=s) for n, (_, s) in factors.items()}
     head = {n: rounds(n, "head", 1e-3 * f, shared=s) for n, (f, s) in factors.items()}
-    return compare(results(BASE_SHA, base), results(HEAD_SHA, head))
+    return compare(results(BASE_SHA, base, time_budget), results(HEAD_SHA, head, time_budget))
 
 
 # --- the first line ---------------------------------------------------------------------------
@@ -140,9 +144,9 @@ def test_inconclusive_is_amber_names_the_benchmarks_and_what_would_settle_them()
 
 
 def test_paired_inconclusive_advises_time_fewer_benchmarks_or_instruction_counts() -> None:
-    comparison = paired({"wobbly": (1.05, False), "steady": (1.0, True)})
+    comparison = paired({"wobbly": (1.05, False), "steady": (1.0, True)}, time_budget=600)
     assert comparison.status == "inconclusive"
-    ctx = ReportContext(design="same-runner", budget_seconds=600)
+    ctx = ReportContext(design="same-runner")
     line = first_line(render_comment(Report.of(comparison), ctx))
     assert line.startswith("### ⚠️ 1 benchmark undecided: `wobbly` · to settle it: ")
     assert (
@@ -208,9 +212,24 @@ def test_design_line_for_an_unpaired_comparison_and_the_contexts_words() -> None
     assert data["design"]["kind"] == "artifact" and data["design"]["paired"] is False
 
 
+def test_paired_rows_replayed_from_files_keep_their_design_and_advice() -> None:
+    """``aiwf-ci compare`` of ``ab``'s two results files: every row is a paired Wilcoxon,
+    so the design line says so (not "separate runs: unpaired") and the advice for an
+    undecided benchmark is more time, not "a same-runner comparison" it already is."""
+    comparison = paired({"wobbly": (1.05, False), "steady": (1.0, True)})
+    text = render_comment(Report.of(comparison), ReportContext(design="files"))
+    assert "unpaired" not in text and "Mann-Whitney" not in text.split("How measured:")[1]
+    assert (
+        "How measured: two results files of one interleaved run: same runner, interleaved "
+        "(paired, Wilcoxon signed-rank), 11–12 paired rounds"
+    ) in text
+    assert "a same-runner comparison" not in first_line(text)
+    assert "more time (time-budget)" in first_line(text)
+
+
 def test_json_has_method_rounds_level_and_the_inconclusive_status() -> None:
-    comparison = paired({"wobbly": (1.05, False)})
-    data = comparison_to_dict(comparison, ReportContext(design="same-runner", budget_seconds=60))
+    comparison = paired({"wobbly": (1.05, False)}, time_budget=60)
+    data = comparison_to_dict(comparison, ReportContext(design="same-runner"))
     metric = data["benchmarks"][0]["metrics"][0]
     assert data["status"] == "inconclusive"
     assert metric["method"] == "Wilcoxon signed-rank"
@@ -292,8 +311,8 @@ def test_zero_gc_rows_and_flat_memory_rows_are_folded(golden: Comparison) -> Non
         (2.7e-3, "s", "2.70 ms"),
         (0.99996, "s", "1.00 s"),
         (125.0, "s", "2.08 min"),
-        (9.53 * 2**20, "bytes", "9.53 MiB"),
-        (0.0, "bytes", "0 B"),
+        (9.53 * 2**20, "B", "9.53 MiB"),
+        (0.0, "B", "0 B"),
         (1.5e-5, "things", "0.0000150 things"),
         (1.2e9, "instructions", "1.20G instructions"),
         (0.0017, "ratio", "0.17%"),

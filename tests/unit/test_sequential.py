@@ -20,7 +20,6 @@ from aiwf_ci.verdict.sequential import (
     is_look,
     judge,
     look_alpha,
-    next_look,
     planned_looks,
     replay,
 )
@@ -111,12 +110,10 @@ def test_unplanned_final_look_spends_the_increment() -> None:
         look_alpha(design, 12, 14)
 
 
-def test_next_look_and_is_look_follow_the_schedule() -> None:
+def test_is_look_follows_the_schedule() -> None:
     for design in (SequentialDesign(), SequentialDesign(min_rounds=7, look_every=4, max_rounds=20)):
         looks = planned_looks(design)
         for rounds in range(design.max_rounds + 5):
-            later = [look for look in looks if look > rounds]
-            assert next_look(design, rounds) == (later[0] if later else None)
             assert is_look(design, rounds) == (rounds in looks)
 
 

@@ -47,3 +47,13 @@ def test_empty_and_bad_input_are_rejected() -> None:
 
 def test_cv_of_zero_mean_is_zero() -> None:
     assert stats.cv([-1.0, 1.0]) == 0.0
+
+
+def test_percentile_of_sorted_data_is_the_percentile() -> None:
+    rng = random.Random(3)
+    samples = [rng.uniform(0, 10) for _ in range(101)]
+    ordered = sorted(samples)
+    for q in (0.0, 25.0, 50.0, 90.0, 99.0, 100.0):
+        assert stats.percentile_sorted(ordered, q) == stats.percentile(samples, q)
+    with pytest.raises(ValueError, match="at least one sample"):
+        stats.percentile_sorted([], 50.0)

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from aiwf_ci.errors import ConfigError
+from aiwf_ci.metrics import family_of
 from aiwf_ci.verdict.thresholds import (
     DEFAULT_THRESHOLDS,
     Threshold,
     ThresholdRules,
     build_rules,
-    metric_family,
     parse_threshold,
     parse_threshold_spec,
-    rules_from_spec,
 )
 
 FLOOR = 64 * 1024  # the default absolute minimum of memory rules
@@ -33,14 +31,14 @@ def test_absolute_minimum_is_parsed_in_the_metric_unit() -> None:
 
 
 @pytest.mark.parametrize("bad", ["duration", "duration=10", "=5%", "duration=fast"])
-def test_bad_spec_is_a_config_error_with_an_example(bad: str) -> None:
-    with pytest.raises(ConfigError, match="example: duration=10%"):
-        rules_from_spec(bad)
+def test_bad_spec_is_an_error_with_an_example(bad: str) -> None:
+    with pytest.raises(ValueError, match="example: duration=10%"):
+        parse_threshold_spec(bad)
 
 
 def test_metric_family() -> None:
-    assert metric_family("memory_peak") == "memory"
-    assert metric_family("duration") == "duration"
+    assert family_of("memory_peak") == "memory"
+    assert family_of("duration") == "duration"
 
 
 def test_lookup_order_benchmark_then_suite_exact_then_family() -> None:
@@ -79,9 +77,9 @@ def test_build_rules_layers_defaults_config_and_overrides() -> None:
     assert rules.resolve("a", "throughput") == DEFAULT_THRESHOLDS["throughput"]
 
 
-def test_rules_from_spec_keeps_per_benchmark_rules() -> None:
+def test_overrides_keep_per_benchmark_rules() -> None:
     base = build_rules(per_benchmark={"b": {"duration": Threshold(metric="duration", relative=1)}})
-    rules = rules_from_spec("duration=5%", base=base)
+    rules = base.with_overrides(parse_threshold_spec("duration=5%"))
     assert rules.resolve("a", "duration") == Threshold(metric="duration", relative=0.05)
     assert rules.resolve("b", "duration") == Threshold(metric="duration", relative=1)
 
@@ -131,3 +129,27 @@ def test_a_unitless_absolute_minimum_asks_for_a_unit(metric: str, value: float, 
         parse_threshold(metric, {"relative": "10%", "absolute": value})
     assert fix in str(caught.value)
     assert parse_threshold(metric, {"relative": "10%", "absolute": 0}).absolute == 0.0
+
+
+def test_the_sign_of_a_rule_says_which_way_is_worse() -> None:
+    """Bug: the thresholds line said ``throughput +10%`` where a drop is the regression."""
+    assert Threshold(metric="throughput", relative=0.10).describe() == "throughput -10%"
+    assert Threshold(metric="throughput_bytes", relative=0.05).describe() == (
+        "throughput_bytes -5%"
+    )
+    assert Threshold(metric="duration", relative=0.2).describe() == "duration +20%"
+    assert Threshold(metric="my_counter", relative=0.2).describe() == "my_counter +20%"
+    line = ThresholdRules().describe()
+    assert "throughput -10%" in line
+    assert "duration +20%" in line
+
+
+def test_an_absolute_minimum_is_read_in_the_catalogue_unit() -> None:
+    assert parse_threshold("native_time", {"relative": "5%", "absolute": "2ms"}).absolute == (
+        pytest.approx(0.002)
+    )
+    assert parse_threshold("io_read_bytes", {"relative": "5%", "absolute": "1KiB"}).absolute == (
+        1024
+    )
+    assert parse_threshold("io", {"relative": "5%", "absolute": 3}).absolute == 3
+    assert parse_threshold("error_rate", {"relative": "5%", "absolute": 0.01}).absolute == 0.01

@@ -1,4 +1,4 @@
-"""Turns the JSON a worker's memory pass produced (``memory_worker``) into a ``MemoryOutcome``
+"""Turns the JSON a worker's memory pass produced (``bench.memory.worker``) into a ``MemoryOutcome``
 in the parent process, where the config's rules are applied.
 
 Metrics, one sample per measured iteration (the warm-up iterations excluded), so the
@@ -19,7 +19,8 @@ from aiwf_ci.bench.memory.limits import human_bytes, limit_alerts
 from aiwf_ci.bench.memory.outcome import MemoryOutcome
 from aiwf_ci.bench.memory.series import memory_series
 from aiwf_ci.config.models import MemorySettings
-from aiwf_ci.models import Alert, Metric
+from aiwf_ci.metrics import measured
+from aiwf_ci.models import Alert
 
 METRIC_COLUMNS = {
     "memory_peak": "peak",
@@ -36,7 +37,7 @@ def memory_outcome_from_worker(data: Any, settings: MemorySettings) -> MemoryOut
         return MemoryOutcome(errors=(str(data["error"]),))
     skip = int(data.get("skip", 0))
     metrics = {
-        name: Metric.from_samples(data[column][skip:], unit="bytes")
+        name: measured(name, data[column][skip:])
         for name, column in METRIC_COLUMNS.items()
         if data.get(column, [])[skip:]
     }

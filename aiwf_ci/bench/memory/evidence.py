@@ -22,8 +22,10 @@
   ``__dict__`` (an ordinary class), so the traced scan above never sees them. Their site is
   the allocation of what they hold when their own is unknown.
 
-The profiler's own allocations (this module, ``memory_worker``, tracemalloc, importlib) are
-filtered out of both, so the evidence never names the profiler.
+The profiler's own allocations (every module of this package, the worker's readings among
+them; tracemalloc; importlib) are filtered out of both, so the evidence never names the
+profiler. The package's files are listed from its folder, so a module renamed or added is
+filtered too.
 """
 
 from __future__ import annotations
@@ -50,17 +52,18 @@ SITE_SAMPLE = 200  # instances of a grown class whose allocation sites are looke
 FRAMES_SHOWN = 5
 _K = TypeVar("_K")
 _AIWF_DIR = str(Path(aiwf_ci.__file__).resolve().parent)
+_PROFILER_DIR = os.path.dirname(__file__)
 _OWN_FILES = frozenset(
     {
-        __file__,
-        str(Path(__file__).with_name("memory_worker.py")),
-        str(Path(__file__).with_name("leak.py")),
+        # spelt as the import system spells them (``__file__``, ``co_filename``): not resolved
+        *(os.path.join(_PROFILER_DIR, f) for f in os.listdir(_PROFILER_DIR) if f.endswith(".py")),
         tracemalloc.__file__,
         "<frozen importlib._bootstrap>",
         "<frozen importlib._bootstrap_external>",
         "<unknown>",
     }
 )
+_FILTERS = [tracemalloc.Filter(False, name) for name in sorted(_OWN_FILES)]
 
 
 _census: Counter[type] = Counter()
@@ -69,10 +72,12 @@ one callable at a time, so one census at a time."""
 
 
 def prepare() -> None:
-    """Before tracing starts: compile the snapshot filters, so their cached regular
-    expressions are not mistaken for growth, and count the instances of every class."""
+    """Before tracing starts: fill the caches filtering a snapshot fills (the filters' regular
+    expressions, ``abc``'s subclass cache), so they are not mistaken for growth, and count
+    the instances of every class."""
     for name in _OWN_FILES:
         fnmatch.fnmatch("", name)
+    tracemalloc.Snapshot((), 1).filter_traces(_FILTERS)
     _census.clear()
     _census.update(map(type, gc.get_objects()))
 
@@ -90,9 +95,7 @@ def end_evidence(start: tracemalloc.Snapshot) -> dict[str, object]:
 
 
 def _snapshot() -> tracemalloc.Snapshot:
-    return tracemalloc.take_snapshot().filter_traces(
-        [tracemalloc.Filter(False, name) for name in sorted(_OWN_FILES)]
-    )
+    return tracemalloc.take_snapshot().filter_traces(_FILTERS)
 
 
 def grown_sites(diffs: Iterable[tracemalloc.StatisticDiff]) -> list[dict[str, object]]:

@@ -25,7 +25,7 @@ from aiwf_ci.bench.memory.sampler import ProcessTreeSampler, Recording
 from aiwf_ci.bench.memory.series import memory_series
 from aiwf_ci.bench.process import ProcessObserver, ProcessOutcome
 from aiwf_ci.config.models import MemorySettings
-from aiwf_ci.models import Metric
+from aiwf_ci.metrics import measured
 
 COMMAND_RUNS = 5
 COMMAND_BUDGET = 10.0
@@ -82,21 +82,21 @@ def outcome_from_recordings(
     recordings: Sequence[Recording], settings: MemorySettings
 ) -> MemoryOutcome:
     """Metrics, series, alerts and sampler statistics from the memory runs."""
-    measured = [r for r in recordings if r.peak_rss]
-    if not measured:
+    recorded = [r for r in recordings if r.peak_rss]
+    if not recorded:
         return MemoryOutcome(errors=("memory pass: the sampler recorded nothing",))
-    metrics = {"memory_peak": Metric.from_samples([r.peak_rss for r in measured], unit="bytes")}
-    uss = [r.peak_uss for r in measured]
+    metrics = {"memory_peak": measured("memory_peak", [r.peak_rss for r in recorded])}
+    uss = [r.peak_uss for r in recorded]
     if all(u is not None for u in uss):
-        metrics["memory_uss_peak"] = Metric.from_samples(
-            [float(u) for u in uss if u is not None], unit="bytes"
+        metrics["memory_uss_peak"] = measured(
+            "memory_uss_peak", [float(u) for u in uss if u is not None]
         )
-    highest = max(measured, key=lambda r: r.peak_rss)
+    highest = max(recorded, key=lambda r: r.peak_rss)
     return MemoryOutcome(
         metrics=metrics,
         alerts=limit_alerts(metrics, settings),
         series={"memory_rss": memory_series([(t, float(v)) for t, v in highest.rss])},
-        extra={"memory": _sampler_stats(measured, settings)},
+        extra={"memory": _sampler_stats(recorded, settings)},
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from aiwf_ci.metrics import BYTES
 from aiwf_ci.models import Series
 
 MAX_POINTS = 200
@@ -32,10 +33,10 @@ def downsample(points: Sequence[Point], limit: int = MAX_POINTS) -> list[Point]:
 
 
 def memory_series(points: Sequence[Point], limit: int = MAX_POINTS) -> Series:
-    """A ``Series`` in bytes from ``(seconds, bytes)`` points, downsampled."""
+    """A ``Series`` in bytes (``B``) from ``(seconds, bytes)`` points, downsampled."""
     kept = downsample(points, limit)
     return Series(
-        unit="bytes",
+        unit=BYTES,
         t=tuple(round(t, 6) for t, _ in kept),
         values=tuple(float(v) for _, v in kept),
     )

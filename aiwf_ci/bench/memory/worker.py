@@ -14,12 +14,11 @@ do not depend on when a collection happens to trigger:
 
 The first ``warmup_iterations`` calls are excluded from the metrics and the trend (first-time
 interning, allocator arenas). At the window's start the profiler takes a tracemalloc
-snapshot; if the trend (``leak.assess_memory``) suspects a leak, ``memory_evidence`` diffs
-it with the end and counts the live objects allocated since, to name what grows. The parent
-recomputes the same assessment from the returned columns (``memory_convert``); the result
-here is plain JSON.
-Readings are stored in preallocated arrays so the profiler's bookkeeping never shows up as a
-growing type.
+snapshot; if the trend (``leak.assess_memory``) suspects a leak, ``evidence`` diffs it with
+the end and counts the live objects allocated since, to name what grows. The parent
+recomputes the same assessment from the returned columns (``convert``); the result here is
+plain JSON. Readings are stored in preallocated arrays, so the profiler's bookkeeping does
+not grow during the window, and ``evidence`` filters out what this package allocates.
 """
 
 from __future__ import annotations
@@ -71,7 +70,7 @@ def current_rss() -> int:
     worker runs inside the project's virtualenv, where psutil may not be installed):
     ``/proc/self/statm`` on Linux, else the peak from ``getrusage`` as an upper bound."""
     try:
-        with open("/proc/self/statm", encoding="ascii") as handle:
+        with open("/proc/self/statm", "rb") as handle:  # bytes: no codec to import or decode
             return int(handle.read().split()[1]) * _PAGE
     except (OSError, ValueError, IndexError):
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss

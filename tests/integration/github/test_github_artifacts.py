@@ -9,19 +9,20 @@ import pytest
 
 from aiwf_ci.errors import ArtifactError, BaselineError
 from aiwf_ci.github.artifacts import ExtractLimits, download_run_artifact
-from aiwf_ci.github.baseline import ArtifactBaselineStore, BaselineQuery, LocalBaselineStore
+from aiwf_ci.github.baseline import ArtifactBaselineStore, BaselineQuery
+from aiwf_ci.models.baseline import LocalBaselineStore
 from tests.fakegithub import FakeGitHub, bomb_zip, corrupt_zip, make_zip, results_zip, symlink_zip
 from tests.fakegithub.clients import ClientFactory
 from tests.fakegithub.scenario import BASE_SHA, query, results_dict, seed_baseline
 
 
 def fetch(make_client: ClientFactory, **limits: int) -> None:
-    ArtifactBaselineStore(make_client(), limits=ExtractLimits(**limits)).fetch(query())
+    ArtifactBaselineStore(make_client(), query(), limits=ExtractLimits(**limits)).fetch()
 
 
 def test_storage_host_never_sees_the_token(fake: FakeGitHub, make_client: ClientFactory) -> None:
     seed_baseline(fake)
-    ArtifactBaselineStore(make_client()).fetch(query())
+    ArtifactBaselineStore(make_client(), query()).fetch()
     zip_requests = [r for r in fake.requests if r.path.endswith("/zip")]
     assert zip_requests[0].headers["Authorization"] == f"Bearer {fake.token}"
     assert fake.storage.count("GET") == 1
@@ -105,7 +106,7 @@ def test_falls_back_to_the_newest_run_older_than_the_base_commit(
     older = seed_baseline(fake, sha="a" * 40)  # created 2026-01-01T00:00
     seed_baseline(fake, sha="b" * 40)  # created 2026-01-01T00:01, after the base commit
     fake.add_commit(BASE_SHA, "2026-01-01T00:00:30Z")
-    baseline = ArtifactBaselineStore(make_client()).fetch(query())
+    baseline = ArtifactBaselineStore(make_client(), query()).fetch()
     assert baseline.run_id == older
     assert not baseline.exact
     assert "has no successful run" in baseline.note
@@ -118,7 +119,7 @@ def test_page_walk_is_bounded_and_finds_the_base_run_on_page_two(
     for n in range(5):
         fake.add_run(head_sha=f"{n:040d}")
     client = make_client(per_page=2)
-    baseline = ArtifactBaselineStore(client).fetch(query())
+    baseline = ArtifactBaselineStore(client, query()).fetch()
     assert baseline.run_id == target
     assert fake.count("GET", r"/runs$") == 3
     fake.reset_counts()
@@ -127,7 +128,7 @@ def test_page_walk_is_bounded_and_finds_the_base_run_on_page_two(
     )
     fake.add_commit("f" * 40, "2020-01-01T00:00:00Z")
     with pytest.raises(BaselineError, match="older than base"):
-        ArtifactBaselineStore(client).fetch(short_walk)
+        ArtifactBaselineStore(client, short_walk).fetch()
     assert fake.count("GET", r"/runs$") <= 1
 
 

@@ -1,52 +1,14 @@
-"""Client mechanics over real HTTP: de-duplication, batch fetching, pacing, counters."""
+"""Client mechanics over real HTTP: pacing, counters, a GitHub Enterprise Server base path."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
-from aiwf_ci.errors import GitHubAPIError
 from aiwf_ci.github.client import GitHubClient
 from aiwf_ci.github.settings import ClientSettings
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub.clients import ClientFactory, SleepRecorder
 from tests.fakegithub.scenario import pr_pass, seed_baseline
-
-
-def test_concurrent_identical_gets_make_one_request(
-    fake: FakeGitHub, make_client: ClientFactory
-) -> None:
-    fake.set_latency(r"^/rate_limit$", 0.3)
-    client = make_client(concurrency=8)
-    results = client.fetch_many(["/rate_limit"] * 8)
-    assert all(r.ok for r in results)
-    assert fake.count("GET", r"^/rate_limit$") == 1
-    assert client.stats().deduplicated + client.stats().cache_hits == 7
-
-
-def test_batch_is_all_settled_and_bounded(fake: FakeGitHub, make_client: ClientFactory) -> None:
-    fake.set_latency(r"^/repos/", 0.1)
-    active = peak = 0
-    lock = threading.Lock()
-    client = make_client(concurrency=2)
-
-    def call(path: str) -> object:
-        nonlocal active, peak
-        with lock:
-            active += 1
-            peak = max(peak, active)
-        try:
-            return client.get_json(path)
-        finally:
-            with lock:
-                active -= 1
-
-    paths = [f"/repos/{fake.repo}", "/repos/nobody/missing", f"/repos/{fake.repo}/actions/runs"]
-    settled = client.gather([lambda p=p: call(p) for p in paths])  # type: ignore[misc]
-    assert [s.ok for s in settled] == [True, False, True]
-    assert isinstance(settled[1].error, GitHubAPIError)
-    assert "404" in str(settled[1].error)
-    assert peak <= 2
 
 
 def test_pacing_slows_down_near_the_limit(
@@ -58,9 +20,7 @@ def test_pacing_slows_down_near_the_limit(
     client.get_json(f"/repos/{fake.repo}")
     assert sleeps.calls, "no pacing delay before the second request"
     assert sleeps.calls[-1] > 60  # about an hour spread over the 9 requests left
-    stats = client.stats()
-    assert stats.rate_limit_remaining == 8
-    assert stats.waited_seconds == sleeps.total
+    assert client.stats().rate_limit_remaining == 8
 
 
 def test_stats_are_reportable(fake: FakeGitHub, make_client: ClientFactory) -> None:
@@ -71,7 +31,6 @@ def test_stats_are_reportable(fake: FakeGitHub, make_client: ClientFactory) -> N
     assert stats["requests_sent"] == 1
     assert stats["cache_hits"] == 1
     assert stats["hit_rate"] == 0.5
-    assert isinstance(stats["mean_response_ms"], float)
 
 
 def test_token_bucket_paces_bursts(

@@ -47,7 +47,7 @@ def test_warm_pass_sends_no_request_and_leaves_one_comment(
     assert cold <= 6
 
 
-def test_same_client_serves_repeats_from_memory(
+def test_same_client_serves_repeats_from_the_cache(
     fake: FakeGitHub, make_client: ClientFactory
 ) -> None:
     client = make_client()
@@ -55,7 +55,7 @@ def test_same_client_serves_repeats_from_memory(
     second = client.get_json(f"/repos/{fake.repo}")
     assert first == second
     assert fake.count("GET", r"^/repos/[^/]+/[^/]+$") == 1
-    assert client.stats().l1_hits == 1
+    assert client.stats().cache_hits == 1
 
 
 def test_expired_entries_are_revalidated_with_304(

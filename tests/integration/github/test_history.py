@@ -3,7 +3,10 @@ few requests cold, almost none warm, only this branch's own push runs."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
+
+import pytest
 
 from aiwf_ci.github.history import fetch_history
 from tests.fakegithub import FakeGitHub
@@ -40,8 +43,9 @@ def test_thirty_runs_cold_then_warm(
 
 
 def test_other_branches_forks_expired_and_unreadable_are_left_out(
-    fake: FakeGitHub, make_client: ClientFactory
+    fake: FakeGitHub, make_client: ClientFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="aiwf_ci.github.history")
     good = push_runs(fake, 3)
     other = fake.add_run(head_sha="b" * 40, branch="feature")
     fake.add_artifact(other["id"], results_zip(results_dict(sha="b" * 40)))
@@ -53,4 +57,6 @@ def test_other_branches_forks_expired_and_unreadable_are_left_out(
     fake.add_artifact(broken["id"], make_zip({"results.json": "{not json"}))
     history = fetch_history(make_client(), branch="main", name=NAME, points=30)
     assert [p.sha for p in history.points] == good
-    assert len(history.skipped) == 1 and "not valid JSON" in history.skipped[0]
+    left_out = [r.getMessage() for r in caplog.records if "left out" in r.getMessage()]
+    assert len(left_out) == 1 and f"run {broken['id']}" in left_out[0]
+    assert "not valid JSON" in left_out[0]

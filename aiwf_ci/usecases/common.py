@@ -1,5 +1,4 @@
-"""What the two front ends share: the CLI (``aiwf-ci run``, ``compare``, ``ab``) and the
-GitHub Action do the same few things in the same way, so they live here once.
+"""The steps every use case and both front ends share, so they exist once.
 
 - ``load_suite`` and ``ready_tree``: a suite config, validated, and a source tree set up as
   its ``environment:`` says, with its ``python:`` targets imported in a worker on the tree's
@@ -8,6 +7,7 @@ GitHub Action do the same few things in the same way, so they live here once.
   ``thresholds:`` and per-benchmark overrides, then ``--thresholds`` / the ``thresholds``
   input);
 - ``run_options``: what a run records (the commit, the machine's fingerprint);
+- ``interruptible``: Ctrl-C and a runner's cancellation stop every process tree first;
 - ``exit_code``: one mapping from a ``Status`` to the process exit code.
 
 Nothing here prints or exits: the front ends map results and errors to their own output.
@@ -23,21 +23,18 @@ from dataclasses import replace
 from pathlib import Path
 
 from aiwf_ci.bench.process import kill_all_trees
-from aiwf_ci.config import DEFAULT_CONFIG, RoundsSpec, SuiteConfig, load_config
+from aiwf_ci.config import DEFAULT_CONFIG, SuiteConfig, load_config
 from aiwf_ci.errors import (
     EXIT_BENCHMARK_FAILED,
     EXIT_OK,
     EXIT_REGRESSION,
-    ConfigError,
     ConfigErrors,
     Terminated,
 )
 from aiwf_ci.run.environment import detect_commit, fingerprint
-from aiwf_ci.run.interleave import RoundsOptions
 from aiwf_ci.run.project import Tree, prepared_tree
 from aiwf_ci.run.runner import RunOptions, tree_context
 from aiwf_ci.verdict.model import Status
-from aiwf_ci.verdict.sequential import SequentialDesign
 from aiwf_ci.verdict.thresholds import Threshold, ThresholdRules, build_rules
 from aiwf_ci.verdict.timer import Timer
 from aiwf_ci.workloads.instructions import check_valgrind
@@ -103,48 +100,6 @@ def threshold_rules(
 def run_options(tree: Tree, env: Mapping[str, str]) -> RunOptions:
     """How a run in ``tree`` is recorded: the commit under test and the machine's fingerprint."""
     return RunOptions(tree=tree, commit=detect_commit(tree.root, env), environment=fingerprint(env))
-
-
-def rounds_spec(
-    spec: RoundsSpec,
-    budget: float | None = None,
-    max_rounds: int | None = None,
-    samples: int | None = None,
-) -> RoundsSpec:
-    """The config's ``rounds:`` with command-line or input overrides (checked here once)."""
-    merged = replace(
-        spec,
-        budget=spec.budget if budget is None else budget,
-        max_rounds=spec.max_rounds if max_rounds is None else max_rounds,
-        samples=spec.samples if samples is None else samples,
-    )
-    if not 10 <= merged.max_rounds <= 1000:
-        raise ConfigError(
-            f"max-rounds {merged.max_rounds} is out of range",
-            field="max-rounds",
-            fix="use 10..1000",
-        )
-    if not 1 <= merged.samples <= 100:
-        raise ConfigError(
-            f"samples {merged.samples} is out of range", field="samples", fix="use 1..100"
-        )
-    if merged.budget <= 0:
-        raise ConfigError("the budget must be positive", field="budget", fix="e.g. 10m")
-    return merged
-
-
-def rounds_options(
-    spec: RoundsSpec, rules: ThresholdRules, environment: Mapping[str, object]
-) -> RoundsOptions:
-    """How the interleaved runner samples, from the (overridden) ``rounds:`` settings."""
-    design = SequentialDesign(alpha=spec.alpha, max_rounds=spec.max_rounds)
-    return RoundsOptions(
-        design=design,
-        samples=spec.samples,
-        budget=spec.budget,
-        rules=rules,
-        environment=dict(environment),
-    )
 
 
 @contextmanager

@@ -1,0 +1,29 @@
+"""The jobs aiwf-ci does, each once, for both front ends: the CLI (``aiwf-ci run``, ``ab``,
+``compare``) and the GitHub Action call these and only map results and errors to their own
+output. Nothing here prints or exits.
+
+Modules:
+    common      the steps every job shares: load a suite, set a tree up, layer threshold
+                rules, record a run, stop cleanly on a signal, map a status to an exit code
+    workspace   run the suite in one tree (``aiwf-ci run``; the action on a push)
+    ab          two trees measured in paired rounds on this machine (``aiwf-ci ab``; the
+                action's same-runner baseline)
+"""
+
+from aiwf_ci.usecases.common import (
+    exit_code,
+    interruptible,
+    load_suite,
+    ready_tree,
+    run_options,
+    threshold_rules,
+)
+
+__all__ = [
+    "exit_code",
+    "interruptible",
+    "load_suite",
+    "ready_tree",
+    "run_options",
+    "threshold_rules",
+]

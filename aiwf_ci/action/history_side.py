@@ -38,11 +38,11 @@ from aiwf_ci.report import (
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PushHistory:
-    """What a push run's history produced: the summary section, the files, the issue."""
+    """What a push run's history produced: the trend and its summary section (the dashboard
+    and the tracking issue are written on the way)."""
 
     trend: Trend
     summary: str
-    issue_url: str = ""
 
 
 def points_of(config: ActionConfig, client: GitHubClient, branch: str) -> list[RunPoint]:
@@ -83,10 +83,9 @@ def push_history(job: Job, head: Results) -> PushHistory | None:
     own = RunPoint(sha=config.sha, run_id=config.run_id or 0, created_at="", results=head)
     trend = build_trend([*_without(points, config.sha), own])
     write_text_atomic(config.results_dir / "dashboard.html", render_dashboard(trend))
-    url = ""
     if config.history_issue and job.client is not None:
-        url = _issue(job.client, job.console, trend)
-    return PushHistory(trend=trend, summary=render_history_summary(trend), issue_url=url)
+        _issue(job.client, job.console, trend)
+    return PushHistory(trend=trend, summary=render_history_summary(trend))
 
 
 def _without(points: Sequence[RunPoint], sha: str) -> list[RunPoint]:
@@ -94,7 +93,7 @@ def _without(points: Sequence[RunPoint], sha: str) -> list[RunPoint]:
     return [p for p in points if not sha or p.sha != sha]
 
 
-def _issue(client: GitHubClient, console: Console, trend: Trend) -> str:
+def _issue(client: GitHubClient, console: Console, trend: Trend) -> None:
     marker = history_marker(trend.suite)
     try:
         outcome = upsert_history_issue(
@@ -105,9 +104,8 @@ def _issue(client: GitHubClient, console: Console, trend: Trend) -> str:
         )
     except AiwfCIError as exc:
         console.annotate("warning", f"could not update the history issue: {exc}", title="aiwf-ci")
-        return ""
+        return
     console.line(f"aiwf-ci: history issue {outcome.action}: {outcome.html_url}")
-    return outcome.html_url
 
 
 def pooled_artifact_baseline(job: Job) -> tuple[Results, Trend] | None:

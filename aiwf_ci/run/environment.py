@@ -67,15 +67,3 @@ def _git(cwd: Path, *args: str) -> str:
     except (OSError, subprocess.SubprocessError):
         return ""
     return done.stdout.strip() if done.returncode == 0 else ""
-
-
-def child_environment(env: Mapping[str, str], python: str) -> dict[str, str]:
-    """The environment benchmark commands run in: ``python`` on ``PATH`` is the interpreter
-    aiwf-ci runs under (its virtualenv), as tox and nox do, so ``python -c ...`` in a
-    config measures the same Python that imports the project."""
-    merged = dict(env)
-    bin_dir = str(Path(python).parent)
-    path = merged.get("PATH", "")
-    if path.split(os.pathsep)[:1] != [bin_dir]:
-        merged["PATH"] = bin_dir + (os.pathsep + path if path else "")
-    return merged

@@ -44,7 +44,7 @@ mixture fit, a gap statistic)? Every sample, even from one normal distribution, 
 split that looks separated; testing the chosen split against a fixed bar is biased and
 fires almost always. The density's shape is judged instead, on the whole sample, and the
 constants were set by simulation (2,000 seeded draws per case, the cases of
-tests/unit/test_modes.py): unimodal data (normal, a lognormal tail, Student-t(3), a tight
+tests/unit/verdict/test_modes.py): unimodal data (normal, a lognormal tail, Student-t(3), a tight
 core with an exponential slowdown tail in 10% or 30% of the rounds) at 11 to 100 values
 are called bimodal in at most 0.6% of draws (the 30% slowdown tail at 40 values; 0.1% or
 less for the normal, lognormal and Student-t cases); two groups 20% apart (2% spread)

@@ -2,7 +2,7 @@
 
 The gate must not import numpy or scipy at run time (the action's image stays small and
 ``aiwf-ci compare`` starts fast), so the two tests it relies on live here as small pure
-functions, each checked against scipy in ``tests/unit/test_compare_significance.py``:
+functions, each checked against scipy in ``tests/unit/verdict/test_compare_significance.py``:
 
 - ``mann_whitney_u``: Mann-Whitney U test, two-sided; exact null distribution for small
   samples without ties, else the normal approximation with tie and continuity corrections

@@ -116,16 +116,7 @@ def _runner(spec: LoadSpec, factory: TargetFactory) -> Runner:
 
 
 def _options(spec: LoadSpec, left: float) -> LoadOptions:
-    return LoadOptions(
-        concurrency=spec.concurrency,
-        ramp_up=spec.ramp_up,
-        duration=spec.duration,
-        requests=spec.requests,
-        rate=spec.rate,
-        request_timeout=spec.request_timeout,
-        hard_limit=max(0.0, left),
-        max_samples=MAX_SAMPLES,
-    )
+    return LoadOptions.paced(spec, hard_limit=max(0.0, left), max_samples=MAX_SAMPLES)
 
 
 def _failure(bench: BenchmarkConfig, report: LoadReport, deadline: float, where: str) -> str:

@@ -26,7 +26,6 @@ import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Protocol
 
 from aiwf_ci.bench.memory.convert import memory_outcome_from_worker
@@ -216,9 +215,7 @@ class WorkerSession:
     def __enter__(self) -> WorkerSession:
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, *_exc: object) -> None:
         self.kill()
 
     def _finish(self) -> None:

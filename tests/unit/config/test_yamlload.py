@@ -24,7 +24,7 @@ from aiwf_ci.config.yamlload import (
 )
 from aiwf_ci.errors import ConfigError, ConfigErrors
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def load(text: str) -> LineMap:

@@ -12,7 +12,7 @@ from aiwf_ci.ingest import SUPPORTED_FORMATS, ingest_results, parse_file, parse_
 from aiwf_ci.ingest.common import dedupe_names, ingested, metric_name, summary_metric
 from aiwf_ci.models import Commit
 
-DATA = Path(__file__).parents[1] / "data" / "ingest"
+DATA = Path(__file__).parents[2] / "data" / "ingest"
 
 
 def test_public_api() -> None:

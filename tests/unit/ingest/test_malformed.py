@@ -12,7 +12,7 @@ from aiwf_ci.errors import IngestError
 from aiwf_ci.ingest import SUPPORTED_FORMATS, parse_file, parse_text
 from aiwf_ci.models import Results, dumps
 
-DATA = Path(__file__).parents[1] / "data" / "ingest"
+DATA = Path(__file__).parents[2] / "data" / "ingest"
 FIXTURES = {
     "pytest-benchmark": "pytest-benchmark-data.json",
     "hyperfine": "hyperfine.json",

@@ -32,7 +32,7 @@ from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.model import Comparison, Report
 from tests.trend_points import HOSTILE, flat, history, scaled_history, step_at
 
-GOLDEN = Path(__file__).parents[1] / "data" / "golden"
+GOLDEN = Path(__file__).parents[2] / "data" / "golden"
 TREND_BLOCK = re.compile(r"\n\n<details><summary>Trend on the base branch.*?</details>", re.S)
 
 

@@ -12,7 +12,7 @@ import yaml
 from aiwf_ci.config import load_config
 from aiwf_ci.config.models import DEFAULT_SETUP_TIMEOUT, RoundsSpec
 from aiwf_ci.config.schema import schema
-from tests.unit.test_config import problems, write
+from tests.unit.config.test_config import problems, write
 
 BENCH = "benchmarks:\n  - {name: a, command: 'true'}\n"
 

@@ -26,7 +26,7 @@ from aiwf_ci.report import (
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.model import Comparison, Report
 
-GOLDEN = Path(__file__).parents[1] / "data" / "golden"
+GOLDEN = Path(__file__).parents[2] / "data" / "golden"
 SCIENTIFIC = re.compile(r"\d(?:\.\d+)?[eE][+-]?\d")
 BASE_SHA, HEAD_SHA = "1234567" + "0" * 33, "abcdef0" + "1" * 33
 

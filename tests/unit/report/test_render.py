@@ -1,7 +1,7 @@
 """Reports: golden files for every template, GitHub's Markdown renderer, size limits.
 
 Regenerate the golden files after an intended change with
-``AIWF_UPDATE_GOLDEN=1 pytest tests/unit/test_report_render.py`` and review the diff.
+``AIWF_UPDATE_GOLDEN=1 pytest tests/unit/report/test_render.py`` and review the diff.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from aiwf_ci.report import (
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.model import Comparison, Report
 
-GOLDEN = Path(__file__).parents[1] / "data" / "golden"
+GOLDEN = Path(__file__).parents[2] / "data" / "golden"
 UPDATE = os.environ.get("AIWF_UPDATE_GOLDEN") == "1"  # read before the env-cleaning fixture
 NAMES = {b.name for b in load_results(GOLDEN / "head.json").benchmarks} | {"removed-bench"}
 

@@ -11,7 +11,7 @@ import yaml
 from aiwf_ci.config import load_config
 from aiwf_ci.config.schema import schema
 from aiwf_ci.errors import ConfigError
-from tests.unit.test_config import VALID
+from tests.unit.config.test_config import VALID
 
 BROKEN = [
     "suite: s\nbenchmarks:\n  - {name: a, command: x, iteratons: 3}\n",

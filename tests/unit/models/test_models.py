@@ -20,7 +20,7 @@ from aiwf_ci.models import (
     write_results,
 )
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "results"
+DATA = Path(__file__).resolve().parents[2] / "data" / "results"
 
 
 def sample_results() -> Results:

@@ -10,7 +10,7 @@ import pytest
 
 from aiwf_ci.ingest import parse_file, parse_text
 
-DATA = Path(__file__).parents[1] / "data" / "ingest"
+DATA = Path(__file__).parents[2] / "data" / "ingest"
 TO_SECONDS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from aiwf_ci.ingest import parse_file, parse_text
 
-DATA = Path(__file__).parents[1] / "data" / "ingest"
+DATA = Path(__file__).parents[2] / "data" / "ingest"
 
 
 def _column(name: str, line_name: str, unit: str) -> list[float]:

@@ -13,7 +13,7 @@ from aiwf_ci.action.inputs import Secret, config_from_env, parse_bool
 from aiwf_ci.action.plan import decide, is_fork
 from aiwf_ci.errors import ConfigError
 
-EVENTS = Path(__file__).resolve().parents[1] / "data" / "github"
+EVENTS = Path(__file__).resolve().parents[2] / "data" / "github"
 
 
 def event(name: str) -> dict[str, Any]:

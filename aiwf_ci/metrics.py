@@ -13,6 +13,10 @@ name and ``_``: ``memory`` covers ``memory_peak``, ``throughput`` covers
   by ``throughput``'s);
 - ``floor``: the absolute minimum effect that default rule gets, in the metric's unit;
 - ``borrows``: the entry whose rule it takes when it has none (``latency`` -> ``duration``);
+- ``follows``: the entry whose *stated* rule (the config's, ``--thresholds``, the
+  ``thresholds`` input) replaces its default when none is stated for it (``instructions`` ->
+  ``duration``: a tolerance stated for time is the tolerance for the work; a config that says
+  ``duration: 10%`` and nothing on counts must not fail on a +1% count at the 0.5% default);
 - ``schedule``: ``round`` (measured in every round of an A/B run and compared in pairs) or
   ``side`` (measured once per side: the memory pass; instruction counts and what is
   measured beside them).
@@ -50,6 +54,7 @@ class MetricSpec:
     rule: float | None = None
     floor: float | None = None
     borrows: str = ""
+    follows: str = ""
     schedule: Schedule = "round"
 
 
@@ -84,7 +89,7 @@ CATALOGUE: tuple[MetricSpec, ...] = (
     # counted under Valgrind (``measure: instructions``): a checked count has no noise, so
     # 0.5% is a real change of executed work (a 1% change of work moves a count by a little
     # under 1%, so a 1% rule would miss it)
-    MetricSpec(name=INSTRUCTIONS, unit="instr", rule=0.005, schedule="side"),
+    MetricSpec(name=INSTRUCTIONS, unit="instr", rule=0.005, follows=DURATION, schedule="side"),
     # beside an instruction count: the counted run's wall time, ordinary runs' wall time
     # and their I/O
     MetricSpec(name="valgrind_time", unit=SECONDS, schedule="side"),

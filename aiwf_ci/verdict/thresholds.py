@@ -5,6 +5,12 @@ A ``Threshold`` is parsed from the suite config (``duration: 20%`` or
 ``duration=10%,memory=25%``; both produce the same objects. ``relative`` is the allowed
 worsening as a positive fraction whatever the metric's direction (``throughput: -10%``
 means a 10% drop); ``absolute`` is an optional minimum effect in the metric's own unit.
+
+Layering (``build_rules``): the catalogue's defaults, the config's rules, then ``--thresholds``
+or the ``thresholds`` input. A metric the catalogue says ``follows`` another (instruction
+counts follow ``duration``) takes that metric's *stated* rule when none is stated for it:
+``duration: 10%`` alone makes instruction counts 10% too, shown as
+``instructions +10% (from duration)``; a stated ``instructions:`` rule always wins.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from aiwf_ci.metrics import BYTES, CATALOGUE, SECONDS, direction_of, family_of, unit_of
+from aiwf_ci.numbers import human
 from aiwf_ci.units import PERCENT_HINT, parse_duration, parse_percent, parse_size
 
 
@@ -26,6 +33,10 @@ class Threshold:
     metric: str
     relative: float
     absolute: float | None = None
+    source: str = field(default="", compare=False)
+    """Where the rule came from (not part of its value): ``""`` stated (the config,
+    ``--thresholds``, the ``thresholds`` input), ``default`` built in, or the metric whose
+    stated rule it follows (``duration`` for instruction counts: ``FOLLOWERS``)."""
 
     @property
     def percent(self) -> str:
@@ -36,11 +47,24 @@ class Threshold:
         """``duration +20%``, ``throughput -10%``: the sign says which way is worse."""
         sign = "-" if direction_of(self.metric) == "higher" else "+"
         text = f"{self.metric} {sign}{self.percent}"
-        return f"{text} (min {self.absolute:g})" if self.absolute is not None else text
+        if self.absolute is not None:
+            text += f" (min {human(self.absolute, unit_of(self.metric) or '')})"
+        return f"{text} (from {self.source})" if self.source not in ("", DEFAULT) else text
+
+    @property
+    def stated(self) -> bool:
+        """Given by the user, not built in or followed from another metric's rule."""
+        return not self.source
+
+
+DEFAULT = "default"
+"""``Threshold.source`` of a built-in rule."""
 
 
 DEFAULT_THRESHOLDS: Mapping[str, Threshold] = {
-    e.name: Threshold(metric=e.name, relative=e.rule) for e in CATALOGUE if e.rule is not None
+    e.name: Threshold(metric=e.name, relative=e.rule, source=DEFAULT)
+    for e in CATALOGUE
+    if e.rule is not None
 }
 """Built-in rules: every metric the catalogue (``aiwf_ci.metrics``) gives a rule."""
 
@@ -136,6 +160,26 @@ def with_default_floor(rule: Threshold | None) -> Threshold | None:
 FALLBACK_FAMILIES: Mapping[str, str] = {e.name: e.borrows for e in CATALOGUE if e.borrows}
 
 
+#: Metrics that take another's *stated* rule when none is stated for them (module docstring).
+FOLLOWERS: Mapping[str, str] = {e.name: e.follows for e in CATALOGUE if e.follows}
+
+
+def follow_stated(
+    rules: Mapping[str, Threshold], outer: Mapping[str, Threshold] | None = None
+) -> dict[str, Threshold]:
+    """``rules`` with each follower whose rule is not stated (absent, built in, or followed
+    before) taking its leader's stated rule, the relative part only (an absolute minimum is
+    in the leader's unit). ``outer``: the suite's rules around a benchmark's own, where a
+    stated follower rule also counts as stated."""
+    out = dict(rules)
+    for name, leader in FOLLOWERS.items():
+        lead, own = out.get(leader), out.get(name) or (outer or {}).get(name)
+        if lead is None or not lead.stated or (own is not None and own.stated):
+            continue
+        out[name] = Threshold(metric=name, relative=lead.relative, source=leader)
+    return out
+
+
 def _lookup(rules: Mapping[str, Threshold], metric: str) -> Threshold | None:
     family = family_of(metric)
     found = rules.get(metric) or rules.get(family)
@@ -181,8 +225,9 @@ class ThresholdRules:
         return text
 
     def with_overrides(self, overrides: Mapping[str, Threshold]) -> ThresholdRules:
-        """Suite rules updated by e.g. the ``thresholds`` action input (per-benchmark kept)."""
-        return replace(self, suite={**self.suite, **overrides})
+        """Suite rules updated by e.g. the ``thresholds`` action input (per-benchmark kept),
+        followers following a newly stated leader."""
+        return replace(self, suite=follow_stated({**self.suite, **overrides}))
 
 
 def build_rules(
@@ -191,11 +236,11 @@ def build_rules(
     overrides: Mapping[str, Threshold] | None = None,
     ignore: Sequence[str] = (),
 ) -> ThresholdRules:
-    """Layer the built-in defaults, the config's suite rules and CLI/action overrides, in order."""
-    merged = {**DEFAULT_THRESHOLDS, **(suite or {}), **(overrides or {})}
-    return ThresholdRules(
-        suite=merged, per_benchmark=dict(per_benchmark or {}), ignore=tuple(ignore)
-    )
+    """Layer the built-in defaults, the config's suite rules and CLI/action overrides, in order,
+    followers following their stated leaders (module docstring)."""
+    merged = follow_stated({**DEFAULT_THRESHOLDS, **(suite or {}), **(overrides or {})})
+    own = {b: follow_stated(rules, merged) for b, rules in (per_benchmark or {}).items()}
+    return ThresholdRules(suite=merged, per_benchmark=own, ignore=tuple(ignore))
 
 
 DEFAULT_RULES = ThresholdRules()

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from aiwf_ci.config import load_config
 from aiwf_ci.metrics import family_of
+from aiwf_ci.usecases import threshold_rules
+from aiwf_ci.verdict.exact import exact_verdict
 from aiwf_ci.verdict.thresholds import (
     DEFAULT_THRESHOLDS,
     Threshold,
@@ -153,3 +158,57 @@ def test_an_absolute_minimum_is_read_in_the_catalogue_unit() -> None:
     )
     assert parse_threshold("io", {"relative": "5%", "absolute": 3}).absolute == 3
     assert parse_threshold("error_rate", {"relative": "5%", "absolute": 0.01}).absolute == 0.01
+
+
+# --- a duration rule is the tolerance for the work: instruction counts follow it ------------
+
+
+def config_rules(tmp_path: Path, thresholds: str, overrides: str = "") -> ThresholdRules:
+    """The rules of a real config file, as ``run``, ``ab`` and the action layer them."""
+    path = tmp_path / "bench.yml"
+    path.write_text(
+        f"suite: s\nthresholds: {thresholds}\nbenchmarks:\n  - {{name: b, command: 'true'}}\n"
+    )
+    return threshold_rules(load_config(path), parse_threshold_spec(overrides) or None)
+
+
+def test_a_config_stating_only_duration_sets_the_rule_for_counts(tmp_path: Path) -> None:
+    """Bug: ``duration: 10%`` alone failed a +1.0% instruction change at a hidden 0.5%."""
+    rules = config_rules(tmp_path, "{duration: 10%}")
+    rule = rules.resolve("b", "instructions")
+    assert rule is not None and rule.relative == pytest.approx(0.10)
+    assert "instructions +10% (from duration)" in rules.describe()
+    assert exact_verdict(0.010, "lower", rule, 1.0, 1.01) == "unchanged"
+    assert exact_verdict(0.12, "lower", rule, 1.0, 1.12) == "regression"
+
+
+def test_a_stated_count_rule_wins_and_the_defaults_stay_without_a_stated_duration(
+    tmp_path: Path,
+) -> None:
+    stated = config_rules(tmp_path, "{duration: 10%, instructions: 1%}")
+    assert stated.resolve("b", "instructions") == Threshold(metric="instructions", relative=0.01)
+    assert "(from duration)" not in stated.describe()
+    untouched = config_rules(tmp_path, "{memory: 40%}")
+    assert untouched.resolve("b", "instructions") == DEFAULT_THRESHOLDS["instructions"]
+    # an override of the config's stated count rule leaves it alone; of the default, not
+    assert config_rules(tmp_path, "{instructions: 1%}", "duration=5%").resolve(
+        "b", "instructions"
+    ) == Threshold(metric="instructions", relative=0.01)
+    followed = build_rules().with_overrides(parse_threshold_spec("duration=5%"))
+    assert followed.resolve("b", "instructions") == Threshold(metric="instructions", relative=0.05)
+
+
+def test_a_benchmark_s_own_duration_rule_sets_its_counts_without_the_absolute() -> None:
+    own = {"b": {"duration": parse_threshold("duration", {"relative": "3%", "absolute": "2ms"})}}
+    rules = build_rules(per_benchmark=own)
+    assert rules.resolve("b", "instructions") == Threshold(metric="instructions", relative=0.03)
+    assert rules.resolve("other", "instructions") == DEFAULT_THRESHOLDS["instructions"]
+    suite_counts = {"instructions": parse_threshold("instructions", "1%")}
+    assert (
+        build_rules(suite_counts, own).resolve("b", "instructions") == suite_counts["instructions"]
+    )
+
+
+def test_an_absolute_minimum_is_described_in_its_unit() -> None:
+    rule = parse_threshold("memory", {"relative": "10%", "absolute": "64KiB"})
+    assert rule.describe() == "memory +10% (min 64.0 KiB)"

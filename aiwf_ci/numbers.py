@@ -8,7 +8,8 @@ notes) uses these functions, so a value reads the same everywhere; one rule for 
 - durations in ns / µs / ms / s, then min and h;
 - sizes in binary units (``47.6 MiB``, as memory is allocated); byte rates in decimal ones
   (``13.1 MB/s``, as disks and networks are quoted);
-- instruction counts exactly, with thousands separators (``150,329,212 instr``): they
+- counts (instruction counts, API calls) exactly, with thousands separators
+  (``150,329,212 instr``; the median of two counts ``3,265,945.5 instr``): instruction counts
   repeat to the instruction, so every digit is information;
 - any other unit with an SI prefix from a thousand up (``33.8k files/s``, ``1.51k req/s``);
 - ratios and changes as percentages, one decimal below 10% and whole percents above, so
@@ -84,14 +85,24 @@ def human(value: float | None, unit: str) -> str:
 
 
 def count(value: float) -> str:
-    """A count of things: ``20,000``; fractions with three significant digits."""
+    """A count of things, every whole digit kept, with thousands separators: ``20,000``,
+    ``3,265,945.5`` (the median of two counts); a fraction gets one decimal, or as many as
+    three significant digits need below 100 (``0.500``, ``12.3``)."""
     if not math.isfinite(value):
         return DASH
-    return f"{value:,.0f}" if float(value).is_integer() else sig3(value)
+    if float(value).is_integer():
+        return f"{value:,.0f}"
+    decimals = max(1, 2 - math.floor(math.log10(abs(value))))
+    return f"{value:,.{decimals}f}"
 
 
 def signed_count(value: float) -> str:
     return ("+" if value > 0 else "") + count(value)
+
+
+def counted(number: int, word: str, plural: str = "") -> str:
+    """``1 paired round``, ``2 paired rounds``: a count and its noun, singular for one."""
+    return f"{count(number)} {word if number == 1 else plural or word + 's'}"
 
 
 def percent_number(fraction: float, decimals: int | None = None) -> str:

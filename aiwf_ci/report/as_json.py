@@ -2,11 +2,12 @@
 
 Stable keys for scripts: ``status`` (pass, regression, inconclusive, error), ``counts``,
 ``warnings``, ``policy``, ``design`` (how the baseline was measured: paired or not, the
-rounds) and one entry per benchmark with its metrics (medians, the head as estimated from
-the baseline, change, interval and its level, p-value, the test, paired rounds, verdict,
-note). The raw results are not repeated: they are in the two results files. Numbers that
-are not finite (an infinite change) become ``null``, so ``json.dumps(allow_nan=False)``
-always works.
+rounds), ``thresholds`` (the rules judged by, and where they came from) and one entry per
+benchmark with its metrics (medians, the head as estimated from the baseline, change,
+interval and its level, p-value, the test, paired rounds, verdict, note, and ``gated``:
+false for a metric without a threshold, reported and never a verdict). The raw results are
+not repeated: they are in the two results files. Numbers that are not finite (an infinite
+change) become ``null``, so ``json.dumps(allow_nan=False)`` always works.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from aiwf_ci.report.rows import head_estimate
 from aiwf_ci.report.view_model import ReportContext
 from aiwf_ci.verdict.compare import time_budget_of
 from aiwf_ci.verdict.model import BenchmarkComparison, Comparison, MetricComparison
+from aiwf_ci.verdict.rules_json import rules_to_dict
 
 
 def _finite(value: float | None) -> float | None:
@@ -45,6 +47,7 @@ def _metric(row: MetricComparison) -> dict[str, Any]:
         "n_baseline": row.n_baseline,
         "n_head": row.n_head,
         "threshold": None if th is None else {"relative": th.relative, "absolute": th.absolute},
+        "gated": th is not None,
         "note": row.note,
         "confidence": row.confidence,
         "statement": row.statement,
@@ -106,6 +109,11 @@ def comparison_to_dict(
         "warnings": list(comparison.warnings),
         "policy": asdict(comparison.policy),
         "design": design_dict(comparison, ctx),
+        "thresholds": {
+            "rules": rules_to_dict(comparison.rules),
+            "source": ctx.thresholds_source,
+            "text": comparison.rules.describe(),
+        },
         "baseline": {"sha": comparison.baseline.commit.sha, "ref": comparison.baseline.commit.ref},
         "head": {"sha": comparison.head.commit.sha, "ref": comparison.head.commit.ref},
         "benchmarks": [_benchmark(b) for b in comparison.benchmarks],

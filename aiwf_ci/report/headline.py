@@ -201,8 +201,9 @@ def _rounds(comparison: Comparison) -> str:
     counts = sorted({m.rounds for b in comparison.benchmarks for m in b.metrics if m.rounds})
     if not counts:
         return ""
-    span = str(counts[0]) if len(counts) == 1 else f"{counts[0]}–{counts[-1]}"
-    return f", {span} paired rounds"
+    if len(counts) == 1:
+        return f", {numbers.counted(counts[0], 'paired round')}"
+    return f", {counts[0]}–{counts[-1]} paired rounds"
 
 
 def design_line(comparison: Comparison, ctx: ReportContext) -> str:

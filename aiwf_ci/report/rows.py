@@ -27,10 +27,13 @@ from aiwf_ci.verdict.model import (
     BenchmarkComparison,
     MetricComparison,
 )
+from aiwf_ci.verdict.thresholds import DEFAULT
 
 REPORTED = "reported, not gated"
 """The label of a metric without a threshold: shown, never a verdict ("unchanged" at +24%
-would read as a claim)."""
+would read as a claim) in any format: the comment's icon, the terminal table's verdict column
+and the HTML report's pill (its colour) all say ``reported``, not ``unchanged``."""
+REPORTED_VERDICT = "reported"
 REPORTED_ICON = "ℹ️"
 ICONS = {
     "regression": "❌",
@@ -60,9 +63,9 @@ def threshold_text(row: MetricComparison) -> str:
     if th is None:
         return "none"
     text = th.percent
-    if th.absolute is None:
-        return text
-    return f"{text} and ≥ {numbers.human(th.absolute, row.unit)}"
+    if th.absolute is not None:
+        text = f"{text} and ≥ {numbers.human(th.absolute, row.unit)}"
+    return text if th.stated or th.source == DEFAULT else f"{text} (from {th.source})"
 
 
 def test_text(row: MetricComparison) -> str:
@@ -71,7 +74,9 @@ def test_text(row: MetricComparison) -> str:
         return "exact counts, no test needed"
     if row.p_value is None:
         return "no test" if row.verdict not in ("new", "removed") else numbers.DASH
-    size = f"{row.rounds} paired rounds" if row.rounds else f"n = {row.n_baseline} / {row.n_head}"
+    size = f"n = {row.n_baseline} / {row.n_head}"
+    if row.rounds:
+        size = numbers.counted(row.rounds, "paired round")
     return f"{row.method} {numbers.p_value(row.p_value)}, {size}"
 
 
@@ -95,7 +100,7 @@ def metric_row(row: MetricComparison) -> Row:
     return Row(
         benchmark=row.benchmark,
         metric=row.metric,
-        verdict=row.verdict,
+        verdict=REPORTED_VERDICT if reported else row.verdict,
         icon=REPORTED_ICON if reported else ICONS[row.verdict],
         label=REPORTED if reported else row.verdict,
         baseline=numbers.human(row.baseline, row.unit),

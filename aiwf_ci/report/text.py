@@ -59,6 +59,8 @@ def render_view_text(view: View) -> str:
         lines.append(f"measured: {plain(view.design_line)}")
     if view.timer_line:
         lines.append(f"timed: {plain(view.timer_line)}")
+    if view.thresholds_line:
+        lines.append(f"thresholds: {plain(view.thresholds_line)}")
     lines += [f"warning: {plain(w)}" for w in view.warnings]
     if not view.has_baseline and view.context.no_baseline_reason:
         lines.append(f"no baseline: {plain(view.context.no_baseline_reason)}")

@@ -160,6 +160,7 @@ def comparison_view(comparison: Comparison, ctx: ReportContext, limits: Limits =
         headline=comparison_headline(comparison, ctx, changed),
         design_line=design_line(comparison, ctx),
         timer_line=timer_line(comparison),
+        thresholds_line=thresholds_line(comparison, ctx),
         has_baseline=True,
         context=ctx,
         changed=tuple(metric_row(m) for m in changed[:keep_c]),
@@ -184,6 +185,12 @@ def comparison_view(comparison: Comparison, ctx: ReportContext, limits: Limits =
     return _sections(view, comparison.head, comparison.baseline, limits)
 
 
+def thresholds_line(comparison: Comparison, ctx: ReportContext) -> str:
+    """``duration +10%, instructions +10% (from duration), … — recorded in the head results``."""
+    rules = comparison.rules.describe()
+    return f"{rules} — {ctx.thresholds_source}" if ctx.thresholds_source else rules
+
+
 def _status(counts: Mapping[str, int]) -> str:
     for verdict in ("errored", "regression", "inconclusive"):
         if counts.get(verdict):
@@ -193,7 +200,8 @@ def _status(counts: Mapping[str, int]) -> str:
 
 def _head_headline(head: Results, ctx: ReportContext) -> tuple[Part, ...]:
     failed = [b.name for b in head.benchmarks if b.failed]
-    parts: list[Part] = [text(f"No baseline: {len(head.benchmarks)} benchmarks measured")]
+    measured = numbers.counted(len(head.benchmarks), "benchmark")
+    parts: list[Part] = [text(f"No baseline: {measured} measured")]
     if failed:
         parts += [text(f", {len(failed)} errored ("), *names(failed), text(")")]
     sha = short_sha(ctx.head_sha or head.commit.sha)
@@ -217,7 +225,7 @@ def head_only_view(head: Results, ctx: ReportContext, limits: Limits = FULL) -> 
             for b, n, m in measured if _all_zero(m)]  # fmt: skip
     keep, omitted = sections.cap(kept, limits.unchanged)
     errored = sum(1 for b in head.benchmarks if b.failed)
-    line = f"No baseline: {len(head.benchmarks)} benchmarks measured"
+    line = f"No baseline: {numbers.counted(len(head.benchmarks), 'benchmark')} measured"
     view = View(
         suite=head.suite,
         status="errored" if errored else "no-baseline",

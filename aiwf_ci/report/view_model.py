@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from aiwf_ci.history.trend import Trend
+from aiwf_ci.numbers import counted
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -32,6 +33,9 @@ class ReportContext:
     empty: inferred from the data (paired rounds or not)."""
     design_note: str = ""
     """Free text shown with the design, e.g. why same-runner fell back to the artifact."""
+    thresholds_source: str = ""
+    """Where the threshold rules came from (``recorded in the head results``, ``--config
+    bench.yml``, ``the config .aiwf/bench.yml + the thresholds input``), shown with them."""
     accepted: str = ""
     """The audit line when a regression was accepted on purpose (a pull request label)."""
     trend: Trend | None = None
@@ -157,6 +161,8 @@ class View:
     design_line: str = ""
     timer_line: str = ""
     """Which time gated each benchmark (``verdict.timer``), grouped."""
+    thresholds_line: str = ""
+    """The threshold rules the verdict judged by, and where they came from."""
     changed: tuple[Row, ...] = ()
     unchanged: tuple[Row, ...] = ()
     folded: tuple[Folded, ...] = ()
@@ -188,3 +194,10 @@ class View:
     def quiet(self) -> int:
         """Metrics folded away: unchanged rows (shown or cut) and not comparable ones."""
         return len(self.unchanged) + self.omitted_unchanged + len(self.folded)
+
+    @property
+    def quiet_summary(self) -> str:
+        """``1 metric unchanged or not comparable``, ``12 measured metrics``."""
+        if self.has_baseline:
+            return f"{counted(self.quiet, 'metric')} unchanged or not comparable"
+        return counted(self.quiet, "measured metric")

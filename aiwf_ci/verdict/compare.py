@@ -375,6 +375,7 @@ def compare(
         policy=policy,
         baseline=baseline,
         head=head,
+        rules=rules,
     )
 
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from aiwf_ci.models import Alert, Direction, Results
+from aiwf_ci.numbers import counted
 from aiwf_ci.verdict.design import SequentialDesign
-from aiwf_ci.verdict.thresholds import Threshold
+from aiwf_ci.verdict.thresholds import DEFAULT_RULES, Threshold, ThresholdRules
 from aiwf_ci.verdict.timer import Timer, TimerChoice
 
 Verdict = Literal[
@@ -115,7 +116,7 @@ class MetricComparison:
         elif self.method == EXACT_METHOD:
             parts.append("exact counts")
         if self.rounds:
-            parts.append(f"{self.rounds} paired rounds")
+            parts.append(counted(self.rounds, "paired round"))
         else:
             parts.append(f"n = {self.n_baseline} vs {self.n_head}")
         return "; ".join(parts)
@@ -146,6 +147,8 @@ class Comparison:
     policy: GatePolicy
     baseline: Results
     head: Results = field(repr=False)
+    rules: ThresholdRules = DEFAULT_RULES
+    """The threshold rules the verdict judged by (the report's thresholds line)."""
 
     @property
     def regressions(self) -> int:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import random
 import re
 import zlib
+from dataclasses import replace
 from pathlib import Path
 
 import cmarkgfm
@@ -22,9 +23,11 @@ from aiwf_ci.report import (
     render_html,
     render_summary,
     render_text,
+    rows,
 )
+from aiwf_ci.report.view import build_view
 from aiwf_ci.verdict.compare import compare
-from aiwf_ci.verdict.model import Comparison, Report
+from aiwf_ci.verdict.model import Comparison, MetricComparison, Report
 
 GOLDEN = Path(__file__).parents[2] / "data" / "golden"
 SCIENTIFIC = re.compile(r"\d(?:\.\d+)?[eE][+-]?\d")
@@ -327,3 +330,23 @@ def test_changes_are_compact() -> None:
     assert numbers.change_cell(0.015, (-0.003, 0.033)) == "+1.5% (-0.3…+3.3)"
     assert numbers.pct(0.0004) == "±0.0%"
     assert numbers.p_value(6.8e-8) == "p < 0.001"
+
+
+def test_one_of_a_thing_is_singular() -> None:
+    """Bug: "1 paired rounds", "1 metrics unchanged"."""
+    row = MetricComparison(benchmark="b", metric="duration", unit="s", direction="lower",
+                           verdict="unchanged", p_value=0.5, rounds=1,
+                           method="Wilcoxon signed-rank")  # fmt: skip
+    assert row.statement.endswith("; 1 paired round")
+    assert rows.test_text(row).endswith(", 1 paired round")
+    assert rows.test_text(replace(row, rounds=12)).endswith(", 12 paired rounds")
+    view = build_view(Report.of(paired({"a": (1.0, True)})), ReportContext())
+    assert view.quiet_summary == "1 metric unchanged or not comparable"
+    assert numbers.counted(1_200, "paired round") == "1,200 paired rounds"
+
+
+def test_one_benchmark_without_a_baseline_is_singular() -> None:
+    bench = BenchmarkResult(name="nap", kind="command",
+                            metrics={"duration": Metric.from_samples([0.1] * 5, unit="s")})  # fmt: skip
+    text = render_text(Report(head=Results(suite="s", benchmarks=(bench,))))
+    assert text.startswith("ℹ️ No baseline: 1 benchmark measured")

@@ -13,9 +13,11 @@ from aiwf_ci import numbers
 from aiwf_ci.bench.process import IoCounters
 from aiwf_ci.config.models import BenchmarkConfig, CommandSpec, PythonSpec, Settings, SuiteConfig
 from aiwf_ci.models import BenchmarkResult, Metric, Results, results_from_dict, results_to_dict
+from aiwf_ci.report import comparison_to_dict, render_comment, render_html, render_text
 from aiwf_ci.verdict.compare import compare, compare_metric
 from aiwf_ci.verdict.exact import compare_exact, exact_verdict
 from aiwf_ci.verdict.machines import machines_apart
+from aiwf_ci.verdict.model import Report
 from aiwf_ci.verdict.thresholds import DEFAULT_RULES, Threshold
 from aiwf_ci.workloads.instructions import check_valgrind, per_call_samples, relative_spread
 from aiwf_ci.workloads.native import io_metrics
@@ -187,7 +189,45 @@ def test_deterministic_survives_a_results_file_and_old_files_read_as_before() ->
 
 def test_counts_are_written_exactly_in_reports() -> None:
     assert numbers.human(150_329_212, "instr") == "150,329,212 instr"
-    assert numbers.human(187.5, "instr") == "188 instr"
+    assert numbers.human(187.5, "instr") == "187.5 instr"
+    # the median of two counts: every digit kept, never rounded to 3270000 without separators
+    assert numbers.human(3_265_945.5, "instr") == "3,265,945.5 instr"
+
+
+def counted_side(instructions: tuple[float, float], native: float) -> Results:
+    metrics = {
+        "instructions": counts(*instructions),
+        "native_time": Metric.from_samples([native], unit="s"),  # measured once per side
+    }
+    return Results(
+        suite="s", benchmarks=(BenchmarkResult(name="b", kind="command", metrics=metrics),)
+    )
+
+
+def counted_report() -> Report:
+    base = counted_side((3_265_945, 3_265_946), 0.010)
+    return Report.of(compare(base, counted_side((3_559_712, 3_559_712), 0.0174)))
+
+
+def test_a_report_writes_both_counts_alike() -> None:
+    text = render_text(counted_report())
+    assert "3,265,945.5 instr → 3,559,712 instr" in text
+
+
+def test_what_counts_miss_is_reported_never_a_green_unchanged() -> None:
+    # +74% native time has no threshold: information, in every format, not a verdict
+    report = counted_report()
+    row = next(line for line in render_text(report).splitlines() if "native_time" in line)
+    assert row.startswith("reported") and "+74%" in row and "unchanged" not in row
+    comment = next(r for r in render_comment(report).splitlines() if "native\\_time" in r)
+    assert "ℹ️ reported, not gated" in comment and "✅" not in comment
+    html = render_html(report)
+    assert 'class="pill v-reported">reported, not gated' in html
+    assert "pill v-unchanged" not in html
+    metrics = {
+        m["metric"]: m for m in comparison_to_dict(report.comparison)["benchmarks"][0]["metrics"]
+    }  # type: ignore[arg-type]
+    assert metrics["native_time"]["gated"] is False and metrics["instructions"]["gated"] is True
 
 
 # --- Valgrind missing: one config error before anything runs -----------------------------------

@@ -131,6 +131,11 @@ def _context(config: ActionConfig, report: Report, data: Mapping[str, Any]) -> R
         no_baseline_reason="" if report.comparison else reason,
         design=design if design in DESIGNS else "",
         design_note=str(info.get("note") or "")[:500],
+        thresholds_source=(
+            "the pull request's run" + (" + the thresholds input" if config.thresholds else "")
+            if report.comparison
+            else ""
+        ),
     )
 
 

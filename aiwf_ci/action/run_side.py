@@ -7,6 +7,7 @@ has the report); only bad input (2), a failed benchmark (3) or a regression (1) 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 from aiwf_ci.action.baseline import Measured, measure
@@ -29,7 +30,7 @@ from aiwf_ci.report import ReportContext, render_comment, render_html, render_su
 from aiwf_ci.usecases import exit_code, load_suite, threshold_rules
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.model import Report
-from aiwf_ci.verdict.rules_json import rules_to_dict
+from aiwf_ci.verdict.rules_json import other_rules_note, record_rules, rules_to_dict
 from aiwf_ci.verdict.thresholds import ThresholdRules
 
 FOOTER_STATS = ("requests_sent", "cache_hits", "not_modified", "hit_rate", "rate_limit_remaining")
@@ -40,6 +41,7 @@ def run_side(job: Job) -> ActionResult:
     suite = load_suite(config.config, job.env, config.profile, timer=config.timer)
     rules = threshold_rules(suite, config.thresholds)
     measured = measure(job, suite, rules)
+    measured = replace(measured, head=record_rules(measured.head, rules))
     results_path = write_results(measured.head, config.results_dir / "results.json")
     report, context, history = _report(job, measured, rules)
     body = render_comment(report, context)
@@ -82,7 +84,23 @@ def _report(
     report = Report(head=head, comparison=comparison, accepted=accepted)
     history = push_history(job, head) if not job.plan.pr_number else None
     context = report_context(job, measured, history.trend if history else None, accepted)
+    if comparison is not None:
+        source = rules_source(job)
+        note = other_rules_note(comparison.baseline, rules, source)
+        warnings = (*context.warnings, note) if note else context.warnings
+        context = replace(context, thresholds_source=source, warnings=warnings)
     return report, context, history
+
+
+def rules_source(job: Job) -> str:
+    """Where the run's threshold rules came from, for the report's thresholds line."""
+    config = job.config
+    try:
+        path = config.config.resolve().relative_to(config.workspace.resolve())
+    except ValueError:
+        path = config.config
+    inputs = " + the thresholds input" if config.thresholds else ""
+    return f"the config {path}{inputs}"
 
 
 def report_context(

@@ -1,6 +1,7 @@
 """``aiwf-ci ab``: two source trees measured interleaved on this machine, then the usual
 verdict. Each tree's config is loaded from that tree, so each side runs its own commands and
-``python:`` modules."""
+``python:`` modules. Both results files record the threshold rules the verdict used (the head
+tree's config, ``--thresholds`` on top), so ``compare`` on them gives the same verdict."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from aiwf_ci.cli.commands import print_report
+from aiwf_ci.cli.commands import FileRules, print_report
 from aiwf_ci.config import DEFAULT_CONFIG, SuiteConfig
 from aiwf_ci.console.progress import ProgressPrinter
 from aiwf_ci.errors import ConfigError
@@ -19,6 +20,7 @@ from aiwf_ci.usecases import exit_code, load_suite, threshold_rules
 from aiwf_ci.usecases.ab import ABRequest, ABSide, measure_ab
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.model import Report
+from aiwf_ci.verdict.rules_json import record_rules
 
 
 def cmd_ab(args: argparse.Namespace, env: Mapping[str, str]) -> int:
@@ -36,13 +38,17 @@ def cmd_ab(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     stream = sys.stdout if args.format == "text" else sys.stderr  # keep stdout machine-readable
     printer = ProgressPrinter(stream, github_actions=env.get("GITHUB_ACTIONS") == "true")
     outcome = measure_ab(request, env, printer)
-    for side, results in (("base", outcome.base), ("head", outcome.head)):
+    sides = zip(SIDES, (outcome.base, outcome.head), strict=True)
+    measured = {side: record_rules(results, request.rules) for side, results in sides}
+    for side, results in measured.items():
         path = write_results(results, args.out / side / "results.json")
         print(f"wrote {path}", file=stream)
-    report = Report.of(compare(outcome.base, outcome.head, request.rules))
+    report = Report.of(compare(measured["base"], measured["head"], request.rules))
     if args.format == "text":
         print()
-    print_report(report, args.format, source="same-runner")
+    source = "the head tree's config" + (" + --thresholds" if args.thresholds else "")
+    rules = FileRules(rules=request.rules, source=source)
+    print_report(report, args.format, source="same-runner", rules=rules)
     if outcome.note:  # after the report, where it is read
         print(f"aiwf-ci: note: {outcome.note}", file=sys.stderr)
     return exit_code(report.status, fail_on_regression=args.fail_on_regression)

@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from aiwf_ci.config import DEFAULT_CONFIG, SuiteConfig, load_config
@@ -31,6 +32,7 @@ from aiwf_ci.usecases import exit_code, load_suite, ready_tree, threshold_rules
 from aiwf_ci.usecases.workspace import run_workspace
 from aiwf_ci.verdict.compare import compare, unrelated
 from aiwf_ci.verdict.model import GatePolicy, Report
+from aiwf_ci.verdict.rules_json import other_rules_note, record_rules, recorded_rules
 from aiwf_ci.verdict.thresholds import ThresholdRules
 from aiwf_ci.workloads.paths import check_paths
 
@@ -49,6 +51,7 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     results = run_workspace(
         config, Path.cwd(), env, printer, only=args.only, shard=args.shard, setup=not args.no_setup
     )
+    results = record_rules(results, rules)
     path = write_results(results, args.out / "results.json")
     print()
     with commands_off():
@@ -58,21 +61,24 @@ def cmd_run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if failed:
         print(f"aiwf-ci: {len(failed)} benchmark(s) failed: {', '.join(failed)}", file=sys.stderr)
     if args.baseline:
-        return _compare_after_run(args, results, rules)
+        source = f"the config {config.path}" + (" + --thresholds" if args.thresholds else "")
+        return _compare_after_run(args, results, FileRules(rules=rules, source=source))
     return EXIT_BENCHMARK_FAILED if failed else EXIT_OK
 
 
-def _compare_after_run(args: argparse.Namespace, head: Results, rules: ThresholdRules) -> int:
+def _compare_after_run(args: argparse.Namespace, head: Results, rules: FileRules) -> int:
     """``run --baseline B.json``: the verdict right after measuring, as the action does."""
     try:
         baseline = LocalBaselineStore(args.baseline).fetch()
     except BaselineError as exc:
         print(f"\nno baseline: {exc}")
         return exit_code(Report(head=head).status, fail_on_regression=args.fail_on_regression)
-    report = Report.of(compare(baseline.results, head, rules))
+    report = Report.of(compare(baseline.results, head, rules.rules))
+    note = other_rules_note(baseline.results, rules.rules, rules.source)
+    chosen = replace(rules, note=note)
     print()
     with commands_off():
-        print(render_text(report))
+        print(render_text(report, report_context(report, design="files", rules=chosen)))
     return exit_code(report.status, fail_on_regression=args.fail_on_regression)
 
 
@@ -99,8 +105,13 @@ def cmd_merge(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     refuse_overwrite(args.out, args.shards, "--out")
     shards = [load_results(path) for path in args.shards]
     merged = merge_results(shards, [str(p) for p in args.shards])
+    recorded = {json.dumps(s.thresholds, sort_keys=True) for s in shards}
+    if len(recorded) == 1:  # one run's shards: the rules they were judged by, kept
+        merged = replace(merged, thresholds=shards[0].thresholds)
     path = write_results(merged, args.out)
     print(f"merged {len(merged.benchmarks)} benchmarks from {len(shards)} shards into {path}")
+    if len(recorded) > 1:
+        print("the shards recorded different thresholds: none kept (compare --config decides)")
     return EXIT_OK
 
 
@@ -129,28 +140,50 @@ def cmd_validate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return EXIT_OK
 
 
-def rules_for_files(args: argparse.Namespace, env: Mapping[str, str]) -> ThresholdRules:
-    """The rules ``compare`` and ``report`` judge by: the config's (``--config``, else
-    ``.aiwf/bench.yml`` when it exists here, as ``run`` finds it), then ``--thresholds``;
-    which ones, and from where, is said on stderr."""
+RECORDED = "recorded in the head results"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FileRules:
+    """The rules a replay of two results files judges by, where they came from, and what
+    the report adds when the baseline recorded others."""
+
+    rules: ThresholdRules
+    source: str
+    note: str = ""
+
+
+def rules_for_files(
+    args: argparse.Namespace, env: Mapping[str, str], baseline: Results, head: Results
+) -> FileRules:
+    """The rules ``compare`` and ``report`` judge by, first hit wins: ``--config``'s; the ones
+    the head results recorded (the run's own, so a replay gives the run's verdict); the
+    config found here (``.aiwf/bench.yml``, as ``run`` finds it); the defaults. ``--thresholds``
+    goes on top of any. Which ones, and from where, is said on stderr and in the report."""
+    recorded = recorded_rules(head)
     path: Path | None = args.config
-    if path is None and DEFAULT_CONFIG.is_file():
+    if path is None and recorded is None and DEFAULT_CONFIG.is_file():
         path = DEFAULT_CONFIG
-    suite: SuiteConfig | None = load_config(path, env=env) if path is not None else None
-    rules = threshold_rules(suite, args.thresholds)
-    sources = [str(path) if path else "the defaults"] + (
-        ["--thresholds"] if args.thresholds else []
-    )
-    print(f"aiwf-ci: thresholds ({' + '.join(sources)}): {rules.describe()}", file=sys.stderr)
-    return rules
+    if path is not None:
+        suite: SuiteConfig | None = load_config(path, env=env)
+        rules, source = threshold_rules(suite, args.thresholds), f"the config {path}"
+    elif recorded is not None:
+        rules, source = recorded.with_overrides(args.thresholds or {}), RECORDED
+    else:
+        rules, source = threshold_rules(None, args.thresholds), "the defaults"
+    if args.thresholds:
+        source += " + --thresholds"
+    print(f"aiwf-ci: thresholds ({source}): {rules.describe()}", file=sys.stderr)
+    return FileRules(rules=rules, source=source, note=other_rules_note(baseline, rules, source))
 
 
 def cmd_compare(args: argparse.Namespace, env: Mapping[str, str]) -> int:
-    rules = rules_for_files(args, env)
     baseline, head = load_results(args.baseline), load_results(args.current)
     refuse_unrelated(baseline, head)
-    report = Report.of(compare(baseline, head, rules, policy=GatePolicy(timer=args.timer)))
-    print_report(report, args.format)
+    chosen = rules_for_files(args, env, baseline, head)
+    policy = GatePolicy(timer=args.timer)
+    report = Report.of(compare(baseline, head, chosen.rules, policy=policy))
+    print_report(report, args.format, rules=chosen)
     return exit_code(report.status, fail_on_regression=args.fail_on_regression)
 
 
@@ -166,23 +199,33 @@ def refuse_unrelated(baseline: Results, head: Results) -> None:
         )
 
 
-def print_report(report: Report, fmt: str, *, source: str = "files") -> None:
+def print_report(
+    report: Report, fmt: str, *, source: str = "files", rules: FileRules | None = None
+) -> None:
     """A comparison on stdout as text, Markdown or JSON; ``source`` says where the results
     came from (``files`` given to ``compare``, or ``same-runner``: ``ab`` measured them);
-    how they were measured (paired rounds or separate runs) is read from the rows. Inside
-    GitHub Actions the output (benchmark names, error text: the PR author's) is fenced so
-    no line of it can be taken for a workflow command."""
-    context = ReportContext(
-        suite=report.suite,
-        head_sha=report.head.commit.sha,
-        head_ref=report.head.commit.ref,
-        design=source,
-    )
+    how they were measured (paired rounds or separate runs) is read from the rows; ``rules``
+    where the thresholds came from. Inside GitHub Actions the output (benchmark names, error
+    text: the PR author's) is fenced so no line of it can be taken for a workflow command."""
+    context = report_context(report, design=source, rules=rules)
     if fmt == "json":  # JSON strings hold no raw newline: no line of it can start with ::
         _print_report(report, fmt, context)
         return
     with commands_off():
         _print_report(report, fmt, context)
+
+
+def report_context(report: Report, *, design: str, rules: FileRules | None) -> ReportContext:
+    """What a report of the CLI shows besides the results: the design, where the thresholds
+    came from, and the note when the baseline recorded other ones."""
+    return ReportContext(
+        suite=report.suite,
+        head_sha=report.head.commit.sha,
+        head_ref=report.head.commit.ref,
+        design=design,
+        thresholds_source=rules.source if rules else "",
+        warnings=(rules.note,) if rules and rules.note else (),
+    )
 
 
 @contextmanager
@@ -222,14 +265,16 @@ def cmd_report(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             fix="add --baseline B.json",
         )
     head = load_results(args.results)
-    report = Report(head=head)
+    report, chosen = Report(head=head), None
     if args.baseline:
         baseline = load_results(args.baseline)
         refuse_unrelated(baseline, head)
-        report = Report.of(compare(baseline, head, rules_for_files(args, env)))
+        chosen = rules_for_files(args, env, baseline, head)
+        report = Report.of(compare(baseline, head, chosen.rules))
+    context = report_context(report, design="files", rules=chosen)
     for path, text in ((args.html, render_html), (args.markdown, render_summary)):
         if path:
-            write_text_atomic(path, text(report))
+            write_text_atomic(path, text(report, context))
             print(f"wrote {path}")
     return EXIT_OK
 

@@ -17,6 +17,9 @@ Schema history (old versions stay readable; ``tests/data/results/`` holds one fi
                         files without it read as before. Optional ``deterministic`` per
                         metric (instruction counts: compared exactly).
                         Memory metrics in ``B`` (``bytes`` before: read as ``B``).
+                        Optional top-level ``thresholds`` (the rules the run was judged
+                        by: ``suite``, ``per_benchmark``, ``ignore``); files without it
+                        are judged by the config or the defaults, as before.
 """
 
 from __future__ import annotations

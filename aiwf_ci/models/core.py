@@ -160,6 +160,10 @@ class Results:
     commit: Commit = field(default_factory=Commit)
     environment: Mapping[str, JSONValue] = field(default_factory=dict)
     schema: str = SCHEMA
+    thresholds: Mapping[str, JSONValue] = field(default_factory=dict)
+    """The threshold rules the run was judged by, in ``verdict.rules_json``'s form, so a
+    replay (``compare``, ``report``, a later run reading this file as its baseline) judges
+    by them without the config; empty when not recorded (``import``, older files)."""
 
     def by_name(self) -> dict[str, BenchmarkResult]:
         return {b.name: b for b in self.benchmarks}

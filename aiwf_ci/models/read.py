@@ -134,6 +134,7 @@ def _parse_results(data: object) -> Results:
         created_at=str(data.get("created_at", "")),
         commit=Commit(sha=str(commit.get("sha", "")), ref=str(commit.get("ref", ""))),
         environment=dict(data.get("environment") or {}),
+        thresholds=_mapping(data.get("thresholds"), "thresholds"),
         benchmarks=tuple(_parse_benchmark(b) for b in _list(data["benchmarks"], "benchmarks")),
     )
 
@@ -252,6 +253,15 @@ def _sample(value: object) -> float:
 def _str(value: object, name: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"{name} must be a string")
+    return value
+
+
+def _mapping(value: object, name: str) -> dict[str, JSONValue]:
+    """An optional object (``{}`` when absent, as files of older versions are)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise TypeError(f"{name} must be an object")
     return value
 
 

@@ -22,14 +22,17 @@ from aiwf_ci.redaction import redact
 
 
 def results_to_dict(results: Results) -> dict[str, JSONValue]:
-    return {
+    data: dict[str, JSONValue] = {
         "schema": SCHEMA,
         "suite": results.suite,
         "created_at": results.created_at,
         "commit": {"sha": results.commit.sha, "ref": results.commit.ref},
         "environment": dict(results.environment),
-        "benchmarks": [_benchmark_to_dict(b) for b in results.benchmarks],
     }
+    if results.thresholds:
+        data["thresholds"] = dict(results.thresholds)
+    data["benchmarks"] = [_benchmark_to_dict(b) for b in results.benchmarks]
+    return data
 
 
 def _benchmark_to_dict(bench: BenchmarkResult) -> dict[str, JSONValue]:

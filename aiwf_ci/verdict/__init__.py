@@ -13,7 +13,8 @@ Modules:
     sequential    sampling until decided: the decision at each look
     design        the stopping rule's design: how many rounds, when to look, alpha spent
     thresholds    threshold rules: parsing, layering, lookup
-    rules_json    threshold rules as plain JSON (for the fork-safe comment side)
+    rules_json    threshold rules as plain JSON: recorded in results.json (replays judge by
+                  them) and in comment.json (the fork-safe comment side)
     model         the shapes of a verdict: Verdict, Status, Comparison, Report
     machines      warnings when baseline and head ran on unlike machines
     timer         which time the duration rule gates: CPU time, wall less the wait, wall

@@ -53,6 +53,15 @@ def test_round_trip(tmp_path: Path) -> None:
     assert bench["errors"] == {"count": 1, "messages": ["boom"]}
 
 
+def test_recorded_thresholds_survive_a_file_and_older_files_have_none(tmp_path: Path) -> None:
+    rules = {"suite": {"duration": {"relative": 0.1, "absolute": None}}, "ignore": []}
+    recorded = Results(suite="s", benchmarks=sample_results().benchmarks, thresholds=rules)
+    loaded = load_results(write_results(recorded, tmp_path / "results.json"))
+    assert loaded.thresholds == rules
+    assert "thresholds" not in json.loads(dumps(sample_results()))  # not recorded: left out
+    assert load_results(DATA / "results@1.json").thresholds == {}
+
+
 @pytest.mark.parametrize("path", sorted(DATA.glob("*.json")), ids=lambda p: p.name)
 def test_every_stored_schema_version_stays_readable(path: Path) -> None:
     results = load_results(path)
@@ -78,6 +87,7 @@ def test_summary_only_metric_keeps_its_stats() -> None:
         (lambda d: d.pop("suite"), "missing key 'suite'"),
         (lambda d: d["benchmarks"][0]["metrics"]["duration"].update(direction="up"), "direction"),
         (lambda d: d.update(benchmarks={}), "benchmarks must be a list"),
+        (lambda d: d.update(thresholds=["duration"]), "thresholds must be an object"),
     ],
 )
 def test_invalid_files_are_clear_errors(tmp_path: Path, mutate: object, message: str) -> None:

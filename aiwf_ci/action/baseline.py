@@ -9,14 +9,17 @@ In order of preference:
    both trees measured in paired rounds on this runner (``usecases.ab``). A baseline from
    another job on another runner carries that runner's noise; no test on the samples can
    remove it. Anything that stops the *base* side (no tree, no config, a config or set-up
-   that fails there) falls back to the next choice, the reason kept in the note and shown
-   as a notice. A problem of the *head* side is the run's own error.
+   that fails there) falls back to the next choice, the reason shown as a notice and kept
+   where people read: in the note when another baseline was used ("…; compared with the
+   artifact"), else first in the chain of reasons the report gives for having none. A
+   problem of the *head* side is the run's own error.
 2. **pooled history** (a pull request with ``pooled-baseline: K``): the last K push runs
    after the latest change point, pooled.
 3. **artifact**: a previous push run's results artifact on the base branch
    (``github.baseline``); when the base commit has no run of its own, the note names the
    run that stood in.
-4. **none**: head alone, with the reason (status ``no-baseline``, never a failure).
+4. **none**: head alone, with every reason in turn (``same-runner comparison not possible:
+   X; artifact baseline not available: Y``; status ``no-baseline``, never a failure).
 """
 
 from __future__ import annotations
@@ -45,8 +48,9 @@ from aiwf_ci.verdict.thresholds import ThresholdRules
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Measured:
     """Head's results and what they are compared with: ``design`` is ``same-runner`` or
-    ``artifact``; ``baseline`` is ``None`` when there is none (``reason`` says why);
-    ``note`` is what the report adds (why same-runner fell back, which run stood in)."""
+    ``artifact`` (``""`` when nothing was compared); ``baseline`` is ``None`` when there is
+    none (``reason`` says why, every choice tried in turn); ``note`` is what the report adds
+    to a comparison (why same-runner fell back, which run stood in)."""
 
     head: Results
     design: str
@@ -63,14 +67,20 @@ def measure(job: Job, suite: SuiteConfig, rules: ThresholdRules) -> Measured:
         try:
             return _same_runner(job, suite, rules)
         except BaselineError as exc:
-            fallback = f"same-runner comparison not possible ({exc}); compared with the artifact"
-            job.console.annotate("notice", fallback, title="aiwf-ci")
+            fallback = f"{NO_SAME_RUNNER}: {exc}"
+            job.console.annotate(
+                "notice", f"{fallback}; trying the artifact baseline", title="aiwf-ci"
+            )
     return _head_alone(job, suite, fallback)
+
+
+NO_SAME_RUNNER = "same-runner comparison not possible"
+NO_ARTIFACT = "artifact baseline not available"
 
 
 def _head_alone(job: Job, suite: SuiteConfig, fallback: str) -> Measured:
     """Head run in the workspace, compared with pooled history or an artifact (or nothing,
-    with the reason); ``fallback`` is why same-runner was not used, if it was asked for."""
+    with the reasons); ``fallback`` is why same-runner was not used, if it was asked for."""
     config = job.config
     printer = ProgressPrinter(job.console.stream, github_actions=True)
     root = config.workspace.resolve()
@@ -81,14 +91,22 @@ def _head_alone(job: Job, suite: SuiteConfig, fallback: str) -> Measured:
     if pooled is not None:
         runs = f"the last {config.pooled_baseline} push runs after the latest change point"
         baseline = Baseline(results=pooled[0], source=f"pooled: {runs}")
-        note = _join(fallback, f"pooled baseline: {runs}")
+        note = _join(_instead(fallback, "pooled artifacts"), f"pooled baseline: {runs}")
         return Measured(head=head, design="artifact", baseline=baseline, note=note, trend=pooled[1])
     try:
         found = _artifact(job, head)
     except BaselineError as exc:
         job.console.annotate("notice", f"no baseline: {exc}", title="aiwf-ci")
-        return Measured(head=head, design="artifact", reason=str(exc), note=fallback)
-    return Measured(head=head, design="artifact", baseline=found, note=_join(fallback, found.note))
+        reason = _join(fallback, f"{NO_ARTIFACT}: {exc}") if fallback else str(exc)
+        return Measured(head=head, design="", reason=reason)
+    note = _join(_instead(fallback, "the artifact"), found.note)
+    return Measured(head=head, design="artifact", baseline=found, note=note)
+
+
+def _instead(fallback: str, used: str) -> str:
+    """``same-runner comparison not possible: X; compared with the artifact``, said only
+    once that baseline was found and used; ``""`` when same-runner was not asked for."""
+    return f"{fallback}; compared with {used}" if fallback else ""
 
 
 def _join(*notes: str) -> str:

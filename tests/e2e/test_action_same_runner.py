@@ -5,6 +5,7 @@ head interleaved in rounds, sampled until decided, and the fallbacks with their 
 from __future__ import annotations
 
 import json
+import re
 import tarfile
 from pathlib import Path
 
@@ -127,3 +128,56 @@ def test_an_undecided_comparison_is_inconclusive_never_a_green_check(action: Act
     assert first.startswith("### ⚠️") and "nap" in first
     strict = pr(action, **{"time-budget": "10s", "fail-on-inconclusive": "true"})
     assert strict.code == 1
+
+
+def comment_json(run) -> dict:  # type: ignore[no-untyped-def, type-arg]
+    return json.loads((Path(run.outputs["results-path"]).parent / "comment.json").read_text())
+
+
+def test_without_same_runner_and_artifact_every_reason_is_where_people_look(
+    action: Action,
+) -> None:
+    """Bug: the summary gave only the artifact's reason and promised a baseline from the next
+    base-branch run; comment.json said "compared with the artifact" with nothing compared."""
+    workspace_with(action, 0.05)  # no tarball of the base commit, no push run: nothing at all
+    run = pr(action)
+    assert run.code == 0, run.stdout + run.stderr
+    assert run.outputs["status"] == "no-baseline"
+    chain = re.compile(
+        r"same-runner comparison not possible: .*HTTP 404.*; "
+        r"artifact baseline not available: no successful push run of"
+    )
+    assert chain.search(run.summary), run.summary
+    assert chain.search(action.fake.comment_bodies(2)[0])
+    assert "next run on the base branch" not in run.summary
+    data = comment_json(run)
+    assert chain.search(data["baseline"]["reason"])
+    assert data["baseline"]["note"] == "" and data["baseline"]["design"] == ""
+    assert "compared with the artifact" not in json.dumps(data)
+    assert "compared with the artifact" not in run.summary
+
+
+def test_same_runner_failed_and_the_artifact_used_both_are_said(action: Action) -> None:
+    workspace_with(action, 0.05)  # no tarball: same-runner fails; a push run's artifact is there
+    baseline = {
+        "schema": "aiwf-ci/results@1",
+        "suite": "e2e",
+        "benchmarks": [],
+        "thresholds": {"suite": {"duration": {"relative": 0.5, "absolute": None}}},
+    }
+    run_info = action.fake.add_run(head_sha=PR_BASE, branch="master")
+    action.fake.add_artifact(run_info["id"], make_zip({"results.json": json.dumps(baseline)}))
+    run = pr(action)
+    assert run.code == 0, run.stdout + run.stderr
+    said = re.compile(
+        r"same-runner comparison not possible: .*HTTP 404.*; compared with the artifact"
+    )
+    assert said.search(run.summary), run.summary
+    assert said.search(comment_json(run)["baseline"]["note"])
+    assert comment_json(run)["baseline"]["reason"] == ""
+    # the rules judged by, from where, and that the baseline's run had others
+    assert "Thresholds: duration +20%" in run.summary
+    assert "the config .aiwf/bench.yml" in run.summary
+    assert "judged by other thresholds (duration +50%" in run.summary
+    recorded = load_results(Path(run.outputs["results-path"])).thresholds
+    assert recorded["suite"]["duration"]["relative"] == 0.2  # type: ignore[index]

@@ -148,7 +148,11 @@ class _Run:
         """The world one side's workload runs in; its log lines go out under ``label``."""
         setup = self.sides[side]
         return tree_context(
-            setup.tree, setup.config, lambda line: self.events.log(label, line), cpu=cpu
+            setup.tree,
+            setup.config,
+            lambda line: self.events.log(label, line),
+            cpu=cpu,
+            own_code=True,
         )
 
     def started(self, state: _Pair, label: BenchmarkConfig) -> None:

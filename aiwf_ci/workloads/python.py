@@ -1,7 +1,9 @@
 """The ``python`` workload: a ``module:callable`` timed in its own worker process.
 
 This side starts ``python_worker`` (the tree's interpreter, ``sys.path`` starting with the
-config's folder, then the tree's root) as a **session** (``WorkerSession``) that takes orders
+config's folder, then the tree's root, then a src layout's ``src/`` when the tree has no
+virtualenv of its own; what it imports checked to be the tree's own code by
+``python_origin``) as a **session** (``WorkerSession``) that takes orders
 — calibrate the loop count, take samples, run the memory pass — so the caller decides when
 each sample is taken: ``aiwf-ci run`` takes a benchmark's samples back to back, the
 interleaved A/B run (``run.python_rounds``) alternates two sessions, one per tree, sample by
@@ -288,6 +290,7 @@ def worker_job(spec: PythonSpec, ctx: RunContext) -> dict[str, Any]:
     ``teardown``, and the ``sys.path`` to find them on."""
     return {
         "sys_path": sys_path_for(ctx),
+        "origin": origin_rules(ctx),
         "target": spec.target,
         "setup": spec.setup,
         "teardown": spec.teardown,
@@ -303,9 +306,31 @@ SamplerFactory = Callable[[BenchmarkConfig, RunContext], Sampler]
 
 
 def sys_path_for(ctx: RunContext) -> list[str]:
-    """``sys.path`` entries for the worker: the config's folder, then the tree's root (never
-    the directory aiwf-ci was started from: in ``ab`` that is the other tree)."""
-    return list(dict.fromkeys([str(ctx.config_dir.resolve()), str(ctx.root.resolve())]))
+    """``sys.path`` entries for the worker, ahead of the installed packages: the config's
+    folder, then the tree's root (never the directory aiwf-ci was started from: in ``ab``
+    that is the other tree), then, for a tree without a virtualenv of its own, a src
+    layout's ``src/``, so its code wins over a package of the same name among aiwf-ci's.
+    A tree with its own virtualenv imports its package as its set-up installed it (a
+    non-editable install may hold built extensions its ``src/`` lacks)."""
+    entries = [ctx.config_dir.resolve(), ctx.root.resolve()]
+    src = ctx.root.resolve() / "src"
+    if not ctx.isolated and src.is_dir():
+        entries.append(src)
+    return list(dict.fromkeys(str(entry) for entry in entries))
+
+
+def origin_rules(ctx: RunContext) -> dict[str, object]:
+    """What the worker counts as the tree's own code (``python_origin``): the tree's
+    folders, the folders its packages live in, whether its virtualenv is its own, and
+    whether targets must come from the tree (an A/B side)."""
+    root = ctx.root.resolve()
+    folders = [ctx.config_dir.resolve(), root, root / "src"]
+    return {
+        "tree": list(dict.fromkeys(str(p) for p in (ctx.config_dir.resolve(), root))),
+        "folders": list(dict.fromkeys(str(p) for p in folders)),
+        "own_env": ctx.isolated,
+        "own_code": ctx.own_code,
+    }
 
 
 def run_worker(job: Mapping[str, Any], ctx: RunContext, *, timeout: float) -> dict[str, Any]:
@@ -346,18 +371,38 @@ def worker_env(ctx: RunContext, env: Mapping[str, str] | None = None) -> dict[st
     return merged
 
 
-def _import_failures(targets: list[str], ctx: RunContext) -> dict[str, str]:
-    """Import the targets in one worker; when the worker itself dies (a module that calls
-    ``os._exit`` or crashes the interpreter on import), each target in a worker of its own,
-    so the culprit is named."""
-    job = {"sys_path": sys_path_for(ctx), "check_only": True, "targets": targets}
+FIX_IMPORT = "check the module path (relative to the config's folder) and the name after ':'"
+FIX_FOREIGN = (
+    "install the tree's own code in its virtualenv (environment: {setup: [pip install -e .]}, "
+    "without --no-setup), or keep the package at the tree's root or in its src/ folder"
+)
+
+
+def _import_failures(targets: list[str], ctx: RunContext) -> dict[str, tuple[str, str]]:
+    """Import the targets in one worker: each failing one with its reason and the fix (it
+    does not import, or it imported other code than the tree's). When the worker itself
+    dies (a module that calls ``os._exit`` or crashes the interpreter on import), each
+    target in a worker of its own, so the culprit is named."""
+    job = {
+        "sys_path": sys_path_for(ctx),
+        "origin": origin_rules(ctx),
+        "check_only": True,
+        "targets": targets,
+    }
     try:
-        failures: dict[str, str] = run_worker(job, ctx, timeout=120)["check"]
-        return failures
+        answer = run_worker(job, ctx, timeout=120)
     except BenchmarkError as exc:
         if len(targets) == 1:
-            return {targets[0]: f"importing it stopped the interpreter ({_first(exc)})"}
-    found: dict[str, str] = {}
+            why = f"importing it stopped the interpreter ({_first(exc)})"
+            return {targets[0]: (f"cannot import {targets[0]!r}: {why}", FIX_IMPORT)}
+    else:
+        problems = {
+            t: (f"cannot import {t!r}: {why}", FIX_IMPORT) for t, why in answer["check"].items()
+        }
+        for t, why in answer["foreign"].items():
+            problems[t] = (f"{t!r} is not this tree's code: {why}", FIX_FOREIGN)
+        return problems
+    found: dict[str, tuple[str, str]] = {}
     for target in targets:
         found.update(_import_failures([target], ctx))
     return found
@@ -385,10 +430,10 @@ def check_python_targets(config: SuiteConfig, ctx: RunContext) -> list[ConfigErr
     failures = _import_failures(list(owners), ctx)
     return [
         ConfigError(
-            f"cannot import {target!r}: {reason}",
+            message,
             where=f"{config.path}:{owners[target][0].line}",
             field=f"{owners[target][0].name}.{owners[target][1]}",
-            fix="check the module path (relative to the config's folder) and the name after ':'",
+            fix=fix,
         )
-        for target, reason in failures.items()
+        for target, (message, fix) in failures.items()
     ]

@@ -22,6 +22,7 @@ import json
 import os
 import select
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -51,6 +52,27 @@ class Sample:
     wall: float
     cpu: float
     queue: float | None
+
+
+class WorkerDied(BenchmarkError):
+    """The worker ended without answering: killed by a signal (from outside: the OOM killer,
+    a person; or a crash) or exited on its own (``os._exit``). ``how`` says which, in words
+    (``killed by signal 9, SIGKILL``, ``exited with code 3``)."""
+
+    def __init__(self, message: str, *, how: str) -> None:
+        super().__init__(message)
+        self.how = how
+
+
+def ended(code: int | None) -> str:
+    """How a worker process ended, from its return code, in words."""
+    if code is None:
+        return "stopped"
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by signal {-code}, {signal.Signals(-code).name}"
+        return f"killed by signal {-code}"
+    return f"exited with code {code}"
 
 
 class Sampler(Protocol):
@@ -264,16 +286,15 @@ class WorkerSession:
             raise BenchmarkError(f"{data.get('error')}\n{trace}".strip())
         return data
 
-    def _died(self) -> BenchmarkError:
+    def _died(self) -> WorkerDied:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5.0)
-        code = self.proc.returncode
+        how = ended(self.proc.returncode)
         output = self._output().strip()
         self.kill()
-        head = f"worker exited with code {code}" if code is not None else "worker stopped"
-        if code is not None and code < 0:
-            head = f"worker killed by signal {-code}"
-        return BenchmarkError(f"{head}: {cause_line(output)}\n{output[-2000:]}" if output else head)
+        head = f"worker {how}"
+        message = f"{head}: {cause_line(output)}\n{output[-2000:]}" if output else head
+        return WorkerDied(message, how=how)
 
 
 def _sample(raw: Sequence[int | None], loops: int) -> Sample:

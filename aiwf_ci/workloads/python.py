@@ -420,7 +420,7 @@ def _import_failures(targets: list[str], ctx: RunContext) -> dict[str, tuple[str
         problems = {
             t: (f"cannot import {t!r}: {why}", FIX_IMPORT) for t, why in answer["check"].items()
         }
-        for t, why in answer["foreign"].items():
+        for t, why in answer.get("foreign", {}).items():  # a tree's own older worker
             problems[t] = (f"{t!r} is not this tree's code: {why}", FIX_FOREIGN)
         return problems
     found: dict[str, tuple[str, str]] = {}

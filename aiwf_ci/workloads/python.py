@@ -38,6 +38,7 @@ from aiwf_ci.bench.schedstat import on_cpu
 from aiwf_ci.config.models import BenchmarkConfig, PythonSpec, SuiteConfig
 from aiwf_ci.errors import BenchmarkError, ConfigError
 from aiwf_ci.models import Alert, BenchmarkResult
+from aiwf_ci.workloads import python_origin
 from aiwf_ci.workloads.base import RunContext, build_result, error_result, timing_metrics
 
 OUTPUT_LINES = 20
@@ -393,10 +394,7 @@ def worker_env(ctx: RunContext, env: Mapping[str, str] | None = None) -> dict[st
 
 
 FIX_IMPORT = "check the module path (relative to the config's folder) and the name after ':'"
-FIX_FOREIGN = (
-    "install the tree's own code in its virtualenv (environment: {setup: [pip install -e .]}, "
-    "without --no-setup), or keep the package at the tree's root or in its src/ folder"
-)
+FIX_FOREIGN = python_origin.FIX
 
 
 def _import_failures(targets: list[str], ctx: RunContext) -> dict[str, tuple[str, str]]:

@@ -42,6 +42,10 @@ from typing import Any
 
 INSTALLED = frozenset({"site-packages", "dist-packages"})
 """A folder of installed packages, wherever it lies (a virtualenv inside the tree too)."""
+FIX = (
+    "install the tree's own code in its virtualenv (environment: {setup: [pip install -e .]}, "
+    "without --no-setup), or keep the package at the tree's root or in its src/ folder"
+)
 
 
 class WrongCodeError(ImportError):
@@ -95,7 +99,7 @@ class OwnCode:
         """Raise ``WrongCodeError`` naming every module that is not the tree's own."""
         lines = self.problems(names, targets)
         if lines:
-            raise WrongCodeError("; ".join(lines))
+            raise WrongCodeError(f"{'; '.join(lines)} ({FIX})")
 
     def _shadowed(self, name: str, module: ModuleType, holder: Path) -> str:
         file = location(module)

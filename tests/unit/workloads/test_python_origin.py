@@ -14,6 +14,7 @@ import pytest
 from aiwf_ci.workloads import RunContext
 from aiwf_ci.workloads.python import origin_rules, sys_path_for
 from aiwf_ci.workloads.python_origin import (
+    FIX,
     OwnCode,
     WrongCodeError,
     held_packages,
@@ -80,8 +81,9 @@ def test_a_package_of_the_tree_imported_from_elsewhere_is_named_with_its_file(
     assert len(problems) == 1
     assert f"module 'zzpkg' was imported from {other}" in problems[0]
     assert str(root / "src" / "zzpkg") in problems[0]
-    with pytest.raises(WrongCodeError, match="the benchmark would measure other code"):
+    with pytest.raises(WrongCodeError, match="the benchmark would measure other code") as info:
         own(root).check(["zzpkg"])
+    assert str(info.value).endswith(f"({FIX})")  # with the fix, also where no check names it
 
 
 def test_the_same_bytes_from_another_place_are_the_trees_code(

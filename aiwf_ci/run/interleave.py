@@ -28,6 +28,13 @@ instructions``, once per side in the catalogue: once their counts are checked to
 count per side decides); their metrics carry no rounds, so they are compared unpaired. The
 library never prints: progress goes to a ``RunListener``, one started/finished pair per chunk
 (the chunk's name carries ``[base r3]``).
+
+**A python worker that dies** (killed from outside, a crash: ``python_rounds.RoundLost``)
+voids its round only: the round is measured again with fresh workers, and the results of
+both sides say so (an alert, ``round_retried``). Lost again, that benchmark stops sampling
+and keeps the rounds measured before, so its verdict is the stopping rule's on those
+(``sampling_stopped``: most likely inconclusive); a first round lost twice left nothing to
+decide on and is an error. Other benchmarks go on as before.
 """
 
 from __future__ import annotations
@@ -44,7 +51,7 @@ from aiwf_ci.metrics import INSTRUCTIONS, MEMORY, once_per_side
 from aiwf_ci.models import Alert, BenchmarkResult, Commit, JSONValue, Metric, Results, Series
 from aiwf_ci.run.affinity import round_cpu, runs_on_one_cpu
 from aiwf_ci.run.project import Tree
-from aiwf_ci.run.python_rounds import Calibration, python_round
+from aiwf_ci.run.python_rounds import Calibration, RoundLost, python_round
 from aiwf_ci.run.runner import RunListener, SilentListener, call_workload, tree_context
 from aiwf_ci.verdict.compare import gated_pairs
 from aiwf_ci.verdict.model import GatePolicy
@@ -52,6 +59,7 @@ from aiwf_ci.verdict.rounds import still_open
 from aiwf_ci.verdict.sequential import SequentialDesign
 from aiwf_ci.verdict.thresholds import DEFAULT_RULES, ThresholdRules
 from aiwf_ci.workloads import RunContext, Workload, get_workload
+from aiwf_ci.workloads.base import error_result
 from aiwf_ci.workloads.python import SamplerFactory, open_session
 
 Side = Literal["base", "head"]
@@ -111,6 +119,8 @@ class _Pair:
     calibration: Calibration = field(default_factory=Calibration)
     one_cpu: bool = False
     """Decided after the first round: both sides run on one CPU, so later rounds pin them."""
+    notes: list[Alert] = field(default_factory=list)
+    """What happened to the sampling (a round measured again): on both sides' results."""
 
     def cpu(self, number: int, cpus: tuple[int, ...]) -> int | None:
         """The CPU both sides of round ``number`` start on, or ``None``."""
@@ -148,7 +158,11 @@ class _Run:
         """The world one side's workload runs in; its log lines go out under ``label``."""
         setup = self.sides[side]
         return tree_context(
-            setup.tree, setup.config, lambda line: self.events.log(label, line), cpu=cpu
+            setup.tree,
+            setup.config,
+            lambda line: self.events.log(label, line),
+            cpu=cpu,
+            own_code=True,
         )
 
     def started(self, state: _Pair, label: BenchmarkConfig) -> None:
@@ -220,14 +234,45 @@ def _round(run: _Run, state: _Pair, number: int) -> None:
 
 
 def _python_round(run: _Run, state: _Pair, number: int, order: tuple[Side, Side]) -> None:
-    """Both trees' workers side by side, samples alternating (``run.python_rounds``)."""
+    """Both trees' workers side by side, samples alternating (``run.python_rounds``). A
+    round whose worker died is measured once more with fresh workers; when that dies too,
+    the benchmark stops sampling and keeps the rounds measured before (``_lost``)."""
     labels = {side: _label(state.benches[side], side, number) for side in order}
     cpu = state.cpu(number, run.options.cpus)
     contexts = {side: run.context(side, labels[side], cpu) for side in order}
     run.started(state, labels[order[0]])
     start = time.perf_counter()
+    outcome = _attempt(run, state, contexts, order)
+    results: dict[Side, BenchmarkResult] | None = None
+    if isinstance(outcome, RoundLost):
+        run.events.log(labels[order[0]], f"{outcome}: measuring round {number + 1} again")
+        results = _again(run, state, number, contexts, order, outcome)
+        if results is None:
+            run.events.finished(_stopped_result(state, labels[order[0]]), _since(start))
+            return
+    else:
+        results = outcome
+    half = _since(start) / 2
+    for index, side in enumerate(order):
+        if index:
+            run.started(state, labels[side])
+        run.events.finished(replace(results[side], name=labels[side].name), half)
+        state.chunks[side].append(results[side])
+
+
+def _since(start: float) -> float:
+    return time.perf_counter() - start
+
+
+def _attempt(
+    run: _Run, state: _Pair, contexts: Mapping[Side, RunContext], order: tuple[Side, Side]
+) -> dict[Side, BenchmarkResult] | RoundLost:
+    """One try at a round: both sides' results, or ``RoundLost`` (a worker died); the first
+    round's calibration starts afresh on every try."""
+    if not state.chunks["base"]:
+        state.calibration = Calibration()
     try:
-        results = python_round(
+        return python_round(
             state.benches,
             contexts,
             order,
@@ -235,18 +280,74 @@ def _python_round(run: _Run, state: _Pair, number: int, order: tuple[Side, Side]
             state.calibration,
             run.options.samplers,
         )
+    except RoundLost as lost:
+        return lost
     except Exception as exc:  # a bug here must not sink the whole run (as call_workload)
         message = f"internal error in the python rounds: {type(exc).__name__}: {exc}"
-        results = {
+        return {
             side: BenchmarkResult(name=state.name, kind="python", errors=(message,))
             for side in order
         }
-    half = (time.perf_counter() - start) / 2
-    for index, side in enumerate(order):
-        if index:
-            run.started(state, labels[side])
-        run.events.finished(replace(results[side], name=labels[side].name), half)
-        state.chunks[side].append(results[side])
+
+
+def _again(
+    run: _Run,
+    state: _Pair,
+    number: int,
+    contexts: Mapping[Side, RunContext],
+    order: tuple[Side, Side],
+    first: RoundLost,
+) -> dict[Side, BenchmarkResult] | None:
+    """The round measured once more with fresh workers after ``first`` was lost: its
+    results (the retry noted), or what ``_lost`` makes of a second loss."""
+    second = _attempt(run, state, contexts, order)
+    if isinstance(second, RoundLost):
+        return _lost(state, number, (first, second))
+    state.notes.append(_retried(number, first))
+    return second
+
+
+def _retried(number: int, lost: RoundLost) -> Alert:
+    return Alert(
+        kind="round_retried",
+        metric="",
+        message=(
+            f"round {number + 1}: {lost}; the round was measured again with fresh workers "
+            "(what the lost try measured is not used)"
+        ),
+    )
+
+
+def _lost(
+    state: _Pair, number: int, tries: tuple[RoundLost, RoundLost]
+) -> dict[Side, BenchmarkResult] | None:
+    """A round lost twice. With rounds measured before, the benchmark stops sampling and is
+    decided on them (``None``: nothing to add), the note on both sides' results; in the
+    first round there is nothing to decide on: an error naming the side for both sides."""
+    how = " and ".join(dict.fromkeys(str(t) for t in tries))
+    kept = len(state.chunks["base"])
+    if not kept:
+        message = f"round 1 was lost twice ({how}): nothing was measured"
+        return {side: error_result(state.benches[side], message) for side in SIDES}
+    state.open = False
+    state.stopped = f"worker lost in round {number + 1}"
+    state.notes.append(
+        Alert(
+            kind="sampling_stopped",
+            metric="",
+            message=(
+                f"round {number + 1} was lost twice ({how}, also with fresh workers): "
+                f"sampling stopped, and the verdict rests on the {kept} rounds measured before"
+            ),
+        )
+    )
+    return None
+
+
+def _stopped_result(state: _Pair, label: BenchmarkConfig) -> BenchmarkResult:
+    """The progress line of a round lost twice (never stored: the benchmark keeps the
+    rounds measured before)."""
+    return BenchmarkResult(name=label.name, kind="python", errors=(state.notes[-1].message,))
 
 
 def _label(config: BenchmarkConfig, side: Side, number: int) -> BenchmarkConfig:
@@ -424,7 +525,8 @@ def _results(
     for state in states:
         joined = join_chunks(state.benches[side], state.chunks[side], in_rounds=not state.once)
         extra = {**joined.extra, "stopped": state.stopped, "same_cpu": state.one_cpu}
-        benchmarks.append(replace(joined, extra=extra))
+        alerts = (*joined.alerts, *state.notes)
+        benchmarks.append(replace(joined, extra=extra, alerts=alerts))
     return Results(
         suite=setup.config.suite,
         benchmarks=tuple(benchmarks),

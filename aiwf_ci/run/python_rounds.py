@@ -22,6 +22,11 @@ chosen a very different count is named in an alert. Warm-up: ``warmup`` samples 
 the first round, one in each later round (a fresh process's first sample is cold); the memory
 pass runs once per side (the metric catalogue's schedule for memory), after the first round's
 samples.
+
+**A worker that dies** without answering (killed from outside, by the OOM killer or a
+person; a crash) voids its round: ``RoundLost`` says which side and how, and the caller
+(``run.interleave``) measures the round again with fresh workers. An error the worker
+reports (an exception, a timeout) is the benchmark's error, as before.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from aiwf_ci.workloads.python import (
     Sample,
     Sampler,
     SamplerFactory,
+    WorkerDied,
     python_result,
     short_samples,
 )
@@ -62,6 +68,17 @@ class _SideFailed(Exception):
     def __init__(self, side: Side, error: BenchmarkError) -> None:
         super().__init__(str(error))
         self.side = side
+        self.error = error
+
+
+class RoundLost(Exception):
+    """A worker of the round died without answering (``WorkerDied``: killed from outside,
+    a crash): nothing the round measured is kept, and the caller may measure it again."""
+
+    def __init__(self, side: Side, how: str) -> None:
+        super().__init__(f"the {side} worker died ({how})")
+        self.side = side
+        self.how = how
 
 
 def python_round(
@@ -73,7 +90,8 @@ def python_round(
     open_sampler: SamplerFactory,
 ) -> dict[Side, BenchmarkResult]:
     """One round (module docstring): each side's result of the round, or the failing side's
-    error naming the side. ``calibration.loops == 0`` marks the first round, which calibrates."""
+    error naming the side. ``calibration.loops == 0`` marks the first round, which calibrates.
+    A worker that dies without answering raises ``RoundLost`` (the round is void)."""
     now = _Round(benches=benches, order=order, calibration=calibration)
     try:
         for side in order:
@@ -88,6 +106,8 @@ def python_round(
         for side in order:
             _ask(side, now.workers[side].close)
     except _SideFailed as failed:
+        if isinstance(failed.error, WorkerDied):
+            raise RoundLost(failed.side, failed.error.how) from failed.error
         return now.failed(failed)
     finally:
         for worker in now.workers.values():

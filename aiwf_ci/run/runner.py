@@ -67,10 +67,15 @@ def run_suite(
 
 
 def tree_context(
-    tree: Tree, config: SuiteConfig, log: Callable[[str], None], *, cpu: int | None = None
+    tree: Tree,
+    config: SuiteConfig,
+    log: Callable[[str], None],
+    *,
+    cpu: int | None = None,
+    own_code: bool = False,
 ) -> RunContext:
     """The world a workload of ``config`` sees when it runs in ``tree`` (started on ``cpu``,
-    when given)."""
+    when given; ``own_code``: a side of an A/B run, whose targets must be its own code)."""
     return RunContext(
         root=tree.root,
         config_dir=config.config_dir,
@@ -79,6 +84,8 @@ def tree_context(
         env=tree.env,
         python=tree.python,
         worker_path=tree.worker_path,
+        isolated=tree.isolated,
+        own_code=own_code,
     )
 
 

@@ -126,6 +126,7 @@ def _ready(
             log=section.log,
             cache_dir=request.cache_dir,
             setup=request.setup,
+            own_code=True,
         )
     )
     section.close()

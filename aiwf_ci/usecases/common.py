@@ -68,17 +68,21 @@ def ready_tree(
     log: Callable[[str], None],
     cache_dir: Path | None = None,
     setup: bool = True,
+    own_code: bool = False,
 ) -> Iterator[Tree]:
     """The source tree at ``root`` set up as ``config.environment`` says (unless ``setup`` is
     off: then aiwf-ci's own interpreter), its ``python:`` targets imported in a worker on the
-    tree's interpreter (problems raised together, exit 2), removed again when the block ends.
+    tree's interpreter and checked to be the tree's own code (``own_code``: a side of an A/B
+    run, see ``workloads.python_origin``; problems raised together, exit 2), removed again
+    when the block ends.
     """
     missing = check_valgrind(config, env)
     if missing:
         raise ConfigErrors(missing)
     spec = config.environment if setup else None
     with prepared_tree(root, spec, env, log=log, cache_dir=cache_dir) as tree:
-        problems = check_python_targets(config, tree_context(tree, config, _quiet))
+        ctx = tree_context(tree, config, _quiet, own_code=own_code)
+        problems = check_python_targets(config, ctx)
         if problems:
             raise ConfigErrors(problems)
         yield tree

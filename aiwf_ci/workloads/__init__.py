@@ -10,6 +10,7 @@ Modules:
     command        a shell command, run warmup + iterations times
     python         a ``module:callable`` timed in a worker process (a session of orders)
     python_worker  that worker process
+    python_origin  whether what a worker imported is the tree's own code
     file_batch     a suite's file operations through the batch processor
     load           a load test or a concurrency burst, HTTP or a callable
     ingest         another harness's output file read into results

@@ -38,6 +38,12 @@ class RunContext:
     cpu: int | None = None
     """The CPU the benchmark's processes are started on (an A/B round puts base and head on
     the same one), or ``None``: wherever the system schedules them."""
+    isolated: bool = False
+    """The tree has a virtualenv of its own (its set-up ran): what is installed there is its."""
+    own_code: bool = False
+    """An A/B side: its ``python:`` targets must come from this tree, its own virtualenv or
+    the standard library, never from aiwf-ci's packages or the other tree
+    (``python_origin``)."""
 
     def resolve(self, path: str) -> Path:
         """A path relative to the tree's root made absolute."""

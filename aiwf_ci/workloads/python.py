@@ -1,7 +1,9 @@
 """The ``python`` workload: a ``module:callable`` timed in its own worker process.
 
 This side starts ``python_worker`` (the tree's interpreter, ``sys.path`` starting with the
-config's folder, then the tree's root) as a **session** (``WorkerSession``) that takes orders
+config's folder, then the tree's root, then a src layout's ``src/`` when the tree has no
+virtualenv of its own; what it imports checked to be the tree's own code by
+``python_origin``) as a **session** (``WorkerSession``) that takes orders
 — calibrate the loop count, take samples, run the memory pass — so the caller decides when
 each sample is taken: ``aiwf-ci run`` takes a benchmark's samples back to back, the
 interleaved A/B run (``run.python_rounds``) alternates two sessions, one per tree, sample by
@@ -20,6 +22,7 @@ import json
 import os
 import select
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -35,6 +38,7 @@ from aiwf_ci.bench.schedstat import on_cpu
 from aiwf_ci.config.models import BenchmarkConfig, PythonSpec, SuiteConfig
 from aiwf_ci.errors import BenchmarkError, ConfigError
 from aiwf_ci.models import Alert, BenchmarkResult
+from aiwf_ci.workloads import python_origin
 from aiwf_ci.workloads.base import RunContext, build_result, error_result, timing_metrics
 
 OUTPUT_LINES = 20
@@ -49,6 +53,27 @@ class Sample:
     wall: float
     cpu: float
     queue: float | None
+
+
+class WorkerDied(BenchmarkError):
+    """The worker ended without answering: killed by a signal (from outside: the OOM killer,
+    a person; or a crash) or exited on its own (``os._exit``). ``how`` says which, in words
+    (``killed by signal 9, SIGKILL``, ``exited with code 3``)."""
+
+    def __init__(self, message: str, *, how: str) -> None:
+        super().__init__(message)
+        self.how = how
+
+
+def ended(code: int | None) -> str:
+    """How a worker process ended, from its return code, in words."""
+    if code is None:
+        return "stopped"
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"killed by signal {-code}, {signal.Signals(-code).name}"
+        return f"killed by signal {-code}"
+    return f"exited with code {code}"
 
 
 class Sampler(Protocol):
@@ -262,16 +287,15 @@ class WorkerSession:
             raise BenchmarkError(f"{data.get('error')}\n{trace}".strip())
         return data
 
-    def _died(self) -> BenchmarkError:
+    def _died(self) -> WorkerDied:
         with contextlib.suppress(subprocess.TimeoutExpired):
             self.proc.wait(timeout=5.0)
-        code = self.proc.returncode
+        how = ended(self.proc.returncode)
         output = self._output().strip()
         self.kill()
-        head = f"worker exited with code {code}" if code is not None else "worker stopped"
-        if code is not None and code < 0:
-            head = f"worker killed by signal {-code}"
-        return BenchmarkError(f"{head}: {cause_line(output)}\n{output[-2000:]}" if output else head)
+        head = f"worker {how}"
+        message = f"{head}: {cause_line(output)}\n{output[-2000:]}" if output else head
+        return WorkerDied(message, how=how)
 
 
 def _sample(raw: Sequence[int | None], loops: int) -> Sample:
@@ -288,6 +312,7 @@ def worker_job(spec: PythonSpec, ctx: RunContext) -> dict[str, Any]:
     ``teardown``, and the ``sys.path`` to find them on."""
     return {
         "sys_path": sys_path_for(ctx),
+        "origin": origin_rules(ctx),
         "target": spec.target,
         "setup": spec.setup,
         "teardown": spec.teardown,
@@ -303,9 +328,31 @@ SamplerFactory = Callable[[BenchmarkConfig, RunContext], Sampler]
 
 
 def sys_path_for(ctx: RunContext) -> list[str]:
-    """``sys.path`` entries for the worker: the config's folder, then the tree's root (never
-    the directory aiwf-ci was started from: in ``ab`` that is the other tree)."""
-    return list(dict.fromkeys([str(ctx.config_dir.resolve()), str(ctx.root.resolve())]))
+    """``sys.path`` entries for the worker, ahead of the installed packages: the config's
+    folder, then the tree's root (never the directory aiwf-ci was started from: in ``ab``
+    that is the other tree), then, for a tree without a virtualenv of its own, a src
+    layout's ``src/``, so its code wins over a package of the same name among aiwf-ci's.
+    A tree with its own virtualenv imports its package as its set-up installed it (a
+    non-editable install may hold built extensions its ``src/`` lacks)."""
+    entries = [ctx.config_dir.resolve(), ctx.root.resolve()]
+    src = ctx.root.resolve() / "src"
+    if not ctx.isolated and src.is_dir():
+        entries.append(src)
+    return list(dict.fromkeys(str(entry) for entry in entries))
+
+
+def origin_rules(ctx: RunContext) -> dict[str, object]:
+    """What the worker counts as the tree's own code (``python_origin``): the tree's
+    folders, the folders its packages live in, whether its virtualenv is its own, and
+    whether targets must come from the tree (an A/B side)."""
+    root = ctx.root.resolve()
+    folders = [ctx.config_dir.resolve(), root, root / "src"]
+    return {
+        "tree": list(dict.fromkeys(str(p) for p in (ctx.config_dir.resolve(), root))),
+        "folders": list(dict.fromkeys(str(p) for p in folders)),
+        "own_env": ctx.isolated,
+        "own_code": ctx.own_code,
+    }
 
 
 def run_worker(job: Mapping[str, Any], ctx: RunContext, *, timeout: float) -> dict[str, Any]:
@@ -346,18 +393,35 @@ def worker_env(ctx: RunContext, env: Mapping[str, str] | None = None) -> dict[st
     return merged
 
 
-def _import_failures(targets: list[str], ctx: RunContext) -> dict[str, str]:
-    """Import the targets in one worker; when the worker itself dies (a module that calls
-    ``os._exit`` or crashes the interpreter on import), each target in a worker of its own,
-    so the culprit is named."""
-    job = {"sys_path": sys_path_for(ctx), "check_only": True, "targets": targets}
+FIX_IMPORT = "check the module path (relative to the config's folder) and the name after ':'"
+FIX_FOREIGN = python_origin.FIX
+
+
+def _import_failures(targets: list[str], ctx: RunContext) -> dict[str, tuple[str, str]]:
+    """Import the targets in one worker: each failing one with its reason and the fix (it
+    does not import, or it imported other code than the tree's). When the worker itself
+    dies (a module that calls ``os._exit`` or crashes the interpreter on import), each
+    target in a worker of its own, so the culprit is named."""
+    job = {
+        "sys_path": sys_path_for(ctx),
+        "origin": origin_rules(ctx),
+        "check_only": True,
+        "targets": targets,
+    }
     try:
-        failures: dict[str, str] = run_worker(job, ctx, timeout=120)["check"]
-        return failures
+        answer = run_worker(job, ctx, timeout=120)
     except BenchmarkError as exc:
         if len(targets) == 1:
-            return {targets[0]: f"importing it stopped the interpreter ({_first(exc)})"}
-    found: dict[str, str] = {}
+            why = f"importing it stopped the interpreter ({_first(exc)})"
+            return {targets[0]: (f"cannot import {targets[0]!r}: {why}", FIX_IMPORT)}
+    else:
+        problems = {
+            t: (f"cannot import {t!r}: {why}", FIX_IMPORT) for t, why in answer["check"].items()
+        }
+        for t, why in answer.get("foreign", {}).items():  # a tree's own older worker
+            problems[t] = (f"{t!r} is not this tree's code: {why}", FIX_FOREIGN)
+        return problems
+    found: dict[str, tuple[str, str]] = {}
     for target in targets:
         found.update(_import_failures([target], ctx))
     return found
@@ -385,10 +449,10 @@ def check_python_targets(config: SuiteConfig, ctx: RunContext) -> list[ConfigErr
     failures = _import_failures(list(owners), ctx)
     return [
         ConfigError(
-            f"cannot import {target!r}: {reason}",
+            message,
             where=f"{config.path}:{owners[target][0].line}",
             field=f"{owners[target][0].name}.{owners[target][1]}",
-            fix="check the module path (relative to the config's folder) and the name after ':'",
+            fix=fix,
         )
-        for target, reason in failures.items()
+        for target, (message, fix) in failures.items()
     ]

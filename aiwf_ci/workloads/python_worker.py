@@ -10,8 +10,11 @@ crashes of one benchmark never affect another or the runner. Two ways to start i
   ``warm`` ones discarded first), ``memory`` (the memory pass) and ``quit`` (``teardown``).
   The parent (``workloads.python.WorkerSession``) decides *when* each sample is taken, so
   two workers, one per source tree, can take their samples alternately, milliseconds apart.
+  What the target, ``setup`` and the first calls imported is checked to be the tree's own
+  code (``python_origin``) before anything is timed.
 - ``python -m aiwf_ci.workloads.python_worker JOB.json RESULT.json`` with ``check_only``: import
-  every target and report the ones that fail (``aiwf-ci validate``).
+  every target and report the ones that fail, or that import other code than the tree's
+  (``aiwf-ci validate``, and the import check before every run).
 
 Timing: loops are calibrated until one sample takes at least ``min_time``: starting from one
 loop, each try multiplies the count by the ratio still missing (at least 2, at most 10, so a
@@ -37,10 +40,12 @@ import sys
 import time
 import traceback
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
 from aiwf_ci.bench.schedstat import process_queue_ns
+from aiwf_ci.workloads.python_origin import OwnCode
 
 MAX_LOOPS = 1 << 30
 """A billion calls: beyond it a sample of a no-op callable would take minutes."""
@@ -131,17 +136,22 @@ class Served:
     """The target imported and set up, answering the parent's orders."""
 
     def __init__(self, job: dict[str, Any]) -> None:
+        before = set(sys.modules)
         for entry in reversed(job["sys_path"]):
             sys.path.insert(0, entry)
         func = resolve(job["target"])
         setup = resolve(job["setup"]) if job.get("setup") else None
         self.teardown = resolve(job["teardown"]) if job.get("teardown") else None
         self.call = bind(func, setup() if setup else None)
+        targets = [t for t in (job["target"], job.get("setup"), job.get("teardown")) if t]
+        self.checked = _Checked(OwnCode.from_job(job.get("origin", {})), before, targets)
+        self.checked.check()
 
     def handle(self, order: dict[str, Any]) -> dict[str, Any]:
         op = order["op"]
         if op == "calibrate":
             loops, reached = calibrate(self.call, float(order["min_time"]), timer=time_loops)
+            self.checked.check()  # what the calls imported on first use
             return {"loops": loops, "reached": reached}
         if op == "sample":
             loops = int(order["loops"])
@@ -155,6 +165,21 @@ class Served:
                 self.teardown()
             return {}
         raise ValueError(f"unknown order {op!r}")
+
+
+@dataclass(slots=True)
+class _Checked:
+    """The modules a benchmark imported (after ``before``), checked to be the tree's own
+    code (``python_origin``); each module is checked once."""
+
+    own: OwnCode
+    before: set[str]
+    targets: list[str]
+
+    def check(self) -> None:
+        new = set(sys.modules) - self.before
+        self.before |= new
+        self.own.check(new, self.targets)
 
 
 def serve(job: dict[str, Any], orders: IO[bytes], answers: IO[bytes]) -> None:
@@ -185,7 +210,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     """A one-shot job (``check_only``): import every target."""
     for entry in reversed(job["sys_path"]):
         sys.path.insert(0, entry)
-    return {"check": check_targets(job["targets"])}
+    return check_targets(job["targets"], OwnCode.from_job(job.get("origin", {})))
 
 
 def memory_pass(call: Callable[[], Any], settings: dict[str, Any]) -> dict[str, Any]:
@@ -195,15 +220,22 @@ def memory_pass(call: Callable[[], Any], settings: dict[str, Any]) -> dict[str, 
     return callable_memory_pass(call, settings)
 
 
-def check_targets(targets: list[str]) -> dict[str, str]:
-    """Import every target; map the failing ones to a one-line reason."""
+def check_targets(targets: list[str], own: OwnCode) -> dict[str, dict[str, str]]:
+    """Import every target: ``check`` maps the failing ones to a one-line reason,
+    ``foreign`` the ones that imported other code than the tree's (``python_origin``)."""
     failures: dict[str, str] = {}
+    foreign: dict[str, str] = {}
     for target in targets:
+        before = set(sys.modules)
         try:
             resolve(target)
         except BaseException as exc:
             failures[target] = f"{type(exc).__name__}: {exc}"
-    return failures
+            continue
+        lines = own.problems(set(sys.modules) - before, [target])
+        if lines:
+            foreign[target] = "; ".join(lines)
+    return {"check": failures, "foreign": foreign}
 
 
 def main(argv: list[str]) -> int:

@@ -4,6 +4,7 @@ paths from the repository root, and ``ab`` with each tree calling only its own c
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -128,3 +129,124 @@ def test_a_module_that_exits_on_import_is_named_by_validate(tmp_path: Path) -> N
     assert done.returncode == 2, done.stderr
     (line,) = done.stderr.strip().splitlines()
     assert "b.yml:4: b.python: cannot import 'bad:f': importing it stopped the interpreter" in line
+
+
+# Issue 24: a tree whose package is named like one of aiwf-ci's own dependencies (cattrs,
+# url_normalize) imported aiwf-ci's copy, so `ab --no-setup` measured the same, wrong code
+# on both sides: a real slowdown read "unchanged", exit 0.
+NAMESAKE = """\
+import time
+
+def structure(value, kind):  # named like the real cattrs.structure, so either copy works
+    time.sleep({nap})
+    return kind(value)
+
+
+class Converter:  # the real cattrs has one too, callable without arguments
+    pass
+"""
+NAMESAKE_SUITE = """\
+suite: namesake
+{environment}defaults: {{warmup: 0, iterations: 3, memory: false, min-time: 5ms, timeout: 120s}}
+thresholds: {{duration: 10%}}
+benchmarks:
+  - name: structure
+    python: usecattrs:run
+"""
+USES_CATTRS = """\
+import cattrs
+
+def run():
+    cattrs.structure("1", int)
+"""
+
+
+def namesake_tree(root: Path, nap: float, *, package: str = "src/cattrs", env: str = "") -> Path:
+    """A tree holding its own ``cattrs`` (src layout by default), a benchmark module in
+    ``.aiwf/`` that imports it, and a suite with ``env`` as its ``environment:`` section."""
+    (root / package).mkdir(parents=True)
+    (root / package / "__init__.py").write_text(NAMESAKE.format(nap=nap), encoding="utf-8")
+    (root / ".aiwf").mkdir()
+    (root / ".aiwf" / "usecattrs.py").write_text(USES_CATTRS, encoding="utf-8")
+    suite = NAMESAKE_SUITE.format(environment=env)
+    (root / ".aiwf" / "bench.yml").write_text(suite, encoding="utf-8")
+    return root
+
+
+def ab_namesakes(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    return aiwf(
+        "ab",
+        "--base-dir",
+        tmp_path / "base",
+        "--head-dir",
+        tmp_path / "head",
+        "--out",
+        tmp_path / "ab",
+        "--max-rounds",
+        "10",
+        "--format",
+        "json",
+        *extra,
+        timeout=600,
+    )
+
+
+def test_ab_without_setup_measures_each_trees_own_namesake_of_a_dependency(
+    tmp_path: Path,
+) -> None:
+    """Both ways a tree runs on aiwf-ci's own interpreter: ``--no-setup`` (its set-up
+    skipped) and a suite with no ``environment:`` at all. 4x slower head: a regression."""
+    setup = "environment:\n  setup: [pip install --no-index -e .]\n"
+    for case, env, flags in (("no-setup", setup, ("--no-setup",)), ("no-env", "", ())):
+        folder = tmp_path / case
+        namesake_tree(folder / "base", 0.002, env=env)
+        namesake_tree(folder / "head", 0.008, env=env)
+        done = ab_namesakes(folder, *flags)
+        assert done.returncode == 0, done.stdout + done.stderr
+        (bench,) = json.loads(done.stdout)["benchmarks"]
+        assert bench["verdict"] == "regression", (case, bench)
+
+
+def test_ab_refuses_to_measure_a_target_found_among_aiwf_cis_own_packages(
+    tmp_path: Path,
+) -> None:
+    """The safety net: a tree keeps its ``cattrs`` where the worker does not look (``lib/``),
+    and the target names ``cattrs`` itself: the worker finds aiwf-ci's copy (whose
+    ``Converter`` runs as well as the tree's would). Exit 2 before anything is measured,
+    naming the module, the file it came from and the fix."""
+    for side in ("base", "head"):
+        root = namesake_tree(tmp_path / side, 0.002, package="lib/cattrs")
+        config = root / ".aiwf" / "bench.yml"
+        config.write_text(
+            config.read_text().replace("usecattrs:run", "cattrs:Converter"), encoding="utf-8"
+        )
+    done = ab_namesakes(tmp_path, "--no-setup")
+    assert done.returncode == 2, done.stdout + done.stderr
+    (line,) = done.stderr.strip().splitlines()
+    installed = Path(cattrs_file()).resolve()
+    assert "structure.python: 'cattrs:Converter' is not this tree's code" in line
+    assert f"module 'cattrs' was imported from {installed}" in line
+    assert "environment: {setup: [pip install -e .]}, without --no-setup" in line
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "ab" / "head" / "results.json").exists()
+
+
+def cattrs_file() -> str:
+    probe = [sys.executable, "-c", "import cattrs; print(cattrs.__file__)"]
+    return subprocess.run(probe, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def test_run_without_setup_imports_the_src_layout_of_the_tree(tmp_path: Path) -> None:
+    """``aiwf-ci run`` in one tree: its own ``src/cattrs``, not aiwf-ci's."""
+    root = namesake_tree(tmp_path / "proj", 0.001)
+    probe = tmp_path / "probe.log"
+    (root / "src" / "cattrs" / "__init__.py").write_text(
+        f"def structure(value, kind):\n"
+        f"    open({str(probe)!r}, 'a').write(__file__ + '\\n')\n"
+        f"    return kind(value)\n",
+        encoding="utf-8",
+    )
+    done = aiwf("run", "--no-setup", "--out", tmp_path / "out", cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    files = set(probe.read_text().splitlines())
+    assert files == {str((root / "src" / "cattrs" / "__init__.py").resolve())}

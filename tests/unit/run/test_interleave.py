@@ -33,7 +33,7 @@ from aiwf_ci.run.project import plain_tree
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.thresholds import Threshold, ThresholdRules, build_rules
 from aiwf_ci.workloads import RunContext, Workload
-from aiwf_ci.workloads.python import Sample
+from aiwf_ci.workloads.python import Sample, WorkerDied
 
 
 def bench(
@@ -239,6 +239,8 @@ class FakeSampler:
         self.fail_at = options.get("fail_at")
         self.wall_noise = bool(options.get("wall_noise"))
         self.rng = random.Random(len(log))
+        dies = options.get("dies", lambda name, start: False)
+        self.dies = bool(dies(options["bench"], options["start"]))  # type: ignore[operator]
 
     def _note(self, op: str, detail: object = None) -> None:
         self.log.append((self.tree, op, detail))
@@ -254,6 +256,10 @@ class FakeSampler:
 
     def samples(self, loops: int, count: int, *, warm: int = 0) -> list[Sample]:
         self._note("sample", (loops, count, warm))
+        if self.dies:  # killed from outside while it works
+            raise WorkerDied(
+                "worker killed by signal 9, SIGKILL", how="killed by signal 9, SIGKILL"
+            )
         drift = 2.0 if (len(self.log) // 4) % 3 == 0 else 1.0  # bursts shared by both sides
         if self.wall_noise:  # a wait for a CPU of its own, as long as the work or longer
             drift = 1.0 + self.rng.uniform(0.0, 2.0)
@@ -275,11 +281,13 @@ def python_run(
     tmp_path: Path, fakes: dict[str, dict[str, object]], *benches: BenchmarkConfig
 ) -> tuple[dict[Side, Results], list[tuple[str, str, object]]]:
     log: list[tuple[str, str, object]] = []
+    starts: dict[tuple[str, str], int] = {}
 
     def sampler(bench: BenchmarkConfig, ctx: RunContext) -> FakeSampler:
         tree = ctx.root.name
         log.append((tree, "start", ctx.cpu))
-        return FakeSampler(tree, log, **fakes.get(tree, {}))
+        start = starts[tree, bench.name] = starts.get((tree, bench.name), 0) + 1
+        return FakeSampler(tree, log, bench=bench.name, start=start, **fakes.get(tree, {}))
 
     sides: dict[Side, SideSetup] = {
         side: SideSetup(
@@ -443,3 +451,75 @@ def test_memory_is_kept_as_measured_once_per_side() -> None:
     joined = join_chunks(bench(), [first, result([2.0])])
     assert joined.metrics["memory_rss_after_gc"] is memory
     assert joined.metrics["duration"].rounds == (0, 1)
+
+
+# Issue 24: one worker killed from outside turned whole benchmarks into errors and threw away
+# the paired rounds already measured. Now the round is measured again with fresh workers;
+# lost twice, the benchmark stops sampling and is decided on the rounds it has.
+
+
+def test_a_round_whose_worker_was_killed_is_measured_again_with_fresh_workers(
+    tmp_path: Path,
+) -> None:
+    fakes: dict[str, dict[str, object]] = {
+        "base": {},
+        "head": {"per_call": 1.5, "dies": lambda name, start: (name, start) == ("py", 4)},
+    }
+    out, _ = python_run(tmp_path, fakes, bench("py", kind="python"), bench("other", kind="python"))
+    head, base = out["head"].by_name()["py"], out["base"].by_name()["py"]
+    assert not head.failed and not base.failed
+    rounds = head.metrics["duration"].rounds
+    assert sorted(set(rounds)) == list(range(head.extra["rounds"]))  # no gap, none lost
+    note = (
+        "round 4: the head worker died (killed by signal 9, SIGKILL); the round was measured "
+        "again with fresh workers (what the lost try measured is not used)"
+    )
+    assert [(a.kind, a.message) for a in head.alerts] == [("round_retried", note)]
+    assert [a.message for a in base.alerts] == [note]  # the report shows head's: said on both
+    assert not out["head"].by_name()["other"].alerts  # the other benchmark is untouched
+    comparison = compare(out["base"], out["head"], run_rules())
+    assert {b.name: b.verdict for b in comparison.benchmarks}["py"] == "regression"
+    assert comparison.status == "regression"
+
+
+def test_a_round_lost_twice_stops_the_benchmark_on_the_rounds_it_has(tmp_path: Path) -> None:
+    fakes: dict[str, dict[str, object]] = {
+        "base": {"dies": lambda name, start: name == "py" and start >= 3},
+        "head": {"per_call": 1.5},
+    }
+    out, _ = python_run(tmp_path, fakes, bench("py", kind="python"), bench("other", kind="python"))
+    head = out["head"].by_name()["py"]
+    assert not head.failed
+    assert set(head.metrics["duration"].rounds) == {0, 1}  # the two rounds measured are kept
+    assert head.extra["stopped"] == "worker lost in round 3"
+    (alert,) = head.alerts
+    assert alert.kind == "sampling_stopped"
+    assert alert.message == (
+        "round 3 was lost twice (the base worker died (killed by signal 9, SIGKILL), also "
+        "with fresh workers): sampling stopped, and the verdict rests on the 2 rounds "
+        "measured before"
+    )
+    other = out["head"].by_name()["other"]
+    assert other.extra["stopped"].startswith("decided after") and not other.alerts
+    comparison = compare(out["base"], out["head"], run_rules())
+    verdicts = {b.name: b.verdict for b in comparison.benchmarks}
+    # 2 rounds decide nothing; never an error that discards them; the other one decided
+    assert verdicts == {"py": "inconclusive", "other": "regression"}
+
+
+def test_a_first_round_lost_once_calibrates_again_and_twice_is_an_error(
+    tmp_path: Path,
+) -> None:
+    once: dict[str, dict[str, object]] = {"head": {"dies": lambda name, start: start == 1}}
+    out, log = python_run(tmp_path / "once", once, bench("py", kind="python"))
+    assert [op for tree, op, _ in log].count("calibrate") == 4  # both sides, both tries
+    assert [op for tree, op, _ in log].count("memory") == 2  # the retry's memory pass
+    assert [a.kind for a in out["head"].benchmarks[0].alerts] == ["round_retried"]
+    twice: dict[str, dict[str, object]] = {"head": {"dies": lambda name, start: start <= 2}}
+    out, _ = python_run(tmp_path / "twice", twice, bench("py", kind="python"))
+    head = out["head"].benchmarks[0]
+    assert head.errors == (
+        "round 1 was lost twice (the head worker died (killed by signal 9, SIGKILL)): "
+        "nothing was measured",
+    )
+    assert compare(out["base"], out["head"], run_rules()).status == "error"

@@ -137,11 +137,11 @@ def cause_line(output: str) -> str:
     """The line of a process's output that says what went wrong: a Python traceback's
     exception line when the traceback is a subprocess's output that pip shows (``LookupError:
     setuptools-scm was unable to detect version``, not pip's "Failed to build" or
-    ``metadata-generation-failed`` after it) or when there is no ``ERROR:`` line; else pip's
-    last ``ERROR:`` line; else the last line that is not an afterword (``note:``, ``hint:``,
-    box drawing)."""
+    ``metadata-generation-failed`` after it) or when there is no ``ERROR:`` line; else the
+    last ``ERROR:`` (pip) or ``fatal:`` (git) line, not the advice after it; else the last
+    line that is not an afterword (``note:``, ``hint:``, box drawing)."""
     lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("ERROR:")]
+    errors = [line for line in lines if line.startswith(("ERROR:", "fatal:"))]
     exception, in_pip_output = _exception_line(output)
     if exception and (in_pip_output or not errors):
         return exception[:500]

@@ -65,3 +65,15 @@ def test_without_a_traceback_or_error_line_the_last_meaningful_line() -> None:
     assert cause_line("building\nmake: *** [all] Error 2\nnote: see above\n") == (
         "make: *** [all] Error 2"
     )
+
+
+def test_git_s_fatal_line_not_its_advice() -> None:
+    output = (
+        "fatal: detected dubious ownership in repository at '/github/workspace'\n"
+        "To add an exception for this directory, call:\n"
+        "\n"
+        "\tgit config --global --add safe.directory /github/workspace\n"
+    )
+    assert cause_line(output) == (
+        "fatal: detected dubious ownership in repository at '/github/workspace'"
+    )

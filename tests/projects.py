@@ -5,7 +5,7 @@ the suite config in ``.aiwf/``, a script and sources that relative paths point a
 wheels copied into its wheel folder: ``download_scm_wheels`` fetches them once).
 
 ``python -m tests.projects DEST [--flat] [--work N] [--scm-wheels DIR]`` writes one (for the
-container smoke script).
+container smoke script; the wheels are downloaded into DIR unless it has them).
 """
 
 from __future__ import annotations
@@ -251,9 +251,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("dest", type=Path)
     parser.add_argument("--flat", action="store_true")
     parser.add_argument("--work", type=int, default=3)
-    parser.add_argument("--scm-wheels", type=Path, help="version from git: these wheels")
+    parser.add_argument(
+        "--scm-wheels", type=Path, help="version from git: the build's wheels (fetched once)"
+    )
     args = parser.parse_args(argv)
-    make_project(args.dest, flat=args.flat, work=args.work, scm_wheels=args.scm_wheels)
+    wheels = args.scm_wheels
+    if wheels is not None:
+        wheels.mkdir(parents=True, exist_ok=True)
+        download_scm_wheels(wheels)
+    make_project(args.dest, flat=args.flat, work=args.work, scm_wheels=wheels)
     print(args.dest)
     return 0
 

@@ -46,7 +46,7 @@ first=""
 setup=""
 while IFS= read -r line; do
   printf '%s\n' "$line" >> "$work/log.txt"
-  if [ -z "$setup" ] && [[ "$line" == "::group::aiwf-ci: setting up "* ]]; then setup=$(date +%s.%N); fi
+  if [ -z "$setup" ] && [[ "$line" == '$ '* ]]; then setup=$(date +%s.%N); fi
   if [ -z "$first" ] && [[ "$line" == "::group::[1/"* ]]; then first=$(date +%s.%N); fi
 done < <(podman --runtime runc run --rm --network host \
   --ulimit nofile=20000:20000 --ulimit nproc=20000:20000 \

@@ -55,6 +55,10 @@ SETUP_TAIL_LINES = 15
 PRETEND_VERSION = "SETUPTOOLS_SCM_PRETEND_VERSION"
 """Read by setuptools-scm and by hatch-vcs (through setuptools-scm) before asking git."""
 
+OWN_PRETEND = (PRETEND_VERSION, "VCS_VERSIONING_PRETEND_VERSION")
+"""A caller's variable starting so (``_FOR_<NAME>`` ones too; setuptools-scm 10 also reads
+vcs-versioning's) chooses the version itself."""
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Tree:
@@ -118,7 +122,7 @@ def git_version_env(
     top = None if commit else checkout_top(root)
     if top is not None:
         return safe_directory_env(env, top)
-    if any(key.startswith(PRETEND_VERSION) for key in env):
+    if any(key.startswith(OWN_PRETEND) for key in env):
         return dict(env)
     version = f"0.0.0+g{commit[:7]}" if commit else "0.0.0+unknown"
     log(

@@ -42,6 +42,7 @@ def test_the_caller_s_own_pretend_variables_win(tmp_path: Path) -> None:
     for own in (
         {"SETUPTOOLS_SCM_PRETEND_VERSION": "1.2.3"},
         {"SETUPTOOLS_SCM_PRETEND_VERSION_FOR_MYPKG": "1.2.3"},
+        {"VCS_VERSIONING_PRETEND_VERSION": "1.2.3"},
     ):
         assert git_version_env(tmp_path, own, log=lines.append) == own
     assert lines == []

@@ -10,20 +10,27 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_ROOT_USER_ACTION=ignore \
     AIWF_IMAGE=aiwf-ci
 
-# Valgrind for `measure: instructions`, cut to what counting needs: the cachegrind and
-# callgrind tools for this architecture and the core (5 MB of the package's 77 MB; the other
-# tools, 32-bit builds, static libraries and libc debug symbols go), +13 MB to the image.
+# git, so a pull request's base tree comes from the checkout's history (`fetch-depth: 0`)
+# with no API request. Only its C commands are used (archive, rev-parse, describe, ls-files:
+# aiwf-ci, setuptools-scm, hatch-vcs), so the Perl it pulls in for its Perl scripts
+# (send-email, svn: 47 MB; the base image's perl-base stays), its translations and its
+# manual pages go. Valgrind for `measure: instructions`, cut to what counting needs: the
+# cachegrind and callgrind tools for this architecture and the core (5 MB of the package's
+# 77 MB; the other tools, 32-bit builds, static libraries and libc debug symbols go).
 # hadolint ignore=DL3008
 RUN apt-get update \
-    && apt-get install -y --no-install-recommends valgrind \
+    && apt-get install -y --no-install-recommends git valgrind \
     && apt-get clean \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/apt /var/log/dpkg.log \
+    && rm -rf /usr/lib/*-linux-gnu/perl/5.* /usr/lib/*-linux-gnu/libperl.so* /usr/share/perl/5.* \
+        /usr/share/locale/*/LC_MESSAGES/git.mo /usr/share/man/man*/git* /usr/share/doc/git* \
     && find /usr/libexec/valgrind -maxdepth 1 -type f \
         \( -name '*-x86-linux*' -o -name 'memcheck-*' -o -name 'helgrind-*' -o -name 'drd-*' \
            -o -name 'massif-*' -o -name 'dhat-*' -o -name 'lackey-*' -o -name 'exp-bbv-*' \
            -o -name 'none-*' -o -name 'vgpreload_[!c]*' -o -name '*.js' -o -name '*.html' \
            -o -name '*.xml' \) -delete \
     && rm -rf /usr/lib/x86_64-linux-gnu/valgrind /usr/lib/aarch64-linux-gnu/valgrind /usr/lib/debug \
+    && git --version \
     && valgrind -q --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null /bin/true
 
 COPY requirements/action.txt /opt/aiwf-ci/requirements.txt

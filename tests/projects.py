@@ -1,9 +1,11 @@
 """Small but ordinary Python projects for tests, built on disk: a package with a dependency
 that only its own set-up can install (from a local wheel folder, so no network is needed),
-the suite config in ``.aiwf/``, a script and sources that relative paths point at.
+the suite config in ``.aiwf/``, a script and sources that relative paths point at. With
+``scm_wheels`` the project takes its version from git (setuptools + setuptools-scm, their
+wheels copied into its wheel folder: ``download_scm_wheels`` fetches them once).
 
-``python -m tests.projects DEST [--flat] [--work N]`` writes one (for the container smoke
-script).
+``python -m tests.projects DEST [--flat] [--work N] [--scm-wheels DIR]`` writes one (for the
+container smoke script; the wheels are downloaded into DIR unless it has them).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import shutil
+import subprocess
 import sys
 import textwrap
 import zipfile
@@ -20,6 +24,9 @@ DEPENDENCY = "tinymark"
 """A made-up dependency (a wheel built here), so nothing can satisfy it but the set-up."""
 
 SETUP = "pip install --no-index --find-links wheels -e ."
+
+SCM_BUILD = ("setuptools>=64", "setuptools-scm>=8")
+"""The build requirements of a project versioned by git (``scm_wheels``)."""
 
 
 def write_wheel(
@@ -139,12 +146,35 @@ benchmarks:
 """
 
 
+def download_scm_wheels(dest: Path) -> Path:
+    """The wheels of ``SCM_BUILD`` and their dependencies in ``dest``, from the package index
+    pip is configured with (once: an existing folder is reused); ``CalledProcessError`` when
+    pip cannot get them."""
+    if not any(dest.glob("setuptools_scm-*.whl")):
+        download = [sys.executable, "-m", "pip", "download", "-q", "--only-binary=:all:"]
+        subprocess.run(
+            [*download, "-d", str(dest), *SCM_BUILD],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+    return dest
+
+
 def make_project(
-    root: Path, *, flat: bool = False, work: int = 3, setup: bool = True, iterations: int = 6
+    root: Path,
+    *,
+    flat: bool = False,
+    work: int = 3,
+    setup: bool = True,
+    iterations: int = 6,
+    scm_wheels: Path | None = None,
 ) -> Path:
     """Write the project to ``root``: ``src/mdproj`` (or ``mdproj`` at the root with
     ``flat``), its dependency as a wheel in ``wheels/``, ``scripts/bench.py`` and the suite
-    in ``.aiwf/bench.yml`` (with ``environment.setup`` unless ``setup`` is off)."""
+    in ``.aiwf/bench.yml`` (with ``environment.setup`` unless ``setup`` is off). With
+    ``scm_wheels`` (a folder from ``download_scm_wheels``) it is built by setuptools with its
+    version from git (setuptools-scm), not by the in-tree backend."""
     package = root / ("mdproj" if flat else "src/mdproj")
     package.mkdir(parents=True)
     (package / "__init__.py").write_text('"""A tiny project."""\n')
@@ -154,6 +184,23 @@ def make_project(
     wheels = root / "wheels"
     wheels.mkdir()
     write_wheel(wheels, DEPENDENCY, "1.0", {f"{DEPENDENCY}.py": DEPENDENCY_CODE})
+    if scm_wheels is None:
+        _in_tree_backend(root, flat)
+    else:
+        _setuptools_scm_build(root, scm_wheels, flat)
+    environment = f"environment:\n  setup:\n    - {SETUP}\n" if setup else ""
+    (root / ".aiwf").mkdir()
+    (root / ".aiwf" / "bench.yml").write_text(
+        CONFIG.format(
+            environment=environment,
+            iterations=iterations,
+            package_dir="mdproj/" if flat else "src/",
+        )
+    )
+    return root
+
+
+def _in_tree_backend(root: Path, flat: bool) -> None:
     (root / "_build").mkdir()
     (root / "_build" / "backend.py").write_text(BACKEND.format(sources="." if flat else "src"))
     (root / "pyproject.toml").write_text(
@@ -171,16 +218,32 @@ def make_project(
             """
         )
     )
-    environment = f"environment:\n  setup:\n    - {SETUP}\n" if setup else ""
-    (root / ".aiwf").mkdir()
-    (root / ".aiwf" / "bench.yml").write_text(
-        CONFIG.format(
-            environment=environment,
-            iterations=iterations,
-            package_dir="mdproj/" if flat else "src/",
+
+
+def _setuptools_scm_build(root: Path, wheels: Path, flat: bool) -> None:
+    for wheel in wheels.glob("*.whl"):
+        shutil.copy(wheel, root / "wheels" / wheel.name)
+    requires = ", ".join(f'"{r}"' for r in SCM_BUILD)
+    find = 'include = ["mdproj*"]' if flat else 'where = ["src"]'
+    (root / "pyproject.toml").write_text(
+        textwrap.dedent(
+            f"""\
+            [build-system]
+            requires = [{requires}]
+            build-backend = "setuptools.build_meta"
+
+            [project]
+            name = "mdproj"
+            dynamic = ["version"]
+            dependencies = ["{DEPENDENCY}"]
+
+            [tool.setuptools.packages.find]
+            {find}
+
+            [tool.setuptools_scm]
+            """
         )
     )
-    return root
 
 
 def main(argv: list[str]) -> int:
@@ -188,8 +251,15 @@ def main(argv: list[str]) -> int:
     parser.add_argument("dest", type=Path)
     parser.add_argument("--flat", action="store_true")
     parser.add_argument("--work", type=int, default=3)
+    parser.add_argument(
+        "--scm-wheels", type=Path, help="version from git: the build's wheels (fetched once)"
+    )
     args = parser.parse_args(argv)
-    make_project(args.dest, flat=args.flat, work=args.work)
+    wheels = args.scm_wheels
+    if wheels is not None:
+        wheels.mkdir(parents=True, exist_ok=True)
+        download_scm_wheels(wheels)
+    make_project(args.dest, flat=args.flat, work=args.work, scm_wheels=wheels)
     print(args.dest)
     return 0
 

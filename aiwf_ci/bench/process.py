@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -129,23 +130,47 @@ class ProcessOutcome:
 
 _TRACEBACK_NOISE = ("Traceback (most recent call last):", "File ", "^", "~", "During handling")
 _AFTERWORD = ("note:", "hint:", "╰", "│", "×", "[end of output]", "error: subprocess-exited")
+_FRAME = re.compile(r'^File "[^"]*", line \d+')
 
 
 def cause_line(output: str) -> str:
-    """The line of a process's output that says what went wrong: pip's last ``ERROR:`` line,
-    a Python traceback's exception line (its last unindented line), else the last line that
-    is not an afterword (``note:``, ``hint:``, box drawing)."""
+    """The line of a process's output that says what went wrong: a Python traceback's
+    exception line when the traceback is a subprocess's output that pip shows (``LookupError:
+    setuptools-scm was unable to detect version``, not pip's "Failed to build" or
+    ``metadata-generation-failed`` after it) or when there is no ``ERROR:`` line; else the
+    last ``ERROR:`` (pip) or ``fatal:`` (git) line, not the advice after it; else the last
+    line that is not an afterword (``note:``, ``hint:``, box drawing)."""
     lines = [line.strip() for line in output.strip().splitlines() if line.strip()]
-    errors = [line for line in lines if line.startswith("ERROR:")]
+    errors = [line for line in lines if line.startswith(("ERROR:", "fatal:"))]
+    exception, in_pip_output = _exception_line(output)
+    if exception and (in_pip_output or not errors):
+        return exception[:500]
     if errors:
         return errors[-1][:500]
-    raw = [line.rstrip() for line in output.splitlines() if line.strip()]
-    if any(line.startswith("Traceback (most recent call last):") for line in raw):
-        for line in reversed(raw):
-            if not line.startswith((" ", "\t")) and not line.startswith(_TRACEBACK_NOISE):
-                return line[:500]
     meaningful = [line for line in lines if not line.startswith(_AFTERWORD)]
     return (meaningful or lines or [""])[-1][:500]
+
+
+def _exception_line(output: str) -> tuple[str, bool]:
+    """The exception line of the last Python traceback in ``output`` (at any indentation, so
+    inside pip's "[N lines of output]" too; found from the last ``File "...", line N`` frame,
+    as the output may be a tail that lost the ``Traceback`` header) and whether pip's
+    ``[end of output]`` follows it; ``("", False)`` without a traceback."""
+    raw = [line.rstrip() for line in output.splitlines() if line.strip()]
+    frames = [i for i, line in enumerate(raw) if _FRAME.match(line.lstrip())]
+    if not frames:
+        return "", False
+    indent = _indent(raw[frames[-1]])
+    for i in range(frames[-1] + 1, len(raw)):
+        line = raw[i]
+        if _indent(line) < indent and not line.lstrip().startswith(_TRACEBACK_NOISE):
+            rest = (later.strip() for later in raw[i + 1 :])
+            return line.strip(), "[end of output]" in rest
+    return "", False
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
 
 
 def start_session(

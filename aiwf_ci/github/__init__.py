@@ -10,6 +10,8 @@ Modules:
     artifacts   find, download and safely unpack a run's artifact
     baseline    the artifact baseline store: which push run's artifact (pure choose_run)
     history     the base branch's last N results, from its push runs' artifacts
+    checkout    git on the workspace whoever owns it (safe.directory), why git failed;
+                where unpacked base trees live
     trees       the base commit's source tree (local git, else the tarball)
     comments    the one PR comment per suite, found by its hidden marker
     issues      the history issue and the acceptance label's audit

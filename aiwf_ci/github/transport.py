@@ -9,6 +9,11 @@ Artifact downloads use a separate plain ``requests`` session (never cached, stre
 ``requests`` drops ``Authorization`` when the API's 302 points at another host, so the token
 never reaches the storage host.
 
+A host that refuses connections or whose name does not resolve is dead for the rest of the
+run: once a request to it has failed that way after its retries, every later request to that
+host fails at once with the same reason, so the fallbacks that follow (tarball → artifact →
+comment) do not each spend the retries again.
+
 A transport, like the client that owns it, is used from one thread (the action is sequential).
 """
 
@@ -18,6 +23,7 @@ import dataclasses
 import json
 import logging
 import random
+import socket
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -62,6 +68,7 @@ class Transport:
         self._stats = ApiStats()
         self._rate: RateLimitState | None = None
         self._served: dict[str, str] = {}  # URL of a cached GET → its cache key
+        self._dead: dict[str, str] = {}  # host:port → why it cannot be reached
         adapter = AuthAdapter(
             token=settings.token,
             api_netloc=self._api_netloc,
@@ -161,7 +168,9 @@ class Transport:
     def _retrying(self, method: str, url: str, once: Callable[[int], _R | None]) -> _R:
         """The one retry loop: ``once(attempt)`` returns a result, or ``None`` after it has
         decided (and waited) to try again; lost connections are retried here, for idempotent
-        methods only, within the retry count and the wait budget."""
+        methods only, within the retry count and the wait budget. A host already found dead
+        is not tried at all."""
+        self._check_alive(method, url)
         attempt = 0
         while True:
             try:
@@ -172,6 +181,15 @@ class Transport:
                 if result is not None:
                     return result
             attempt += 1
+
+    def _check_alive(self, method: str, url: str) -> None:
+        host = urlsplit(url).netloc
+        why = self._dead.get(host)
+        if why is not None:
+            raise GitHubAPIError(
+                f"{method} {urlsplit(url).path}: {host} is not reachable ({why}, earlier in "
+                "this run); not tried again"
+            )
 
     def _time_left(self, method: str, url: str) -> float:
         """The timeout of the next request: the usual one, or what is left of the client's
@@ -192,7 +210,12 @@ class Transport:
                 f"{method} {path}: connection failed ({kind}); not re-sent because it may "
                 "have been applied"
             ) from None
-        if not self._backoff(attempt):
+        host = _host_of(exc, url)
+        if host in self._dead or not self._backoff(attempt):
+            dead = unreachable(exc)
+            if dead is not None:
+                self._dead[host] = dead
+                kind = dead
             raise GitHubAPIError(
                 f"{method} {path}: connection failed after {attempt + 1} attempts ({kind}); "
                 "check GITHUB_API_URL and the network"
@@ -299,3 +322,31 @@ class Transport:
                     status=response.status_code,
                 )
             return stream_to(response, dest, max_bytes)
+
+
+def unreachable(exc: BaseException) -> str | None:
+    """``connection refused`` or ``host name does not resolve`` when that is what ``exc``
+    (a ``requests`` error wrapping urllib3's and the socket's) comes down to, else ``None``
+    (a reset, a timeout: the host may answer the next request)."""
+    seen: set[int] = set()
+    todo: list[BaseException] = [exc]
+    while todo:
+        error = todo.pop()
+        if id(error) in seen:
+            continue
+        seen.add(id(error))
+        if isinstance(error, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(error, socket.gaierror):
+            return "host name does not resolve"
+        linked = [error.__cause__, error.__context__, getattr(error, "reason", None)]
+        linked += [a for a in error.args if isinstance(a, BaseException)]
+        todo += [e for e in linked if isinstance(e, BaseException)]
+    return None
+
+
+def _host_of(exc: BaseException, url: str) -> str:
+    """The host:port the failed connection was for (after a redirect, the redirect's)."""
+    request = getattr(exc, "request", None)
+    failed = getattr(request, "url", None)
+    return urlsplit(failed if isinstance(failed, str) else url).netloc

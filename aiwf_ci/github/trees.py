@@ -3,7 +3,9 @@
 Two sources, tried in order:
 
 1. **local git**, when ``git`` is installed and the checkout has the commit
-   (``actions/checkout`` with ``fetch-depth: 0``): ``git archive SHA`` — no request at all;
+   (``actions/checkout`` with ``fetch-depth: 0``): ``git archive SHA`` — no request at all,
+   with ``safe.directory`` naming the checkout (a runner's workspace belongs to another user
+   than the container's root: ``github.checkout``);
 2. **the repository tarball** of the commit through the cached GitHub client
    (``GET /repos/{owner}/{repo}/tarball/{sha}``, needs ``contents: read``): the API answers
    with a redirect to an archive host, which never receives the token (the client's download
@@ -22,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import posixpath
-import re
 import shutil
 import subprocess
 import tarfile
@@ -35,9 +36,8 @@ from typing import IO
 
 from aiwf_ci.errors import AiwfCIError, BaselineError, DownloadTooLarge, GitHubHTTPError
 from aiwf_ci.github.artifacts import COMPLETE_MARKER, safe_member_path
+from aiwf_ci.github.checkout import SHA, checkout_top, git_command, git_failure, tree_dir
 from aiwf_ci.github.client import GitHubClient
-
-SHA = re.compile(r"^[0-9a-f]{40}$")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -47,10 +47,6 @@ class TreeLimits:
     max_download_bytes: int = 512 * 1024 * 1024
     max_members: int = 200_000
     max_total_bytes: int = 2 * 1024 * 1024 * 1024
-
-
-def tree_dir(cache_dir: Path, scope: str, sha: str) -> Path:
-    return cache_dir / "trees" / scope / sha
 
 
 def base_tree(
@@ -110,21 +106,18 @@ def _unpack_into(final: Path, fill: Callable[[Path], None]) -> Path:
 
 
 def _from_git(staging: Path, *, want: _Want) -> None:
-    git = shutil.which("git")
-    if git is None or want.workspace is None:
+    if want.workspace is None:
+        raise BaselineError("no checkout to read it from")
+    command = git_command(want.workspace, "archive", "--format=tar", want.sha)
+    if command is None:
         raise BaselineError("git is not installed here")
+    if checkout_top(want.workspace) is None:
+        raise BaselineError(git_failure("fatal: not a git repository"))
     archive = staging / "tree.tar"
     with archive.open("wb") as out:
-        done = subprocess.run(
-            [git, "-C", str(want.workspace), "archive", "--format=tar", want.sha],
-            stdout=out,
-            stderr=subprocess.PIPE,
-            timeout=300,
-            check=False,
-        )
+        done = subprocess.run(command, stdout=out, stderr=subprocess.PIPE, timeout=300, check=False)
     if done.returncode != 0:
-        detail = done.stderr.decode("utf-8", "replace").strip().splitlines()[-1:] or ["failed"]
-        raise BaselineError(f"the checkout does not have it ({detail[0][:200]})")
+        raise BaselineError(git_failure(done.stderr.decode("utf-8", "replace")))
     with archive.open("rb") as handle:
         extract_tar(handle, staging / "files", want.limits, strip_top=False)
     archive.unlink()

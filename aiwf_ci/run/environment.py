@@ -12,6 +12,7 @@ from typing import Any
 
 import psutil
 
+from aiwf_ci.github.checkout import git_command
 from aiwf_ci.models import Commit
 
 
@@ -60,10 +61,12 @@ def detect_commit(cwd: Path, env: Mapping[str, str]) -> Commit:
 
 
 def _git(cwd: Path, *args: str) -> str:
+    """git's answer in ``cwd`` (a checkout another user may own), ``""`` when it has none."""
+    command = git_command(cwd, *args)
+    if command is None:
+        return ""
     try:
-        done = subprocess.run(
-            ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=5, check=False
-        )
+        done = subprocess.run(command, capture_output=True, text=True, timeout=5, check=False)
     except (OSError, subprocess.SubprocessError):
         return ""
     return done.stdout.strip() if done.returncode == 0 else ""

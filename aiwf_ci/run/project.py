@@ -17,6 +17,16 @@ packages only. The suite's ``environment: {setup: [...]}`` says how. Each tree g
 Without set-up commands a tree runs on aiwf-ci's own interpreter, as before. Package
 downloads go to ``PIP_CACHE_DIR`` (``<cache-dir>/pip`` in the action, so ``actions/cache``
 can keep them) unless the caller's environment already sets one.
+
+Projects whose version comes from git (setuptools-scm, hatch-vcs) need git to install
+(``git_version_env``): a tree in a git checkout gets ``safe.directory`` for that checkout
+(the runner's user owns it, the action runs as root), a tree without git history (the base
+commit's ``git archive`` or tarball, a plain folder) gets ``SETUPTOOLS_SCM_PRETEND_VERSION``
+(``0.0.0+g<short sha>`` when the commit is known, ``0.0.0+unknown`` otherwise), said in the
+set-up log, unless the caller's environment sets that variable or a ``..._FOR_<NAME>`` one.
+The generic variable, because hatch-vcs gives setuptools-scm no distribution name to match
+a ``_FOR_<NAME>`` one; it also applies to any dependency built from a git-versioned sdist in
+the same set-up (rare: such packages ship wheels), which the caller's own variable avoids.
 """
 
 from __future__ import annotations
@@ -35,11 +45,19 @@ from pathlib import Path
 from aiwf_ci.bench.process import cause_line, run_process
 from aiwf_ci.config.models import EnvironmentSpec
 from aiwf_ci.errors import SetupError
+from aiwf_ci.github.checkout import checkout_top, safe_directory_env, unpacked_commit
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 """The ``aiwf_ci`` package folder (workers import ``aiwf_ci.workloads.*`` from it)."""
 
 SETUP_TAIL_LINES = 15
+
+PRETEND_VERSION = "SETUPTOOLS_SCM_PRETEND_VERSION"
+"""Read by setuptools-scm and by hatch-vcs (through setuptools-scm) before asking git."""
+
+OWN_PRETEND = (PRETEND_VERSION, "VCS_VERSIONING_PRETEND_VERSION")
+"""A caller's variable starting so (``_FOR_<NAME>`` ones too; setuptools-scm 10 also reads
+vcs-versioning's) chooses the version itself."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,6 +102,7 @@ def prepared_tree(
     if spec is None or not spec.setup:
         yield plain_tree(root, env, python)
         return
+    env = git_version_env(root, env, log=log)
     folder = Path(tempfile.mkdtemp(prefix="aiwf-env-"))
     try:
         tree = _make_venv(root, folder, env, python, cache_dir)
@@ -91,6 +110,27 @@ def prepared_tree(
         yield tree
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def git_version_env(
+    root: Path, env: Mapping[str, str], *, log: Callable[[str], None]
+) -> dict[str, str]:
+    """``env`` for setting up ``root`` so that a version read from git can be had: in a
+    checkout, git may read it whoever owns it; in a tree without git history (an unpacked
+    base commit, a plain folder), a pretend version, logged, unless ``env`` has one."""
+    commit = unpacked_commit(root.resolve())
+    top = None if commit else checkout_top(root)
+    if top is not None:
+        return safe_directory_env(env, top)
+    if any(key.startswith(OWN_PRETEND) for key in env):
+        return dict(env)
+    version = f"0.0.0+g{commit[:7]}" if commit else "0.0.0+unknown"
+    log(
+        f"aiwf-ci: no git history in this tree, so setuptools-scm and hatch-vcs cannot read "
+        f"its version: {PRETEND_VERSION}={version} for the set-up "
+        f"({f'commit {commit[:7]}' if commit else 'commit unknown'}; set the variable to choose)"
+    )
+    return {**env, PRETEND_VERSION: version}
 
 
 def _make_venv(

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import socket
+from pathlib import Path
+
 import pytest
 
 from aiwf_ci.errors import BaselineError, GitHubAPIError
@@ -162,3 +165,63 @@ def test_bad_credentials_are_an_error_without_the_token(
     with pytest.raises(GitHubAPIError, match="401") as info:
         client.get_json(f"/repos/{fake.repo}")
     assert "wrongTOKEN" not in str(info.value)
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 nothing listens on: connecting to it is refused at once."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.parametrize(
+    ("api_url", "why"),
+    [
+        (f"http://127.0.0.1:{closed_port()}", "connection refused"),
+        ("http://aiwf-ci-test.invalid", "host name does not resolve"),
+    ],
+    ids=["refused", "no-such-host"],
+)
+def test_an_unreachable_api_is_given_up_on_once_for_the_whole_run(
+    make_client: ClientFactory, sleeps: SleepRecorder, api_url: str, why: str
+) -> None:
+    client = make_client(api_url=api_url, max_retries=3)
+    with pytest.raises(GitHubAPIError, match=f"after 4 attempts \\({why}\\)"):
+        client.get_json("/repos/Codertocat/Hello-World/actions/runs")
+    assert len(sleeps.calls) == 3  # its own retries, once
+    host = api_url.removeprefix("http://")
+    later = f"{host} is not reachable \\({why}, earlier in this run\\); not tried again"
+    with pytest.raises(BaselineError, match=later):
+        ArtifactBaselineStore(client, query()).fetch()
+    with pytest.raises(GitHubAPIError, match=later):
+        client.download(f"{api_url}/repos/o/r/tarball/x", Path("unused"), max_bytes=10)
+    assert len(sleeps.calls) == 3  # no more retries, no more waits
+
+
+def test_a_dead_storage_host_does_not_condemn_the_api(
+    fake: FakeGitHub, make_client: ClientFactory, sleeps: SleepRecorder, tmp_path: Path
+) -> None:
+    fake.add_tarball("a" * 40, b"tarball")
+    fake.storage.stop()
+    client = make_client(max_retries=2)
+    url = f"{fake.base_url}/repos/{fake.repo}/tarball/{'a' * 40}"
+    with pytest.raises(GitHubAPIError, match="connection refused"):
+        client.download(url, tmp_path / "t.tar.gz", max_bytes=100)
+    assert len(sleeps.calls) == 2
+    with pytest.raises(GitHubAPIError, match="connection refused"):
+        client.download(url, tmp_path / "t.tar.gz", max_bytes=100)
+    assert len(sleeps.calls) == 2  # the storage host is known dead: no retries
+    assert fake.count("GET", r"/tarball/") == 4  # the API itself is still asked
+    assert client.get_json(f"/repos/{fake.repo}")["full_name"] == fake.repo
+
+
+def test_a_dropped_connection_is_not_taken_for_a_dead_host(
+    fake: FakeGitHub, make_client: ClientFactory
+) -> None:
+    seed_baseline(fake)
+    fake.drop(RUNS, times=2)
+    client = make_client(max_retries=1)
+    with pytest.raises(BaselineError, match="connection failed after 2 attempts"):
+        ArtifactBaselineStore(client, query()).fetch()
+    baseline = ArtifactBaselineStore(client, query()).fetch()
+    assert baseline.run_id is not None

@@ -209,12 +209,15 @@ def _rounds(comparison: Comparison) -> str:
 def design_line(comparison: Comparison, ctx: ReportContext) -> str:
     """Which design produced the verdict, read from the rows (paired rounds or not), with
     the source the context names: ``same runner, interleaved (paired, …), 24 paired
-    rounds`` or ``baseline artifact of run #123 (another runner: unpaired, …)``."""
+    rounds`` or ``baseline artifact of run #123 (another runner: unpaired, …)``; files whose
+    rounds were not paired say why (``rounds from two different runs: compared unpaired``)."""
     rounds = _rounds(comparison)
     if rounds:
         line = "same runner, interleaved (paired, Wilcoxon signed-rank)" + rounds
         if ctx.design == "files":
             line = f"two results files of one interleaved run: {line}"
+    elif comparison.policy.unpaired:
+        line = f"two results files with rounds, {comparison.policy.unpaired} (Mann-Whitney)"
     elif ctx.design == "same-runner":
         line = "same runner, interleaved, but no paired rounds in the data (unpaired)"
     elif ctx.design == "artifact" or (not ctx.design and ctx.baseline_run_url):

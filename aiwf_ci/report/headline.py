@@ -55,13 +55,16 @@ def names(items: Sequence[str]) -> list[Part]:
 
 
 def size_words(row: MetricComparison) -> str:
-    """``30% slower``, ``memory_peak 60% higher``, ``throughput 20% lower``."""
-    change = row.change or 0.0
-    amount = numbers.magnitude_pct(change)
+    """``30% slower``, ``memory_peak 60% higher``, ``throughput 20% lower``; without a
+    relative change (from a base of 0) which way only: ``allocs_per_op higher``."""
+    if row.change is None:
+        up, amount = (row.head or 0.0) > (row.baseline or 0.0), ""
+    else:
+        up, amount = row.change > 0, f"{numbers.magnitude_pct(row.change)} "
     if row.unit == "s":
         what = "" if row.metric == "duration" else f"{row.metric} "
-        return f"{what}{amount} {'slower' if change > 0 else 'faster'}"
-    return f"{row.metric} {amount} {'higher' if change > 0 else 'lower'}"
+        return f"{what}{amount}{'slower' if up else 'faster'}"
+    return f"{row.metric} {amount}{'higher' if up else 'lower'}"
 
 
 def describe(row: MetricComparison) -> list[Part]:

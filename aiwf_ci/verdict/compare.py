@@ -90,11 +90,11 @@ def compare_metric(
         return compare_exact(bench, name, base, head, threshold, policy.machines_apart)
     if base.summary_only or head.summary_only or not base.samples or not head.samples:
         return summary_only(bench, name, base, head, threshold)
-    rounds = None if policy.unpaired else paired_rounds(base, head)
-    if rounds is not None:
+    pairs = None if policy.unpaired else paired_rounds(base, head)
+    if pairs is not None:
         row = compare_rounds(bench, name, base, head, threshold, policy)
-        used = row.rounds or len(rounds[0])
-        b, h = rounds[0][:used], rounds[1][:used]
+        used = row.rounds or len(pairs.base)
+        b, h = pairs.base[:used], pairs.head[:used]
         return refuse_bimodal(row, b, h, paired=True, unit=head.unit)
     row = compare_blocks(bench, name, base, head, threshold, policy)
     return refuse_bimodal(row, base.samples, head.samples, paired=False, unit=head.unit)

@@ -20,6 +20,9 @@ Schema history (old versions stay readable; ``tests/data/results/`` holds one fi
                         Optional top-level ``thresholds`` (the rules the run was judged
                         by: ``suite``, ``per_benchmark``, ``ignore``); files without it
                         are judged by the config or the defaults, as before.
+                        ``environment.interleaved.run_id``: one random id in both files
+                        of an interleaved run; rounds pair only within one run, files
+                        without it are compared unpaired (``verdict.pairing``).
 """
 
 from __future__ import annotations

@@ -55,13 +55,16 @@ def names(items: Sequence[str]) -> list[Part]:
 
 
 def size_words(row: MetricComparison) -> str:
-    """``30% slower``, ``memory_peak 60% higher``, ``throughput 20% lower``."""
-    change = row.change or 0.0
-    amount = numbers.magnitude_pct(change)
+    """``30% slower``, ``memory_peak 60% higher``, ``throughput 20% lower``; without a
+    relative change (from a base of 0) which way only: ``allocs_per_op higher``."""
+    if row.change is None:
+        up, amount = (row.head or 0.0) > (row.baseline or 0.0), ""
+    else:
+        up, amount = row.change > 0, f"{numbers.magnitude_pct(row.change)} "
     if row.unit == "s":
         what = "" if row.metric == "duration" else f"{row.metric} "
-        return f"{what}{amount} {'slower' if change > 0 else 'faster'}"
-    return f"{row.metric} {amount} {'higher' if change > 0 else 'lower'}"
+        return f"{what}{amount}{'slower' if up else 'faster'}"
+    return f"{row.metric} {amount}{'higher' if up else 'lower'}"
 
 
 def describe(row: MetricComparison) -> list[Part]:
@@ -209,12 +212,15 @@ def _rounds(comparison: Comparison) -> str:
 def design_line(comparison: Comparison, ctx: ReportContext) -> str:
     """Which design produced the verdict, read from the rows (paired rounds or not), with
     the source the context names: ``same runner, interleaved (paired, …), 24 paired
-    rounds`` or ``baseline artifact of run #123 (another runner: unpaired, …)``."""
+    rounds`` or ``baseline artifact of run #123 (another runner: unpaired, …)``; files whose
+    rounds were not paired say why (``rounds from two different runs: compared unpaired``)."""
     rounds = _rounds(comparison)
     if rounds:
         line = "same runner, interleaved (paired, Wilcoxon signed-rank)" + rounds
         if ctx.design == "files":
             line = f"two results files of one interleaved run: {line}"
+    elif comparison.policy.unpaired:
+        line = f"two results files with rounds, {comparison.policy.unpaired} (Mann-Whitney)"
     elif ctx.design == "same-runner":
         line = "same runner, interleaved, but no paired rounds in the data (unpaired)"
     elif ctx.design == "artifact" or (not ctx.design and ctx.baseline_run_url):

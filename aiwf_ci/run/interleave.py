@@ -55,6 +55,7 @@ from aiwf_ci.run.python_rounds import Calibration, RoundLost, python_round
 from aiwf_ci.run.runner import RunListener, SilentListener, call_workload, tree_context
 from aiwf_ci.verdict.compare import gated_pairs
 from aiwf_ci.verdict.model import GatePolicy
+from aiwf_ci.verdict.pairing import RUN_ID, new_run_id
 from aiwf_ci.verdict.rounds import still_open
 from aiwf_ci.verdict.sequential import SequentialDesign
 from aiwf_ci.verdict.thresholds import DEFAULT_RULES, ThresholdRules
@@ -498,6 +499,7 @@ def _record(options: RoundsOptions, rounds: int, seconds: float, stop: str) -> d
     ``compare`` to replay the stopping rule."""
     design = options.design
     return {
+        RUN_ID: new_run_id(),  # both files of this run, so compare pairs only them
         "rounds": rounds,
         "samples_per_round": options.samples,
         "time_budget": options.time_budget,

@@ -5,6 +5,7 @@ Modules:
     gate          what every gate shares: the row, the absolute minimum, worse on the log scale
     blocks        two blocks of runs, unpaired (Hodges-Lehmann with Moses' interval)
     rounds        interleaved rounds, paired, under the stopping rule
+    pairing       whether two files' rounds may be paired: only rounds of one run (run ids)
     exact         deterministic counts, the change itself against the threshold
     bimodal       two-peaked results get no single shift
     modes         how many groups (peaks) a set of values falls into

@@ -32,7 +32,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import replace
 
-from aiwf_ci.models import Metric
+from aiwf_ci.models import Direction, Metric
 from aiwf_ci.stats import median
 from aiwf_ci.verdict.gate import (
     NOTE_ABSOLUTE,
@@ -40,8 +40,8 @@ from aiwf_ci.verdict.gate import (
     exceeds,
     flip,
     held_by_floor,
-    log_bound,
     log_scale,
+    margin,
     row,
     shifted,
     within,
@@ -68,11 +68,17 @@ from aiwf_ci.verdict.thresholds import Threshold
 
 
 def judge_interval(
-    worse: float, worse_ci: tuple[float, float], p: float, th: Threshold, policy: GatePolicy
+    worse: float,
+    worse_ci: tuple[float, float],
+    p: float,
+    th: Threshold,
+    policy: GatePolicy,
+    direction: Direction,
 ) -> tuple[Verdict, Confidence]:
-    """Direction-free decision on the worsening (positive = worse) and its interval."""
+    """Decision on the worsening (positive = worse) and its interval, against the margin of
+    the rule for a metric of this direction (``gate.margin``)."""
     lo, hi = (log_scale(x) for x in worse_ci)
-    bound = log_bound(th.relative)
+    bound = margin(th, direction)
     strict = policy.margin == "interval"
     moved = shifted(log_scale(worse), lo, hi, bound, significant=p < policy.alpha, strict=strict)
     if moved is not None:
@@ -99,7 +105,9 @@ def compare_blocks(
     change, ci = ratio - 1.0, (lo - 1.0, hi - 1.0)
     worse = worsening(1.0, ratio, base.direction)
     worse_lo, worse_hi = sorted(flip(x, base.direction) for x in ci)
-    verdict, confidence, note = _decide(worse, (worse_lo, worse_hi), p, th, policy, b, h)
+    verdict, confidence, note = _decide(
+        worse, (worse_lo, worse_hi), p, th, policy, (b, h), base.direction
+    )
     return replace(
         out, change=change, ci=ci, p_value=p, verdict=verdict, confidence=confidence, note=note
     )
@@ -133,13 +141,13 @@ def _decide(
     p: float,
     th: Threshold | None,
     policy: GatePolicy,
-    base: float,
-    head: float,
+    medians: tuple[float, float],
+    direction: Direction,
 ) -> tuple[Verdict, Confidence, str]:
     if th is None:
         return "unchanged", "low", NOTE_NO_THRESHOLD
-    verdict, confidence = judge_interval(worse, worse_ci, p, th, policy)
-    if held_by_floor(verdict, th, base, head):
+    verdict, confidence = judge_interval(worse, worse_ci, p, th, policy, direction)
+    if held_by_floor(verdict, th, *medians):
         return "unchanged", "medium", NOTE_ABSOLUTE
     if verdict == "inconclusive":
         return verdict, confidence, NOTE_NOISY
@@ -158,7 +166,8 @@ def summary_only(
     worse = worsening(b, h, base.direction)
     apart = head.stats.min > base.stats.max or head.stats.max < base.stats.min
     verdict: Verdict = "regression" if worse > 0 else "improvement"
-    if th is not None and apart and exceeds(worse, th) and not held_by_floor(verdict, th, b, h):
+    moved = th is not None and exceeds(worse, th, base.direction)
+    if th is not None and apart and moved and not held_by_floor(verdict, th, b, h):
         note = f"{NOTE_SUMMARY}: ranges do not overlap"
         return replace(out, change=change, verdict=verdict, note=note)
     note = f"{NOTE_SUMMARY}: cannot test significance"

@@ -5,7 +5,9 @@ exit codes and the action's outputs are all derived from that value. Each metric
 through the gate that fits how it was measured:
 
 - ``rounds``: base and head interleaved in rounds on one machine (``aiwf-ci ab``, the
-  action's same-runner mode): paired, under the stopping rule the run was sampled with;
+  action's same-runner mode): paired, under the stopping rule the run was sampled with,
+  when both files come from that one run (``verdict.pairing``: rounds of two runs, or of
+  files without a run id, go to ``blocks``, and ``GatePolicy.unpaired`` says why);
 - ``blocks``: two separate blocks of runs (a baseline artifact or any two results files):
   unpaired, Mann-Whitney with the Hodges-Lehmann estimate and Moses' interval;
 - ``exact``: deterministic counts (``measure: instructions``, checked to repeat) on both
@@ -39,6 +41,7 @@ from aiwf_ci.verdict.model import (
     MetricComparison,
     Verdict,
 )
+from aiwf_ci.verdict.pairing import different_runs, unpaired_reason
 from aiwf_ci.verdict.rounds import compare_rounds, paired_rounds
 from aiwf_ci.verdict.sequential import SequentialDesign
 from aiwf_ci.verdict.thresholds import DEFAULT_RULES, Threshold, ThresholdRules
@@ -87,11 +90,11 @@ def compare_metric(
         return compare_exact(bench, name, base, head, threshold, policy.machines_apart)
     if base.summary_only or head.summary_only or not base.samples or not head.samples:
         return summary_only(bench, name, base, head, threshold)
-    rounds = paired_rounds(base, head)
-    if rounds is not None:
+    pairs = None if policy.unpaired else paired_rounds(base, head)
+    if pairs is not None:
         row = compare_rounds(bench, name, base, head, threshold, policy)
-        used = row.rounds or len(rounds[0])
-        b, h = rounds[0][:used], rounds[1][:used]
+        used = row.rounds or len(pairs.base)
+        b, h = pairs.base[:used], pairs.head[:used]
         return refuse_bimodal(row, b, h, paired=True, unit=head.unit)
     row = compare_blocks(bench, name, base, head, threshold, policy)
     return refuse_bimodal(row, base.samples, head.samples, paired=False, unit=head.unit)
@@ -357,10 +360,12 @@ def compare(
 ) -> Comparison:
     """Compare every benchmark of ``head`` with ``baseline`` (see the module docstring)."""
     policy = policy or GatePolicy()
+    why = unpaired_reason(baseline, head)
     recorded = design_of(head.environment)
     if recorded is not None:
-        policy = replace(policy, design=recorded, same_run=True)
-    policy = replace(policy, machines_apart=machines_apart(baseline.environment, head.environment))
+        policy = replace(policy, design=recorded, same_run=not different_runs(baseline, head))
+    apart = machines_apart(baseline.environment, head.environment)
+    policy = replace(policy, machines_apart=apart, unpaired=why)
     base_by_name = baseline.by_name()
     head_names = {b.name for b in head.benchmarks}
     benches = [

@@ -64,6 +64,6 @@ def exact_verdict(
     log scale, as the statistical gates do, so +1% and its mirror -0.99% weigh the same)."""
     worse = flip(change, direction)
     verdict: Verdict = "regression" if worse > 0 else "improvement"
-    if not exceeds(worse, threshold) or held_by_floor(verdict, threshold, base, head):
+    if not exceeds(worse, threshold, direction) or held_by_floor(verdict, threshold, base, head):
         return "unchanged"
     return verdict

@@ -66,6 +66,10 @@ class GatePolicy:
     same_run: bool = False
     """Both sides were measured in one interleaved run (``compare`` fills it in): a base
     that failed there is an error of the run, not a benchmark that is new."""
+    unpaired: str = ""
+    """Why the rounds both files hold are not analysed as pairs (``verdict.pairing``: two
+    different runs, or files without a run id), or ``""``. ``compare`` fills it in; the
+    report's design line says it."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

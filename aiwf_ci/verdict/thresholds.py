@@ -3,8 +3,11 @@
 A ``Threshold`` is parsed from the suite config (``duration: 20%`` or
 ``duration: {relative: 10%, absolute: 2ms}``) or from the CLI/action grammar
 ``duration=10%,memory=25%``; both produce the same objects. ``relative`` is the allowed
-worsening as a positive fraction whatever the metric's direction (``throughput: -10%``
-means a 10% drop); ``absolute`` is an optional minimum effect in the metric's own unit.
+change in the worse direction as a positive fraction whatever the metric's direction:
+``duration: 20%`` allows head up to 1.2 x base, ``throughput: -10%`` down to 0.9 x base
+(a drop of 100% or more is refused: nothing is left to drop); the gates compare on the log
+scale with the bound ``verdict.gate.margin`` makes of it. ``absolute`` is an optional
+minimum effect in the metric's own unit.
 
 Layering (``build_rules``): the catalogue's defaults, the config's rules, then ``--thresholds``
 or the ``thresholds`` input. A metric the catalogue says ``follows`` another (instruction
@@ -115,14 +118,25 @@ def parse_threshold(metric: str, value: object) -> Threshold:
             raise ValueError(f"unknown key {sorted(unknown)[0]!r}; allowed: relative, absolute")
         if "relative" not in value:
             raise ValueError(f"missing 'relative'; expected {PERCENT_HINT}")
-        relative = abs(parse_percent(value["relative"]))
+        relative = _relative(metric, value["relative"])
         absolute = value.get("absolute")
         return Threshold(
             metric=metric,
             relative=relative,
             absolute=None if absolute is None else parse_absolute(metric, absolute),
         )
-    return Threshold(metric=metric, relative=abs(parse_percent(value)))
+    return Threshold(metric=metric, relative=_relative(metric, value))
+
+
+def _relative(metric: str, value: object) -> float:
+    """The allowed change as a positive fraction; where higher is better below 100%."""
+    relative = abs(parse_percent(value))
+    if direction_of(metric) == "higher" and relative >= 1.0:
+        raise ValueError(
+            f"{metric} is better higher: -{relative * 100:g}% fails only a head below "
+            f"{1 - relative:g} x base, which cannot be; give less than 100%, e.g. -10%"
+        )
+    return relative
 
 
 def parse_threshold_spec(text: str) -> dict[str, Threshold]:

@@ -112,3 +112,28 @@ def test_merged_shards_keep_the_rules_they_agree_on(tmp_path: Path) -> None:
         (tmp_path / "d.json").read_text()
     )
     assert "the shards recorded different thresholds: none kept" in differ.stdout
+
+
+def rounds_file(path: Path, factor: float, run_id: str) -> Path:
+    """An interleaved run's file: 11 rounds of 3 samples, the run's id recorded."""
+    samples = [factor * (1 + 0.002 * (i % 5)) for i in range(33)]
+    metric = Metric.from_samples(samples, unit="s", rounds=[i // 3 for i in range(33)])
+    bench = BenchmarkResult(name="b", kind="command", metrics={"duration": metric})
+    run = Results(suite="s", benchmarks=(bench,), environment={"interleaved": {"run_id": run_id}})
+    return write_results(run, path)
+
+
+def test_compare_pairs_the_rounds_of_one_run_only_and_says_why_not(tmp_path: Path) -> None:
+    """Bug: files of two ``ab`` runs were paired round by round, as if measured together."""
+    base = rounds_file(tmp_path / "base.json", 1.0, "run-1")
+    crossed = aiwf("compare", base, rounds_file(tmp_path / "other.json", 1.01, "run-2"),
+                   cwd=tmp_path)  # fmt: skip
+    assert crossed.returncode == 0, crossed.stderr
+    assert (
+        "measured: two results files with rounds, rounds from two different runs: compared "
+        "unpaired (Mann-Whitney)"
+    ) in crossed.stdout
+    same = aiwf("compare", base, rounds_file(tmp_path / "head.json", 1.01, "run-1"),
+                "--format", "json", cwd=tmp_path)  # fmt: skip
+    design = json.loads(same.stdout)["design"]
+    assert design["paired"] is True and design["rounds"] == 11

@@ -83,7 +83,8 @@ def results(sha: str, metrics: dict[str, Metric], time_budget: float = 0) -> Res
         BenchmarkResult(name=name, kind="python", metrics={"duration": metric})
         for name, metric in metrics.items()
     )
-    environment = {"interleaved": {"time_budget": time_budget}} if time_budget else {}
+    record = {"run_id": "one-run", **({"time_budget": time_budget} if time_budget else {})}
+    environment = {"interleaved": record}
     return Results(
         suite="demo", benchmarks=benches, commit=Commit(sha=sha), environment=environment
     )

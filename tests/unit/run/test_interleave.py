@@ -19,7 +19,7 @@ from aiwf_ci.config.models import (
     SuiteConfig,
 )
 from aiwf_ci.errors import BenchmarkError, ConfigError
-from aiwf_ci.models import Alert, BenchmarkResult, Metric, Results
+from aiwf_ci.models import Alert, BenchmarkResult, Metric, Results, load_results, write_results
 from aiwf_ci.run.interleave import (
     RoundsOptions,
     Side,
@@ -31,6 +31,7 @@ from aiwf_ci.run.interleave import (
 )
 from aiwf_ci.run.project import plain_tree
 from aiwf_ci.verdict.compare import compare
+from aiwf_ci.verdict.pairing import DIFFERENT_RUNS, RUN_ID
 from aiwf_ci.verdict.thresholds import Threshold, ThresholdRules, build_rules
 from aiwf_ci.workloads import RunContext, Workload
 from aiwf_ci.workloads.python import Sample, WorkerDied
@@ -200,6 +201,23 @@ def test_identical_trees_are_shown_unchanged(tmp_path: Path) -> None:
     comparison = compare(out["base"], out["head"], run_rules())
     assert comparison.benchmarks[0].verdict == "unchanged"
     assert comparison.status == "pass"
+
+
+def test_both_files_of_a_run_carry_its_id_and_only_they_are_paired(tmp_path: Path) -> None:
+    first = run(tmp_path / "1", FakeWorkload(head=1.0), bench("same"))
+    second = run(tmp_path / "2", FakeWorkload(head=1.0), bench("same"))
+    written = {
+        f"{side}{n}": load_results(write_results(out, tmp_path / f"{side}{n}.json"))
+        for n, one in enumerate((first, second))
+        for side, out in one.items()
+    }
+    ids = {name: r.environment["interleaved"][RUN_ID] for name, r in written.items()}
+    assert ids["base0"] == ids["head0"] != ids["base1"] == ids["head1"]
+    own = compare(written["base0"], written["head0"], run_rules())
+    assert own.benchmarks[0].metrics[0].rounds > 0 and not own.policy.unpaired
+    crossed = compare(written["base0"], written["head1"], run_rules())
+    assert crossed.benchmarks[0].metrics[0].rounds == 0
+    assert crossed.policy.unpaired == DIFFERENT_RUNS
 
 
 def test_an_undecided_benchmark_runs_to_max_rounds_and_is_inconclusive(tmp_path: Path) -> None:

@@ -25,7 +25,7 @@ def rounds_result(values: list[list[float]]) -> Results:
         kind="command",
         metrics={"duration": Metric.from_samples(samples, unit="s", rounds=index)},
     )
-    environment = {"interleaved": {"design": {**DESIGN, "rho": 1.0}}}
+    environment = {"interleaved": {"run_id": "one-run", "design": {**DESIGN, "rho": 1.0}}}
     return Results(suite="s", benchmarks=(bench,), environment=environment)
 
 

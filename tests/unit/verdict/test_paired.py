@@ -95,12 +95,28 @@ def test_round_log_ratios_cancel_a_shared_drift() -> None:
     assert worse_log_ratios(base, head) == pytest.approx([math.log(1.1)] * 2)
 
 
-def test_only_rounds_both_sides_measured_with_positive_values_are_paired() -> None:
+def test_only_rounds_both_sides_measured_are_paired() -> None:
     base, head = in_rounds([[1.0], [2.0], [3.0]]), in_rounds([[1.0], [2.0]])
-    assert paired_rounds(base, head) == ([1.0, 2.0], [1.0, 2.0])
-    assert paired_rounds(in_rounds([[1.0], [-1.0]]), head) is None
+    pairs = paired_rounds(base, head)
+    assert pairs is not None and (pairs.base, pairs.head) == ((1.0, 2.0), (1.0, 2.0))
+    assert pairs.scale == "log"
     assert paired_rounds(Metric.from_samples([1.0], unit="s"), head) is None
-    assert worse_log_ratios(in_rounds([[0.0]]), in_rounds([[1.0]])) is None
+    assert paired_rounds(in_rounds([[1.0]]), in_rounds([[], [1.0]])) is None  # no round shared
+
+
+def test_a_round_median_of_zero_or_less_stays_paired_as_differences() -> None:
+    # the differences over the largest round median (4): positive is worse
+    base, head = in_rounds([[0.0], [2.0], [1.0]]), in_rounds([[1.0], [4.0], [1.0]])
+    pairs = paired_rounds(base, head)
+    assert pairs is not None and pairs.scale == "difference"
+    assert worse_log_ratios(base, head) == pytest.approx([0.25, 0.5, 0.0])
+    more = in_rounds([[1.0], [4.0], [1.0]], "higher")
+    assert worse_log_ratios(in_rounds([[0.0], [2.0], [1.0]], "higher"), more) == pytest.approx(
+        [-0.25, -0.5, 0.0]
+    )
+    negative = paired_rounds(in_rounds([[1.0], [-1.0]]), in_rounds([[1.0], [2.0]]))
+    assert negative is not None and negative.scale == "difference"
+    assert worse_log_ratios(in_rounds([[0.0]]), in_rounds([[0.0]])) == [0.0]
 
 
 # --- the signed-rank test ------------------------------------------------------------------

@@ -145,6 +145,7 @@ def paired(name: str, cost: float, wait: float, seed: int, rounds: int = 30) -> 
 def results(*benches: BenchmarkResult) -> Results:
     environment = {
         "interleaved": {
+            "run_id": "one-run",
             "design": {
                 "alpha": 0.01,
                 "beta": 0.05,
@@ -152,7 +153,7 @@ def results(*benches: BenchmarkResult) -> Results:
                 "min_rounds": 11,
                 "look_every": 2,
                 "rho": 1.0,
-            }
+            },
         }
     }
     return Results(suite="s", benchmarks=benches, environment=environment)

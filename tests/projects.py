@@ -11,7 +11,9 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import io
 import sys
+import tarfile
 import textwrap
 import zipfile
 from pathlib import Path
@@ -84,6 +86,15 @@ NAME, VERSION, REQUIRES = "mdproj", "0.1.0", ("tinymark",)
 SOURCES = Path(__file__).resolve().parents[1] / {sources!r}
 
 
+def _probe():
+    # where the build found tinymark and pip (for tests of build isolation)
+    import importlib.util, json, os
+    target = os.environ.get("AIWF_TEST_BUILD_PROBE")
+    if target:
+        found = {{n: getattr(importlib.util.find_spec(n), "origin", None) for n in ("tinymark", "pip")}}
+        Path(target).write_text(json.dumps(found))
+
+
 def _wheel(directory, files):
     info = f"{{NAME}}-{{VERSION}}.dist-info"
     files = dict(files)
@@ -103,6 +114,7 @@ def _wheel(directory, files):
 
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    _probe()
     package = SOURCES / NAME
     files = {{f"{{NAME}}/{{p.relative_to(package)}}": p.read_text() for p in package.rglob("*.py")}}
     return _wheel(wheel_directory, files)
@@ -140,11 +152,20 @@ benchmarks:
 
 
 def make_project(
-    root: Path, *, flat: bool = False, work: int = 3, setup: bool = True, iterations: int = 6
+    root: Path,
+    *,
+    flat: bool = False,
+    work: int = 3,
+    setup: bool = True,
+    iterations: int = 6,
+    build_requires: tuple[str, ...] = (),
 ) -> Path:
     """Write the project to ``root``: ``src/mdproj`` (or ``mdproj`` at the root with
     ``flat``), its dependency as a wheel in ``wheels/``, ``scripts/bench.py`` and the suite
-    in ``.aiwf/bench.yml`` (with ``environment.setup`` unless ``setup`` is off)."""
+    in ``.aiwf/bench.yml`` (with ``environment.setup`` unless ``setup`` is off). Its build
+    backend needs ``build_requires`` (none by default: nothing to download) and, when
+    ``AIWF_TEST_BUILD_PROBE`` names a file, writes there where a wheel build found
+    ``tinymark`` and ``pip``."""
     package = root / ("mdproj" if flat else "src/mdproj")
     package.mkdir(parents=True)
     (package / "__init__.py").write_text('"""A tiny project."""\n')
@@ -160,7 +181,7 @@ def make_project(
         textwrap.dedent(
             f"""\
             [build-system]
-            requires = []
+            requires = {list(build_requires)!r}
             build-backend = "backend"
             backend-path = ["_build"]
 
@@ -181,6 +202,23 @@ def make_project(
         )
     )
     return root
+
+
+def make_sdist(root: Path, folder: Path) -> Path:
+    """The project at ``root`` (made by ``make_project``) as a source distribution in
+    ``folder``: everything but its ``wheels/``, under ``mdproj-0.1.0/``, with ``PKG-INFO``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sdist = folder / "mdproj-0.1.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as archive:
+        for path in sorted(root.rglob("*")):
+            relative = path.relative_to(root)
+            if path.is_file() and relative.parts[0] != "wheels":
+                archive.add(path, arcname=f"mdproj-0.1.0/{relative}")
+        info = b"Metadata-Version: 2.1\nName: mdproj\nVersion: 0.1.0\n"
+        member = tarfile.TarInfo("mdproj-0.1.0/PKG-INFO")
+        member.size = len(info)
+        archive.addfile(member, io.BytesIO(info))
+    return sdist
 
 
 def main(argv: list[str]) -> int:

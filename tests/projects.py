@@ -13,9 +13,11 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
+import io
 import shutil
 import subprocess
 import sys
+import tarfile
 import textwrap
 import zipfile
 from pathlib import Path
@@ -91,6 +93,15 @@ NAME, VERSION, REQUIRES = "mdproj", "0.1.0", ("tinymark",)
 SOURCES = Path(__file__).resolve().parents[1] / {sources!r}
 
 
+def _probe():
+    # where the build found tinymark and pip (for tests of build isolation)
+    import importlib.util, json, os
+    target = os.environ.get("AIWF_TEST_BUILD_PROBE")
+    if target:
+        found = {{n: getattr(importlib.util.find_spec(n), "origin", None) for n in ("tinymark", "pip")}}
+        Path(target).write_text(json.dumps(found))
+
+
 def _wheel(directory, files):
     info = f"{{NAME}}-{{VERSION}}.dist-info"
     files = dict(files)
@@ -110,6 +121,7 @@ def _wheel(directory, files):
 
 
 def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    _probe()
     package = SOURCES / NAME
     files = {{f"{{NAME}}/{{p.relative_to(package)}}": p.read_text() for p in package.rglob("*.py")}}
     return _wheel(wheel_directory, files)
@@ -169,12 +181,16 @@ def make_project(
     setup: bool = True,
     iterations: int = 6,
     scm_wheels: Path | None = None,
+    build_requires: tuple[str, ...] = (),
 ) -> Path:
     """Write the project to ``root``: ``src/mdproj`` (or ``mdproj`` at the root with
     ``flat``), its dependency as a wheel in ``wheels/``, ``scripts/bench.py`` and the suite
     in ``.aiwf/bench.yml`` (with ``environment.setup`` unless ``setup`` is off). With
     ``scm_wheels`` (a folder from ``download_scm_wheels``) it is built by setuptools with its
-    version from git (setuptools-scm), not by the in-tree backend."""
+    version from git (setuptools-scm), not by the in-tree backend. The in-tree backend needs
+    ``build_requires`` (none by default: nothing to download) and, when
+    ``AIWF_TEST_BUILD_PROBE`` names a file, writes there where a wheel build found
+    ``tinymark`` and ``pip``."""
     package = root / ("mdproj" if flat else "src/mdproj")
     package.mkdir(parents=True)
     (package / "__init__.py").write_text('"""A tiny project."""\n')
@@ -185,7 +201,7 @@ def make_project(
     wheels.mkdir()
     write_wheel(wheels, DEPENDENCY, "1.0", {f"{DEPENDENCY}.py": DEPENDENCY_CODE})
     if scm_wheels is None:
-        _in_tree_backend(root, flat)
+        _in_tree_backend(root, flat, build_requires)
     else:
         _setuptools_scm_build(root, scm_wheels, flat)
     environment = f"environment:\n  setup:\n    - {SETUP}\n" if setup else ""
@@ -200,14 +216,14 @@ def make_project(
     return root
 
 
-def _in_tree_backend(root: Path, flat: bool) -> None:
+def _in_tree_backend(root: Path, flat: bool, build_requires: tuple[str, ...]) -> None:
     (root / "_build").mkdir()
     (root / "_build" / "backend.py").write_text(BACKEND.format(sources="." if flat else "src"))
     (root / "pyproject.toml").write_text(
         textwrap.dedent(
             f"""\
             [build-system]
-            requires = []
+            requires = {list(build_requires)!r}
             build-backend = "backend"
             backend-path = ["_build"]
 
@@ -244,6 +260,23 @@ def _setuptools_scm_build(root: Path, wheels: Path, flat: bool) -> None:
             """
         )
     )
+
+
+def make_sdist(root: Path, folder: Path) -> Path:
+    """The project at ``root`` (made by ``make_project``) as a source distribution in
+    ``folder``: everything but its ``wheels/``, under ``mdproj-0.1.0/``, with ``PKG-INFO``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    sdist = folder / "mdproj-0.1.0.tar.gz"
+    with tarfile.open(sdist, "w:gz") as archive:
+        for path in sorted(root.rglob("*")):
+            relative = path.relative_to(root)
+            if path.is_file() and relative.parts[0] != "wheels":
+                archive.add(path, arcname=f"mdproj-0.1.0/{relative}")
+        info = b"Metadata-Version: 2.1\nName: mdproj\nVersion: 0.1.0\n"
+        member = tarfile.TarInfo("mdproj-0.1.0/PKG-INFO")
+        member.size = len(info)
+        archive.addfile(member, io.BytesIO(info))
+    return sdist
 
 
 def main(argv: list[str]) -> int:

@@ -94,6 +94,10 @@ class ProgressPrinter:
         """A stretch of work that is not a benchmark, such as setting up a tree."""
         return Section(self._emit, title, github=self.github, verbose=self.verbose)
 
+    def note(self, text: str) -> None:
+        """One line of aiwf-ci's own (outside any group), made one harmless line."""
+        self._emit(one_line(text))
+
     def _emit(self, line: str) -> None:
         with self._lock:
             self.stream.write(line + "\n")
@@ -134,8 +138,9 @@ class Section:
     so work with nothing to say prints nothing; ``close`` may be called early and again.
 
     In Actions the output goes into a collapsed group with workflow commands switched off
-    (it is the project's output: untrusted); locally only the title and the commands run
-    (``$ ...`` lines) are shown, everything with ``verbose``.
+    (it is the project's output: untrusted); locally only the title, the commands run
+    (``$ ...`` lines) and aiwf-ci's own notes (``aiwf-ci: ...``, such as how long a step
+    took) are shown, everything with ``verbose``.
     """
 
     def __init__(
@@ -153,7 +158,7 @@ class Section:
             self._begin()
         if self.github:
             self._emit(line)
-        elif self.verbose or line.startswith("$ "):
+        elif self.verbose or line.startswith(("$ ", "aiwf-ci: ")):
             self._emit(f"  {line}")
 
     def _begin(self) -> None:

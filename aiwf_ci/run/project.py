@@ -7,6 +7,14 @@ packages only. The suite's ``environment: {setup: [...]}`` says how. Each tree g
 - its own virtualenv (made with the interpreter aiwf-ci runs on), so the project's
   dependencies never mix with aiwf-ci's own and, in ``aiwf-ci ab``, base code never imports
   head code (each tree installs its own, editable or not);
+- pip without a copy of it: ``python -m venv`` would spend seconds putting pip into every
+  virtualenv (most of a tree's set-up time). The virtualenv is made without pip, and the pip
+  package of aiwf-ci's interpreter is linked in: a folder in the virtualenv holds only a
+  symlink to it, put on ``sys.path`` *after* site-packages by a ``.pth`` file, with
+  ``bin/pip`` launchers. So ``pip install ...`` and ``python -m pip ...`` install into the
+  virtualenv (``sys.prefix`` is the virtualenv's), nothing else of aiwf-ci's environment is
+  importable, and a pip the set-up installs (``pip install --upgrade pip``) lands in
+  site-packages and wins. Without a pip to link, ``ensurepip`` puts one in, as before;
 - the set-up commands run in the tree's root with the virtualenv first on ``PATH`` (so
   ``pip`` and ``python`` are its own), never timed, output logged; a failure stops the run
   with the command, its exit code and the last lines of its output (``SetupError``, exit 3);
@@ -27,25 +35,35 @@ set-up log, unless the caller's environment sets that variable or a ``..._FOR_<N
 The generic variable, because hatch-vcs gives setuptools-scm no distribution name to match
 a ``_FOR_<NAME>`` one; it also applies to any dependency built from a git-versioned sdist in
 the same set-up (rare: such packages ship wheels), which the caller's own variable avoids.
+
+How long each step took (virtualenv, set-up commands) is logged with the set-up's output
+(``aiwf-ci: ...`` lines).
+
+Nothing here is shared between trees, so two trees may be set up at once on two threads.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shlex
 import shutil
 import sys
+import sysconfig
 import tempfile
 import time
+import venv
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 from aiwf_ci.bench.process import cause_line, run_process
 from aiwf_ci.config.models import EnvironmentSpec
 from aiwf_ci.errors import SetupError
 from aiwf_ci.github.checkout import checkout_top, safe_directory_env, unpacked_commit
+from aiwf_ci.numbers import duration
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 """The ``aiwf_ci`` package folder (workers import ``aiwf_ci.workloads.*`` from it)."""
@@ -58,6 +76,17 @@ PRETEND_VERSION = "SETUPTOOLS_SCM_PRETEND_VERSION"
 OWN_PRETEND = (PRETEND_VERSION, "VCS_VERSIONING_PRETEND_VERSION")
 """A caller's variable starting so (``_FOR_<NAME>`` ones too; setuptools-scm 10 also reads
 vcs-versioning's) chooses the version itself."""
+
+PIP_LINK_FOLDER = "aiwf-pip"
+"""The folder in a tree's virtualenv that holds only the link to aiwf-ci's ``pip`` package."""
+
+PIP_LAUNCHER = """#!{python}
+# pip of the interpreter aiwf-ci runs on, linked into this virtualenv (see {pth})
+import sys
+from pip._internal.cli.main import main
+if __name__ == "__main__":
+    sys.exit(main())
+"""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,17 +125,18 @@ def prepared_tree(
     *,
     log: Callable[[str], None],
     cache_dir: Path | None = None,
-    python: str = sys.executable,
 ) -> Iterator[Tree]:
     """The tree ready to be measured; its virtualenv is removed when the block ends."""
     if spec is None or not spec.setup:
-        yield plain_tree(root, env, python)
+        yield plain_tree(root, env)
         return
     env = git_version_env(root, env, log=log)
     folder = Path(tempfile.mkdtemp(prefix="aiwf-env-"))
     try:
-        tree = _make_venv(root, folder, env, python, cache_dir)
+        tree = _make_venv(root, folder, env, cache_dir, log)
+        start = time.monotonic()
         run_setup(tree, spec, log=log)
+        log(f"aiwf-ci: set-up commands done in {duration(time.monotonic() - start)}")
         yield tree
     finally:
         shutil.rmtree(folder, ignore_errors=True)
@@ -134,34 +164,82 @@ def git_version_env(
 
 
 def _make_venv(
-    root: Path, folder: Path, env: Mapping[str, str], python: str, cache_dir: Path | None
+    root: Path,
+    folder: Path,
+    env: Mapping[str, str],
+    cache_dir: Path | None,
+    log: Callable[[str], None],
 ) -> Tree:
-    venv = folder / "venv"
+    start = time.monotonic()
+    home = folder / "venv"
     clean = {k: v for k, v in env.items() if k not in ("VIRTUAL_ENV", "PYTHONHOME")}
-    _run_checked(
-        f"{_quote(python)} -m venv {_quote(str(venv))}",
-        root=root,
-        env=clean,
-        timeout=300.0,
-        what="creating the virtualenv",
-    )
+    pip = own_pip()
+    try:
+        _PipLinkingBuilder(pip).create(home)
+    except OSError as exc:
+        raise SetupError(f"creating the virtualenv in {home} failed: {exc}") from None
+    bin_dir = home / ("Scripts" if os.name == "nt" else "bin")
+    python = bin_dir / "python"
+    if pip is None:  # nothing to link: the virtualenv gets its own copy, as `python -m venv`
+        _run_checked(
+            f"{_quote(str(python))} -m ensurepip --default-pip",
+            root=root,
+            env=clean,
+            timeout=300.0,
+            what="putting pip into the virtualenv",
+        )
+    how = "pip copied by ensurepip" if pip is None else f"pip linked from {pip}"
+    log(f"aiwf-ci: virtualenv made in {duration(time.monotonic() - start)} ({how})")
     worker_path = folder / "aiwf-ci"
     worker_path.mkdir()
     (worker_path / "aiwf_ci").symlink_to(PACKAGE_DIR, target_is_directory=True)
-    bin_dir = venv / ("Scripts" if os.name == "nt" else "bin")
     tree_env = with_bin_first(clean, str(bin_dir))
-    tree_env["VIRTUAL_ENV"] = str(venv)
+    tree_env["VIRTUAL_ENV"] = str(home)
     tree_env.setdefault("PIP_DISABLE_PIP_VERSION_CHECK", "1")
     if cache_dir is not None and "PIP_CACHE_DIR" not in env:
         tree_env["PIP_CACHE_DIR"] = str(cache_dir / "pip")
         tree_env.pop("PIP_NO_CACHE_DIR", None)
     return Tree(
         root=root,
-        python=str(bin_dir / "python"),
+        python=str(python),
         env=tree_env,
         worker_path=str(worker_path),
         isolated=True,
     )
+
+
+def own_pip() -> Path | None:
+    """The folder of the ``pip`` package aiwf-ci's own interpreter imports (``None``: none)."""
+    spec = importlib.util.find_spec("pip")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+class _PipLinkingBuilder(venv.EnvBuilder):
+    """``python -m venv --without-pip``, in-process, then ``pip`` linked in (module
+    docstring): a symlink in ``PIP_LINK_FOLDER``, a ``.pth`` file naming that folder and the
+    ``bin/pip*`` launchers; nothing is linked when ``pip`` is ``None``."""
+
+    def __init__(self, pip: Path | None) -> None:
+        super().__init__(with_pip=False, symlinks=os.name != "nt")
+        self.pip = pip
+
+    def post_setup(self, context: SimpleNamespace) -> None:
+        if self.pip is None:
+            return
+        home = Path(context.env_dir)
+        links = home / PIP_LINK_FOLDER
+        links.mkdir()
+        (links / "pip").symlink_to(self.pip, target_is_directory=True)
+        purelib = sysconfig.get_path("purelib", "venv", vars={"base": home, "platbase": home})
+        pth = Path(purelib) / "_aiwf_ci_pip.pth"
+        pth.write_text(f"{links}\n", encoding="utf-8")
+        major, minor = sys.version_info[:2]
+        for name in ("pip", f"pip{major}", f"pip{major}.{minor}"):
+            launcher = Path(context.bin_path) / name
+            launcher.write_text(PIP_LAUNCHER.format(python=context.env_exe, pth=pth))
+            launcher.chmod(0o755)
 
 
 def run_setup(tree: Tree, spec: EnvironmentSpec, *, log: Callable[[str], None]) -> None:

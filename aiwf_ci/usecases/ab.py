@@ -2,23 +2,33 @@
 
 ``aiwf-ci ab`` (two folders) and the action's same-runner baseline (the base commit's tree
 beside the workspace) are the same job: pair the benchmarks both trees define, set up each
-tree in its own environment (head first: a problem of head is the run's own error; one of
-base is a ``BaseTreeError``, so the action can fall back to another baseline), then run
-``run.interleave`` until every benchmark is decided or the time budget is spent. The
-front ends differ only in where the trees come from and what they do with the results.
+tree in its own environment, then run ``run.interleave`` until every benchmark is decided or
+the time budget is spent. The front ends differ only in where the trees come from and what
+they do with the results.
+
+The two trees are set up side by side, each on a thread of its own (most of the time is
+pip and the project's build, waiting on processes and files), and what each logged is
+shown as one group when it is done, head's first, never interleaved. A problem of head is
+the run's own error (it wins when both fail, and the base tree's set-up is stopped at its
+next command); one of base is a ``BaseTreeError``, so the action can fall back to another
+baseline. Whatever fails, the other tree is removed again: no virtualenv is left behind.
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from aiwf_ci.config import RoundsSpec, SuiteConfig
 from aiwf_ci.console.progress import ProgressPrinter
 from aiwf_ci.errors import AiwfCIError, BaseTreeError
 from aiwf_ci.models import Commit, Results
+from aiwf_ci.numbers import duration
 from aiwf_ci.run.environment import detect_commit, fingerprint
 from aiwf_ci.run.interleave import (
     RoundsOptions,
@@ -27,6 +37,7 @@ from aiwf_ci.run.interleave import (
     pair_benchmarks,
     run_interleaved,
 )
+from aiwf_ci.run.project import Tree
 from aiwf_ci.run.selection import Shard, select
 from aiwf_ci.usecases.common import ready_tree
 from aiwf_ci.verdict.sequential import SequentialDesign
@@ -87,11 +98,7 @@ def measure_ab(request: ABRequest, env: Mapping[str, str], printer: ProgressPrin
         environment=dict(fingerprint(env)),
     )
     with ExitStack() as stack:
-        sides: dict[Side, SideSetup] = {"head": _ready(stack, head, "head", request, env, printer)}
-        try:
-            sides["base"] = _ready(stack, base, "base", request, env, printer)
-        except AiwfCIError as exc:
-            raise BaseTreeError(f"the base tree could not be set up: {exc}", exc) from None
+        sides = _ready_both(stack, request, env, printer)
         results = run_interleaved(sides, pairs, options, printer)
     return ABOutcome(base=results["base"], head=results["head"], note=note)
 
@@ -107,28 +114,118 @@ def rounds_spec(spec: RoundsSpec, request: ABRequest) -> RoundsSpec:
     )
 
 
-def _ready(
-    stack: ExitStack,
-    side: ABSide,
-    name: str,
-    request: ABRequest,
-    env: Mapping[str, str],
-    printer: ProgressPrinter,
-) -> SideSetup:
-    """One tree set up in its own environment (removed when ``stack`` closes)."""
-    root = side.root.resolve()
-    section = stack.enter_context(printer.section(f"aiwf-ci: setting up the {name} tree ({root})"))
-    tree = stack.enter_context(
-        ready_tree(
-            side.config,
-            root,
-            env,
-            log=section.log,
-            cache_dir=request.cache_dir,
-            setup=request.setup,
-            own_code=True,
+class _Stopped(Exception):
+    """A tree's set-up stopped at its next line of output: the head tree's set-up failed
+    (its error wins anyway) or the run was interrupted."""
+
+
+@dataclass(slots=True)
+class _SetUp:
+    """One tree's set-up on a thread of its own: the lines it logged (shown together when it
+    is done), the tree (open in ``stack``) or the exception it failed with, and how long it
+    took."""
+
+    name: Side
+    side: ABSide
+    lines: list[str] = field(default_factory=list)
+    stack: ExitStack = field(default_factory=ExitStack)
+    tree: Tree | None = None
+    error: BaseException | None = None
+    seconds: float = 0.0
+
+
+def _ready_both(
+    stack: ExitStack, request: ABRequest, env: Mapping[str, str], printer: ProgressPrinter
+) -> dict[Side, SideSetup]:
+    """Head and base set up side by side (see the module docstring), each removed when
+    ``stack`` closes; the errors as the module docstring says."""
+    jobs = (_SetUp(name="head", side=request.head), _SetUp(name="base", side=request.base))
+    said = request.setup and any(_has_setup(job.side) for job in jobs)
+    if said:
+        printer.note("aiwf-ci: setting up the head and base trees side by side …")
+    start = time.monotonic()
+    stop = threading.Event()
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="aiwf-setup") as pool:
+        futures = [pool.submit(_set_up, job, request, env, stop) for job in jobs]
+        try:
+            for job, future in zip(jobs, futures, strict=True):
+                future.result()
+                _show(job, printer)
+        except BaseException:  # interrupted (the signal handler killed every process)
+            stop.set()
+            wait(futures)
+            for job in jobs:
+                job.stack.close()
+            raise
+    head, base = jobs
+    if head.error is not None or base.error is not None:
+        for job in jobs:
+            job.stack.close()
+        _raise_first(head, base)
+    for job in jobs:
+        stack.enter_context(job.stack)
+    if said:
+        took = ", ".join(f"{job.name} {duration(job.seconds)}" for job in jobs)
+        printer.note(f"aiwf-ci: both trees ready in {duration(time.monotonic() - start)} ({took})")
+    return {job.name: _side_setup(job) for job in jobs}
+
+
+def _has_setup(side: ABSide) -> bool:
+    return side.config.environment is not None and bool(side.config.environment.setup)
+
+
+def _set_up(job: _SetUp, request: ABRequest, env: Mapping[str, str], stop: threading.Event) -> None:
+    """One tree set up (on a pool thread): never raises, the outcome is in ``job``. A failing
+    head stops the base tree's set-up at its next line of output."""
+
+    def log(line: str) -> None:
+        if stop.is_set():
+            raise _Stopped
+        job.lines.append(line)
+
+    start = time.monotonic()
+    try:
+        job.tree = job.stack.enter_context(
+            ready_tree(
+                job.side.config,
+                job.side.root.resolve(),
+                env,
+                log=log,
+                cache_dir=request.cache_dir,
+                setup=request.setup,
+                own_code=True,
+            )
         )
-    )
-    section.close()
-    commit = side.commit if side.commit is not None else detect_commit(root, {})
-    return SideSetup(config=side.config, tree=tree, commit=commit)
+    except BaseException as exc:  # handed to the main thread, which raises it
+        job.error = exc
+        if isinstance(exc, _Stopped):
+            job.lines.append("aiwf-ci: stopped (the head tree's set-up failed)")
+        if job.name == "head":
+            stop.set()
+    finally:
+        job.seconds = time.monotonic() - start
+
+
+def _show(job: _SetUp, printer: ProgressPrinter) -> None:
+    """A tree's set-up log as one group (nothing when it logged nothing)."""
+    root = job.side.root.resolve()
+    with printer.section(f"aiwf-ci: setting up the {job.name} tree ({root})") as section:
+        for line in job.lines:
+            section.log(line)
+
+
+def _raise_first(head: _SetUp, base: _SetUp) -> None:
+    """Head's error as it is; else base's as a ``BaseTreeError`` (unless it is a bug)."""
+    if head.error is not None:
+        raise head.error
+    if isinstance(base.error, AiwfCIError):
+        raise BaseTreeError(f"the base tree could not be set up: {base.error}", base.error)
+    if base.error is not None:
+        raise base.error
+
+
+def _side_setup(job: _SetUp) -> SideSetup:
+    assert job.tree is not None  # set up without an error
+    side = job.side
+    commit = side.commit if side.commit is not None else detect_commit(job.tree.root, {})
+    return SideSetup(config=side.config, tree=job.tree, commit=commit)

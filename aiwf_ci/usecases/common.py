@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
@@ -24,6 +25,7 @@ from pathlib import Path
 
 from aiwf_ci.bench.process import kill_all_trees
 from aiwf_ci.config import DEFAULT_CONFIG, SuiteConfig, load_config
+from aiwf_ci.config.models import PythonSpec
 from aiwf_ci.errors import (
     EXIT_BENCHMARK_FAILED,
     EXIT_OK,
@@ -31,6 +33,7 @@ from aiwf_ci.errors import (
     ConfigErrors,
     Terminated,
 )
+from aiwf_ci.numbers import duration
 from aiwf_ci.run.environment import detect_commit, fingerprint
 from aiwf_ci.run.project import Tree, prepared_tree
 from aiwf_ci.run.runner import RunOptions, tree_context
@@ -73,18 +76,22 @@ def ready_tree(
     """The source tree at ``root`` set up as ``config.environment`` says (unless ``setup`` is
     off: then aiwf-ci's own interpreter), its ``python:`` targets imported in a worker on the
     tree's interpreter and checked to be the tree's own code (``own_code``: a side of an A/B
-    run, see ``workloads.python_origin``; problems raised together, exit 2), removed again
-    when the block ends.
+    run, see ``workloads.python_origin``; problems raised together, exit 2; how long it took
+    logged after the set-up's own lines), removed again when the block ends.
     """
     missing = check_valgrind(config, env)
     if missing:
         raise ConfigErrors(missing)
     spec = config.environment if setup else None
     with prepared_tree(root, spec, env, log=log, cache_dir=cache_dir) as tree:
-        ctx = tree_context(tree, config, _quiet, own_code=own_code)
-        problems = check_python_targets(config, ctx)
+        start = time.monotonic()
+        problems = check_python_targets(
+            config, tree_context(tree, config, _quiet, own_code=own_code)
+        )
         if problems:
             raise ConfigErrors(problems)
+        if tree.isolated and any(isinstance(b.workload, PythonSpec) for b in config.benchmarks):
+            log(f"aiwf-ci: python: targets imported in {duration(time.monotonic() - start)}")
         yield tree
 
 

@@ -67,3 +67,18 @@ def test_hostile_names_stay_one_harmless_line() -> None:
     printer.started(bench("x\n::error::y"), 1, 1)
     printer.finished(result("x\n::error::y"), 0.1)
     assert not any(line.startswith("::") for line in out.getvalue().splitlines())
+
+
+def test_a_local_set_up_shows_its_commands_and_aiwf_ci_s_timings_only() -> None:
+    out = io.StringIO()
+    printer = ProgressPrinter(out, github_actions=False)
+    with printer.section("aiwf-ci: setting up /t") as section:
+        for line in ("aiwf-ci: virtualenv made in 40 ms", "$ pip install -e .", "Collecting x"):
+            section.log(line)
+    printer.note("aiwf-ci: ready\n::error::x")
+    assert out.getvalue().splitlines() == [
+        "aiwf-ci: setting up /t …",
+        "  aiwf-ci: virtualenv made in 40 ms",
+        "  $ pip install -e .",
+        "aiwf-ci: ready ::error::x",
+    ]

@@ -99,7 +99,8 @@ def test_the_trees_are_set_up_at_once_and_each_log_is_one_group_head_first(
         "$ echo head two",
         "head two",
     ]
-    assert [x for x in base_lines if not x.startswith("$ ")] == [
+    own = [x for x in base_lines if not x.startswith(("$ ", "aiwf-ci: no git history"))]
+    assert own == [
         next(x for x in base_lines if x.startswith("aiwf-ci: virtualenv made in ")),
         "b1",
         next(x for x in base_lines if x.startswith("aiwf-ci: set-up commands done in ")),

@@ -141,21 +141,26 @@ PY
 # at NAME PATTERN [N]: the time (s) of the Nth (default first) line of run NAME matching PATTERN
 at() { grep -E "^[0-9.]+ $2" "$work/pr-$1.log" | sed -n "${3:-1}p" | cut -d' ' -f1; }
 span() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%5.1f s", b - a}'; }
-steps() {  # the set-up of each tree logs its commands as "$ ..." (one command each here)
-  local n=$1 tree head_cmd base_begin base_cmd first source
+steps() {  # the trees are set up side by side and each logs its own step times
+  local n=$1 tree setup ready first source
   tree=$(at "$n" 'aiwf-ci: base tree of ')
   source=$(grep -m1 -oE 'aiwf-ci: base tree of [0-9a-f]+ from [a-z]+' "$work/pr-$n.log" | awk '{print $NF}')
-  head_cmd=$(at "$n" '\$ ' 1)
-  base_begin=$(at "$n" '::group::aiwf-ci: setting up the base tree')
-  base_cmd=$(at "$n" '\$ ' 2)
+  setup=$(at "$n" 'aiwf-ci: setting up the head and base trees side by side')
+  ready=$(at "$n" 'aiwf-ci: both trees ready in ')
   first=$(at "$n" '::group::\[1/')
-  row() { printf '  %-40s %s\n' "$1" "$2"; }
+  row() { printf '  %-44s %s\n' "$1" "$2"; }
+  said() { grep -oE "aiwf-ci: $2 in [0-9.]+ [a-z]+" "$work/pr-$n.log" | sed -n "$1p" | awk '{print $(NF-1), $NF}'; }
   echo "$n: container start -> first benchmark $(span 0 "$first")"
   row "start-up, event, base tree from $source" "$(span 0 "$tree")"
-  row "head: base config, virtualenv" "$(span "$tree" "$head_cmd")"
-  row "head: pip install -e ., import check" "$(span "$head_cmd" "$base_begin")"
-  row "base: virtualenv" "$(span "$base_begin" "$base_cmd")"
-  row "base: pip install -e ., import check" "$(span "$base_cmd" "$first")"
+  row "base config read" "$(span "$tree" "$setup")"
+  row "both trees set up, side by side" "$(span "$setup" "$ready")"
+  row "  head: virtualenv" "$(said 1 'virtualenv made')"
+  row "  head: pip install -e ." "$(said 1 'set-up commands done')"
+  row "  head: import check" "$(said 1 'python: targets imported')"
+  row "  base: virtualenv" "$(said 2 'virtualenv made')"
+  row "  base: pip install -e ." "$(said 2 'set-up commands done')"
+  row "  base: import check" "$(said 2 'python: targets imported')"
+  row "trees ready -> first benchmark" "$(span "$ready" "$first")"
   row "whole run" "$(span 0 "$(tail -1 "$work/pr-$n.log" | cut -d' ' -f1)")"
 }
 check() {  # check NAME EXIT STATUS: the run's exit code and status output

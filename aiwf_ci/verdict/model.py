@@ -66,6 +66,12 @@ class GatePolicy:
     same_run: bool = False
     """Both sides were measured in one interleaved run (``compare`` fills it in): a base
     that failed there is an error of the run, not a benchmark that is new."""
+    holm: bool = False
+    """Holm's procedure across the suite's gated paired metrics (``--holm``; also when the
+    run's recorded design asks for it)."""
+    holm_alpha: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    """Filled in by ``compare`` under Holm's procedure: the alpha each (benchmark, metric)
+    of the family is judged at."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

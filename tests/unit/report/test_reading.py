@@ -224,7 +224,7 @@ def test_paired_rows_replayed_from_files_keep_their_design_and_advice() -> None:
     assert "unpaired" not in text and "Mann-Whitney" not in text.split("How measured:")[1]
     assert (
         "How measured: two results files of one interleaved run: same runner, interleaved "
-        "(paired, Wilcoxon signed-rank), 11–12 paired rounds"
+        "(paired, Wilcoxon signed-rank), 12 paired rounds"
     ) in text
     assert "a same-runner comparison" not in first_line(text)
     assert "more time (time-budget)" in first_line(text)

@@ -39,7 +39,12 @@ import numpy.typing as npt
 from scipy.stats import rankdata
 
 from aiwf_ci.verdict.design import SequentialDesign, final_shares, last_look, looks
-from aiwf_ci.verdict.independence import BATCH_CORRELATION, FIRE_Z, batch_correlation
+from aiwf_ci.verdict.independence import (
+    BATCH_CORRELATION,
+    CHECK_FROM,
+    FIRE_Z,
+    batch_correlation,
+)
 from aiwf_ci.verdict.paired import _tukey_k, wilcoxon_signed_rank
 from aiwf_ci.verdict.sequential import replay
 
@@ -272,7 +277,7 @@ def _batch_sizes(x: Array) -> Ints:
     """``independence.batch_size`` of every row."""
     n = x.shape[1]
     m = np.ones(x.shape[0], dtype=np.int64)
-    if n < 4:
+    if n < CHECK_FROM:
         return m
     ranks = rankdata(x, axis=1)
     dev = ranks - (n + 1) / 2.0

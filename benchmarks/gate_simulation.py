@@ -43,6 +43,7 @@ from aiwf_ci.verdict.independence import (
     BATCH_CORRELATION,
     CHECK_FROM,
     FIRE_Z,
+    FIRE_Z_FINAL,
     batch_correlation,
 )
 from aiwf_ci.verdict.paired import _tukey_k, wilcoxon_signed_rank
@@ -255,12 +256,13 @@ def _decide_rows(
     bound = math.log1p(threshold)
     margin = design.margin * bound
     open_ = np.ones(d.shape[0], dtype=bool)
-    for n, alpha, beta in _schedule(design, end):
+    schedule = _schedule(design, end)
+    for look, (n, alpha, beta) in enumerate(schedule):
         idx = np.nonzero(open_)[0]
         if idx.size == 0:
             return
         x = d[idx, :n]
-        m = _batch_sizes(x)
+        m = _batch_sizes(x, final=look == len(schedule) - 1)
         decided = np.zeros(idx.size, dtype=np.int64)
         for size in np.unique(m):
             sel = np.nonzero(m == size)[0]
@@ -273,7 +275,7 @@ def _decide_rows(
         open_[idx[decided != INCONCLUSIVE]] = False
 
 
-def _batch_sizes(x: Array) -> Ints:
+def _batch_sizes(x: Array, *, final: bool) -> Ints:
     """``independence.batch_size`` of every row."""
     n = x.shape[1]
     m = np.ones(x.shape[0], dtype=np.int64)
@@ -282,7 +284,8 @@ def _batch_sizes(x: Array) -> Ints:
     ranks = rankdata(x, axis=1)
     dev = ranks - (n + 1) / 2.0
     r = (dev[:, 1:] * dev[:, :-1]).sum(axis=1) / (dev * dev).sum(axis=1)
-    for i in np.nonzero(r > FIRE_Z / math.sqrt(n) - 1.0 / n)[0]:
+    z = FIRE_Z_FINAL if final else FIRE_Z
+    for i in np.nonzero(r > z / math.sqrt(n) - 1.0 / n)[0]:
         rho = min(0.95, max(0.0, (n * float(r[i]) + 1.0) / (n - 3.0)))
         size = 1
         while batch_correlation(rho, size) > BATCH_CORRELATION:
@@ -442,3 +445,182 @@ def rate(hits: int, total: int) -> str:
 def half_threshold(threshold: float) -> float:
     """The true change of half the threshold on the log scale: sqrt(1 + t) - 1."""
     return math.sqrt(1.0 + threshold) - 1.0
+
+
+# --- the tables -------------------------------------------------------------------------------
+
+
+def seeded(seed: int, *keys: int) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=keys))
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """The outcomes of ``runs`` simulated runs of one scenario at one true change."""
+
+    noise: Noise
+    change: float
+    outcome: Outcome
+    lag1: float
+
+    @property
+    def runs(self) -> int:
+        return int(self.outcome.state.size)
+
+
+def simulate(
+    noise: Noise,
+    change: float,
+    runs: int,
+    seed: int,
+    *,
+    threshold: float = 0.05,
+    design: SequentialDesign | None = None,
+    rounds: int | None = None,
+    keys: tuple[int, ...] = (),
+) -> tuple[Cell, Array]:
+    """``runs`` runs of ``noise`` at ``change``, judged by the rule (ended at ``rounds``, a
+    budget, else at the design's last look); the cell and the per-round log ratios."""
+    design = design or SequentialDesign()
+    d = round_ratios(seeded(seed, *keys), noise, change, runs, design.max_rounds)
+    outcome = decide(d, threshold, design, rounds)
+    return Cell(noise=noise, change=change, outcome=outcome, lag1=lag1(d)), d
+
+
+def changes(threshold: float) -> dict[str, float]:
+    """The true changes of the promises table: none, half the threshold, the threshold,
+    twice the threshold (on the log scale, so +4.9%/+10.25% at 5%: (1 + t)^k - 1)."""
+    return {
+        "0": 0.0,
+        "t/2": half_threshold(threshold),
+        "t": threshold,
+        "2t": (1.0 + threshold) ** 2 - 1.0,
+    }
+
+
+CURVE = (0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 2.0)
+"""The operating curve's true changes, in multiples of the threshold on the log scale."""
+
+
+def operating_curve(
+    noise: Noise, runs: int, seed: int, threshold: float = 0.05
+) -> list[tuple[float, Cell]]:
+    """P(regression), P(unchanged) against the true change, 0 to twice the threshold."""
+    out = []
+    for k, multiple in enumerate(CURVE):
+        change = (1.0 + threshold) ** multiple - 1.0
+        cell, _ = simulate(noise, change, runs, seed, threshold=threshold, keys=(90, k))
+        out.append((multiple, cell))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class SuiteOutcome:
+    """Per simulated suite (a row of benchmarks): the state of every benchmark."""
+
+    states: Ints
+
+    def share(self, test: npt.NDArray[np.bool_]) -> tuple[int, int]:
+        return int(test.sum()), int(test.size)
+
+    @property
+    def clean(self) -> tuple[int, int]:
+        """Every benchmark shown unchanged."""
+        return self.share((self.states == UNCHANGED).all(axis=1))
+
+    @property
+    def regressed(self) -> tuple[int, int]:
+        """Some benchmark called a regression: the suite fails."""
+        return self.share((self.states == REGRESSION).any(axis=1))
+
+    @property
+    def open(self) -> tuple[int, int]:
+        """Some benchmark inconclusive."""
+        return self.share((self.states == INCONCLUSIVE).any(axis=1))
+
+    @property
+    def alarm(self) -> tuple[int, int]:
+        """Some benchmark called a regression or an improvement."""
+        moved = (self.states == REGRESSION) | (self.states == IMPROVEMENT)
+        return self.share(moved.any(axis=1))
+
+
+def suites(
+    noise: Noise,
+    changes_: Sequence[float],
+    count: int,
+    seed: int,
+    *,
+    holm: bool,
+    threshold: float = 0.05,
+    key: int = 0,
+) -> SuiteOutcome:
+    """``count`` suites of ``len(changes_)`` benchmarks (benchmark i truly ``changes_[i]``)
+    sampled until decided, each benchmark at most ``max_rounds``. Under Holm's procedure
+    sampling judges every benchmark at ``alpha / K`` and stops it when decided, then the
+    verdict replays the stored rounds, passing on the alpha of what it rejected, as
+    ``verdict.compare`` does."""
+    design = SequentialDesign()
+    k = len(changes_)
+    d = np.stack(
+        [
+            round_ratios(seeded(seed, 70, key, i), noise, c, count, design.max_rounds)
+            for i, c in enumerate(changes_)
+        ],
+        axis=1,
+    ).reshape(count * k, design.max_rounds)
+    if not holm:
+        return SuiteOutcome(decide(d, threshold, design).state.reshape(count, k))
+    sampled = decide(d, threshold, replace_alpha(design, design.alpha / k))
+    stored = np.where(sampled.state == INCONCLUSIVE, design.max_rounds, sampled.rounds)
+    return SuiteOutcome(_holm(d, stored, threshold, design, count, k))
+
+
+def replace_alpha(design: SequentialDesign, alpha: float) -> SequentialDesign:
+    return SequentialDesign(
+        alpha=alpha,
+        beta=design.beta,
+        max_rounds=design.max_rounds,
+        min_rounds=design.min_rounds,
+        look_every=design.look_every,
+        rho=design.rho,
+        beta_rho=design.beta_rho,
+        margin=design.margin,
+    )
+
+
+def _holm(
+    d: Array, stored: Ints, threshold: float, design: SequentialDesign, count: int, k: int
+) -> Ints:
+    """Holm's step-down over each suite's k benchmarks, on the rounds sampling stored."""
+    states = np.zeros(count * k, dtype=np.int64)
+    rejected = np.zeros((count, k), dtype=bool)
+    pending = np.ones(count, dtype=bool)
+    while pending.any():
+        moved = rejected.sum(axis=1)
+        for r in np.unique(moved[pending]):
+            suites_ = np.nonzero(pending & (moved == r))[0]
+            rows = (suites_[:, None] * k + np.arange(k)[None, :]).ravel()
+            rows = rows[~rejected.ravel()[rows]]
+            judged = decide(
+                d[rows], threshold, replace_alpha(design, design.alpha / (k - r)), stored[rows]
+            )
+            states[rows] = judged.state
+        now = (states == REGRESSION) | (states == IMPROVEMENT)
+        now = now.reshape(count, k)
+        grown = (now & ~rejected).any(axis=1) & ~now.all(axis=1)
+        rejected |= now
+        pending = grown
+    return states.reshape(count, k)
+
+
+def budget_cells(
+    noise: Noise, runs: int, seed: int, budgets: Sequence[int], threshold: float = 0.05
+) -> dict[tuple[int, str], Cell]:
+    """Runs a time budget ended after ``n`` rounds (a final look spending the rest)."""
+    out = {}
+    for i, n in enumerate(budgets):
+        for j, (label, change) in enumerate(changes(threshold).items()):
+            cell, _ = simulate(noise, change, runs, seed, rounds=n, keys=(80, i, j))
+            out[n, label] = cell
+    return out

@@ -262,7 +262,7 @@ def _decide_rows(
         if idx.size == 0:
             return
         x = d[idx, :n]
-        m = _batch_sizes(x, final=look == len(schedule) - 1)
+        m = _batch_sizes(x, final=look == len(schedule) - 1 and n < last_look(design))
         decided = np.zeros(idx.size, dtype=np.int64)
         for size in np.unique(m):
             sel = np.nonzero(m == size)[0]

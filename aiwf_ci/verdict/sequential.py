@@ -178,7 +178,7 @@ def _decide(
     d: Sequence[float], look: Look, threshold: float, design: SequentialDesign, final: bool
 ) -> Decision:
     fallback: State = "inconclusive" if final else "undecided"
-    batch, lag1 = batch_size(d, final=final)
+    batch, lag1 = batch_size(d, final=final and len(d) < last_look(design))
     units = batch_means(d, batch)
     if len(units) < 2:
         return _nothing(fallback, len(d), look.alpha, batch=batch, lag1=lag1)

@@ -11,10 +11,19 @@ chunks alike, and the verdict (``verdict.rounds``) analyses the rounds as pairs.
 **Sampling until decided.** After every round each benchmark's gated metrics are judged by
 the stopping rule (``verdict.sequential``: fixed looks, alpha spent look by look); a
 benchmark whose every gated metric is decided (regression, improvement or unchanged) stops,
-the others go on, until all are decided, ``max_rounds`` is reached, or the suite's time
-``time_budget`` would be exceeded by another round (what is still open is then inconclusive).
+the others go on, until all are decided, the last look is reached, or the suite's time
+``time_budget`` would be exceeded by another pair of rounds (looks are at even round
+counts); what is still open then gets a final look that spends the rest of the error rates.
 The judgement is the very replay ``compare`` runs on the stored rounds, so the results
 files give the same verdict when compared later.
+
+**A budget shared, not spread thin.** The open benchmarks share the budget round for round.
+After the first two rounds the run knows what a round of each costs; when the budget cannot
+give every benchmark the fewest rounds that can show a regression (8 at alpha 1%), it says
+so up front (the listener's log, and ``environment.interleaved.budget_note``, which the
+comparison shows as a warning) and stops the benchmarks past the ones it can give them to:
+20 benchmarks of 0.5 s runs in 10 minutes get 10 rounds each (enough); in 200 s, 4 of them
+get 8 and the other 16 stop, instead of 3 rounds each and nothing decided.
 
 **Base and head of a round on one CPU** (``run.affinity``): once the first round shows a
 benchmark using one CPU at a time, both sides of every later round start on the same CPU,

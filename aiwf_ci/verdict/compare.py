@@ -25,7 +25,7 @@ and each time some are shown to have moved, the others are judged again at
 rule is replayed whole at its new alpha (Maurer & Bretz 2013, "Multiple testing in group
 sequential trials using graphical approaches", Stat. Biopharm. Res. 5): it is. Off by
 default: it makes every benchmark need more rounds for the same change (at 20 metrics the
-first look that can reject moves from 16 to 22 rounds), and a suite's usual question is
+first look that can reject moves from 16 to 20 rounds), and a suite's usual question is
 "did anything regress" rather than "is every claim right".
 
 Each answers ``regression``, ``improvement``, ``unchanged`` or ``inconclusive``; a benchmark

@@ -17,14 +17,16 @@ family ``error(t) = error * min(1, t)**rho`` with ``t = rounds / max_rounds``):
   ``verdict.independence``) cannot be told from independent ones with so few; in the
   simulations (``benchmarks/gate_promises.py``) ``rho = 1`` (spending in proportion to the
   rounds) let a per-side AR(1) of 0.6 call a change of half the threshold a regression in
-  2% of runs, ``rho = 3`` in 0.6%, at the price of deciding a clear change at round 16
-  instead of 12.
+  3.7% of runs, ``rho = 2`` in 1.7%, ``rho = 3`` in 0.6%, at the price of deciding a clear
+  change at round 16 instead of 12 (twice the threshold at 10% noise: median 38 rounds
+  instead of 34).
 - ``beta`` (5%) for calling "unchanged" a change at the threshold, spent as
   ``beta * t**2`` at the **beta looks**: ``max_rounds``, then halving back (50, 24, 12 of
   100). Fewer looks get bigger slices: the union bound below wastes most of an error budget
-  spread over 45 correlated looks, and with every even round a look an unchanged benchmark
-  at 10% noise was still undecided after 100 rounds in 4.3% of runs, so a suite of 20 such
-  benchmarks ended cleanly in 38%; with these four looks 0.2% and 95%.
+  spread over 45 correlated looks: with a beta look at every round count (the previous
+  rule), 4-6% of unchanged benchmarks at 10% noise were still undecided after 100 rounds
+  and a suite of 20 of them ended cleanly a third of the time; with these four looks 0.2%
+  were, and 97% of suites ended cleanly.
 
 A look whose share could never reject (the exact signed-rank test's smallest p-value with
 ``n`` values is ``2**(1 - n)``) is not taken; its share stays for the next look, so nothing

@@ -33,7 +33,7 @@ The batch means are judged like rounds, with the look's share of each error unch
 look's shares never depend on the data): with few batches the exact test cannot reach the
 share, nothing is decided, and a final look says ``inconclusive`` with the reason
 (``NOTE_DEPENDENT``). With a per-side AR(1) of 0.6, a change of half the threshold was then
-called a regression in 0.7% of runs and a change at the threshold unchanged in 4.4%.
+called a regression in 0.6% of runs and a change at the threshold unchanged in 4.7%.
 
 **Not before ``CHECK_FROM`` (16) rounds**, the first look that can reject. With fewer, the
 rank autocorrelation's standard deviation is 0.25 or more: the check fired at random in a
@@ -41,8 +41,8 @@ third of independent runs (and a fired check at 10 rounds leaves too few batches
 anything), while it missed most correlated ones (a stretch stuck on one side looks like a
 real shift, not like correlation). What this leaves open: a run that its time budget ends
 after few rounds, with rounds that are not independent. With a per-side AR(1) of 0.6 and a
-budget of 10 rounds, a change of half the threshold was called a regression in about 9% of
-runs, at 20 rounds 5%, at 40 rounds 1.4% (the README's budget table).
+budget of 10 rounds, a change of half the threshold was called a regression in 7.9% of
+runs, at 20 rounds 5.0%, at 40 rounds 1.3% (the README's budget table).
 """
 
 from __future__ import annotations

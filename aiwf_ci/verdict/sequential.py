@@ -23,7 +23,7 @@ and a suite of 20 benchmarks each 3% slower failed 76-91% of the time. Testing a
 half the threshold bounds that directly: a change of at most ``b/2`` is called a regression
 with probability at most ``alpha / 2`` whatever the noise, if the rounds are independent
 (below), while a change of twice the threshold (``b/2`` away from ``b`` on the other side)
-is still found: at 10% noise, +10% at a 5% threshold in 99.8% of runs within 100 rounds.
+is still found: at 10% noise, +10% at a 5% threshold in 99.9% of runs within 100 rounds.
 Between ``b/2`` and ``b`` lies the grey zone: "unchanged" is the likely answer there, a
 regression the rare one (the operating curve in the README). A larger margin (the whole
 interval beyond ``b``) would need 4x the rounds for the same power at 2x the threshold; a

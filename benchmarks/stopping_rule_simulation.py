@@ -39,8 +39,8 @@ how often a regression is found, the median rounds of the runs that found it and
 runs. The promise is about the threshold, so power is reported, never asserted.
 
 The rule is pure Python, and a run that stays undecided until round 100 takes about 20 ms
-(46 looks, each sorting the O(n^2) Walsh averages twice). Unless ``--pure`` is given, the
-Walsh averages are computed with numpy instead (``paired._walsh_averages`` is replaced, in
+(44 looks, each sorting the O(n^2) Walsh averages once). Unless ``--pure`` is given, the
+Walsh averages are computed with numpy instead (``walsh_averages`` is replaced, in
 this script's processes only, by a function checked at start to return the identical sorted
 list, bit for bit, and to leave the rule's decisions unchanged), which halves that;
 everything else is the rule's own code. Runs are spread over ``--workers``
@@ -72,7 +72,7 @@ from multiprocessing import Pool
 import numpy as np
 import numpy.typing as npt
 
-from aiwf_ci.verdict import paired
+from aiwf_ci.verdict import paired, sequential
 from aiwf_ci.verdict.sequential import Decision, SequentialDesign, replay
 
 Array = npt.NDArray[np.float64]
@@ -280,7 +280,7 @@ def merge(
 # --- the numpy Walsh averages ---------------------------------------------------------------
 
 
-_ORIGINAL_WALSH: Callable[[Sequence[float]], list[float]] = paired._walsh_averages
+_ORIGINAL_WALSH: Callable[[Sequence[float]], list[float]] = paired.walsh_averages
 
 
 @functools.cache
@@ -302,7 +302,7 @@ _LAST = _Last()
 
 
 def fast_walsh(d: Sequence[float]) -> list[float]:
-    """``paired._walsh_averages`` with numpy: every (d_i + d_j) / 2, i <= j, sorted. The same
+    """``paired.walsh_averages`` with numpy: every (d_i + d_j) / 2, i <= j, sorted. The same
     IEEE additions and halvings, so the very same floats in the very same order. The answer
     for the previous input is given again when asked for the same, unchanged object (the
     rule only reads it)."""
@@ -318,7 +318,7 @@ def fast_walsh(d: Sequence[float]) -> list[float]:
 
 
 def install_fast_walsh() -> None:
-    paired._walsh_averages = fast_walsh
+    sequential.walsh_averages = fast_walsh  # type: ignore[attr-defined]
 
 
 def check_fast_walsh(seed: int) -> None:
@@ -345,12 +345,12 @@ def bits(values: Iterable[float]) -> list[str]:
 
 def decide(d: list[float], walsh: Callable[[Sequence[float]], list[float]]) -> Decision:
     """The rule's decision on ``d`` at a 5% threshold, with ``walsh`` as its Walsh averages."""
-    kept = paired._walsh_averages
-    paired._walsh_averages = walsh
+    kept = sequential.walsh_averages  # type: ignore[attr-defined]
+    sequential.walsh_averages = walsh  # type: ignore[attr-defined]
     try:
         return replay(d, threshold=0.05, design=DESIGN, final=True)
     finally:
-        paired._walsh_averages = kept
+        sequential.walsh_averages = kept  # type: ignore[attr-defined]
 
 
 # --- the report -----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 
 from aiwf_ci.cli.commands import FileRules, print_report
@@ -79,4 +80,7 @@ def _side_config(args: argparse.Namespace, env: Mapping[str, str], side: str) ->
             field=f"--{side}-dir",
             fix="both trees need the suite config at the same relative path",
         )
-    return load_suite((root / relative).resolve(), env, args.profile, timer=args.timer)
+    suite = load_suite((root / relative).resolve(), env, args.profile, timer=args.timer)
+    if args.holm:  # recorded in the run's design, so compare applies it too
+        suite = replace(suite, rounds=replace(suite.rounds, holm=True))
+    return suite

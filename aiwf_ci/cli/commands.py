@@ -181,7 +181,7 @@ def cmd_compare(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     baseline, head = load_results(args.baseline), load_results(args.current)
     refuse_unrelated(baseline, head)
     chosen = rules_for_files(args, env, baseline, head)
-    policy = GatePolicy(timer=args.timer)
+    policy = GatePolicy(timer=args.timer, holm=args.holm)
     report = Report.of(compare(baseline, head, chosen.rules, policy=policy))
     print_report(report, args.format, rules=chosen)
     return exit_code(report.status, fail_on_regression=args.fail_on_regression)

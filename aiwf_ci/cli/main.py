@@ -129,6 +129,15 @@ def _timer(parser: argparse.ArgumentParser, what: str) -> None:
     )
 
 
+def _holm(parser: argparse.ArgumentParser, what: str) -> None:
+    parser.add_argument(
+        "--holm",
+        action="store_true",
+        help="Holm's procedure across the suite's gated paired metrics: alpha bounds the chance "
+        f"of any false alarm in the whole suite, not in each metric {what}",
+    )
+
+
 def _add_run(sub: Subparsers) -> None:
     run = sub.add_parser("run", help="run a benchmark suite and write results.json")
     run.add_argument("config", nargs="?", type=Path, default=None, help="default .aiwf/bench.yml")
@@ -151,6 +160,7 @@ def _add_compare(sub: Subparsers) -> None:
     _thresholds(compare)
     _timer(compare, "(overrides what the results recorded)")
     compare.add_argument("--config", type=Path, help="suite config for its thresholds")
+    _holm(compare, "(also when the run recorded it)")
     compare.add_argument("--fail-on-regression", action="store_true")
 
 
@@ -189,6 +199,7 @@ def _add_ab(sub: Subparsers) -> None:
     ab.add_argument("--only", help="glob or substring of benchmark names (comma-separated)")
     _thresholds(ab)
     _timer(ab, "(overrides the config's)")
+    _holm(ab, "(config rounds: {holm: true})")
     ab.add_argument("--format", choices=("text", "markdown", "json"), default="text")
     ab.add_argument("--fail-on-regression", action="store_true")
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from aiwf_ci.config.fields import Problems, read, type_name
+from aiwf_ci.config.fields import Problems, as_bool, read, type_name
 from aiwf_ci.config.models import DEFAULT_SETUP_TIMEOUT, EnvironmentSpec, RoundsSpec
 from aiwf_ci.config.yamlload import LineMap
 from aiwf_ci.units import DURATION_HINT, parse_duration, parse_percent
@@ -53,7 +53,7 @@ def read_environment(problems: Problems, data: LineMap) -> EnvironmentSpec | Non
     return EnvironmentSpec(setup=setup or (), timeout=timeout or DEFAULT_SETUP_TIMEOUT)
 
 
-ROUNDS_KEYS = ("budget", "max-rounds", "samples", "alpha")
+ROUNDS_KEYS = ("budget", "max-rounds", "samples", "alpha", "holm")
 
 
 def parse_time_budget(value: object) -> float:
@@ -111,9 +111,11 @@ def read_rounds(problems: Problems, data: LineMap) -> RoundsSpec:
     max_rounds = read(problems, section, "max-rounds", "rounds", parse_max_rounds, "e.g. 100")
     samples = read(problems, section, "samples", "rounds", parse_samples, "e.g. 3")
     alpha = read(problems, section, "alpha", "rounds", _alpha, "e.g. 1%")
+    holm = read(problems, section, "holm", "rounds", as_bool, "holm: true or false")
     return RoundsSpec(
         time_budget=budget if budget is not None else default.time_budget,
         max_rounds=max_rounds if max_rounds is not None else default.max_rounds,
         samples=samples if samples is not None else default.samples,
         alpha=alpha if alpha is not None else default.alpha,
+        holm=holm if holm is not None else default.holm,
     )

@@ -138,12 +138,15 @@ class RoundsSpec:
     """How base and head are sampled on one machine (``aiwf-ci ab``, same-runner mode):
     ``samples`` runs of each side per round, rounds until every benchmark is decided, at
     most ``max_rounds``, within ``time_budget`` seconds for the whole suite; ``alpha`` is the
-    false-alarm rate over all looks of the stopping rule."""
+    false-alarm rate of each gated metric over all looks of the stopping rule; ``holm``
+    applies Holm's procedure across the suite's gated metrics, so that ``alpha`` bounds the
+    chance of any false alarm in the whole suite."""
 
     time_budget: float = DEFAULT_TIME_BUDGET
     max_rounds: int = 100
     samples: int = 3
     alpha: float = 0.01
+    holm: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -96,6 +96,17 @@ def design_dict(comparison: Comparison, ctx: ReportContext) -> dict[str, Any]:
     }
 
 
+def _policy(comparison: Comparison) -> dict[str, Any]:
+    """The gate's policy; under Holm's procedure ``holm_alpha`` lists the alpha each gated
+    metric was judged at (``[{benchmark, metric, alpha}]``)."""
+    policy = asdict(comparison.policy)
+    policy["holm_alpha"] = [
+        {"benchmark": bench, "metric": metric, "alpha": alpha}
+        for (bench, metric), alpha in comparison.policy.holm_alpha.items()
+    ]
+    return policy
+
+
 def comparison_to_dict(
     comparison: Comparison, context: ReportContext | None = None
 ) -> dict[str, Any]:
@@ -107,7 +118,7 @@ def comparison_to_dict(
         "status": comparison.status,
         "counts": dict(comparison.counts),
         "warnings": list(comparison.warnings),
-        "policy": asdict(comparison.policy),
+        "policy": _policy(comparison),
         "design": design_dict(comparison, ctx),
         "thresholds": {
             "rules": rules_to_dict(comparison.rules),

@@ -152,11 +152,15 @@ def _undecided(
 ) -> list[Part]:
     open_ = _benchmarks(comparison, "inconclusive", rows)
     word = "benchmark" if len(open_) == 1 else "benchmarks"
-    return [
+    parts = [
         text(f"{len(open_)} {word} undecided: "),
         *names(open_),
         text(f" · to settle {'it' if len(open_) == 1 else 'them'}: {advice(comparison, ctx)}"),
     ]
+    decided = sum(1 for b in comparison.benchmarks if b.verdict in ("unchanged", "improvement"))
+    if decided:  # what one open benchmark must not hide: the others were decided
+        parts.append(text(f" · {decided} decided, no regression"))
+    return parts
 
 
 def _passed(comparison: Comparison, rows: Sequence[MetricComparison]) -> list[Part]:

@@ -83,14 +83,25 @@ def method_text(
             f"interval on the worse side (at least {policy.min_samples} samples per side)"
         )
     if paired:
-        tests.append(
-            "for paired rounds, Wilcoxon signed-rank under the run's stopping rule (false-alarm "
-            f"rate {policy.design.alpha:g} over all its looks)"
-        )
+        tests.append(_paired_text(policy))
     return (
         f"Regression = {margin} beyond the threshold and significant: {'; '.join(tests)}."
         f"{counted} Metrics without a threshold are reported but never fail the build."
     )
+
+
+def _paired_text(policy: GatePolicy) -> str:
+    """The paired gate in words: the margin its interval must clear and its error rate."""
+    design = policy.design
+    margin = f"{design.margin:.0%} of the threshold" if design.margin else "no change"
+    text = (
+        "for paired rounds, Wilcoxon signed-rank under the run's stopping rule, its interval "
+        f"beyond {margin} (false-alarm rate {design.alpha:g} per metric over all its looks"
+    )
+    if policy.holm_alpha:
+        text += f"; Holm's procedure across {len(policy.holm_alpha)} metrics: {design.alpha:g}"
+        text += " for the whole suite"
+    return text + ")"
 
 
 def _levels(rows: Sequence[MetricComparison]) -> list[float]:

@@ -11,10 +11,19 @@ chunks alike, and the verdict (``verdict.rounds``) analyses the rounds as pairs.
 **Sampling until decided.** After every round each benchmark's gated metrics are judged by
 the stopping rule (``verdict.sequential``: fixed looks, alpha spent look by look); a
 benchmark whose every gated metric is decided (regression, improvement or unchanged) stops,
-the others go on, until all are decided, ``max_rounds`` is reached, or the suite's time
-``time_budget`` would be exceeded by another round (what is still open is then inconclusive).
+the others go on, until all are decided, the last look is reached, or the suite's time
+``time_budget`` would be exceeded by another pair of rounds (looks are at even round
+counts); what is still open then gets a final look that spends the rest of the error rates.
 The judgement is the very replay ``compare`` runs on the stored rounds, so the results
 files give the same verdict when compared later.
+
+**A budget shared, not spread thin.** The open benchmarks share the budget round for round.
+After the first two rounds the run knows what a round of each costs; when the budget cannot
+give every benchmark the fewest rounds that can show a regression (8 at alpha 1%), it says
+so up front (the listener's log, and ``environment.interleaved.budget_note``, which the
+comparison shows as a warning) and stops the benchmarks past the ones it can give them to:
+20 benchmarks of 0.5 s runs in 10 minutes get 10 rounds each (enough); in 200 s, 4 of them
+get 8 and the other 16 stop, instead of 3 rounds each and nothing decided.
 
 **Base and head of a round on one CPU** (``run.affinity``): once the first round shows a
 benchmark using one CPU at a time, both sides of every later round start on the same CPU,
@@ -39,6 +48,7 @@ decide on and is an error. Other benchmarks go on as before.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -54,6 +64,7 @@ from aiwf_ci.run.project import Tree
 from aiwf_ci.run.python_rounds import Calibration, RoundLost, python_round
 from aiwf_ci.run.runner import RunListener, SilentListener, call_workload, tree_context
 from aiwf_ci.verdict.compare import gated_pairs
+from aiwf_ci.verdict.design import fewest_rounds, last_look
 from aiwf_ci.verdict.model import GatePolicy
 from aiwf_ci.verdict.pairing import RUN_ID, new_run_id
 from aiwf_ci.verdict.rounds import still_open
@@ -122,6 +133,8 @@ class _Pair:
     """Decided after the first round: both sides run on one CPU, so later rounds pin them."""
     notes: list[Alert] = field(default_factory=list)
     """What happened to the sampling (a round measured again): on both sides' results."""
+    seconds: float = 0.0
+    """Time spent measuring this benchmark's rounds so far (the budget is shared by it)."""
 
     def cpu(self, number: int, cpus: tuple[int, ...]) -> int | None:
         """The CPU both sides of round ``number`` start on, or ``None``."""
@@ -180,35 +193,88 @@ def run_interleaved(
     one ``Results`` per side. ``pairs`` holds each benchmark as configured in the base tree
     and in the head tree (same name; the command or callable may differ: that is the point).
     """
+    options = _with_holm(options, sides)
     run = _Run(sides, options, listener or SilentListener(), len(pairs))
     states = [_Pair(index=i, benches={"base": b, "head": h}) for i, (b, h) in enumerate(pairs)]
+    policy = _sampling_policy(states, options)
     start = options.clock()
     done_rounds = 0
     stop = "max-rounds"
-    for number in range(options.design.max_rounds):
+    note = ""
+    for number in range(last_look(options.design)):
         todo = [s for s in states if s.open]
         if not todo:
-            stop = "decided"
+            stop = "budget" if any(s.stopped == "budget" for s in states) else "decided"
             break
-        if number and _over_budget(options, start, number):
+        if number and _over_budget(options, start, number, todo):
             stop = "budget"
             break
         for state in todo:
+            began = options.clock()
             _round(run, state, number)
-        _settle(todo, options, number + 1)
+            state.seconds += options.clock() - began
+        _settle(todo, options, number + 1, policy)
         done_rounds = number + 1
+        if done_rounds == 2:
+            note = _share_budget(run, states, options.clock() - start)
     for state in states:
         state.stopped = state.stopped or stop
     record = _record(options, done_rounds, options.clock() - start, stop)
+    if note:
+        record["budget_note"] = note
     return {
         side: _results(side, sides[side], states, record, options.environment) for side in SIDES
     }
 
 
-def _over_budget(options: RoundsOptions, start: float, rounds_done: int) -> bool:
-    """Would one more round (as long as the average so far) end past the budget?"""
+def _over_budget(
+    options: RoundsOptions, start: float, rounds_done: int, todo: Sequence[_Pair]
+) -> bool:
+    """Would the next two rounds of the open benchmarks (each as long as its average so
+    far) end past the budget? Asked at even round counts only: looks are at even counts, so
+    an odd last round would be measured for nothing."""
+    if rounds_done % 2:
+        return False
     elapsed = options.clock() - start
-    return elapsed + elapsed / rounds_done > options.time_budget
+    pair = sum(2 * s.seconds / len(s.chunks["base"]) for s in todo if s.chunks["base"])
+    return elapsed + pair > options.time_budget
+
+
+def _share_budget(run: _Run, states: Sequence[_Pair], elapsed: float) -> str:
+    """After the first two rounds, said up front: how many rounds the budget allows each
+    open benchmark. When that is fewer than a regression needs (``fewest_rounds``), the
+    benchmarks that can get that many go on and the others stop, so that some are decided
+    rather than none; the note says so (``""``: the budget suffices)."""
+    options = run.options
+    open_ = [s for s in states if s.open]
+    suite_round = sum(s.seconds for s in open_) / 2
+    if not open_ or suite_round <= 0.0:
+        return ""
+    left = options.time_budget - elapsed
+    allowed = 2 + max(0, int(left / suite_round))
+    need = fewest_rounds(options.design)
+    if allowed >= need:
+        return ""
+    cost = itertools.accumulate((need - 2) * s.seconds / 2 for s in open_)
+    kept = sum(1 for c in cost if c <= left)
+    note = (
+        f"this budget cannot show a regression: it allows ~{allowed} rounds of each of the "
+        f"{len(open_)} benchmarks, a regression needs at least {need}"
+    )
+    if 0 < kept < len(open_):
+        for state in open_[kept:]:
+            state.open, state.stopped = False, "budget"
+        note += f"; rounds went to the first {kept}, the other {len(open_) - kept} stopped"
+    run.events.log(open_[0].benches["head"], f"aiwf-ci: {note}")
+    return note
+
+
+def _with_holm(options: RoundsOptions, sides: Mapping[Side, SideSetup]) -> RoundsOptions:
+    """The head config's ``rounds: {holm: true}`` applies Holm's procedure (recorded in the
+    design, so ``compare`` applies it too)."""
+    if options.design.holm or not sides["head"].config.rounds.holm:
+        return options
+    return replace(options, design=replace(options.design, holm=True))
 
 
 def _round(run: _Run, state: _Pair, number: int) -> None:
@@ -385,9 +451,8 @@ def _chunk_size(bench: BenchmarkConfig, samples: int) -> int:
     return 1 if bench.kind in ONE_SAMPLE_KINDS else max(1, samples)
 
 
-def _settle(todo: Sequence[_Pair], options: RoundsOptions, rounds: int) -> None:
+def _settle(todo: Sequence[_Pair], options: RoundsOptions, rounds: int, policy: GatePolicy) -> None:
     """Close every benchmark whose gated metrics are all decided after ``rounds`` rounds."""
-    policy = GatePolicy(design=options.design)
     for state in todo:
         if not state.open:
             continue
@@ -401,6 +466,19 @@ def _settle(todo: Sequence[_Pair], options: RoundsOptions, rounds: int) -> None:
         if not undecided:
             state.open = False
             state.stopped = f"decided after {rounds} rounds"
+
+
+def _sampling_policy(states: Sequence[_Pair], options: RoundsOptions) -> GatePolicy:
+    """The policy sampling decides by; under Holm's procedure every gated metric is judged
+    at ``alpha / K`` while sampling (``K`` the suite's benchmarks measured in rounds), where
+    the final verdict starts too (``verdict.compare`` then passes on the alpha of what it
+    rejected)."""
+    design = options.design
+    if design.holm:
+        family = sum(1 for state in states if not state.once)
+        if family > 1:
+            design = replace(design, alpha=design.alpha / family)
+    return GatePolicy(design=design)
 
 
 def chunk_config(bench: BenchmarkConfig, n: int, *, first: bool) -> BenchmarkConfig:
@@ -512,6 +590,9 @@ def _record(options: RoundsOptions, rounds: int, seconds: float, stop: str) -> d
             "min_rounds": design.min_rounds,
             "look_every": design.look_every,
             "rho": design.rho,
+            "beta_rho": design.beta_rho,
+            "margin": design.margin,
+            "holm": design.holm,
         },
     }
 

@@ -11,8 +11,9 @@ Modules:
     modes         how many groups (peaks) a set of values falls into
     significance  the unpaired rank tests and intervals, pure Python
     paired        the paired rank test and interval on per-round log-ratios, pure Python
-    sequential    sampling until decided: the decision at each look
-    design        the stopping rule's design: how many rounds, when to look, alpha spent
+    sequential    sampling until decided: the decision at each look, and its replay
+    design        the stopping rule's design: how many rounds, when to look, what each spends
+    independence  are the rounds independent? if not, batch means of consecutive rounds
     thresholds    threshold rules: parsing, layering, lookup
     rules_json    threshold rules as plain JSON: recorded in results.json (replays judge by
                   them) and in comment.json (the fork-safe comment side)

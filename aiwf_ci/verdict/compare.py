@@ -15,6 +15,21 @@ through the gate that fits how it was measured:
 - summary-only metrics (ingested without samples): non-overlapping ranges beyond the
   threshold, or nothing.
 
+Each gated metric's false-alarm rate is the stopping rule's ``alpha`` (1%): a suite of 20
+gated metrics may have up to 20 times that chance of some false alarm (the simulations
+measured far less: every change of at most half the threshold is called a regression at
+most ``alpha / 2`` of the time, and mostly much less). **Holm's procedure** (Holm 1979,
+"A simple sequentially rejective multiple test procedure", Scand. J. Statist. 6) bounds the
+suite's chance of any false regression or improvement by ``alpha`` instead (``--holm``,
+``rounds: {holm: true}``): each of the ``K`` gated paired metrics is judged at ``alpha / K``,
+and each time some are shown to have moved, the others are judged again at
+``alpha / (K - moved)``. With sequential tests this stays valid as long as each metric's
+rule is replayed whole at its new alpha (Maurer & Bretz 2013, "Multiple testing in group
+sequential trials using graphical approaches", Stat. Biopharm. Res. 5): it is. Off by
+default: it makes every benchmark need more rounds for the same change (at 20 metrics the
+first look that can reject moves from 16 to 20 rounds), and a suite's usual question is
+"did anything regress" rather than "is every claim right".
+
 Each answers ``regression``, ``improvement``, ``unchanged`` or ``inconclusive``; a benchmark
 takes the worst of its metrics, and the whole comparison's ``status`` is ``error`` (a head
 benchmark failed), ``regression``, ``inconclusive`` or ``pass``.
@@ -42,8 +57,9 @@ from aiwf_ci.verdict.model import (
     Verdict,
 )
 from aiwf_ci.verdict.pairing import different_runs, unpaired_reason
+from aiwf_ci.verdict.rounds import METHOD as PAIRED
 from aiwf_ci.verdict.rounds import compare_rounds, paired_rounds
-from aiwf_ci.verdict.sequential import SequentialDesign
+from aiwf_ci.verdict.sequential import SequentialDesign, replay
 from aiwf_ci.verdict.thresholds import DEFAULT_RULES, Threshold, ThresholdRules
 from aiwf_ci.verdict.timer import (
     ACTIVE,
@@ -93,11 +109,33 @@ def compare_metric(
     pairs = None if policy.unpaired else paired_rounds(base, head)
     if pairs is not None:
         row = compare_rounds(bench, name, base, head, threshold, policy)
+        row = _why_open(row, base, head, threshold, policy)
         used = row.rounds or len(pairs.base)
         b, h = pairs.base[:used], pairs.head[:used]
         return refuse_bimodal(row, b, h, paired=True, unit=head.unit)
     row = compare_blocks(bench, name, base, head, threshold, policy)
     return refuse_bimodal(row, base.samples, head.samples, paired=False, unit=head.unit)
+
+
+def _why_open(
+    row: MetricComparison, base: Metric, head: Metric, rule: Threshold | None, policy: GatePolicy
+) -> MetricComparison:
+    """A paired metric left open because its rounds were not independent says so, with the
+    rank lag-1 autocorrelation and the batches it was judged in (``verdict.independence``)."""
+    pairs = paired_rounds(base, head)
+    if row.verdict != "inconclusive" or rule is None or pairs is None or pairs.scale != "log":
+        return row
+    ratios = pairs.worse(head.direction)
+    decision = replay(ratios, threshold=rule.relative, design=policy.design, final=True)
+    if not decision.note:
+        return row
+    detail = f"rank lag-1 autocorrelation {decision.lag1 or 0.0:.2f}"
+    batches = len(ratios) // decision.batch
+    return replace(
+        row,
+        note=f"{decision.note} ({detail}): {batches} batches of {decision.batch} rounds "
+        "could not decide",
+    )
 
 
 def units_differ(
@@ -136,19 +174,25 @@ def time_budget_of(environment: Mapping[str, Any]) -> float | None:
 
 
 def design_of(environment: Mapping[str, Any]) -> SequentialDesign | None:
-    """The stopping rule an interleaved run recorded (``environment.interleaved.design``)."""
+    """The stopping rule an interleaved run recorded (``environment.interleaved.design``).
+    Files of older versions recorded no ``beta_rho``, ``margin`` or ``holm``: they are judged
+    with today's (the rule the run was sampled with may have differed)."""
     interleaved = environment.get("interleaved")
     design = interleaved.get("design") if isinstance(interleaved, Mapping) else None
     if not isinstance(design, Mapping):
         return None
+    default = SequentialDesign()
     try:
         return SequentialDesign(
             alpha=float(design["alpha"]),
-            beta=float(design.get("beta", 0.05)),
+            beta=float(design.get("beta", default.beta)),
             max_rounds=int(design["max_rounds"]),
             min_rounds=int(design["min_rounds"]),
             look_every=int(design["look_every"]),
             rho=float(design["rho"]),
+            beta_rho=float(design.get("beta_rho", default.beta_rho)),
+            margin=float(design.get("margin", default.margin)),
+            holm=design.get("holm") is True,
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -216,7 +260,7 @@ def _metrics(
 ) -> tuple[MetricComparison, ...]:
     base_metrics, head_metrics = _with_active(base, choice), _with_active(head, choice)
     out = [
-        _beside(compare_metric(head.name, name, b, h, th, policy), choice)
+        _beside(compare_metric(head.name, name, b, h, th, _for(policy, head.name, name)), choice)
         for name, b, h, th in _rows_of(base_metrics, head_metrics, head.name, rules, choice)
     ]
     out.extend(
@@ -366,22 +410,84 @@ def compare(
         policy = replace(policy, design=recorded, same_run=not different_runs(baseline, head))
     apart = machines_apart(baseline.environment, head.environment)
     policy = replace(policy, machines_apart=apart, unpaired=why)
+    benches = _benchmarks(baseline, head, rules, policy)
+    if policy.holm or policy.design.holm:
+        policy, benches = _holm(baseline, head, rules, replace(policy, holm=True), benches)
+    return Comparison(
+        suite=head.suite,
+        benchmarks=tuple(benches),
+        counts=count_verdicts(benches),
+        warnings=fingerprint_warnings(baseline.environment, head.environment)
+        + budget_note(head.environment),
+        policy=policy,
+        baseline=baseline,
+        head=head,
+        rules=rules,
+    )
+
+
+def _benchmarks(
+    baseline: Results, head: Results, rules: ThresholdRules, policy: GatePolicy
+) -> list[BenchmarkComparison]:
     base_by_name = baseline.by_name()
     head_names = {b.name for b in head.benchmarks}
     benches = [
         compare_benchmark(base_by_name.get(b.name), b, rules, policy) for b in head.benchmarks
     ]
     benches += [compare_benchmark(b, None) for b in baseline.benchmarks if b.name not in head_names]
-    return Comparison(
-        suite=head.suite,
-        benchmarks=tuple(benches),
-        counts=count_verdicts(benches),
-        warnings=fingerprint_warnings(baseline.environment, head.environment),
-        policy=policy,
-        baseline=baseline,
-        head=head,
-        rules=rules,
-    )
+    return benches
+
+
+def _holm(
+    baseline: Results,
+    head: Results,
+    rules: ThresholdRules,
+    policy: GatePolicy,
+    benches: list[BenchmarkComparison],
+) -> tuple[GatePolicy, list[BenchmarkComparison]]:
+    """Holm's step-down procedure over the gated paired metrics (module docstring): judged
+    at ``alpha / K``, then again at ``alpha / (K - moved)`` while more are shown to move; a
+    metric shown to move keeps the alpha it moved at (a larger one would move it too)."""
+    family = [
+        (b.name, m.metric)
+        for b in benches
+        for m in b.metrics
+        if m.method == PAIRED and m.threshold is not None
+    ]
+    if len(family) < 2:
+        return policy, benches
+    alphas: dict[tuple[str, str], float] = {}
+    moved: set[tuple[str, str]] = set()
+    while True:
+        share = policy.design.alpha / (len(family) - len(moved))
+        alphas.update({key: share for key in family if key not in moved})
+        policy = replace(policy, holm_alpha=dict(alphas))
+        benches = _benchmarks(baseline, head, rules, policy)
+        now = {
+            (b.name, m.metric)
+            for b in benches
+            for m in b.metrics
+            if (b.name, m.metric) in alphas and m.verdict in ("regression", "improvement")
+        }
+        if now <= moved or len(now) == len(family):
+            return policy, benches
+        moved = now
+
+
+def _for(policy: GatePolicy, bench: str, metric: str) -> GatePolicy:
+    """The policy one metric is judged by: under Holm's procedure, its own alpha."""
+    alpha = policy.holm_alpha.get((bench, metric))
+    if alpha is None:
+        return policy
+    return replace(policy, design=replace(policy.design, alpha=alpha))
+
+
+def budget_note(environment: Mapping[str, Any]) -> tuple[str, ...]:
+    """What an interleaved run said up front about a budget too small for every benchmark
+    (``environment.interleaved.budget_note``), as a warning of the comparison."""
+    interleaved = environment.get("interleaved")
+    note = interleaved.get("budget_note") if isinstance(interleaved, Mapping) else None
+    return (note[:300],) if isinstance(note, str) and note else ()
 
 
 def count_verdicts(benches: Sequence[BenchmarkComparison]) -> dict[Verdict, int]:

@@ -160,15 +160,17 @@ def shifted(
     bound: float,
     *,
     significant: bool,
+    margin: float = 0.0,
     strict: bool = False,
 ) -> Shift | None:
     """A shift shown beyond the threshold (all on the log scale, positive = worse):
-    ``regression`` when the test is significant, the interval lies above no change and the
-    estimate (``strict``: the whole interval) is beyond ``bound``; ``improvement`` the
-    mirror image; else ``None``."""
-    if significant and low > 0 and (low if strict else estimate) > bound:
+    ``regression`` when the test is significant, the interval lies above ``margin`` (0: above
+    no change; the paired gate asks for half the threshold) and the estimate (``strict``:
+    the whole interval) is beyond ``bound``; ``improvement`` the mirror image; else
+    ``None``."""
+    if significant and low > margin and (low if strict else estimate) > bound:
         return "regression"
-    if significant and high < 0 and (high if strict else estimate) < -bound:
+    if significant and high < -margin and (high if strict else estimate) < -bound:
         return "improvement"
     return None
 

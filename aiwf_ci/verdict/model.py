@@ -70,6 +70,12 @@ class GatePolicy:
     """Why the rounds both files hold are not analysed as pairs (``verdict.pairing``: two
     different runs, or files without a run id), or ``""``. ``compare`` fills it in; the
     report's design line says it."""
+    holm: bool = False
+    """Holm's procedure across the suite's gated paired metrics (``--holm``; also when the
+    run's recorded design asks for it)."""
+    holm_alpha: Mapping[tuple[str, str], float] = field(default_factory=dict)
+    """Filled in by ``compare`` under Holm's procedure: the alpha each (benchmark, metric)
+    of the family is judged at."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -1,59 +1,56 @@
-"""Sample until decided: when to stop measuring rounds, and what was decided.
+"""Sample until decided: what each look decides, and the replay of a run's looks.
 
 Rounds of interleaved base/head chunks are measured one after another and the per-round
-log-ratios (``aiwf_ci.verdict.paired``) are judged at fixed *looks*: after ``min_rounds``
-rounds, then every ``look_every`` rounds, and at ``max_rounds``. Looking again and again at
-growing data inflates false alarms (the 46 default looks, each at 1%, alarm in about 6.7% of
-simulated A/A runs), so each look gets only a slice of the total error ``alpha``:
+log ratios ``d`` (``aiwf_ci.verdict.paired``; positive = worse) are judged at the looks of
+the design (``verdict.design``: even round counts, each look spending a slice of ``alpha``
+and, at some looks, of ``beta``). With ``b = log1p(threshold)``:
 
-- **Alpha spending** (Lan & DeMets 1983, "Discrete sequential boundaries for clinical
-  trials", Biometrika 70) with the **Kim-DeMets power family** (Kim & DeMets 1987, Biometrika
-  74): ``alpha(t) = alpha * min(1, t)**rho`` with ``t = rounds / max_rounds``. The look at
-  ``t_k`` spends ``alpha(t_k) - alpha(t_(k-1))``. ``rho = 1`` spends evenly (Pocock-like);
-  larger ``rho`` saves alpha for late looks (``rho = 3`` is close to O'Brien-Fleming).
-- At a look the paired Hodges-Lehmann interval is computed at confidence ``1 - spent``; it
-  is Tukey's interval, the inversion of the exact Wilcoxon signed-rank test at level
-  ``spent``, so the interval and the test are one method.
+- **regression**: Tukey's interval at confidence ``1 - alpha_k`` (the look's slice) lies
+  above ``margin * b`` (half the threshold by default), the Hodges-Lehmann estimate is
+  beyond ``b``, and the signed-rank test of no change rejects at ``alpha_k``. The interval
+  is the inversion of the exact Wilcoxon signed-rank test, so "the interval lies above
+  ``b/2``" is the one-sided test of **H0: worsening <= half the threshold** (on ``d - b/2``)
+  at level ``alpha_k / 2``;
+- **improvement**: the mirror image (interval below ``-b/2``, estimate below ``-b``);
+- **unchanged**: at a beta look, the interval at ``1 - 2 * beta_k`` lies within ``(-b, b)``
+  (two one-sided tests, TOST, each at ``beta_k``);
+- otherwise ``undecided`` (measure on) or, at a final look, ``inconclusive``.
 
-Why the false-alarm rate is at most ``alpha``: under "no change" the signs of the
-per-round log-ratios are symmetric (drift shared by the two chunks of a round cancels), so
-the look at ``t_k`` rejects with probability at most its slice; by the union (Bonferroni)
-bound the probability of any false rejection over all looks is at most the sum of the
-slices, ``alpha(t_last) <= alpha``, whatever the correlation between looks. No joint
-distribution of the looks is assumed (the classical Lan-DeMets boundaries assume Brownian
-motion), which is what makes the rule valid for rank tests on a few dozen rounds, and it
-stays valid when a time budget ends the run at an unplanned round: that final look spends
-``alpha(t_final) - alpha(t_previous)``. The budget depends on how long rounds take, not on
-which side of a round was slower, so it cannot pick a favourable moment. What must never
-depend on the data is *when* to look: looks are at fixed round counts. (The symmetry needs
-base and head to be exchangeable within a round; alternating or randomising which side runs
-first keeps it when the drift changes within a round.)
+**Why half the threshold.** A user reads a 5% threshold as "a change under 5% passes". The
+previous rule tested H0: no change, and took the estimate beyond the threshold as the size
+criterion: a true +3% at 10% noise was then a regression in 6-12% of runs, +4% in a third,
+and a suite of 20 benchmarks each 3% slower failed 76-91% of the time. Testing against
+half the threshold bounds that directly: a change of at most ``b/2`` is called a regression
+with probability at most ``alpha / 2`` whatever the noise, if the rounds are independent
+(below), while a change of twice the threshold (``b/2`` away from ``b`` on the other side)
+is still found: at 10% noise, +10% at a 5% threshold in 99.9% of runs within 100 rounds.
+Between ``b/2`` and ``b`` lies the grey zone: "unchanged" is the likely answer there, a
+regression the rare one (the operating curve in the README). A larger margin (the whole
+interval beyond ``b``) would need 4x the rounds for the same power at 2x the threshold; a
+smaller one lets through what the old rule let through.
 
-Default ``rho = 1`` (linear): with alpha = 0.01 and 100 rounds the first look is after 11
-rounds (14 for rho = 2, 16 for rho = 3), and in simulations clear changes were decided 2-3
-rounds sooner than with rho = 2 or 3, which only won about 5 points of power on borderline
-effects near ``max_rounds``; and a time budget that ends a run early has already spent its
-proportional share instead of leaving most of alpha unused.
+**Why the error is bounded.** Under "worsening exactly ``b/2``" the signs of ``d - b/2`` are
+symmetric (whatever the machine did during a round hit both of its chunks: it cancels), so
+a look's one-sided test rejects with probability at most its slice, and less when the true
+worsening is smaller. By the union (Bonferroni) bound the chance of any false rejection over
+all looks is at most the sum of the slices, at most ``alpha``, whatever the correlation
+between looks (the classical Lan-DeMets boundaries assume Brownian motion; this needs no
+joint distribution, which is what makes it valid for rank tests on a few dozen rounds).
+It stays valid when a time budget ends the run at an unplanned round whose final look spends
+the rest: the budget depends on how long rounds take, which swapping base and head within a
+round does not change. What must never depend on the data is *when* to look and how much a
+look spends: both are fixed by the design and the round count.
 
-Decision at a look with interval ``[lo, hi]`` (log scale, positive = worse) and
-``b = log1p(threshold)``:
+**Rounds that are not independent** (``verdict.independence``): at each look the rank lag-1
+autocorrelation of the rounds is checked; when it fires, batch means of consecutive rounds
+are judged instead, at the same slices, and a final look that cannot decide says
+``inconclusive`` with the reason ``rounds not independent``.
 
-- ``regression``: the test rejects (p <= spent, and ``lo > 0``) and the estimate is > b;
-- ``improvement``: the mirror image (p <= spent, ``hi < 0``, estimate < -b);
-- ``unchanged``: equivalence shown by two one-sided tests (TOST) at the look's share of
-  ``beta``: the ``1 - 2 * beta_spent`` interval lies within ``(-b, b)``;
-- otherwise ``undecided`` (measure on) or, at the final look, ``inconclusive``.
-
-Two error rates, each spent look by look with the same spending function and bounded by the
-same union argument: ``alpha`` (1%) for a false regression or improvement, ``beta`` (5%) for
-calling "unchanged" a change that is in fact beyond the threshold. The second is an error of
-a milder kind (a change at the edge of the threshold passes unnoticed, no build fails on
+``beta`` bounds "unchanged" said of a change at the threshold, the same way; it is an error
+of a milder kind (a change at the edge of the threshold passes unnoticed, no build fails on
 noise), so it gets the larger budget, which lets a quiet A/A comparison stop sooner.
-
 Regressions and improvements are symmetric on the log scale: with a 5% threshold a
-regression is head/base > 1.05 and an improvement head/base < 1/1.05 (-4.8%), i.e. base is
-more than 5% slower than head. For untied data "p <= spent" and "0 outside [lo, hi]" are the
-same statement; requiring both keeps the report consistent when ties or zeros occur.
+regression is head/base > 1.05, an improvement head/base < 1/1.05 (-4.8%).
 """
 
 from __future__ import annotations
@@ -63,9 +60,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from aiwf_ci.verdict.design import SequentialDesign, alpha_spent
+from aiwf_ci.stats import median_sorted
+from aiwf_ci.verdict.design import (
+    Look,
+    SequentialDesign,
+    alpha_spent,
+    final_shares,
+    last_look,
+    looks,
+)
 from aiwf_ci.verdict.gate import log_bound, shifted, within
-from aiwf_ci.verdict.paired import paired_hodges_lehmann, wilcoxon_signed_rank
+from aiwf_ci.verdict.independence import NOTE_DEPENDENT, batch_means, batch_size
+from aiwf_ci.verdict.paired import tukey_bounds, walsh_averages, wilcoxon_signed_rank
 
 __all__ = [
     "Decision",
@@ -74,7 +80,6 @@ __all__ = [
     "alpha_spent",
     "is_look",
     "judge",
-    "look_alpha",
     "planned_looks",
     "replay",
 ]
@@ -87,9 +92,12 @@ class Decision:
     """The state after ``rounds`` rounds.
 
     ``change`` is head/base - 1 signed so that positive is worse, ``ci`` its interval at
-    confidence ``1 - alpha_spent_here`` and ``p_value`` the signed-rank test's; all three
-    are None when this was not a look (nothing computed, nothing spent). ``ci`` is
-    ``(-1, inf)`` when the look's share is too small for any finite interval.
+    confidence ``1 - alpha_spent_here`` and ``p_value`` the signed-rank test's of no change;
+    all three are None when this was not a look (nothing computed, nothing spent). ``ci`` is
+    ``(-1, inf)`` when the look's share is too small for any finite interval. ``batch`` is
+    how many consecutive rounds were averaged into one value (1: the rounds as they are),
+    ``lag1`` the rank lag-1 autocorrelation that chose it; ``note`` says why a final look
+    that could not decide could not (``rounds not independent``), else ``""``.
     """
 
     state: State
@@ -98,100 +106,97 @@ class Decision:
     p_value: float | None
     rounds: int
     alpha_spent_here: float
+    batch: int = 1
+    lag1: float | None = None
+    note: str = ""
 
 
-# --- the look schedule and the spending function -------------------------------------------
-
-
-def look_alpha(design: SequentialDesign, rounds: int, previous_look: int | None) -> float:
-    """The share of alpha a look after ``rounds`` rounds may spend, the previous look
-    having been after ``previous_look`` rounds (None: this is the first look)."""
-    before = 0 if previous_look is None else previous_look
-    if not 0 <= before <= rounds:
-        raise ValueError(f"previous look {previous_look} must be in [0, rounds={rounds}]")
-    return max(0.0, alpha_spent(design, rounds) - alpha_spent(design, before))
-
-
-def look_beta(design: SequentialDesign, rounds: int, previous_look: int | None) -> float:
-    """The share of beta (the equivalence test's error) a look may spend: the same spending
-    function as alpha, scaled to ``beta``."""
-    return look_alpha(design, rounds, previous_look) * design.beta / design.alpha
+# --- the look schedule -----------------------------------------------------------------------
 
 
 def planned_looks(design: SequentialDesign) -> tuple[int, ...]:
-    """Round counts of the planned looks: min_rounds, then every look_every, and max_rounds."""
-    looks = range(design.min_rounds, design.max_rounds + 1, design.look_every)
-    return (*looks, design.max_rounds) if looks[-1] != design.max_rounds else tuple(looks)
+    """Round counts of the looks taken when no budget ends the run early."""
+    return tuple(look.rounds for look in looks(design))
 
 
 def is_look(design: SequentialDesign, rounds: int) -> bool:
-    """Whether a look is planned after ``rounds`` rounds."""
-    if rounds == design.max_rounds:
-        return True
-    offset = rounds - design.min_rounds
-    return offset >= 0 and rounds < design.max_rounds and offset % design.look_every == 0
+    """Whether a look is taken after ``rounds`` rounds (when the run goes on)."""
+    return rounds in planned_looks(design)
 
 
-# --- the decision at a look -----------------------------------------------------------------
+def _look_at(design: SequentialDesign, rounds: int, final: bool) -> Look | None:
+    """The look judged after ``rounds`` rounds: a final one (even count, the rest of both
+    errors) or a planned one; None between planned looks."""
+    if final:
+        return final_shares(design, min(rounds - rounds % 2, last_look(design)))
+    return next((look for look in looks(design) if look.rounds == rounds), None)
+
+
+# --- the decision at a look -------------------------------------------------------------------
 
 
 def judge(
-    worse_log_ratios: Sequence[float],
-    *,
-    threshold: float,
-    design: SequentialDesign,
-    previous_look: int | None,
-    final: bool,
+    worse_log_ratios: Sequence[float], *, threshold: float, design: SequentialDesign, final: bool
 ) -> Decision:
     """Decide after ``len(worse_log_ratios)`` rounds (see the module docstring).
 
     ``threshold`` is the relative threshold (0.05 for 5%; 0 for pure significance).
-    ``previous_look`` is the round count of the previous look that was judged (None before
-    the first): passing None at every look would spend alpha again and again. ``final``
-    marks the last look (the budget is spent); at or past ``max_rounds`` every look is
-    final since no alpha remains. Between planned looks, when not final, the answer is
-    ``undecided`` and nothing is computed or spent.
+    ``final`` marks the last look (the budget is spent): it uses the largest even number
+    of rounds and spends the rest of both errors. At or past the design's last look every
+    look is final. Between planned looks, when not final, the answer is ``undecided`` and
+    nothing is computed or spent.
     """
     if not (math.isfinite(threshold) and threshold >= 0.0):
         raise ValueError(f"threshold must be a finite fraction >= 0, got {threshold!r}")
     rounds = len(worse_log_ratios)
-    final = final or rounds >= design.max_rounds
-    if not final and not is_look(design, rounds):
-        return Decision(
-            state="undecided",
-            change=None,
-            ci=None,
-            p_value=None,
-            rounds=rounds,
-            alpha_spent_here=0.0,
-        )
-    spent = look_alpha(design, rounds, previous_look)
-    fallback: State = "inconclusive" if final else "undecided"
-    if rounds == 0:
-        return Decision(
-            state=fallback, change=None, ci=None, p_value=None, rounds=0, alpha_spent_here=spent
-        )
-    beta = look_beta(design, rounds, previous_look)
-    return _decide(worse_log_ratios, log_bound(threshold), spent, beta, fallback)
+    final = final or rounds >= last_look(design)
+    look = _look_at(design, rounds, final)
+    if look is None:
+        return _nothing("undecided", rounds)
+    return _decide(worse_log_ratios[: look.rounds], look, threshold, design, final)
+
+
+def _nothing(
+    state: State, rounds: int, spent: float = 0.0, *, batch: int = 1, lag1: float | None = None
+) -> Decision:
+    """A look that computed nothing (not a look, or too few values to judge)."""
+    note = NOTE_DEPENDENT if state == "inconclusive" and batch > 1 else ""
+    return Decision(
+        state=state,
+        change=None,
+        ci=None,
+        p_value=None,
+        rounds=rounds,
+        alpha_spent_here=spent,
+        batch=batch,
+        lag1=lag1,
+        note=note,
+    )
 
 
 def _decide(
-    d: Sequence[float], bound: float, spent: float, beta: float, fallback: State
+    d: Sequence[float], look: Look, threshold: float, design: SequentialDesign, final: bool
 ) -> Decision:
-    estimate, lo, hi = _shift(d, spent)
-    p_value = wilcoxon_signed_rank(d).p_value
-    state: State = shifted(estimate, lo, hi, bound, significant=p_value <= spent) or fallback
-    if state == fallback:
-        _, eq_lo, eq_hi = _shift(d, 2.0 * beta)
-        if within(eq_lo, eq_hi, bound):
-            return Decision(
-                state="unchanged",
-                change=math.expm1(estimate),
-                ci=(math.expm1(eq_lo), math.expm1(eq_hi)),
-                p_value=p_value,
-                rounds=len(d),
-                alpha_spent_here=2.0 * beta,
-            )
+    fallback: State = "inconclusive" if final else "undecided"
+    batch, lag1 = batch_size(d, final=final and len(d) < last_look(design))
+    units = batch_means(d, batch)
+    if len(units) < 2:
+        return _nothing(fallback, len(d), look.alpha, batch=batch, lag1=lag1)
+    bound = log_bound(threshold)
+    walsh = walsh_averages(units)
+    estimate = median_sorted(walsh)
+    p_value = wilcoxon_signed_rank(units).p_value
+    shown = tukey_bounds(walsh, len(units), look.alpha)
+    lo, hi = shown if shown is not None else (-math.inf, math.inf)
+    significant = shown is not None and p_value <= look.alpha
+    moved = shifted(estimate, lo, hi, bound, significant=significant, margin=design.margin * bound)
+    state: State = moved or fallback
+    spent = look.alpha
+    if moved is None:
+        equivalent = tukey_bounds(walsh, len(units), 2.0 * look.beta)
+        if equivalent is not None and within(*equivalent, bound):
+            state, (lo, hi), spent = "unchanged", equivalent, 2.0 * look.beta
+    note = NOTE_DEPENDENT if state == "inconclusive" and batch > 1 else ""
     return Decision(
         state=state,
         change=math.expm1(estimate),
@@ -199,18 +204,10 @@ def _decide(
         p_value=p_value,
         rounds=len(d),
         alpha_spent_here=spent,
+        batch=batch,
+        lag1=lag1,
+        note=note,
     )
-
-
-def _shift(d: Sequence[float], spent: float) -> tuple[float, float, float]:
-    """Estimate and interval at confidence 1 - spent; unbounded when no finite interval
-    attains that confidence (too few rounds for so small a share, or nothing to spend)."""
-    if spent <= 0.0:
-        return paired_hodges_lehmann(d).estimate, -math.inf, math.inf
-    shift = paired_hodges_lehmann(d, confidence=1.0 - spent)
-    if shift.coverage < shift.confidence:
-        return shift.estimate, -math.inf, math.inf
-    return shift.estimate, shift.low, shift.high
 
 
 def replay(
@@ -222,28 +219,25 @@ def replay(
 ) -> Decision:
     """The stopping rule run over stored rounds: the decision the run took, or would take.
 
-    Looks are taken at the planned round counts up to ``len(worse_log_ratios)``, each
-    spending its slice, and the first decisive one wins; with ``final`` the last round
-    count is a final look too (a budget ends a run between planned looks). Replaying the
+    The planned looks up to ``len(worse_log_ratios)`` are judged in turn and the first
+    decisive one wins; with ``final`` the last (even) round count is a final look that
+    spends the rest of both errors (a budget ends a run between planned looks). Replaying the
     rounds a run stored gives the very decision the run stopped on, so a results file
     judged later (``aiwf-ci compare``) agrees with the run that wrote it.
     """
+    if not (math.isfinite(threshold) and threshold >= 0.0):
+        raise ValueError(f"threshold must be a finite fraction >= 0, got {threshold!r}")
     rounds = len(worse_log_ratios)
-    looks = [n for n in planned_looks(design) if n <= rounds]
-    if final and (not looks or looks[-1] != rounds):
-        looks.append(rounds)
-    previous: int | None = None
-    decision = judge((), threshold=threshold, design=design, previous_look=None, final=False)
-    for index, n in enumerate(looks):
-        last = final and index == len(looks) - 1
-        decision = judge(
-            worse_log_ratios[:n],
-            threshold=threshold,
-            design=design,
-            previous_look=previous,
-            final=last,
-        )
+    end = min(rounds - rounds % 2, last_look(design))
+    decision = _nothing("undecided", 0)
+    for look in looks(design):
+        if look.rounds > rounds or (final and look.rounds >= end):
+            break
+        decision = _decide(worse_log_ratios[: look.rounds], look, threshold, design, False)
         if decision.state != "undecided":
             return decision
-        previous = n
-    return decision
+    if not final:
+        return decision
+    if end == 0:
+        return _nothing("inconclusive", 0, design.alpha)
+    return _decide(worse_log_ratios[:end], final_shares(design, end), threshold, design, True)

@@ -22,13 +22,15 @@ def test_sections_parse_and_agree_with_the_schema(tmp_path: Path) -> None:
         "suite: s\n"
         "environment:\n  setup:\n    - pip install -e .\n    - pip install -r req.txt\n"
         "  timeout: 5m\n"
-        "rounds: {budget: 3m, max-rounds: 60, samples: 5, alpha: 2%}\n" + BENCH
+        "rounds: {budget: 3m, max-rounds: 60, samples: 5, alpha: 2%, holm: true}\n" + BENCH
     )
     config = load_config(write(tmp_path, text), env={})
     assert config.environment is not None
     assert config.environment.setup == ("pip install -e .", "pip install -r req.txt")
     assert config.environment.timeout == 300.0
-    assert config.rounds == RoundsSpec(time_budget=180.0, max_rounds=60, samples=5, alpha=0.02)
+    assert config.rounds == RoundsSpec(
+        time_budget=180.0, max_rounds=60, samples=5, alpha=0.02, holm=True
+    )
     jsonschema.validate(yaml.safe_load(text), schema())
 
 
@@ -59,6 +61,7 @@ def test_defaults_when_absent(tmp_path: Path) -> None:
         ("rounds: {budget: 1s}", "rounds.budget: invalid value: must be between 10s and 6h", False),
         ("rounds: {alpha: 50%}", "rounds.alpha: invalid value: must be between", False),
         ("rounds: {budjet: 5m}", "did you mean 'budget'?", True),
+        ("rounds: {holm: yes please}", "rounds.holm: invalid value: expected true or false", True),
     ],
 )
 def test_each_mistake_is_one_line_with_its_line(

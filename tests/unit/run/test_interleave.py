@@ -32,6 +32,7 @@ from aiwf_ci.run.interleave import (
 from aiwf_ci.run.project import plain_tree
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.pairing import DIFFERENT_RUNS, RUN_ID
+from aiwf_ci.verdict.sequential import planned_looks
 from aiwf_ci.verdict.thresholds import Threshold, ThresholdRules, build_rules
 from aiwf_ci.workloads import RunContext, Workload
 from aiwf_ci.workloads.python import Sample, WorkerDied
@@ -440,9 +441,9 @@ def test_sampling_stops_once_the_gated_time_is_decided(tmp_path: Path) -> None:
     # wall time waits for a CPU at random (never decidable at 5%), CPU time is steady
     noisy: dict[str, object] = {"wall_noise": True}
     out, _ = python_run(tmp_path, {"base": noisy, "head": noisy}, bench("py", kind="python"))
-    design = RoundsOptions().design
+    first = planned_looks(RoundsOptions().design)[0]
     head = out["head"].benchmarks[0]
-    assert head.extra["stopped"] == f"decided after {design.min_rounds} rounds"
+    assert head.extra["stopped"] == f"decided after {first} rounds"  # unchanged at the first
     bench_cmp = compare(out["base"], out["head"], run_rules()).benchmarks[0]
     assert bench_cmp.timer is not None and bench_cmp.timer.gated == "cpu_time"
     assert bench_cmp.verdict == "unchanged"

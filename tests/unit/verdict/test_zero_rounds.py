@@ -45,7 +45,7 @@ def test_from_zero_to_some_is_a_regression_not_a_zero_baseline_pass() -> None:
     # before: no log ratio, so two unpaired blocks; the baseline's median is 0, and the
     # verdict was "unchanged" with "baseline is zero: relative change undefined"
     row = gate(counts([[0.0] * 3] * 12), counts([[5.0] * 3] * 12))
-    assert row.verdict == "regression" and row.rounds == 11
+    assert row.verdict == "regression" and row.rounds == 12  # the look at 12 (even counts)
     assert row.method == "Wilcoxon signed-rank"
     assert NOTE_DIFFERENCES in row.note and NOTE_ZERO_LEVEL in row.note
     assert row.change is None  # no relative change from 0
@@ -53,7 +53,7 @@ def test_from_zero_to_some_is_a_regression_not_a_zero_baseline_pass() -> None:
 
 def test_zero_on_both_sides_in_every_round_is_unchanged() -> None:
     row = gate(counts([[0.0] * 3] * 12), counts([[0.0] * 3] * 12))
-    assert row.verdict == "unchanged" and row.rounds == 11
+    assert row.verdict == "unchanged" and row.rounds == 12
     assert NOTE_DIFFERENCES in row.note
 
 
@@ -90,8 +90,8 @@ def test_a_metric_with_zero_rounds_stays_open_while_sampling() -> None:
     # before: no log ratios, so nothing to judge, and sampling stopped as if decided
     few = counts([[0.0] * 3] * 5)
     assert still_open(few, counts([[1.0] * 3] * 5), ALLOCS, GatePolicy())
-    decided = counts([[0.0] * 3] * 11)
-    assert not still_open(decided, counts([[5.0] * 3] * 11), ALLOCS, GatePolicy())
+    decided = counts([[0.0] * 3] * 20)  # all ties: shown at the look at 20 (alpha spent as t^3)
+    assert not still_open(decided, counts([[5.0] * 3] * 20), ALLOCS, GatePolicy())
 
 
 def test_the_report_says_which_metric_was_paired_as_differences() -> None:

@@ -27,7 +27,13 @@ def side(path: Path, factor: float) -> Path:
         )
         for name in ("a", "b")
     )
-    return write_results(Results(suite="s", benchmarks=benches, commit=Commit(sha="0" * 40)), path)
+    run = Results(
+        suite="s",
+        benchmarks=benches,
+        commit=Commit(sha="0" * 40),
+        environment={"interleaved": {"run_id": "one-run"}},  # one run: its rounds are paired
+    )
+    return write_results(run, path)
 
 
 def test_holm_makes_two_borderline_regressions_inconclusive(tmp_path: Path) -> None:

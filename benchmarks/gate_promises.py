@@ -51,12 +51,11 @@ from benchmarks.gate_simulation import (
     changes,
     check,
     operating_curve,
-    rate,
     scenario,
     simulate,
     suites,
-    wilson,
 )
+from benchmarks.stopping_rule_simulation import rate, wilson
 
 THRESHOLD = 0.05
 ALPHA_BOUND = 0.01

@@ -426,22 +426,6 @@ def check(
 # --- counting -------------------------------------------------------------------------------
 
 
-def wilson(hits: int, total: int, z: float = 1.959964) -> tuple[float, float]:
-    """95% Wilson score interval of a proportion."""
-    if total == 0:
-        return 0.0, 1.0
-    p = hits / total
-    centre = (p + z * z / (2 * total)) / (1 + z * z / total)
-    half = z / (1 + z * z / total) * math.sqrt(p * (1 - p) / total + z * z / (4 * total**2))
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
-def rate(hits: int, total: int) -> str:
-    """A rate with its 95% Wilson interval."""
-    lo, hi = wilson(hits, total)
-    return f"{hits / total:.2%} [{lo:.2%}, {hi:.2%}]"
-
-
 def half_threshold(threshold: float) -> float:
     """The true change of half the threshold on the log scale: sqrt(1 + t) - 1."""
     return math.sqrt(1.0 + threshold) - 1.0

@@ -31,8 +31,8 @@ from benchmarks.gate_simulation import (
     scenario,
     simulate,
     suites,
-    wilson,
 )
+from benchmarks.stopping_rule_simulation import wilson
 
 pytestmark = pytest.mark.slow
 

@@ -5,6 +5,7 @@ Modules:
     main        the parser, the dispatch, and errors turned into one line and an exit code
     commands    one function per subcommand (run, compare, report, merge, import, validate)
     ab          ``aiwf-ci ab``: two trees in paired rounds (``usecases.ab``), then the verdict
+    bisect      ``aiwf-ci bisect``: the first bad commit (``usecases.bisect``), step by step
 """
 
 from aiwf_ci.cli.main import build_parser, main

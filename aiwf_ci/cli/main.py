@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compare(sub)
     _add_report(sub)
     _add_ab(sub)
+    _add_bisect(sub)
     merge = sub.add_parser("merge", help="join shard results into one results.json")
     merge.add_argument("shards", nargs="+", type=Path, metavar="SHARD.json")
     merge.add_argument("--out", type=Path, required=True, help="merged results file")
@@ -101,6 +102,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[Parser]"
+
+
+def _add_bisect(sub: Subparsers) -> None:
+    bisect = sub.add_parser(
+        "bisect",
+        help="find the first commit between --good and --bad where a benchmark regressed",
+        description="Run in the project's git checkout. Each step measures a commit against "
+        "--good on this machine in paired rounds (as ab does) and halves the range.",
+    )
+    bisect.add_argument(
+        "config", nargs="?", type=Path, help="suite config in the checkout (.aiwf/bench.yml)"
+    )
+    bisect.add_argument("--good", required=True, help="a commit without the regression")
+    bisect.add_argument("--bad", required=True, help="a later commit with it")
+    bisect.add_argument("--benchmark", help="glob or substring of benchmark names to bisect")
+    bisect.add_argument(
+        "--time-budget",
+        "--budget",
+        type=checked(parse_time_budget),
+        help="time for the whole search, 10s..6h, shared by its steps (each step: the config's)",
+    )
+    bisect.add_argument("--profile", help="config profile (overrides AIWF_PROFILE)")
+    bisect.add_argument(
+        "--verbose", action="store_true", help="every run of every step on stderr, as ab shows it"
+    )
+    _no_setup(bisect)
+    _thresholds(bisect)
+    _timer(bisect, "(overrides the config's)")
 
 
 def _no_setup(parser: argparse.ArgumentParser) -> None:
@@ -237,7 +266,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
-    from aiwf_ci.cli import ab, commands
+    from aiwf_ci.cli import ab, bisect, commands
 
     handlers: dict[str, Handler] = {
         "run": commands.cmd_run,
@@ -248,5 +277,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         "import": commands.cmd_import,
         "action": commands.cmd_action,
         "ab": ab.cmd_ab,
+        "bisect": bisect.cmd_bisect,
     }
     return handlers[args.command](args, dict(os.environ))

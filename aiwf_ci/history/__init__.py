@@ -5,4 +5,5 @@ Modules:
     changepoints  change points in a series, with their size and confidence
     segments      two-segment statistics: summaries, Student and Welch t
     tdist         Student's t distribution in pure Python
+    bisection     which commit to measure next when looking for the first bad one
 """

@@ -8,6 +8,8 @@ Modules:
     workspace   run the suite in one tree (``aiwf-ci run``; the action on a push)
     ab          two trees measured in paired rounds on this machine (``aiwf-ci ab``; the
                 action's same-runner baseline)
+    bisect      the first bad commit between a good and a bad one, each step an ``ab``
+                (``aiwf-ci bisect``)
 """
 
 from aiwf_ci.usecases.common import (

@@ -22,8 +22,13 @@ def plan(conclusion: str = "failure", notes: int = 0, name: str = "aiwf-ci: e2e"
         title=f"title {conclusion}",
         summary=f"### summary {conclusion}\n",
         annotations=tuple(
-            Annotation(path=".aiwf/bench.yml", line=n + 1, level="failure", title=f"b{n}",
-                       message=f"b{n} 30% slower")  # fmt: skip
+            Annotation(
+                path=".aiwf/bench.yml",
+                line=n + 1,
+                level="failure",
+                title=f"b{n}",
+                message=f"b{n} 30% slower",
+            )
             for n in range(notes)
         ),
     )
@@ -90,7 +95,7 @@ def test_other_errors_are_raised_for_the_caller_to_warn(
     fake: FakeGitHub, make_client: ClientFactory
 ) -> None:
     fake.fail(r"/check-runs$", 422, method="POST", body={"message": "Validation Failed"})
-    with pytest.raises(GitHubHTTPError, match="creating the check run.*422"):
+    with pytest.raises(GitHubHTTPError, match=r"creating the check run.*422"):
         upsert_check_run(make_client(), fake.repo, SHA, plan())
 
 

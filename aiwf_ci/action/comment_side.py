@@ -5,6 +5,9 @@ treats everything in it as untrusted data: ``results.json`` and ``baseline.json`
 validated against the results schema and re-rendered with our own (escaping) templates, the
 PR number is checked against the triggering run's head SHA, and links are kept only when
 they point at this repository's own runs. The pre-rendered ``body`` is never posted.
+
+It also writes the suite's check run on that head SHA (the fork's own run has a read-only
+token); the config path and lines its annotations point at are checked like the rest.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from aiwf_ci.action.output import (
     COMMENT_SCHEMA,
     ActionResult,
     append_summary,
+    post_check_run,
     post_comment,
     set_outputs,
 )
@@ -30,6 +34,7 @@ from aiwf_ci.github.artifacts import download_run_artifact
 from aiwf_ci.github.client import GitHubClient
 from aiwf_ci.models import load_results
 from aiwf_ci.report import ReportContext, render_comment, render_summary
+from aiwf_ci.report.checks import plan_check_run
 from aiwf_ci.verdict.compare import compare, unrelated
 from aiwf_ci.verdict.model import Report, Status
 from aiwf_ci.verdict.rules_json import rules_from_dict
@@ -55,6 +60,12 @@ def comment_side(job: Job) -> ActionResult:
     body = render_comment(report, context)
     append_summary(config.summary_path, render_summary(report, context))
     url = post_comment(client, config.repository, number, report.suite, body, console)
+    if plan.check_run and plan.head_sha:
+        path, lines = check_locations(data)
+        check = plan_check_run(report, context, body, path=path, lines=lines)
+        post_check_run(
+            client, config.repository, plan.head_sha, check, console, config.summary_path
+        )
     return _outcome(config, report.status, url, report)
 
 
@@ -72,6 +83,30 @@ def read_comment_json(path: Path) -> dict[str, Any]:
     if isinstance(number, bool) or not isinstance(number, int) or number <= 0:
         raise CommentDataError("comment.json has no valid pr_number")
     return data
+
+
+SAFE_PATH = re.compile(r"[A-Za-z0-9_.@+-]+(?:/[A-Za-z0-9_.@+-]+)*")
+MAX_LINES = 10_000
+
+
+def check_locations(data: Mapping[str, Any]) -> tuple[str, dict[str, int]]:
+    """The suite config's path and benchmark lines from comment.json, only when they are a
+    plain relative path (no ``..``) and positive line numbers; else no annotations."""
+    raw = data.get("check")
+    check: Mapping[str, Any] = raw if isinstance(raw, Mapping) else {}
+    path = check.get("path")
+    if not isinstance(path, str) or len(path) > 300 or not SAFE_PATH.fullmatch(path):
+        return "", {}
+    if any(part in (".", "..") for part in path.split("/")):
+        return "", {}
+    given = check.get("lines")
+    items = list(given.items())[:MAX_LINES] if isinstance(given, Mapping) else []
+    lines = {
+        str(name): line
+        for name, line in items
+        if isinstance(line, int) and not isinstance(line, bool) and 0 < line < 10**7
+    }
+    return path, lines
 
 
 def verified_pr_number(

@@ -64,6 +64,7 @@ class ActionConfig:
     baseline_branch: str | None
     results_dir: Path
     comment_on_pr: bool
+    check_run: bool = True
     fail_on_regression: bool
     fail_on_inconclusive: bool
     time_budget: float | None
@@ -121,6 +122,7 @@ def config_from_env(env: Mapping[str, str]) -> ActionConfig:
         baseline_branch=read_input(env, "baseline-branch") or None,
         results_dir=_in_workspace(workspace, read_input(env, "results-dir", "aiwf-results")),
         comment_on_pr=parse_bool(read_input(env, "comment-on-pr", "true"), "comment-on-pr"),
+        check_run=parse_bool(read_input(env, "check-run", "true"), "check-run"),
         fail_on_regression=parse_bool(
             read_input(env, "fail-on-regression", "true"), "fail-on-regression"
         ),

@@ -87,6 +87,7 @@ def run_action(
             comment_on_pr=config.comment_on_pr,
             baseline_branch=config.baseline_branch,
             baseline=config.baseline,
+            check_run=config.check_run,
         )
         console.line(f"aiwf-ci: {plan.reason}")
         client = client_factory(config) if _needs_client(plan) else None
@@ -113,4 +114,4 @@ def run_action(
 
 
 def _needs_client(plan: Plan) -> bool:
-    return bool(plan.base_branch or plan.post_comment or plan.triggering_run_id)
+    return bool(plan.base_branch or plan.post_comment or plan.triggering_run_id or plan.check_run)

@@ -13,11 +13,13 @@ from typing import TextIO
 
 from aiwf_ci.console.workflow import append_output, command, folded
 from aiwf_ci.errors import GitHubAPIError
+from aiwf_ci.github.checks import upsert_check_run
 from aiwf_ci.github.client import GitHubClient
 from aiwf_ci.github.comments import upsert_comment
 from aiwf_ci.models import Alert, Results, write_text_atomic
 from aiwf_ci.numbers import human
 from aiwf_ci.redaction import redact
+from aiwf_ci.report.checks import CheckRunPlan
 from aiwf_ci.verdict.model import MetricComparison, Report, Status
 
 COMMENT_SCHEMA = "aiwf-ci/comment@1"
@@ -141,4 +143,29 @@ def post_comment(
     if outcome.warning:
         console.annotate("warning", outcome.warning, title="aiwf-ci")
     console.line(f"aiwf-ci: PR #{number} comment {outcome.action}: {outcome.html_url}")
+    return outcome.html_url
+
+
+def post_check_run(
+    client: GitHubClient,
+    repository: str,
+    head_sha: str,
+    check: CheckRunPlan,
+    console: Console,
+    summary_path: Path | None,
+) -> str:
+    """Create or update the suite's check run; its URL, or ``""``. A token without
+    ``checks: write`` is a notice (log and job summary), any other failure a warning."""
+    try:
+        outcome = upsert_check_run(client, repository, head_sha, check)
+    except GitHubAPIError as exc:
+        console.annotate("warning", f"could not write the check run: {exc}", title="aiwf-ci")
+        return ""
+    if outcome.notice:
+        console.annotate("notice", outcome.notice, title="aiwf-ci")
+        append_summary(summary_path, f"\n> **aiwf-ci:** {outcome.notice}")
+        return ""
+    console.line(
+        f"aiwf-ci: check run {check.name} {outcome.action} ({check.conclusion}): {outcome.html_url}"
+    )
     return outcome.html_url

@@ -8,6 +8,9 @@
     run      pull_request              yes         yes       no             yes
     comment  workflow_run              no          yes       yes            no
 
+The check run on the PR's head commit (input ``check-run``) is created where the comment is
+posted: by a same-repository pull request's run in ``auto`` mode, else by the comment side.
+
 A fork PR's token cannot comment, and a ``workflow_run`` must never run PR code: it only
 reads the data the PR's run uploaded, renders it with our own templates and posts it.
 
@@ -19,6 +22,7 @@ base commit (a push compares with the commit before it); ``artifact`` never does
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
@@ -41,6 +45,9 @@ class Plan:
     triggering_run_id: int | None = None
     reason: str = ""
     same_runner: bool = False
+    check_run: bool = False
+    """Create or update the suite's check run on ``head_sha``, the PR's head commit."""
+    head_sha: str | None = None
 
 
 def decide(
@@ -51,12 +58,17 @@ def decide(
     comment_on_pr: bool,
     baseline_branch: str | None = None,
     baseline: BaselineMode = "auto",
+    check_run: bool = True,
 ) -> Plan:
     if mode == "comment" or (mode == "auto" and event_name == "workflow_run"):
-        return _comment_plan(event_name, event, comment_on_pr, baseline_branch)
+        plan = _comment_plan(event_name, event, comment_on_pr, baseline_branch)
+        return replace(plan, check_run=check_run and bool(plan.head_sha))
     if event_name in PR_EVENTS:
         plan = _pr_plan(mode, event, comment_on_pr, baseline_branch)
-        return replace(plan, same_runner=baseline != "artifact" and bool(plan.base_sha))
+        own = check_run and mode == "auto" and not plan.fork and bool(plan.head_sha)
+        return replace(
+            plan, same_runner=baseline != "artifact" and bool(plan.base_sha), check_run=own
+        )
     branch = baseline_branch or _pushed_branch(event)
     before = _before_sha(event)
     return Plan(
@@ -86,6 +98,7 @@ def _pr_plan(
         pr_number=_int(pr.get("number") or event.get("number")),
         base_branch=baseline_branch or base.get("ref"),
         base_sha=base.get("sha"),
+        head_sha=_sha((pr.get("head") or {}).get("sha")),
         fork=fork,
         reason=why if mode == "auto" else "mode run: no comment, comment.json written",
     )
@@ -112,6 +125,7 @@ def _comment_plan(
         base_branch=baseline_branch or base.get("ref"),
         base_sha=base.get("sha"),
         triggering_run_id=_int(run.get("id")),
+        head_sha=_sha(run.get("head_sha")),
         reason="workflow_run: posting the report of the triggering run",
     )
 
@@ -137,6 +151,13 @@ def _before_sha(event: Mapping[str, Any]) -> str | None:
     before = event.get("before")
     if isinstance(before, str) and before.strip("0"):
         return before
+    return None
+
+
+def _sha(value: object) -> str | None:
+    """A full commit SHA (40 or 64 hex digits), else ``None``: it goes into an API path."""
+    if isinstance(value, str) and re.fullmatch(r"[0-9a-f]{40}(?:[0-9a-f]{24})?", value):
+        return value
     return None
 
 

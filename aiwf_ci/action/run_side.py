@@ -19,19 +19,25 @@ from aiwf_ci.action.output import (
     append_summary,
     emit_annotations,
     head_annotations,
+    post_check_run,
     post_comment,
     regression_annotations,
     set_outputs,
     write_json,
 )
+from aiwf_ci.config.models import SuiteConfig
 from aiwf_ci.history.trend import Trend
 from aiwf_ci.models import results_to_dict, write_results, write_text_atomic
 from aiwf_ci.report import ReportContext, render_comment, render_html, render_summary
+from aiwf_ci.report.checks import plan_check_run
 from aiwf_ci.usecases import exit_code, load_suite, threshold_rules
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.model import Report
 from aiwf_ci.verdict.rules_json import other_rules_note, record_rules, rules_to_dict
 from aiwf_ci.verdict.thresholds import ThresholdRules
+
+Locations = tuple[str, dict[str, int]]
+"""The suite config's path in the repository and each benchmark's line in it."""
 
 FOOTER_STATS = ("requests_sent", "cache_hits", "not_modified", "hit_rate", "rate_limit_remaining")
 
@@ -50,9 +56,11 @@ def run_side(job: Job) -> ActionResult:
     append_summary(config.summary_path, render_summary(report, context))
     if history is not None:
         append_summary(config.summary_path, history.summary)
+    locations = config_locations(job, suite)
     if job.plan.write_comment_json:
-        _write_comment_json(job, measured, rules, body)
+        _write_comment_json(job, measured, rules, body, locations)
     comment_url = _post(job, measured.head.suite, body)
+    _check_run(job, report, context, body, locations)
     emit_annotations(job.console, [*regression_annotations(report), *head_annotations(report.head)])
     outputs = {
         "status": report.status,
@@ -128,7 +136,33 @@ def report_context(
     )
 
 
-def _write_comment_json(job: Job, measured: Measured, rules: ThresholdRules, body: str) -> Path:
+def config_locations(job: Job, suite: SuiteConfig) -> Locations:
+    """The suite config's path in the repository (``""`` when it lies outside the workspace)
+    and each benchmark's line in it: where the check run's annotations point."""
+    config = job.config
+    try:
+        path = config.config.resolve().relative_to(config.workspace.resolve()).as_posix()
+    except ValueError:
+        path = ""
+    return path, {bench.name: bench.line for bench in suite.benchmarks if bench.line > 0}
+
+
+def _check_run(
+    job: Job, report: Report, context: ReportContext, body: str, locations: Locations
+) -> str:
+    plan, client = job.plan, job.client
+    if not plan.check_run or plan.head_sha is None or client is None:
+        return ""
+    path, lines = locations
+    check = plan_check_run(report, context, body, path=path, lines=lines)
+    return post_check_run(
+        client, job.config.repository, plan.head_sha, check, job.console, job.config.summary_path
+    )
+
+
+def _write_comment_json(
+    job: Job, measured: Measured, rules: ThresholdRules, body: str, locations: Locations
+) -> Path:
     """What the ``workflow_run`` side needs to post the report without running PR code."""
     folder, baseline = job.config.results_dir, measured.baseline
     if baseline is not None:
@@ -147,6 +181,7 @@ def _write_comment_json(job: Job, measured: Measured, rules: ThresholdRules, bod
             "note": measured.note,
         },
         "thresholds": rules_to_dict(rules),
+        "check": {"path": locations[0], "lines": locations[1]},
         "body": body,
     }
     return write_json(folder / "comment.json", data)

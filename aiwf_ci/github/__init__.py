@@ -14,6 +14,7 @@ Modules:
                 where unpacked base trees live
     trees       the base commit's source tree (local git, else the tarball)
     comments    the one PR comment per suite, found by its hidden marker
+    checks      the one check run per suite on the PR's head commit, found by its name
     issues      the history issue and the acceptance label's audit
 
 Names are imported lazily (PyGithub and requests-cache are heavy), so importing a sibling

@@ -33,6 +33,7 @@ Modules:
     render      the Jinja2 environment and one function per output (comment, summary, HTML)
     text        the terminal table of ``aiwf-ci compare`` and ``run``
     as_json     ``--format json``: the comparison as plain data
+    checks      a suite's check run: conclusion, title, summary and annotations (pure)
     trend       the base branch's trend in words and blocks
     history     the trend in Markdown: a push run's summary and the history issue
     dashboard   the suite's dashboard: one HTML page of the trend

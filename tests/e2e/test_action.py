@@ -70,8 +70,8 @@ def test_push_then_pr_comment_created_then_updated(action: Action) -> None:
     bodies = action.fake.comment_bodies(2)
     assert len(bodies) == 1, "the same PR must keep exactly one comment"
     assert second.outputs["comment-url"] == first.outputs["comment-url"]
-    assert action.fake.count("POST") == 1
-    assert action.fake.count("PATCH") >= 1
+    assert action.fake.count("POST", r"/comments$") == 1
+    assert action.fake.count("PATCH", r"/comments/\d+$") >= 1
 
 
 def test_clearly_slower_head_is_a_regression(action: Action) -> None:

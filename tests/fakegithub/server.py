@@ -5,7 +5,10 @@ It behaves like GitHub where aiwf-ci depends on it: bodies derived from GitHub's
 responses with every URL rewritten to the fake's base, ``ETag`` / ``If-None-Match`` → ``304``,
 ``Cache-Control`` and ``Vary`` headers, ``Link`` pagination, ``x-ratelimit-*`` headers,
 ``302`` from the artifact zip URL to a storage server on another port, ``410`` for expired
-artifacts, ``422`` for bodies over 65,536 characters, ``403`` for read-only tokens.
+artifacts, ``422`` for bodies over 65,536 characters, ``403`` for read-only tokens. Check runs
+are stored per repository with GitHub's limits (``422`` for more than 50 annotations a
+request or a summary over 65,535 characters; annotations appended on each edit) and a
+``checks_write = False`` mode that answers ``403`` as a token without ``checks: write`` gets.
 
 Faults are injected per method and path pattern (status, headers, body, connection drop, or
 "apply the request, then fail the response"), and every request is recorded for assertions.
@@ -29,6 +32,9 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from tests.fakegithub.examples import example, first_item
 
 MAX_COMMENT = 65_536
+MAX_CHECK_SUMMARY = 65_535
+MAX_CHECK_ANNOTATIONS = 50
+ANNOTATION_LEVELS = ("notice", "warning", "failure")
 NOT_ACCESSIBLE = "Resource not accessible by integration"
 PRIMARY_MESSAGE = "API rate limit exceeded for installation ID 1."
 SECONDARY_MESSAGE = (
@@ -338,6 +344,9 @@ class FakeGitHub(_Base):
         self.issues: dict[int, dict[str, Any]] = {}
         self.issue_events: dict[int, list[dict[str, Any]]] = {}
         self.pulls: dict[int, dict[str, Any]] = {}
+        self.check_runs: dict[int, dict[str, Any]] = {}
+        self.annotations: dict[int, list[dict[str, Any]]] = {}
+        self.checks_write = True
         self._ids = iter(range(1000, 10**9))
         self._routes = self._build_routes()
 
@@ -515,6 +524,15 @@ class FakeGitHub(_Base):
         with self.lock:
             self.pulls[number] = item
 
+    def checks_on(self, sha: str, name: str | None = None) -> list[dict[str, Any]]:
+        """The check runs on commit ``sha`` (optionally of one name), oldest first."""
+        with self.lock:
+            return [
+                run
+                for run in sorted(self.check_runs.values(), key=lambda r: r["id"])
+                if run["head_sha"] == sha and (name is None or run["name"] == name)
+            ]
+
     def add_commit(self, sha: str, date: str) -> None:
         with self.lock:
             self.commits[sha] = date
@@ -579,6 +597,10 @@ class FakeGitHub(_Base):
             ("PATCH", repo + r"/issues/(?P<num>\d+)", self._edit_issue),
             ("GET", repo + r"/issues/(?P<num>\d+)/events", self._list_issue_events),
             ("PATCH", repo + r"/issues/comments/(?P<cid>\d+)", self._edit_comment),
+            ("POST", repo + r"/check-runs", self._create_check_run),
+            ("GET", repo + r"/check-runs/(?P<cid>\d+)", self._get_check_run),
+            ("PATCH", repo + r"/check-runs/(?P<cid>\d+)", self._edit_check_run),
+            ("GET", repo + r"/commits/(?P<sha>\w+)/check-runs", self._list_check_runs),
         ]
         return [(m, re.compile(p + "$"), fn) for m, p, fn in table]
 
@@ -761,6 +783,84 @@ class FakeGitHub(_Base):
     def _list_issue_events(self, request: RecordedRequest, num: str, **_: str) -> Reply:
         return self._page(request, list(self.issue_events.get(int(num), [])), None)
 
+    # --- check runs ----------------------------------------------------------------------
+
+    def _create_check_run(self, request: RecordedRequest, **_: str) -> Reply:
+        if self.read_only or not self.checks_write:
+            return Reply(403, {"message": NOT_ACCESSIBLE})
+        data = json.loads(request.body or b"{}")
+        if not data.get("name") or not data.get("head_sha"):
+            return Reply(422, {"message": "Validation Failed", "errors": [{"field": "name"}]})
+        problem = _check_output_problem(data.get("output"))
+        if problem:
+            return Reply(422, {"message": "Validation Failed", "errors": [{"field": problem}]})
+        run_id = self._next_id()
+        run: dict[str, Any] = example("checks-create.201.default", **self._where())
+        run.update(
+            id=run_id,
+            name=data["name"],
+            head_sha=data["head_sha"],
+            url=f"{self.base_url}/repos/{self.repo}/check-runs/{run_id}",
+            html_url=f"https://github.com/{self.repo}/runs/{run_id}",
+            external_id=data.get("external_id", ""),
+            details_url=data.get("details_url"),
+            pull_requests=[],
+        )
+        run["app"] = {**run["app"], "slug": "github-actions", "name": "GitHub Actions"}
+        self.annotations[run_id] = []
+        self._apply_check_edit(run, data)
+        self.check_runs[run_id] = run
+        return Reply(201, run, headers={"Location": run["url"]})
+
+    def _get_check_run(self, request: RecordedRequest, cid: str, **_: str) -> Reply:
+        run = self.check_runs.get(int(cid))
+        return Reply(200, run) if run else Reply(404, {"message": "Not Found"})
+
+    def _edit_check_run(self, request: RecordedRequest, cid: str, **_: str) -> Reply:
+        run = self.check_runs.get(int(cid))
+        if run is None:
+            return Reply(404, {"message": "Not Found"})
+        if self.read_only or not self.checks_write:
+            return Reply(403, {"message": NOT_ACCESSIBLE})
+        data = json.loads(request.body or b"{}")
+        problem = _check_output_problem(data.get("output"))
+        if problem:
+            return Reply(422, {"message": "Validation Failed", "errors": [{"field": problem}]})
+        self._apply_check_edit(run, data)
+        return Reply(200, run)
+
+    def _apply_check_edit(self, run: dict[str, Any], data: Mapping[str, Any]) -> None:
+        """As GitHub does: a conclusion completes the run; annotations are appended."""
+        for key in ("name", "status", "conclusion", "details_url", "external_id"):
+            if key in data:
+                run[key] = data[key]
+        if data.get("conclusion"):
+            run["status"] = "completed"
+        stamp = _stamp(self._next_id())
+        run.setdefault("started_at", stamp)
+        run["completed_at"] = stamp if run.get("status") == "completed" else None
+        output = data.get("output")
+        if isinstance(output, Mapping):
+            notes = self.annotations.setdefault(run["id"], [])
+            notes.extend(output.get("annotations") or [])
+            run["output"] = {
+                **run["output"],
+                "title": output["title"],
+                "summary": output["summary"],
+                "text": output.get("text"),
+                "annotations_count": len(notes),
+                "annotations_url": f"{run['url']}/annotations",
+            }
+
+    def _list_check_runs(self, request: RecordedRequest, sha: str, **_: str) -> Reply:
+        name = request.query.get("check_name")
+        runs = [
+            r
+            for r in sorted(self.check_runs.values(), key=lambda r: r["id"], reverse=True)
+            if r["head_sha"] == sha and (name is None or r["name"] == name)
+        ]
+        return self._page(request, runs, "check_runs")
+
     def _page(self, request: RecordedRequest, items: list[Any], key: str | None) -> Reply:
         per_page = min(int(request.query.get("per_page", 30)), 100)
         page = max(int(request.query.get("page", 1)), 1)
@@ -794,6 +894,26 @@ def _run_matches(run: Mapping[str, Any], query: Mapping[str, str], wf: str | Non
         return False
     status = query.get("status")
     return status is None or status in (run["status"], run["conclusion"])
+
+
+def _check_output_problem(output: Any) -> str:
+    """Which field of a check run's ``output`` GitHub would refuse, or ``""``."""
+    if output is None:
+        return ""
+    if not isinstance(output, Mapping) or not output.get("title") or "summary" not in output:
+        return "output"
+    if len(str(output["summary"])) > MAX_CHECK_SUMMARY:
+        return "output.summary"
+    notes = output.get("annotations") or []
+    if len(notes) > MAX_CHECK_ANNOTATIONS:
+        return "output.annotations"
+    for note in notes:
+        line = note.get("start_line")
+        if not note.get("path") or not isinstance(line, int) or line < 1:
+            return "output.annotations.path"
+        if note.get("annotation_level") not in ANNOTATION_LEVELS or not note.get("message"):
+            return "output.annotations.message"
+    return ""
 
 
 def _user_type(login: str) -> str:

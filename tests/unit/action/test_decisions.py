@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from aiwf_ci.action.comment_side import is_own_run_url
+from aiwf_ci.action.comment_side import check_locations, is_own_run_url
 from aiwf_ci.action.inputs import Secret, config_from_env, parse_bool
 from aiwf_ci.action.plan import decide, is_fork
 from aiwf_ci.errors import ConfigError
@@ -123,3 +123,65 @@ def test_an_internal_error_is_one_line_with_the_traceback_folded(tmp_path: Path)
     body = lines[start + 2 : lines.index("::endgroup::")]
     assert any(line.startswith("Traceback") for line in body)
     assert any("broken_factory" in line for line in body)
+
+
+def test_who_writes_the_check_run() -> None:
+    """The same-repository PR's own run, or the comment side of the fork pair; never a push,
+    a fork's read-only run or ``mode: run``; and not with ``check-run: false``."""
+    pr = event("pull_request.opened.json")
+    head = pr["pull_request"]["head"]["sha"]
+    own = decide(mode="auto", event_name="pull_request", event=pr, comment_on_pr=False)
+    assert (own.check_run, own.head_sha) == (True, head)
+    off = decide(
+        mode="auto", event_name="pull_request", event=pr, comment_on_pr=True, check_run=False
+    )
+    assert off.check_run is False
+    run_side = decide(mode="run", event_name="pull_request", event=pr, comment_on_pr=True)
+    assert run_side.check_run is False
+    pr["pull_request"]["head"]["repo"]["full_name"] = "fork/Hello-World"
+    assert (
+        decide(mode="auto", event_name="pull_request", event=pr, comment_on_pr=True).check_run
+        is False
+    )
+    push = decide(
+        mode="auto", event_name="push", event=event("push.new-branch.json"), comment_on_pr=True
+    )
+    assert push.check_run is False
+    wr = event("workflow_run.completed.with-pull-requests.json")
+    comment = decide(mode="comment", event_name="workflow_run", event=wr, comment_on_pr=True)
+    assert (comment.check_run, comment.head_sha) == (True, wr["workflow_run"]["head_sha"])
+    wr["workflow_run"]["head_sha"] = "../../issues/1#"  # it goes into an API path
+    assert (
+        decide(mode="comment", event_name="workflow_run", event=wr, comment_on_pr=True).check_run
+        is False
+    )
+
+
+def test_check_run_input() -> None:
+    assert config_from_env({"GITHUB_WORKSPACE": "/w"}).check_run is True
+    assert (
+        config_from_env({"GITHUB_WORKSPACE": "/w", "INPUT_CHECK-RUN": "false"}).check_run is False
+    )
+    with pytest.raises(ConfigError, match="input check-run"):
+        config_from_env({"GITHUB_WORKSPACE": "/w", "INPUT_CHECK-RUN": "sometimes"})
+
+
+@pytest.mark.parametrize(
+    ("check", "expected"),
+    [
+        ({"path": ".aiwf/bench.yml", "lines": {"a": 5, "b": 7}}, (".aiwf/bench.yml", {"a": 5, "b": 7})),
+        ({"path": ".aiwf/bench.yml", "lines": {"a": True, "b": -1, "c": "3", "d": 4}},
+         (".aiwf/bench.yml", {"d": 4})),
+        ({"path": "../../etc/passwd", "lines": {"a": 1}}, ("", {})),
+        ({"path": "/etc/passwd", "lines": {"a": 1}}, ("", {})),
+        ({"path": "a/./b.yml", "lines": {}}, ("", {})),
+        ({"path": "a b\n.yml", "lines": {}}, ("", {})),
+        ({"path": 7, "lines": {}}, ("", {})),
+        ("not a mapping", ("", {})),
+        (None, ("", {})),
+    ],
+)  # fmt: skip
+def test_a_forks_config_locations_are_checked(
+    check: Any, expected: tuple[str, dict[str, int]]
+) -> None:
+    assert check_locations({"check": check}) == expected

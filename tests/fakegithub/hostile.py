@@ -5,7 +5,8 @@ Each path is one behaviour; ``url(path)`` is what a redirect points at:
 
     /ok/<name>     the bytes ``put(name, data)`` stored, as a normal host sends them
     /drop          headers for 1 MB, 1 KB of body, then the connection closed
-    /trickle       headers for 1 MB, then one byte a second (for ``trickle_for`` seconds)
+    /trickle       headers for 1 MB, then a byte every ``trickle_every`` seconds (for
+                   ``trickle_for`` seconds): never slow enough for a read timeout
     /encoded       200 with ``Content-Encoding: gzip`` and a body that is no gzip
     /loop          302 to itself, forever
     /empty         302 with an empty ``Location``
@@ -26,7 +27,7 @@ from urllib.parse import unquote
 
 
 class HostileHost:
-    def __init__(self, *, trickle_for: float = 60.0) -> None:
+    def __init__(self, *, trickle_for: float = 60.0, trickle_every: float = 1.0) -> None:
         self._listener = socket.socket()
         self._listener.bind(("127.0.0.1", 0))
         self._listener.listen(32)
@@ -34,6 +35,7 @@ class HostileHost:
         self._threads: list[threading.Thread] = []
         self._lock = threading.Lock()
         self.trickle_for = trickle_for
+        self.trickle_every = trickle_every
         self.blobs: dict[str, bytes] = {}
         self.requests: list[dict[str, str]] = []
 
@@ -90,7 +92,7 @@ class HostileHost:
         elif path == "/trickle":
             conn.sendall(_head(200, {"Content-Length": str(10**6)}))
             ends = time.monotonic() + self.trickle_for
-            while time.monotonic() < ends and not self._stop.wait(1.0):
+            while time.monotonic() < ends and not self._stop.wait(self.trickle_every):
                 conn.sendall(b"x")
         elif path == "/encoded":
             body = b"this is not gzip at all" * 10
@@ -134,8 +136,8 @@ def _head(status: int, headers: dict[str, str]) -> bytes:
 
 
 @contextmanager
-def hostile_host(*, trickle_for: float = 60.0) -> Iterator[HostileHost]:
-    host = HostileHost(trickle_for=trickle_for)
+def hostile_host(*, trickle_for: float = 60.0, trickle_every: float = 1.0) -> Iterator[HostileHost]:
+    host = HostileHost(trickle_for=trickle_for, trickle_every=trickle_every)
     host.start()
     try:
         yield host

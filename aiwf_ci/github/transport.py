@@ -251,23 +251,33 @@ class Transport:
                 "have been applied"
             ) from None
         host = _host_of(exc, url)
-        if host in self._dead or not self._backoff(attempt):
-            dead = unreachable(exc)
-            if dead is not None:
-                self._dead[host] = dead
-                kind = dead
-            raise GitHubAPIError(
-                f"{method} {path}: connection failed after {attempt + 1} attempts ({kind}); "
-                "check GITHUB_API_URL and the network"
-            ) from None
-        logger.info("retrying %s %s after %s", method, path, kind)
+        stopped = "dead" if host in self._dead else self._backoff(attempt)
+        if not stopped:
+            logger.info("retrying %s %s after %s", method, path, kind)
+            return
+        dead = unreachable(exc)
+        if dead is not None:
+            self._dead[host] = dead
+            kind = dead
+        if stopped == "time":
+            last = f"the last attempt: {kind}"
+            raise GitHubAPIError(f"{out_of_time(self._phase, f'{method} {path}')}; {last}")
+        raise GitHubAPIError(
+            f"{method} {path}: connection failed after {attempt + 1} attempts ({kind}); "
+            "check GITHUB_API_URL and the network"
+        ) from None
 
-    def _backoff(self, attempt: int) -> bool:
-        """Wait before the next attempt; ``False`` (no wait) when the retries or the wait
-        budget are used up."""
+    def _backoff(self, attempt: int) -> str:
+        """Wait before the next attempt, and say ``""``; or say why not, without waiting:
+        ``retries`` used up, ``time`` (the phase's budget has no room for the wait and a
+        request after it), ``waits`` (its wait budget is used up)."""
         s = self._settings
         delay = backoff(attempt, base=s.backoff_base, cap=s.backoff_cap, rng=self._rng)
-        return attempt < s.max_retries and self._wait(delay)
+        if attempt >= s.max_retries:
+            return "retries"
+        if not self._phase.may_wait(delay, time.monotonic()):
+            return "time"
+        return "" if self._phase.waits.take(delay) else "waits"
 
     def _should_retry(self, method: str, response: requests.Response, attempt: int) -> bool:
         status = response.status_code
@@ -346,7 +356,7 @@ class Transport:
             try:
                 return self._download_once(url, dest, max_bytes=max_bytes)
             except GitHubHTTPError as exc:
-                if exc.status not in TRANSIENT_STATUSES or not self._backoff(attempt):
+                if exc.status not in TRANSIENT_STATUSES or self._backoff(attempt):
                     raise
                 return None
             except DownloadLate as exc:

@@ -126,10 +126,8 @@ class Action:
 
         stream = io.StringIO()
         result = run_action(config, env, Console(stream), factory)
-        return Run(
-            result.exit_code, stream.getvalue(), "", parse_outputs(output.read_text()),
-            summary.read_text(),
-        )  # fmt: skip
+        outputs = parse_outputs(output.read_text())
+        return Run(result.exit_code, stream.getvalue(), "", outputs, summary.read_text())
 
     def environment(self, event_name: str, event_path: Path, **inputs: str) -> dict[str, str]:
         """The variables GitHub gives the action's container (output files emptied)."""

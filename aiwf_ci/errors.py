@@ -18,7 +18,8 @@ what to do about it, and never contains a token.
     │   └── ArtifactError       an artifact is missing, expired, too large, corrupt or unsafe
     ├── GitHubAPIError          the GitHub API failed after bounded retries   (exit 1)
     │   ├── GitHubHTTPError     ... with an error status (``status`` says which)
-    │   └── DownloadTooLarge    a download went over its size cap and was abandoned
+    │   ├── DownloadTooLarge    a download went over its size cap and was abandoned
+    │   └── DownloadLate        a download's body was still coming at its deadline
     ├── CommentDataError        a fork run's comment data is unusable (nothing posted, exit 0)
     └── ReportError             a report template failed to render            (exit 1)
 """
@@ -147,6 +148,10 @@ class GitHubHTTPError(GitHubAPIError):
 
 class DownloadTooLarge(GitHubAPIError):
     """A download exceeded its size cap and was abandoned."""
+
+
+class DownloadLate(GitHubAPIError):
+    """A download's body was still coming at its deadline and was abandoned."""
 
 
 class ReportError(AiwfCIError):

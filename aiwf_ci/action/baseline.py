@@ -87,14 +87,16 @@ def _head_alone(job: Job, suite: SuiteConfig, fallback: str) -> Measured:
     head = run_workspace(
         suite, root, job.env, printer, shard=config.shard, cache_dir=config.cache_dir
     )
-    pooled = pooled_artifact_baseline(job) if job.plan.pr_number else None
+    with job.api_phase("history"):
+        pooled = pooled_artifact_baseline(job) if job.plan.pr_number else None
     if pooled is not None:
         runs = f"the last {config.pooled_baseline} push runs after the latest change point"
         baseline = Baseline(results=pooled[0], source=f"pooled: {runs}")
         note = _join(_instead(fallback, "pooled artifacts"), f"pooled baseline: {runs}")
         return Measured(head=head, design="artifact", baseline=baseline, note=note, trend=pooled[1])
     try:
-        found = _artifact(job, head)
+        with job.api_phase("baseline"):
+            found = _artifact(job, head)
     except BaselineError as exc:
         job.console.annotate("notice", f"no baseline: {exc}", title="aiwf-ci")
         reason = _join(fallback, f"{NO_ARTIFACT}: {exc}") if fallback else str(exc)
@@ -153,12 +155,13 @@ def _base_suite(job: Job, root: Path) -> tuple[SuiteConfig, Path, str]:
         raise BaselineError(
             "the config is outside the workspace, so the base tree has none to match"
         ) from None
-    tree, source = base_tree(
-        sha=job.plan.base_sha or "",
-        cache_dir=job.config.cache_dir,
-        workspace=root,
-        client=job.client,
-    )
+    with job.api_phase("base tree"):
+        tree, source = base_tree(
+            sha=job.plan.base_sha or "",
+            cache_dir=job.config.cache_dir,
+            workspace=root,
+            client=job.client,
+        )
     path = tree / relative
     if not path.is_file():
         raise BaselineError(f"the base commit has no {relative} (a new suite?)")

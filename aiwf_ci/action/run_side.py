@@ -88,9 +88,11 @@ def _report(
     comparison = compare(baseline.results, head, rules) if baseline else None
     accepted = ""
     if comparison is not None and comparison.status == "regression":
-        accepted = acceptance(job)
+        with job.api_phase("acceptance label"):
+            accepted = acceptance(job)
     report = Report(head=head, comparison=comparison, accepted=accepted)
-    history = push_history(job, head) if not job.plan.pr_number else None
+    with job.api_phase("history"):
+        history = push_history(job, head) if not job.plan.pr_number else None
     context = report_context(job, measured, history.trend if history else None, accepted)
     if comparison is not None:
         source = rules_source(job)
@@ -194,4 +196,7 @@ def _post(job: Job, suite: str, body: str) -> str:
     if job.client is None:
         job.console.annotate("warning", "no GitHub token: the report is in the job summary only")
         return ""
-    return post_comment(job.client, job.config.repository, plan.pr_number, suite, body, job.console)
+    with job.api_phase("comment"):
+        return post_comment(
+            job.client, job.config.repository, plan.pr_number, suite, body, job.console
+        )

@@ -3,8 +3,10 @@
 Modules:
     settings    ClientSettings (explicit, no os.environ) and ApiStats (counters for reports)
     ratelimit   pure retry / backoff / rate-limit decisions, wait budget
+    phases      the time budget, per phase, counted only while the API is being used
     cache       requests-cache on SQLite and the adapter that keeps the token out of it
-    streaming   a download streamed to disk under a size cap
+    streaming   a download: where its redirects may lead; its body streamed to disk
+                under a size cap and a deadline
     transport   the HTTP pipeline: retries → cache → pacing → network; downloads
     client      GitHubClient: PyGithub (public API only) sending through the transport
     artifacts   find, download and safely unpack a run's artifact

@@ -27,7 +27,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
@@ -44,6 +44,7 @@ from github.Requester import (
 )
 
 from aiwf_ci.errors import GitHubAPIError, GitHubHTTPError
+from aiwf_ci.github.phases import Phase
 from aiwf_ci.github.ratelimit import Sleep
 from aiwf_ci.github.settings import ApiStats, ClientSettings
 from aiwf_ci.github.transport import Transport
@@ -136,6 +137,11 @@ class GitHubClient:
 
     def stats(self) -> ApiStats:
         return self._transport.stats()
+
+    def phase(self, name: str) -> AbstractContextManager[Phase]:
+        """Count the API time of the calls made inside against phase ``name``, with its own
+        time budget (see ``github.phases``): ``with client.phase("comment"): ...``."""
+        return self._transport.phase(name)
 
     def _full_path(self, path: str) -> str:
         """``/repos/x`` → the URL path (``/api/v3/repos/x`` on GitHub Enterprise Server)."""

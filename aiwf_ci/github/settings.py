@@ -21,9 +21,11 @@ class ClientSettings:
     public API). The knobs, by concern: what is asked and kept (``ttl``: seconds a cached
     answer stays fresh when GitHub's ``Cache-Control: max-age`` does not say, which wins as
     HTTP says it should); how long to wait (``timeout`` per request, ``max_total_wait`` for
-    every sleep of the client together, retries and their backoff, and ``time_budget`` for
-    the client's whole life: an API that accepts connections and never answers, or a port
-    that drops them, ends the GitHub side within it, never a job stuck for minutes); how
+    the sleeps of one phase together, retries and their backoff, and ``time_budget``: the
+    seconds each phase may spend on the API, counted only while a call is in the transport
+    (``github.phases``), so an API that accepts connections and never answers, a port that
+    drops them or an archive host that trickles ends that phase within it, never a job
+    stuck for minutes, and time spent on anything else costs the API nothing); how
     fast to go (a token bucket of ``requests_per_second`` and ``burst``, slower still when
     fewer than ``slow_below_remaining`` requests of the rate limit are left).
     """

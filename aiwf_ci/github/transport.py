@@ -14,6 +14,15 @@ run: once a request to it has failed that way after its retries, every later req
 host fails at once with the same reason, so the fallbacks that follow (tarball → artifact →
 comment) do not each spend the retries again.
 
+Time is counted per phase and only while a call is in the transport (``github.phases``):
+a slow suite before the baseline or the comment costs the API nothing. A download (an
+artifact zip, a base tarball) follows at most :data:`MAX_REDIRECTS` redirects, each checked
+(http or https, a well-formed URL; the token only ever to the API host), asks for the bytes
+as they are (``Accept-Encoding: identity``), and has a wall-clock deadline on the whole
+body: the time its phase has left, not only a timeout per read, so an archive host that
+sends a byte a second ends with a reason, like one that drops the connection mid-body
+(retried, as a connection error) or sends an encoding it was not asked for.
+
 A transport, like the client that owns it, is used from one thread (the action is sequential).
 """
 
@@ -25,15 +34,17 @@ import logging
 import random
 import socket
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 
-from aiwf_ci.errors import GitHubAPIError, GitHubHTTPError
+from aiwf_ci.errors import DownloadLate, GitHubAPIError, GitHubHTTPError
 from aiwf_ci.github.cache import TOKEN_HASH_HEADER, AuthAdapter, make_session, token_sha256
+from aiwf_ci.github.phases import MARGIN, OTHER, Phase, out_of_time
 from aiwf_ci.github.ratelimit import (
     IDEMPOTENT_METHODS,
     TRANSIENT_STATUSES,
@@ -47,11 +58,14 @@ from aiwf_ci.github.ratelimit import (
     retry_delay,
 )
 from aiwf_ci.github.settings import ApiStats, ClientSettings
-from aiwf_ci.github.streaming import message_of, stream_to
+from aiwf_ci.github.streaming import message_of, redirect_target, stream_to
 from aiwf_ci.pacing import TokenBucket
 
 logger = logging.getLogger(__name__)
 _R = TypeVar("_R")
+
+MAX_REDIRECTS = 5
+"""Redirects a download may follow (GitHub uses one: API → storage)."""
 
 
 class Transport:
@@ -62,8 +76,9 @@ class Transport:
         self._rng = random.Random()
         self._api_netloc = urlsplit(settings.api_url).netloc
         self._token_hash = token_sha256(settings.token)
-        self._budget = WaitBudget(settings.max_total_wait, sleep)
-        self._deadline = time.monotonic() + settings.time_budget
+        self._sleep = sleep
+        self._phases: dict[str, Phase] = {}
+        self._phase = self._phase_named(OTHER)
         self._bucket = TokenBucket(settings.requests_per_second, capacity=settings.burst)
         self._stats = ApiStats()
         self._rate: RateLimitState | None = None
@@ -109,6 +124,22 @@ class Transport:
 
     def stats(self) -> ApiStats:
         return dataclasses.replace(self._stats)
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[Phase]:
+        """Count the calls made inside against phase ``name`` (its own time budget and wait
+        budget, kept if the phase is entered again); the previous phase after."""
+        previous, self._phase = self._phase, self._phase_named(name)
+        try:
+            yield self._phase
+        finally:
+            self._phase = previous
+
+    def _phase_named(self, name: str) -> Phase:
+        if name not in self._phases:
+            waits = WaitBudget(self._settings.max_total_wait, self._sleep)
+            self._phases[name] = Phase(name=name, budget=self._settings.time_budget, waits=waits)
+        return self._phases[name]
 
     def invalidate(self, path: str) -> int:
         """Forget every cached GET of ``path`` (any query); returns how many."""
@@ -171,16 +202,23 @@ class Transport:
         methods only, within the retry count and the wait budget. A host already found dead
         is not tried at all."""
         self._check_alive(method, url)
-        attempt = 0
-        while True:
-            try:
-                result = once(attempt)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                self._retry_after_error(method, url, exc, attempt)
-            else:
-                if result is not None:
-                    return result
-            attempt += 1
+        phase = self._phase
+        counting = phase.begin(time.monotonic())
+        try:
+            attempt = 0
+            while True:
+                try:
+                    result = once(attempt)
+                except (requests.ConnectionError, requests.Timeout) as exc:
+                    self._retry_after_error(method, url, exc, attempt)
+                else:
+                    if result is not None:
+                        return result
+                attempt += 1
+                phase.retries += 1
+        finally:
+            if counting:
+                phase.end(time.monotonic())
 
     def _check_alive(self, method: str, url: str) -> None:
         host = urlsplit(url).netloc
@@ -192,42 +230,54 @@ class Transport:
             )
 
     def _time_left(self, method: str, url: str) -> float:
-        """The timeout of the next request: the usual one, or what is left of the client's
-        time budget; none left is an error naming the budget."""
-        left = self._deadline - time.monotonic()
-        if left <= 0.5:
-            raise GitHubAPIError(
-                f"{method} {urlsplit(url).path}: the GitHub side used up its "
-                f"{self._settings.time_budget:.0f}s time budget (the API is not answering)"
-            )
+        """The timeout of the next request: the usual one, or what is left of the phase's
+        time budget; none left is an error saying what the time went on."""
+        left = self._phase.left(time.monotonic())
+        if left <= MARGIN:
+            raise GitHubAPIError(out_of_time(self._phase, f"{method} {urlsplit(url).path}"))
         return min(self._settings.timeout, left)
+
+    def _wait(self, seconds: float) -> bool:
+        """Sleep ``seconds`` if the phase's wait budget and time budget allow it."""
+        phase = self._phase
+        return phase.may_wait(seconds, time.monotonic()) and phase.waits.take(seconds)
 
     def _retry_after_error(self, method: str, url: str, exc: Exception, attempt: int) -> None:
         path = urlsplit(url).path
-        kind = type(exc).__name__
+        kind = _kind(exc)
         if method not in IDEMPOTENT_METHODS:
             raise GitHubAPIError(
                 f"{method} {path}: connection failed ({kind}); not re-sent because it may "
                 "have been applied"
             ) from None
         host = _host_of(exc, url)
-        if host in self._dead or not self._backoff(attempt):
-            dead = unreachable(exc)
-            if dead is not None:
-                self._dead[host] = dead
-                kind = dead
-            raise GitHubAPIError(
-                f"{method} {path}: connection failed after {attempt + 1} attempts ({kind}); "
-                "check GITHUB_API_URL and the network"
-            ) from None
-        logger.info("retrying %s %s after %s", method, path, kind)
+        stopped = "dead" if host in self._dead else self._backoff(attempt)
+        if not stopped:
+            logger.info("retrying %s %s after %s", method, path, kind)
+            return
+        dead = unreachable(exc)
+        if dead is not None:
+            self._dead[host] = dead
+            kind = dead
+        if stopped == "time":
+            last = f"the last attempt: {kind}"
+            raise GitHubAPIError(f"{out_of_time(self._phase, f'{method} {path}')}; {last}")
+        raise GitHubAPIError(
+            f"{method} {path}: connection failed after {attempt + 1} attempts ({kind}); "
+            "check GITHUB_API_URL and the network"
+        ) from None
 
-    def _backoff(self, attempt: int) -> bool:
-        """Wait before the next attempt; ``False`` (no wait) when the retries or the wait
-        budget are used up."""
+    def _backoff(self, attempt: int) -> str:
+        """Wait before the next attempt, and say ``""``; or say why not, without waiting:
+        ``retries`` used up, ``time`` (the phase's budget has no room for the wait and a
+        request after it), ``waits`` (its wait budget is used up)."""
         s = self._settings
         delay = backoff(attempt, base=s.backoff_base, cap=s.backoff_cap, rng=self._rng)
-        return attempt < s.max_retries and self._budget.take(delay)
+        if attempt >= s.max_retries:
+            return "retries"
+        if not self._phase.may_wait(delay, time.monotonic()):
+            return "time"
+        return "" if self._phase.waits.take(delay) else "waits"
 
     def _should_retry(self, method: str, response: requests.Response, attempt: int) -> bool:
         status = response.status_code
@@ -244,7 +294,7 @@ class Transport:
             rng=self._rng,
         )
         path = urlsplit(str(response.url)).path
-        if not self._budget.take(delay):
+        if not self._wait(delay):
             logger.warning(
                 "giving up on %s %s (%s %s): waiting %.0fs would exceed the %.0fs wait cap",
                 method, path, status, outcome, delay, self._settings.max_total_wait,
@@ -260,7 +310,7 @@ class Transport:
         now = time.time()
         if rate is not None and rate.remaining == 0 and rate.reset is not None and rate.reset > now:
             wait = rate.reset - now
-            if not self._budget.take(wait):
+            if not self._wait(wait):
                 raise GitHubHTTPError(
                     f"GitHub API rate limit exhausted; it resets in {wait:.0f}s, longer than "
                     f"the {self._settings.max_total_wait:.0f}s this job may wait. Re-run later "
@@ -273,10 +323,18 @@ class Transport:
             pacing_delay(rate, now=now, slow_below=self._settings.slow_below_remaining),
         )
         if delay > 0:
-            self._budget.take(delay)  # pacing is advisory: without budget, go anyway
+            self._pace(delay)
+
+    def _pace(self, delay: float) -> None:
+        """Pacing is advisory and our own choice: within the phase's wait budget (else go at
+        once), and not counted against its time budget, which is for the API's answers."""
+        start = time.monotonic()
+        if self._phase.waits.take(delay):
+            self._phase.excuse(time.monotonic() - start)
 
     def _after_send(self, response: requests.Response | None) -> None:
         self._stats.requests_sent += 1
+        self._phase.requests += 1
         if response is None:
             return
         if response.status_code == 304:
@@ -292,36 +350,79 @@ class Transport:
         """Stream ``url`` (an API URL that may redirect to storage) to ``dest``; returns bytes."""
         if urlsplit(url).netloc != self._api_netloc:
             raise GitHubAPIError(f"refusing to send the token to {urlsplit(url).netloc}")
+        what = f"GET {urlsplit(url).path}"
 
         def once(attempt: int) -> int | None:
             try:
                 return self._download_once(url, dest, max_bytes=max_bytes)
             except GitHubHTTPError as exc:
-                if exc.status not in TRANSIENT_STATUSES or not self._backoff(attempt):
+                if exc.status not in TRANSIENT_STATUSES or self._backoff(attempt):
                     raise
                 return None
+            except DownloadLate as exc:
+                late = out_of_time(self._phase, what, "the download did not finish")
+                raise GitHubAPIError(f"{late}: {exc}") from None
+            except (requests.ConnectionError, requests.Timeout):
+                raise  # retried by the loop
+            except (requests.RequestException, ValueError) as exc:
+                raise GitHubAPIError(f"{what}: download failed ({type(exc).__name__})") from None
 
         return self._retrying("GET", url, once)
 
     def _download_once(self, url: str, dest: Path, *, max_bytes: int) -> int:
-        self._before_send()
-        headers = {
-            "Authorization": f"Bearer {self._settings.token}",
-            "User-Agent": self._settings.user_agent,
-            "Accept": "application/vnd.github+json",
-        }
-        with self._downloads.get(
-            url, headers=headers, stream=True, timeout=self._time_left("GET", url)
-        ) as response:
-            first = response.history[0] if response.history else response
-            self._after_send(first)
+        deadline = time.monotonic() + self._phase.left(time.monotonic())
+        with self._follow(url) as response:
             if response.status_code != 200:
                 raise GitHubHTTPError(
                     f"download of {urlsplit(url).path} failed with HTTP {response.status_code}"
                     f"{message_of(response)}",
                     status=response.status_code,
                 )
-            return stream_to(response, dest, max_bytes)
+            encoding = response.headers.get("Content-Encoding", "").strip().lower()
+            if encoding not in ("", "identity"):
+                raise GitHubAPIError(
+                    f"download of {urlsplit(url).path}: the host sent it encoded "
+                    f"({encoding[:40]!r}), though asked for the bytes as they are"
+                )
+            return stream_to(response, dest, max_bytes, deadline=deadline)
+
+    def _follow(self, url: str) -> requests.Response:
+        """The response at the end of at most :data:`MAX_REDIRECTS` checked redirects, its
+        body not read yet; the token goes only to the API host."""
+        self._before_send()
+        target = url
+        for hop in range(MAX_REDIRECTS + 1):
+            response = self._send_download(target, timeout=self._time_left("GET", url))
+            if hop == 0:
+                self._after_send(response)
+            if not response.is_redirect:
+                return response
+            location = response.headers.get("Location", "")
+            response.close()
+            target = redirect_target(target, location, what=f"GET {urlsplit(url).path}")
+        raise GitHubAPIError(
+            f"GET {urlsplit(url).path}: more than {MAX_REDIRECTS} redirects (a redirect loop?)"
+        )
+
+    def _send_download(self, target: str, *, timeout: float) -> requests.Response:
+        """One hop, through the adapter: ``Session.send`` would parse the next hop's
+        ``Location`` itself (even told not to follow it) and fail on a malformed one."""
+        request = requests.Request("GET", target, headers=self._download_headers(target))
+        prepared = self._downloads.prepare_request(request)
+        adapter = self._downloads.get_adapter(target)
+        return adapter.send(prepared, stream=True, timeout=timeout)
+
+    def _download_headers(self, target: str) -> dict[str, str]:
+        headers = {
+            "User-Agent": self._settings.user_agent,
+            "Accept": "application/vnd.github+json",
+            "Accept-Encoding": "identity",
+        }
+        api = urlsplit(self._settings.api_url)
+        here = urlsplit(target)
+        if (here.scheme, here.netloc) == (api.scheme, api.netloc):
+            headers["Authorization"] = f"Bearer {self._settings.token}"
+        return headers
 
 
 def unreachable(exc: BaseException) -> str | None:
@@ -350,3 +451,12 @@ def _host_of(exc: BaseException, url: str) -> str:
     request = getattr(exc, "request", None)
     failed = getattr(request, "url", None)
     return urlsplit(failed if isinstance(failed, str) else url).netloc
+
+
+def _kind(exc: BaseException) -> str:
+    """The error's class, with its message when it is one of ours (no request attached:
+    raised while reading a body, and worded without any URL)."""
+    kind = type(exc).__name__
+    if getattr(exc, "request", None) is None and exc.args and isinstance(exc.args[0], str):
+        return f"{kind}: {exc.args[0]}"
+    return kind

@@ -4,6 +4,7 @@ fake GitHub API on 127.0.0.1 standing in for ``GITHUB_API_URL``."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -16,6 +17,11 @@ from typing import Any
 
 import pytest
 
+from aiwf_ci.action.inputs import ActionConfig, check_folders, config_from_env
+from aiwf_ci.action.main import run_action
+from aiwf_ci.action.output import Console
+from aiwf_ci.github.client import GitHubClient
+from aiwf_ci.github.settings import ClientSettings
 from tests.fakegithub.server import FakeGitHub
 
 REPO = Path(__file__).resolve().parents[2]
@@ -76,6 +82,56 @@ class Action:
     ) -> Run:
         """The action on this event; ``address_space`` (bytes) limits the child's memory."""
         output, summary = self.temp / "output.txt", self.temp / "summary.md"
+        env = self.environment(event_name, event_path, **inputs)
+        entry = str(REPO / "entrypoint" / "main.py")
+        argv = [sys.executable, entry]
+        if address_space:
+            argv = [sys.executable, "-c", LIMITED, entry, str(address_space)]
+        done = subprocess.run(
+            argv,
+            cwd=self.workspace,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+        return Run(
+            done.returncode,
+            done.stdout,
+            done.stderr,
+            parse_outputs(output.read_text()),
+            summary.read_text(),
+        )
+
+    def run_here(
+        self, event_name: str, event_path: Path, *, client: Mapping[str, Any], **inputs: str
+    ) -> Run:
+        """The action on this event in this process (``run_action``, as ``main`` calls it),
+        its GitHub client built with the ``client`` settings given (a small time budget)."""
+        output, summary = self.temp / "output.txt", self.temp / "summary.md"
+        env = self.environment(event_name, event_path, **inputs)
+        config = config_from_env(env)
+        check_folders(config)
+
+        def factory(config: ActionConfig) -> GitHubClient:
+            settings = ClientSettings(
+                token=config.token.reveal(),
+                api_url=config.api_url,
+                repository=config.repository,
+                cache_dir=config.cache_dir,
+                **client,
+            )
+            return GitHubClient(settings)
+
+        stream = io.StringIO()
+        result = run_action(config, env, Console(stream), factory)
+        outputs = parse_outputs(output.read_text())
+        return Run(result.exit_code, stream.getvalue(), "", outputs, summary.read_text())
+
+    def environment(self, event_name: str, event_path: Path, **inputs: str) -> dict[str, str]:
+        """The variables GitHub gives the action's container (output files emptied)."""
+        output, summary = self.temp / "output.txt", self.temp / "summary.md"
         output.write_text("")
         summary.write_text("")
         env = {
@@ -100,26 +156,7 @@ class Action:
         env["INPUT_GITHUB-TOKEN"] = self.fake.token
         for key, value in {**self.inputs, **inputs}.items():
             env[f"INPUT_{key.upper()}"] = value
-        entry = str(REPO / "entrypoint" / "main.py")
-        argv = [sys.executable, entry]
-        if address_space:
-            argv = [sys.executable, "-c", LIMITED, entry, str(address_space)]
-        done = subprocess.run(
-            argv,
-            cwd=self.workspace,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=180,
-            check=False,
-        )
-        return Run(
-            done.returncode,
-            done.stdout,
-            done.stderr,
-            parse_outputs(output.read_text()),
-            summary.read_text(),
-        )
+        return env
 
 
 def parse_outputs(text: str) -> dict[str, str]:

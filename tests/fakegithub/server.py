@@ -341,6 +341,7 @@ class FakeGitHub(_Base):
         self.comments: dict[int, list[dict[str, Any]]] = {}
         self.commits: dict[str, str] = {}
         self.tarballs: dict[str, bytes] = {}
+        self.tarball_locations: dict[str, str] = {}  # sha -> where its tarball redirects
         self.issues: dict[int, dict[str, Any]] = {}
         self.issue_events: dict[int, list[dict[str, Any]]] = {}
         self.pulls: dict[int, dict[str, Any]] = {}
@@ -459,6 +460,12 @@ class FakeGitHub(_Base):
         """Seed the repository tarball of commit ``sha`` (served from the storage host)."""
         with self.lock:
             self.tarballs[sha] = data
+
+    def redirect_tarball(self, sha: str, location: str) -> None:
+        """Answer the tarball of commit ``sha`` with a redirect to ``location`` (any text:
+        another host, another scheme, a malformed URL)."""
+        with self.lock:
+            self.tarball_locations[sha] = location
 
     def add_issue(
         self, title: str, body: str, *, labels: tuple[str, ...] = (), login: str | None = None
@@ -693,6 +700,8 @@ class FakeGitHub(_Base):
         return Reply(302, headers={"Location": location})
 
     def _get_tarball(self, request: RecordedRequest, ref: str, **_: str) -> Reply:
+        if ref in self.tarball_locations:
+            return Reply(302, headers={"Location": self.tarball_locations[ref]})
         data = self.tarballs.get(ref)
         if data is None:
             return Reply(404, {"message": "Not Found"})

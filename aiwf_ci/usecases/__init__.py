@@ -8,6 +8,7 @@ Modules:
     workspace   run the suite in one tree (``aiwf-ci run``; the action on a push)
     ab          two trees measured in paired rounds on this machine (``aiwf-ci ab``; the
                 action's same-runner baseline)
+    explain     after an A/B verdict, per-function profiles of both sides of what changed
 """
 
 from aiwf_ci.usecases.common import (

@@ -40,6 +40,7 @@ from aiwf_ci.models.baseline import Baseline
 from aiwf_ci.run.environment import detect_commit
 from aiwf_ci.usecases import load_suite
 from aiwf_ci.usecases.ab import ABOutcome, ABRequest, ABSide, measure_ab
+from aiwf_ci.usecases.explain import ExplainOptions
 from aiwf_ci.usecases.workspace import run_workspace
 from aiwf_ci.verdict.compare import unrelated
 from aiwf_ci.verdict.thresholds import ThresholdRules
@@ -132,6 +133,7 @@ def _same_runner(job: Job, suite: SuiteConfig, rules: ThresholdRules) -> Measure
         shard=job.config.shard,
         cache_dir=job.config.cache_dir,
         time_budget=job.config.time_budget,
+        explain=ExplainOptions(folder=job.config.results_dir / "profiles"),
     )
     printer = ProgressPrinter(job.console.stream, github_actions=True)
     try:

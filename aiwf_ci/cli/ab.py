@@ -19,6 +19,7 @@ from aiwf_ci.models import write_results
 from aiwf_ci.run.interleave import SIDES
 from aiwf_ci.usecases import exit_code, load_suite, threshold_rules
 from aiwf_ci.usecases.ab import ABRequest, ABSide, measure_ab
+from aiwf_ci.usecases.explain import ExplainOptions
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.model import Report
 from aiwf_ci.verdict.rules_json import record_rules
@@ -35,6 +36,7 @@ def cmd_ab(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         time_budget=args.time_budget,
         max_rounds=args.max_rounds,
         samples=args.samples,
+        explain=None if args.no_profile else ExplainOptions(folder=args.out / "profiles"),
     )
     stream = sys.stdout if args.format == "text" else sys.stderr  # keep stdout machine-readable
     printer = ProgressPrinter(stream, github_actions=env.get("GITHUB_ACTIONS") == "true")

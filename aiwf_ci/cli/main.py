@@ -225,6 +225,11 @@ def _add_ab(sub: Subparsers) -> None:
     )
     ab.add_argument("--profile", help="config profile (overrides AIWF_PROFILE)")
     _no_setup(ab)
+    ab.add_argument(
+        "--no-profile",
+        action="store_true",
+        help="no per-function profiles of the benchmarks that changed (kept in OUT/profiles)",
+    )
     ab.add_argument("--only", help="glob or substring of benchmark names (comma-separated)")
     _thresholds(ab)
     _timer(ab, "(overrides the config's)")

@@ -3,12 +3,21 @@ errored benchmarks and the footer's API figures, formatted and capped by ``Limit
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import replace
 
 from aiwf_ci import numbers
 from aiwf_ci.metrics import BYTES
 from aiwf_ci.models import Alert, BenchmarkResult, Metric, Results
-from aiwf_ci.report.view_model import AlertView, ErrorView, LatencyView, Limits
+from aiwf_ci.report.view_model import (
+    AlertView,
+    ErrorView,
+    LatencyView,
+    Limits,
+    ProfileRow,
+    ProfileView,
+)
 
 
 def cap(items: Sequence[object], limit: int | None) -> tuple[int, int]:
@@ -112,3 +121,95 @@ def errors(head: Results, limits: Limits) -> tuple[list[ErrorView], int]:
     ]
     keep, omitted = cap(views, limits.errors)
     return views[:keep], omitted
+
+
+MEASURES = {"timed": ("time (cProfile)", "s"), "counted": ("instructions (Callgrind)", "instr")}
+"""The measures in the order shown: a Python function's name first, the C functions after."""
+
+
+def profiles(head: Results) -> list[ProfileView]:
+    """The profile differences the A/B run attached to changed benchmarks
+    (``extra["profile"]``), each measure one view; anything malformed (a results file is
+    untrusted input) is left out, never an error."""
+    views = []
+    for bench in head.benchmarks:
+        found = bench.extra.get("profile")
+        if not isinstance(found, Mapping):
+            continue
+        for key, (measure, unit) in MEASURES.items():
+            diff = found.get(key)
+            if not isinstance(diff, Mapping):
+                continue
+            view = _profile_view(bench.name, measure, unit, diff)
+            if view is not None:
+                views.append(replace(view, files=_files(found.get("files"), key)))
+    return views
+
+
+def _profile_view(
+    name: str, measure: str, unit: str, diff: Mapping[str, object]
+) -> ProfileView | None:
+    entries = diff.get("entries")
+    base, head = _number(diff.get("base_total")), _number(diff.get("head_total"))
+    if not isinstance(entries, list) or base is None or head is None:
+        return None
+    rows = [_entry(e) for e in entries[:10] if isinstance(e, Mapping)]
+    kept = [r for r in rows if r is not None]
+    widest = max((abs(r[1]) for r in kept), default=0.0) or 1.0
+    views = tuple(
+        ProfileRow(
+            function=function,
+            self_change=_signed(change, unit),
+            share=numbers.pct(share).lstrip("+") if share is not None else numbers.DASH,
+            inclusive_change=_signed(inclusive, unit),
+            bar=round(100 * abs(change) / widest),
+            worse=change > 0,
+        )
+        for function, change, share, inclusive in kept
+    )
+    whole = (
+        f"{_signed(head - base, unit)} a call "
+        f"({numbers.human(base, unit)} → {numbers.human(head, unit)})"
+    )
+    note = diff.get("note")
+    return ProfileView(
+        benchmark=name,
+        measure=measure,
+        whole=whole,
+        rows=views,
+        note=note if isinstance(note, str) else "",
+    )
+
+
+def _entry(entry: Mapping[str, object]) -> tuple[str, float, float | None, float] | None:
+    function, change = entry.get("function"), _number(entry.get("self_change"))
+    inclusive = _number(entry.get("inclusive_change"))
+    if not isinstance(function, str) or change is None or inclusive is None:
+        return None
+    return function[:200], change, _number(entry.get("share")), inclusive
+
+
+def _number(value: object) -> float | None:
+    """A finite number from untrusted JSON, else ``None``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _signed(value: float, unit: str) -> str:
+    sign = "+" if value > 0 else "−" if value < 0 else "±"
+    return sign + numbers.human(abs(value), unit)
+
+
+def _files(files: object, key: str) -> str:
+    """Where the raw profiles are, as the results name them (for a person to open)."""
+    if not isinstance(files, Mapping):
+        return ""
+    suffix = "_callgrind" if key == "counted" else "_pstats"
+    shown = []
+    for side in ("base", "head"):
+        value = files.get(side + suffix)
+        first = value[0] if isinstance(value, list) and value else value
+        if isinstance(first, str):
+            shown.append(f"{side}: {first[:200]}")
+    return "; ".join(shown)

@@ -74,7 +74,22 @@ def render_view_text(view: View) -> str:
         first = plain(error.message.strip().splitlines()[-1] if error.message.strip() else "")
         lines.append(f"errored: {_cut(error.benchmark)}: {_cut(first, 200)}")
     lines += [f"alert: {_cut(a.benchmark)}: {a.kind}: {_cut(a.message, 200)}" for a in view.alerts]
+    lines += _profiles(view)
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _profiles(view: View, top: int = 3) -> list[str]:
+    """The first functions of each profile difference (the rest is in the other reports)."""
+    lines = []
+    for p in view.profiles:
+        lines.append(f"where: {_cut(p.benchmark)} by {p.measure}, {plain(p.whole)}:")
+        lines += [
+            f"  {plain(_cut(r.function, 120))}  {r.self_change} ({r.share} of the change)"
+            for r in p.rows[:top]
+        ]
+        if p.files:
+            lines.append(f"  raw profiles: {plain(p.files)}")
+    return lines
 
 
 def render_text(report: Report, context: ReportContext | None = None) -> str:

@@ -141,6 +141,7 @@ def _sections(view: View, head: Results, baseline: Results | None, limits: Limit
         omitted_alerts=omit_a,
         latency=tuple(latency),
         omitted_latency=omit_l,
+        profiles=tuple(sections.profiles(head)),
         errors=tuple(errors),
         omitted_errors=omit_e,
         error_chars=limits.error_chars,

@@ -122,6 +122,31 @@ class LatencyView:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ProfileRow:
+    """One function of a profile difference, formatted; ``bar`` is its self change as a
+    share of the largest one in the table, 0-100, for the HTML report's bars."""
+
+    function: str
+    self_change: str
+    share: str
+    inclusive_change: str
+    bar: int
+    worse: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProfileView:
+    """Where a benchmark's change is, by one measure (instructions or time)."""
+
+    benchmark: str
+    measure: str
+    whole: str
+    rows: tuple[ProfileRow, ...]
+    note: str = ""
+    files: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ErrorView:
     benchmark: str
     message: str
@@ -171,6 +196,7 @@ class View:
     alerts: tuple[AlertView, ...] = ()
     omitted_alerts: int = 0
     latency: tuple[LatencyView, ...] = ()
+    profiles: tuple[ProfileView, ...] = ()
     omitted_latency: int = 0
     errors: tuple[ErrorView, ...] = ()
     omitted_errors: int = 0

@@ -10,6 +10,7 @@ Modules:
                 action's same-runner baseline)
     bisect      the first bad commit between a good and a bad one, each step an ``ab``
                 (``aiwf-ci bisect``)
+    explain     after an A/B verdict, per-function profiles of both sides of what changed
 """
 
 from aiwf_ci.usecases.common import (

@@ -40,6 +40,7 @@ from aiwf_ci.run.interleave import (
 from aiwf_ci.run.project import Tree
 from aiwf_ci.run.selection import Shard, select
 from aiwf_ci.usecases.common import ready_tree
+from aiwf_ci.usecases.explain import ExplainOptions, explain_changes
 from aiwf_ci.verdict.sequential import SequentialDesign
 from aiwf_ci.verdict.thresholds import ThresholdRules
 
@@ -70,6 +71,8 @@ class ABRequest:
     time_budget: float | None = None
     max_rounds: int | None = None
     samples: int | None = None
+    explain: ExplainOptions | None = None
+    """Profile the benchmarks that changed, after the verdict (``usecases.explain``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,7 +103,16 @@ def measure_ab(request: ABRequest, env: Mapping[str, str], printer: ProgressPrin
     with ExitStack() as stack:
         sides = _ready_both(stack, request, env, printer)
         results = run_interleaved(sides, pairs, options, printer)
+        if request.explain is not None:
+            explain = replace(request.explain, budget=explain_budget(spec, request.explain))
+            results = explain_changes(sides, results, request.rules, explain, printer.note)
     return ABOutcome(base=results["base"], head=results["head"], note=note)
+
+
+def explain_budget(spec: RoundsSpec, explain: ExplainOptions) -> float:
+    """The profiles' time: a quarter of the rounds' budget, at least 30 s, at most what the
+    options allow."""
+    return min(explain.budget, max(30.0, spec.time_budget / 4))
 
 
 def rounds_spec(spec: RoundsSpec, request: ABRequest) -> RoundsSpec:

@@ -18,6 +18,7 @@ Modules:
     native         ordinary runs beside a count: native time and I/O
     count_worker   the worker counted under Valgrind for ``python:`` callables
     paths          the paths a suite names, checked before anything runs
+    profiles       per-function profiles of one benchmark in one tree (cProfile, Callgrind)
 """
 
 from __future__ import annotations

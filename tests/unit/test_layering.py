@@ -32,6 +32,7 @@ RANKS: dict[str, int] = {
     "config": 6,
     "verdict": 5,
     "history": 4,
+    "profile": 4,
     "ingest": 4,
     "filebatch": 4,
     "loadgen": 4,

@@ -1,0 +1,70 @@
+"""``aiwf-ci ab`` explains a regression: per-function profiles of both sides, after the
+verdict, name the function that does more work."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from tests.integration.cli_helpers import aiwf
+
+CONFIG = """\
+suite: pipeline
+rounds: {samples: 1, budget: 90s}
+defaults: {warmup: 1, memory: false, min-time: 0.02}
+thresholds: {duration: 10%}
+benchmarks:
+  - name: etl
+    python: pipeline:run
+"""
+
+
+def pipeline(slow: int | None) -> str:
+    """Twelve steps, each with its own loop; step ``slow`` does 3x the work."""
+    steps = [
+        f"def step_{k}(x):\n    s = 0\n    for i in range({3000 if k == slow else 1000}):\n"
+        f"        s += i * i\n    return x + s % 7\n"
+        for k in range(12)
+    ]
+    body = "".join(f"    x = step_{k}(x)\n" for k in range(12))
+    return "\n".join(steps) + f"\ndef run():\n    x = 0\n{body}    return x\n"
+
+
+def tree(root: Path, slow: int | None) -> Path:
+    (root / ".aiwf").mkdir(parents=True)
+    (root / ".aiwf" / "bench.yml").write_text(CONFIG, encoding="utf-8")
+    (root / ".aiwf" / "pipeline.py").write_text(pipeline(slow), encoding="utf-8")
+    return root
+
+
+def test_the_step_doing_three_times_the_work_is_named_first(tmp_path: Path) -> None:
+    base, head = tree(tmp_path / "base", None), tree(tmp_path / "head", 7)
+    out = tmp_path / "out"
+    done = aiwf("ab", "--base-dir", base, "--head-dir", head, "--out", out, "--no-setup",
+                timeout=900)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((out / "head" / "results.json").read_text(encoding="utf-8"))
+    [etl] = results["benchmarks"]
+    profile = etl["extra"]["profile"]
+    timed = profile["timed"]
+    assert timed["entries"][0]["function"].startswith("pipeline:step_7 (.aiwf/pipeline.py:")
+    assert timed["entries"][0]["share"] > 0.5 and timed["head_total"] > timed["base_total"]
+    assert (out / profile["files"]["head_pstats"]).is_file()
+    if shutil.which("valgrind"):
+        counted = profile["counted"]
+        assert counted["head_total"] > counted["base_total"] and counted["entries"]
+        assert (out / profile["files"]["base_callgrind"][0]).is_file()
+    where = done.stdout.split("where: etl by time (cProfile)", 1)[1]
+    assert where.splitlines()[1].lstrip().startswith("pipeline:step_7")
+
+
+def test_no_profile_without_a_change_or_when_switched_off(tmp_path: Path) -> None:
+    base, head = tree(tmp_path / "base", 7), tree(tmp_path / "head", None)
+    out = tmp_path / "out"
+    done = aiwf("ab", "--base-dir", base, "--head-dir", head, "--out", out, "--no-setup",
+                "--no-profile", timeout=900)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    results = json.loads((out / "head" / "results.json").read_text(encoding="utf-8"))
+    assert "profile" not in results["benchmarks"][0].get("extra", {})
+    assert not (out / "profiles").exists()

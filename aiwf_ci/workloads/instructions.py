@@ -237,7 +237,7 @@ def _slowdown(count: Count, native: Native) -> float | None:
 
 def _fallback(bench: BenchmarkConfig, ctx: RunContext, count: Count) -> BenchmarkResult:
     """Counts disagree: say so, and measure wall time instead (the statistical verdict)."""
-    ctx.log(f"{count.describe()}: NOT deterministic, measuring wall time instead")
+    ctx.log(f"{count.describe()}; measuring wall time instead")
     config = timed_config(bench, memory=True)
     timed = (
         run_command_benchmark(config, ctx)

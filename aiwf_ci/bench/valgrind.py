@@ -76,6 +76,9 @@ def parse_out_file(text: str) -> dict[str, int]:
     return {name: numbers[i] if i < len(numbers) else 0 for i, name in enumerate(events)}
 
 
+COUNTER = "callgrind"
+"""The Valgrind tool that counts (recorded in results: counts of different tools differ by
+0.01-2 % for the same program, so they compare only roughly)."""
 FORK_FUNCTIONS = ("fork", "vfork")
 """Where callgrind writes the counts so far and zeroes them: the child of a ``fork`` starts
 from zero instead of repeating its parent's count (``vfork``: a child whose ``exec`` fails
@@ -89,7 +92,7 @@ def valgrind_args(folder: Path) -> list[str]:
     one out file per process and part, one log per process."""
     return [
         "-q",
-        "--tool=callgrind",
+        f"--tool={COUNTER}",
         "--trace-children=yes",
         "--vgdb=no",  # no debugger FIFOs in TMPDIR, which a killed run could not remove
         f"--log-file={folder}/valgrind.%p.log",

@@ -50,6 +50,7 @@ from aiwf_ci.bench.instructions import (
     per_call_samples,
     relative_spread,
 )
+from aiwf_ci.bench.valgrind import COUNTER
 from aiwf_ci.config.models import BenchmarkConfig, CommandSpec, PythonSpec, SuiteConfig
 from aiwf_ci.errors import BenchmarkError, ConfigError
 from aiwf_ci.metrics import INSTRUCTIONS, measured
@@ -208,6 +209,7 @@ def _result(bench: BenchmarkConfig, count: Count, native: Native) -> BenchmarkRe
     metrics.update(io_metrics(native.io, native.per))
     extra: dict[str, JSONValue] = {
         "measure": "instructions",
+        "counter": COUNTER,
         "counts": list(count.raw),
         "count_unit": count.unit,
         "spread": count.spread,

@@ -92,6 +92,7 @@ def test_counts_repeat_and_what_they_cannot_see_is_reported(tmp_path: Path) -> N
         assert len(set(count["samples"])) == 1  # checked: the repeats agree exactly
         assert {"valgrind_time", "native_time", "io_read_bytes", "io_calls"} <= set(metrics)
         assert found[name]["extra"]["measure"] == "instructions"
+        assert found[name]["extra"]["counter"] == "callgrind"  # counts of another tool differ
     py, cmd = found["py"], found["cmd"]
     # the body: ~3,000 iterations of a few bytecodes, far less than a whole interpreter run
     assert 10_000 < py["metrics"]["instructions"]["samples"][0] < 5_000_000

@@ -89,7 +89,9 @@ def test_counts_repeat_and_what_they_cannot_see_is_reported(tmp_path: Path) -> N
         metrics = found[name]["metrics"]
         count = metrics["instructions"]
         assert count["deterministic"] is True and count["unit"] == "instr"
-        assert len(set(count["samples"])) == 1  # checked: the repeats agree exactly
+        # checked: the repeats agree (exactly, or within a few instructions of a hundred
+        # million: a pid's width, measured 2 here)
+        assert max(count["samples"]) - min(count["samples"]) <= 1e-5 * min(count["samples"])
         assert {"valgrind_time", "native_time", "io_read_bytes", "io_calls"} <= set(metrics)
         assert found[name]["extra"]["measure"] == "instructions"
         assert found[name]["extra"]["counter"] == "callgrind"  # counts of another tool differ
@@ -98,13 +100,17 @@ def test_counts_repeat_and_what_they_cannot_see_is_reported(tmp_path: Path) -> N
     assert 10_000 < py["metrics"]["instructions"]["samples"][0] < 5_000_000
     assert cmd["metrics"]["instructions"]["samples"][0] > 10_000_000  # start-up included
     assert cmd["metrics"]["io_write_bytes"]["samples"][0] >= 10_000  # out.bin, natively
-    # never decided on two runs: 3 at least, 5 for runs under SMALL_RUN instructions
+    # never decided on two runs: 3 at least, 5 for runs under SMALL_RUN instructions or
+    # counts that differ at all
     for result, counts in ((cmd, cmd["extra"]["counts"]), (py, py["extra"]["counts"][1:])):
         check = result["extra"]["determinism"]
-        runs = MAX_RUNS if statistics.median(counts) < SMALL_RUN else MIN_RUNS
+        differ = len(set(result["metrics"]["instructions"]["samples"])) > 1
+        small = statistics.median(counts) < SMALL_RUN
+        runs = MAX_RUNS if small or differ else MIN_RUNS
         assert len(counts) == check["runs"] == check["agreed"] == runs
         assert check["deterministic"] is True
-        assert check["summary"].startswith(f"{runs} of {runs} runs counted ")
+        agreed = f"{runs} of {runs} runs {'agreed within' if differ else 'counted'} "
+        assert check["summary"].startswith(agreed)
     assert "instructions" in done.stdout and "(repeats agree)" in done.stdout
 
 

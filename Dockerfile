@@ -31,7 +31,7 @@ RUN apt-get update \
            -o -name '*.xml' \) -delete \
     && rm -rf /usr/lib/x86_64-linux-gnu/valgrind /usr/lib/aarch64-linux-gnu/valgrind /usr/lib/debug \
     && git --version \
-    && valgrind -q --tool=cachegrind --cache-sim=no --cachegrind-out-file=/dev/null /bin/true
+    && valgrind -q --tool=callgrind --callgrind-out-file=/dev/null /bin/true
 
 COPY requirements/action.txt /opt/aiwf-ci/requirements.txt
 COPY pyproject.toml README.md /opt/aiwf-ci/src/

@@ -3,8 +3,9 @@
 
 Why a module of its own: the instrument's decisions (which environment, how many runs, what
 counts as deterministic) read apart from the process handling they rest on. Here: finding
-``valgrind`` (a missing one is a ``ConfigError`` with the install hint), its options (quiet,
-whole tree, one out file and one log per process, no debugger FIFOs), switching address-space
+``valgrind`` (a missing one is a ``ConfigError`` with the install hint), its options
+(callgrind, counts dumped and zeroed before every ``fork``, quiet, whole tree, one out file
+per process and part, one log per process, no debugger FIFOs), switching address-space
 randomisation off with ``setarch -R`` where a probe shows it works, running the tree in its
 own session with a timeout (the whole tree is killed, also on an interrupt), and turning the
 out files into event totals (``Ir``) or the logs into a one-line failure.
@@ -62,30 +63,41 @@ def require_valgrind(env: Mapping[str, str], *, field: str = "") -> str:
     return found
 
 
-def parse_cachegrind_out(text: str) -> dict[str, int]:
-    """Event totals of a cachegrind out file: its ``events:`` names and ``summary:`` numbers
-    (a missing trailing number is zero)."""
+def parse_out_file(text: str) -> dict[str, int]:
+    """Event totals of a callgrind (or cachegrind) out file: its ``events:`` names and
+    ``summary:`` numbers (a missing trailing number is zero)."""
     header = dict(line.partition(":")[::2] for line in text.splitlines() if ":" in line)
     events = header.get("events", "").split()
     if not events or "summary" not in header:
-        raise ValueError("not a cachegrind out file: no events: or summary: line")
+        raise ValueError("not a callgrind out file: no events: or summary: line")
     numbers = [int(number) for number in header["summary"].split()]
     if len(numbers) > len(events):
         raise ValueError(f"{len(numbers)} numbers for {len(events)} events {events}")
     return {name: numbers[i] if i < len(numbers) else 0 for i, name in enumerate(events)}
 
 
+COUNTER = "callgrind"
+"""The Valgrind tool that counts (recorded in results: counts of different tools differ by
+0.01-2 % for the same program, so they compare only roughly)."""
+FORK_FUNCTIONS = ("fork", "vfork")
+"""Where callgrind writes the counts so far and zeroes them: the child of a ``fork`` starts
+from zero instead of repeating its parent's count (``vfork``: a child whose ``exec`` fails
+runs to its exit on a copy of the parent's counters under Valgrind, which turns ``vfork``
+into ``fork``)."""
+
+
 def valgrind_args(folder: Path) -> list[str]:
-    """Valgrind's options: cachegrind counting instructions only (its cheapest way), quiet,
-    the whole tree, one out file and one log per process."""
+    """Valgrind's options: callgrind counting instructions, its counts dumped and zeroed
+    before every ``fork`` (so no child repeats its parent's count), quiet, the whole tree,
+    one out file per process and part, one log per process."""
     return [
         "-q",
-        "--tool=cachegrind",
+        f"--tool={COUNTER}",
         "--trace-children=yes",
         "--vgdb=no",  # no debugger FIFOs in TMPDIR, which a killed run could not remove
         f"--log-file={folder}/valgrind.%p.log",
-        f"--cachegrind-out-file={folder}/out.%p",
-        "--cache-sim=no",
+        f"--callgrind-out-file={folder}/out.%p",
+        *(f"--dump-before={name}" for name in FORK_FUNCTIONS),
     ]
 
 
@@ -177,16 +189,17 @@ def _strip_valgrind_prefix(line: str) -> str:
 
 
 def read_counts(folder: Path, command: str) -> tuple[dict[str, int], int]:
-    """Events summed over every process's out file, and how many files there were."""
+    """Events summed over every out file (each process writes one per part: ``out.PID`` at
+    its exit, ``out.PID.N`` before its forks), and how many processes wrote them."""
     files = sorted(folder.glob("out.*"))
     if not files:
         raise BenchmarkError(f"valgrind wrote no counts for: {command}")
     totals: dict[str, int] = {}
     for path in files:
         try:
-            events = parse_cachegrind_out(path.read_text(encoding="utf-8", errors="replace"))
+            events = parse_out_file(path.read_text(encoding="utf-8", errors="replace"))
         except ValueError as exc:
             raise BenchmarkError(f"unreadable valgrind output {path.name}: {exc}") from exc
         for name, number in events.items():
             totals[name] = totals.get(name, 0) + number
-    return totals, len(files)
+    return totals, len({path.name.split(".")[1] for path in files})

@@ -4,12 +4,16 @@ Why: wall time on a shared runner moves 10-20 % between runs and far more beside
 neighbour; the number of executed instructions does not (``bench.instructions``). This module
 turns counts into a result the verdict can gate exactly, and is honest where they cannot:
 
-* **Counted twice, checked.** A command is counted twice (its whole process tree); a
-  ``python:`` callable is counted *differentially*: the worker runs the body ``n`` times once
-  and ``n + CALLS`` times twice, and the difference divided by ``CALLS`` is the count per call
-  (start-up, imports and ``setup`` cancel). When the repeats disagree by more than a tiny
-  tolerance the benchmark is **not deterministic**: an alert names the spread, and the
-  benchmark is measured in wall time instead (the statistical verdict), never gated on counts.
+* **Counted at least three times, checked.** A command is counted ``MIN_RUNS`` (3) times,
+  its whole process tree; a ``python:`` callable is counted *differentially*: the worker
+  runs the body ``n`` times once and ``n + CALLS`` times ``MIN_RUNS`` times, and the
+  difference divided by ``CALLS`` is the count per call (start-up, imports and ``setup``
+  cancel). Counts that differ at all, even within the tolerance, or small runs are counted up
+  to ``MAX_RUNS`` (5) times (``bench.instructions.more_runs``): two runs agreeing is not
+  determinism. When the counts disagree by more than a tiny tolerance the benchmark is **not
+  deterministic**: an alert says how many runs agreed ("2 of 3 runs agreed") and the spread,
+  and the benchmark is measured in wall time instead (the statistical verdict), never gated
+  on counts. Results record the check (``extra["determinism"]``: runs, agreed, summary).
 * **What counts cannot see** is reported beside them: ``native_time`` (wall time of ordinary
   runs, without Valgrind), ``valgrind_time`` (the counted run's wall time, slowed some 50x
   by Valgrind) and the I/O of ordinary runs (``io_read_bytes``, ``io_write_bytes``,
@@ -30,18 +34,23 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
 from aiwf_ci.bench.instructions import (
     DEFAULT_TOLERANCE,
+    MAX_RUNS,
+    MIN_RUNS,
+    Determinism,
     ValgrindMissing,
-    check_determinism,
-    count_all,
     count_python,
+    count_repeated,
     deterministic_env,
     find_valgrind,
+    per_call_samples,
+    relative_spread,
 )
+from aiwf_ci.bench.valgrind import COUNTER
 from aiwf_ci.config.models import BenchmarkConfig, CommandSpec, PythonSpec, SuiteConfig
 from aiwf_ci.errors import BenchmarkError, ConfigError
 from aiwf_ci.metrics import INSTRUCTIONS, measured
@@ -51,9 +60,10 @@ from aiwf_ci.workloads.command import run_command_benchmark
 from aiwf_ci.workloads.native import Native, command_cwd, io_metrics, native_runs, timed_config
 from aiwf_ci.workloads.python import run_python_benchmark, worker_job
 
-SLOWDOWN = 50
+SLOWDOWN = 100
 """Timeout factor for a counted run: Valgrind's cachegrind without cache simulation ran a
-Python program 40-60x slower than natively on the machines we measured."""
+Python program 40-60x slower than natively on the machines we measured, and callgrind, which
+counts now (``bench.instructions``), takes up to twice cachegrind's time."""
 CALLS = 2
 """Extra calls of a ``python:`` body in the large run; the count per call is their average.
 The small run makes ``max(1, warmup)`` calls, so first-call costs (lazy imports, caches)
@@ -100,43 +110,53 @@ def run_counted_benchmark(bench: BenchmarkConfig, ctx: RunContext) -> BenchmarkR
 class Count:
     """The counts of one benchmark and whether they agree."""
 
-    samples: tuple[float, ...]
-    """Instructions per run (command) or per call (python), one per repeat."""
+    check: Determinism
+    """The determinism check of the samples: how many runs, how many agreed."""
     raw: tuple[int, ...]
     """The whole-run counts behind them (python: the small run first)."""
-    spread: float
-    tolerance: float
     wall: float
     """Seconds the counted runs took under Valgrind (each; the slowest)."""
     unit: str
 
     @property
+    def samples(self) -> tuple[float, ...]:
+        """Instructions per run (command) or per call (python), one per repeat."""
+        return self.check.counts
+
+    @property
+    def spread(self) -> float:
+        return self.check.spread
+
+    @property
+    def tolerance(self) -> float:
+        return self.check.tolerance
+
+    @property
     def deterministic(self) -> bool:
-        return self.spread <= self.tolerance
+        return self.check.ok
 
     def describe(self) -> str:
-        counts = ", ".join(f"{x:,.0f}" for x in self.samples)
-        return f"{counts} instructions {self.unit}, spread {self.spread:.2g}"
+        return self.check.describe(self.unit)
 
 
 def _count(bench: BenchmarkConfig, ctx: RunContext, env: Mapping[str, str]) -> Count:
     spec = bench.workload
     timeout = bench.settings.timeout * SLOWDOWN
     if isinstance(spec, CommandSpec):
-        ctx.log(f"counting instructions under valgrind, twice (timeout {timeout:g}s each)")
-        runs = count_all(
-            [spec.command] * 2,
+        ctx.log(
+            f"counting instructions under valgrind, {MIN_RUNS} to {MAX_RUNS} times "
+            f"(timeout {timeout:g}s each)"
+        )
+        runs, check = count_repeated(
+            spec.command,
             cwd=command_cwd(spec, ctx),
             env={**deterministic_env(env), **spec.env},
             timeout=timeout,
+            tolerance=DEFAULT_TOLERANCE,
         )
-        counts = tuple(r.instructions for r in runs)
-        found = check_determinism(counts, tolerance=DEFAULT_TOLERANCE)
         return Count(
-            samples=tuple(float(c) for c in counts),
-            raw=counts,
-            spread=found.spread,
-            tolerance=found.tolerance,
+            check=check,
+            raw=tuple(r.instructions for r in runs),
             wall=max(r.wall for r in runs),
             unit="per run",
         )
@@ -154,7 +174,7 @@ def _count_python(
     small = max(1, bench.settings.warmup)
     ctx.log(
         f"counting instructions under valgrind: {small} and {small + CALLS} calls "
-        f"(the latter twice; timeout {timeout:g}s each)"
+        f"(the latter {MIN_RUNS} to {MAX_RUNS} times; timeout {timeout:g}s each)"
     )
     found = count_python(
         ctx.python or sys.executable,
@@ -163,39 +183,17 @@ def _count_python(
         cwd=ctx.root,
         env=deterministic_env(env),
         timeout=timeout,
-        repeat=2,
+        repeat=MIN_RUNS,
+        tolerance=PER_CALL_TOLERANCE,
         package_path=ctx.worker_path,
     )
-    samples = per_call_samples(found.count_small, found.large, CALLS)
+    assert found.determinism is not None  # asked for with a tolerance
     return Count(
-        samples=samples,
+        check=found.determinism,
         raw=(found.count_small, *found.large),
-        spread=relative_spread(samples),
-        tolerance=PER_CALL_TOLERANCE,
         wall=found.wall,
         unit="per call",
     )
-
-
-def per_call_samples(count_small: int, large: Sequence[int], calls: int) -> tuple[float, ...]:
-    """Instructions per call from each large run: ``(large - small) / calls``.
-
-    A large run that counted no more than the small one (it cannot, when both are the same
-    program) is a sign of non-determinism, not a negative cost: it is kept as is (zero or
-    negative) so the spread shows it.
-    """
-    if calls <= 0:
-        raise ValueError(f"calls must be positive, got {calls}")
-    return tuple((count - count_small) / calls for count in large)
-
-
-def relative_spread(samples: Sequence[float]) -> float:
-    """``(max - min) / |min|``: 0 for equal samples, ``inf`` when the smallest is not positive
-    (a "cost" of zero or less per call cannot be trusted)."""
-    low, high = min(samples), max(samples)
-    if low <= 0:
-        return 0.0 if low == high == 0 else float("inf")
-    return (high - low) / low
 
 
 # --- results ---------------------------------------------------------------------------------
@@ -211,12 +209,24 @@ def _result(bench: BenchmarkConfig, count: Count, native: Native) -> BenchmarkRe
     metrics.update(io_metrics(native.io, native.per))
     extra: dict[str, JSONValue] = {
         "measure": "instructions",
+        "counter": COUNTER,
         "counts": list(count.raw),
         "count_unit": count.unit,
         "spread": count.spread,
+        "determinism": _determinism(count),
         "valgrind_slowdown": _slowdown(count, native),
     }
     return build_result(bench, metrics=metrics, errors=native.errors, extra=extra)
+
+
+def _determinism(count: Count) -> dict[str, JSONValue]:
+    """How many runs the check made and how many agreed, with the sentence that says so."""
+    return {
+        "runs": count.check.runs,
+        "agreed": count.check.agreed,
+        "deterministic": count.deterministic,
+        "summary": count.describe(),
+    }
 
 
 def _slowdown(count: Count, native: Native) -> float | None:
@@ -229,7 +239,7 @@ def _slowdown(count: Count, native: Native) -> float | None:
 
 def _fallback(bench: BenchmarkConfig, ctx: RunContext, count: Count) -> BenchmarkResult:
     """Counts disagree: say so, and measure wall time instead (the statistical verdict)."""
-    ctx.log(f"{count.describe()}: NOT deterministic, measuring wall time instead")
+    ctx.log(f"{count.describe()}; measuring wall time instead")
     config = timed_config(bench, memory=True)
     timed = (
         run_command_benchmark(config, ctx)
@@ -240,19 +250,25 @@ def _fallback(bench: BenchmarkConfig, ctx: RunContext, count: Count) -> Benchmar
         kind="not_deterministic",
         metric=INSTRUCTIONS,
         message=(
-            f"instruction counts of repeated runs differ by {count.spread:.3g} "
-            f"(over the {count.tolerance:g} tolerance): the work depends on something that "
+            f"{count.describe()} (a spread of {count.spread:.3g}, over the "
+            f"{count.tolerance:g} tolerance): the work depends on something that "
             "changes between runs (random input, set or dict order of objects hashed by "
             "address, threads, clocks); gated on wall time instead"
         ),
         limit=count.tolerance,
         value=count.spread if count.spread != float("inf") else None,
-        details={"counts": list(count.raw), "unit": count.unit},
+        details={
+            "counts": list(count.raw),
+            "unit": count.unit,
+            "runs": count.check.runs,
+            "agreed": count.check.agreed,
+        },
     )
     extra: dict[str, JSONValue] = {
         **timed.extra,
         "measure": "time (instructions not deterministic)",
         "counts": list(count.raw),
+        "determinism": _determinism(count),
     }
     return replace(timed, alerts=(alert, *timed.alerts), extra=extra)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from aiwf_ci.bench.process import ProcessOutcome
 from aiwf_ci.config import load_config
 from aiwf_ci.config.models import BenchmarkConfig, MemorySettings, PythonSpec, Settings
 from aiwf_ci.models import Alert, BenchmarkResult
@@ -218,3 +219,43 @@ def test_a_big_spawner_does_not_inflate_a_small_command_s_peak(tmp_path: Path) -
     )
     peak = float(done.stdout.split()[-1])
     assert 20 * MIB < peak < 100 * MIB  # the command's 20 MiB, not the spawner's 300 MiB
+
+
+@pytest.mark.parametrize("command", ["true", "/bin/echo fast"])
+def test_a_command_too_fast_to_sample_never_fails_the_memory_pass(
+    tmp_path: Path, command: str
+) -> None:
+    # one run per pass: before, a pass whose only run ended before the sampler's first tick
+    # failed ("the sampler recorded nothing"), which `true` did most of the time
+    from aiwf_ci.bench.memory.profiler import command_memory_pass
+    from aiwf_ci.bench.process import ProcessObserver, run_process
+
+    def launch(observer: ProcessObserver) -> ProcessOutcome:
+        return run_process(command, cwd=tmp_path, env=os.environ, timeout=30, observer=observer)
+
+    outcomes = [command_memory_pass(launch, MemorySettings(), runs=1) for _ in range(30)]
+    assert [o.errors for o in outcomes if o.errors] == []
+    assert all(o.metrics["memory_peak"].samples[0] > 0 for o in outcomes)
+    stats = [o.extra["memory"] for o in outcomes]
+    assert {m["peak_source"] for m in stats} <= {"kernel", "sampler"}  # type: ignore[index]
+    assert all("peak_note" in m for m in stats if m["peak_source"] == "kernel")  # type: ignore[index, operator]
+
+
+def test_a_fast_command_s_result_names_the_source_of_its_peak(tmp_path: Path) -> None:
+    (bench,) = _suite(
+        tmp_path,
+        """\
+        suite: memory
+        defaults: {warmup: 0, iterations: 2}
+        benchmarks:
+          - name: fast
+            command: "true"
+        """,
+    )
+    result = run_command_benchmark(bench, RunContext(root=tmp_path, config_dir=tmp_path))
+    assert not result.errors, result.errors
+    assert min(result.metrics["memory_peak"].samples) > 0
+    memory = result.extra["memory"]
+    assert isinstance(memory, dict)
+    assert memory["peak_source"] == "kernel"
+    assert str(memory["peak_note"]).startswith("peak from the kernel's accounting")

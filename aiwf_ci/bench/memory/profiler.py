@@ -10,6 +10,17 @@ sampler's own cost goes to ``extra["memory"]``. ``max-peak`` becomes a
 
 Runs repeat up to ``COMMAND_RUNS`` times while the pass stays within ``COMMAND_BUDGET``
 seconds: a long command gets one memory run, a quick one enough for a significance test.
+
+A command too fast to sample (``true``, ``/bin/echo``: gone within a millisecond, often
+before the sampler's first tick: 2 passes of 12 once failed with "the sampler recorded
+nothing") never fails the pass: when a run ended before the sampler's second reading (its one
+reading is of the start, not the peak), every run's peak comes from the kernel's accounting
+instead (``ru_maxrss`` of the waited command from ``os.wait4``: the largest single process
+among the command and the descendants it waited for, not their sum), so all samples of the
+pass share one source, and ``extra["memory"]`` says so (``peak_source``, ``peak_note``).
+That figure includes the memory of the process that started the command (Linux carries the
+spawner's high-water mark into its child, see ``own_floor``): for a small command it is
+aiwf-ci's own peak, an upper bound, and the note says that too.
 """
 
 from __future__ import annotations
@@ -17,7 +28,7 @@ from __future__ import annotations
 import resource
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from aiwf_ci.bench.memory.limits import limit_alerts
 from aiwf_ci.bench.memory.outcome import MemoryOutcome
@@ -32,7 +43,15 @@ COMMAND_BUDGET = 10.0
 
 Launch = Callable[[ProcessObserver], ProcessOutcome]
 
-__all__ = ["COMMAND_BUDGET", "COMMAND_RUNS", "ProcessTreeSampler", "command_memory_pass"]
+__all__ = [
+    "COMMAND_BUDGET",
+    "COMMAND_RUNS",
+    "KernelPeak",
+    "ProcessTreeSampler",
+    "command_memory_pass",
+    "outcome_from_kernel",
+    "too_fast",
+]
 
 
 def command_memory_pass(
@@ -47,17 +66,79 @@ def command_memory_pass(
     """Run the command under the sampler (at least once, up to ``runs`` times within
     ``budget`` seconds) and turn the recordings into metrics, a series and alerts."""
     recordings: list[Recording] = []
+    kernel: list[KernelPeak] = []
     start = clock()
     for index in range(max(1, runs)):
         sampler = ProcessTreeSampler(settings.interval)
         outcome = launch(sampler)
         if not outcome.ok:
             return MemoryOutcome(errors=(f"memory run {index + 1} {outcome.reason(timeout)}",))
-        floor = own_floor(outcome.max_rss, spawner_peak())
-        recordings.append(replace(sampler.recording(), floor_rss=floor))
+        spawner = spawner_peak()
+        recordings.append(
+            replace(sampler.recording(), floor_rss=own_floor(outcome.max_rss, spawner))
+        )
+        kernel.append(KernelPeak(max_rss=outcome.max_rss, spawner=spawner))
         if clock() - start >= budget:
             break
+    if too_fast(recordings):
+        return outcome_from_kernel(kernel, recordings, settings)
     return outcome_from_recordings(recordings, settings)
+
+
+def too_fast(recordings: Sequence[Recording]) -> bool:
+    """Did a run end before the sampler's second reading? Its one reading, if any, was taken
+    as the command started (measured: 4 KiB to 648 KiB for ``true``), not at its peak."""
+    return any(len(r.rss) < 2 for r in recordings)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class KernelPeak:
+    """The kernel's accounting of one memory run: ``ru_maxrss`` of the waited command (its
+    largest single process, waited descendants included) and the spawner's own peak then."""
+
+    max_rss: int
+    spawner: int
+
+    @property
+    def upper_bound(self) -> bool:
+        """Could the figure be the spawner's, carried into the child (``own_floor``)?"""
+        return own_floor(self.max_rss, self.spawner) == 0
+
+
+def outcome_from_kernel(
+    kernel: Sequence[KernelPeak], recordings: Sequence[Recording], settings: MemorySettings
+) -> MemoryOutcome:
+    """A run ended before the sampler's second reading: every run's peak from the kernel's
+    accounting (one source for all samples), the source named in ``extra["memory"]``."""
+    peaks = [k.max_rss for k in kernel if k.max_rss > 0]
+    stats = {**_sampler_stats(recordings, settings), "peak_source": "kernel"}
+    if len(peaks) < len(kernel):  # no rusage here (not Linux): nothing to report, no failure
+        stats["peak_note"] = (
+            "no memory figure: the run ended before the sampler's second reading and "
+            "this system's kernel accounting gave none"
+        )
+        return MemoryOutcome(extra={"memory": stats})
+    stats["peak_note"] = kernel_note(kernel)
+    metrics = {"memory_peak": measured("memory_peak", peaks)}
+    return MemoryOutcome(
+        metrics=metrics, alerts=limit_alerts(metrics, settings), extra={"memory": stats}
+    )
+
+
+def kernel_note(kernel: Sequence[KernelPeak]) -> str:
+    """What a peak from the kernel's accounting is, and when it is only an upper bound."""
+    note = (
+        "peak from the kernel's accounting: the run ended before the sampler's second reading "
+        "(ru_maxrss: the largest single process of the command and the descendants it "
+        "waited for)"
+    )
+    if any(k.upper_bound for k in kernel):
+        spawner = max(k.spawner for k in kernel)
+        note += (
+            f"; an upper bound: it includes the memory of aiwf-ci, which started the command "
+            f"(Linux counts the starting process's {spawner / 2**20:.0f} MiB into the child's)"
+        )
+    return note
 
 
 def spawner_peak() -> int:
@@ -96,7 +177,7 @@ def outcome_from_recordings(
         metrics=metrics,
         alerts=limit_alerts(metrics, settings),
         series={"memory_rss": memory_series([(t, float(v)) for t, v in highest.rss])},
-        extra={"memory": _sampler_stats(recorded, settings)},
+        extra={"memory": {**_sampler_stats(recorded, settings), "peak_source": "sampler"}},
     )
 
 

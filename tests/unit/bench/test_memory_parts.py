@@ -14,7 +14,12 @@ import pytest
 from aiwf_ci.bench.memory.convert import memory_outcome_from_worker
 from aiwf_ci.bench.memory.evidence import display_path, type_name
 from aiwf_ci.bench.memory.limits import human_bytes, limit_alerts
-from aiwf_ci.bench.memory.profiler import outcome_from_recordings
+from aiwf_ci.bench.memory.profiler import (
+    KernelPeak,
+    outcome_from_kernel,
+    outcome_from_recordings,
+    too_fast,
+)
 from aiwf_ci.bench.memory.sampler import CostBudget, Recording
 from aiwf_ci.bench.memory.series import downsample, memory_series
 from aiwf_ci.bench.memory.tree import ProcessTree
@@ -95,6 +100,50 @@ def test_outcome_from_recordings() -> None:
     assert stats["sampler_cpu_share"] == pytest.approx(0.01)
     assert stats["processes"] == 3
     assert outcome_from_recordings([Recording()], MemorySettings()).errors
+
+
+MIB = 1024 * 1024
+
+
+def test_a_run_with_fewer_than_two_readings_is_too_fast_to_sample() -> None:
+    started = Recording(rss=((0.0, 4096),))  # one reading, as the command started
+    sampled = Recording(rss=((0.0, 4096), (0.01, 3 * MIB)))
+    assert too_fast([sampled, Recording()])
+    assert too_fast([started, sampled])
+    assert not too_fast([sampled, sampled])
+
+
+def test_a_run_too_fast_to_sample_takes_its_peak_from_the_kernel() -> None:
+    kernel = [
+        KernelPeak(max_rss=34 * MIB, spawner=34 * MIB),
+        KernelPeak(max_rss=33 * MIB, spawner=34 * MIB),
+    ]
+    outcome = outcome_from_kernel(kernel, [Recording(), Recording()], MemorySettings(max_peak=1))
+    assert not outcome.errors  # never "the sampler recorded nothing"
+    assert outcome.metrics["memory_peak"].samples == (34.0 * MIB, 33.0 * MIB)
+    assert [a.kind for a in outcome.alerts] == ["threshold_exceeded"]
+    stats = outcome.extra["memory"]
+    assert isinstance(stats, dict)
+    assert stats["peak_source"] == "kernel"
+    note = str(stats["peak_note"])
+    assert note.startswith("peak from the kernel's accounting: the run ended before")
+    # no more than the spawner's own peak: it may be aiwf-ci's memory, and the note says so
+    assert "an upper bound" in note and "34 MiB" in note
+
+
+def test_a_kernel_peak_above_the_spawner_s_is_the_command_s_own() -> None:
+    kernel = [KernelPeak(max_rss=200 * MIB, spawner=34 * MIB)]
+    outcome = outcome_from_kernel(kernel, [Recording()], MemorySettings())
+    assert outcome.metrics["memory_peak"].samples == (200.0 * MIB,)
+    assert "upper bound" not in str(outcome.extra["memory"]["peak_note"])  # type: ignore[index]
+
+
+def test_no_kernel_figure_is_a_note_not_a_failure() -> None:
+    outcome = outcome_from_kernel(
+        [KernelPeak(max_rss=0, spawner=0)], [Recording()], MemorySettings()
+    )
+    assert not outcome.errors and not outcome.metrics
+    assert "no memory figure" in str(outcome.extra["memory"]["peak_note"])  # type: ignore[index]
 
 
 def _worker_data(rss: list[float], evidence: object = None) -> dict[str, object]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 
 import numpy as np
 import pytest
@@ -307,15 +306,13 @@ def test_window_none_agrees_on_clear_steps(seed: int) -> None:
     assert close_to(indexes(series, ChangePointOptions(window=None)), [60, 150, 240], slack=2)
 
 
-def test_thousand_points_are_fast() -> None:
+def test_thousand_points_find_their_steps() -> None:
+    # its speed is benchmarks/changepoints_speed.py's to show, not a test's
     series = noise(14, 1000)
     for at in (200, 500, 800):
         series[at:] *= 1.1
-    started = time.perf_counter()
     found = detect(series.tolist())
-    elapsed = time.perf_counter() - started
     assert close_to([c.index for c in found], [200, 500, 800], slack=2)
-    assert elapsed < 2.0  # about 0.05 s on a laptop
 
 
 # --- parity with Apache Otava ------------------------------------------------------------

@@ -45,12 +45,24 @@ class PushHistory:
     summary: str
 
 
-def points_of(config: ActionConfig, client: GitHubClient, branch: str) -> list[RunPoint]:
-    """The branch's stored runs, oldest first (what ``history-runs`` asks for)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredRuns:
+    """The branch's stored runs of one suite, oldest first, and notes on those left out."""
+
+    points: list[RunPoint]
+    notes: tuple[str, ...] = ()
+
+
+def points_of(config: ActionConfig, client: GitHubClient, branch: str, suite: str) -> StoredRuns:
+    """The branch's stored runs of ``suite``, oldest first (what ``history-runs`` asks for)."""
     history = fetch_history(
-        client, branch=branch, name=config.baseline_artifact, points=config.history_runs
+        client,
+        branch=branch,
+        name=config.baseline_artifact,
+        suite=suite,
+        points=config.history_runs,
     )
-    return [
+    points = [
         RunPoint(
             sha=p.sha,
             run_id=p.run_id,
@@ -59,15 +71,16 @@ def points_of(config: ActionConfig, client: GitHubClient, branch: str) -> list[R
         )
         for p in history.points
     ]
+    return StoredRuns(points=points, notes=history.notes)
 
 
-def _history(job: Job, wanted: int) -> list[RunPoint] | None:
-    """The base branch's stored runs when ``wanted`` (an input) asks for them and they can
-    be had; a failure is a warning, never the build's."""
+def _history(job: Job, wanted: int, suite: str) -> StoredRuns | None:
+    """The base branch's stored runs of ``suite`` when ``wanted`` (an input) asks for them
+    and they can be had; a failure is a warning, never the build's."""
     if wanted <= 0 or job.client is None or not job.plan.base_branch:
         return None
     try:
-        return points_of(job.config, job.client, job.plan.base_branch)
+        return points_of(job.config, job.client, job.plan.base_branch, suite)
     except AiwfCIError as exc:
         job.console.annotate("warning", f"history not available: {exc}", title="aiwf-ci")
         return None
@@ -77,11 +90,11 @@ def push_history(job: Job, head: Results) -> PushHistory | None:
     """The trend with this run's results as its newest point; ``None`` (with a warning when
     something failed) when there is no history to build."""
     config = job.config
-    points = _history(job, config.history_runs)
-    if points is None:
+    stored = _history(job, config.history_runs, head.suite)
+    if stored is None:
         return None
     own = RunPoint(sha=config.sha, run_id=config.run_id or 0, created_at="", results=head)
-    trend = build_trend([*_without(points, config.sha), own])
+    trend = build_trend([*_without(stored.points, config.sha), own], notes=stored.notes)
     write_text_atomic(config.results_dir / "dashboard.html", render_dashboard(trend))
     if config.history_issue and job.client is not None:
         _issue(job.client, job.console, trend)
@@ -108,13 +121,15 @@ def _issue(client: GitHubClient, console: Console, trend: Trend) -> None:
     console.line(f"aiwf-ci: history issue {outcome.action}: {outcome.html_url}")
 
 
-def pooled_artifact_baseline(job: Job) -> tuple[Results, Trend] | None:
-    """With ``pooled-baseline: K``: the pooled baseline and the trend it came from."""
-    points = _history(job, job.config.pooled_baseline)
-    if points is None:
+def pooled_artifact_baseline(job: Job, suite: str) -> tuple[Results, Trend] | None:
+    """With ``pooled-baseline: K``: the pooled baseline of ``suite`` and the trend it came
+    from."""
+    stored = _history(job, job.config.pooled_baseline, suite)
+    if stored is None:
         return None
-    pooled = pooled_baseline(points, job.config.pooled_baseline)
-    return (pooled, build_trend(points)) if pooled is not None else None
+    pooled = pooled_baseline(stored.points, job.config.pooled_baseline)
+    trend = build_trend(stored.points, notes=stored.notes)
+    return (pooled, trend) if pooled is not None else None
 
 
 def acceptance(job: Job) -> str:

@@ -1,9 +1,12 @@
 """Two small GitHub conversations besides the PR comment:
 
 - **the history issue**: one issue per suite, kept up to date with the base branch's change
-  points (opt-in). Found by its label and the hidden marker at the end of its body (written
-  by us), created once, then edited in place; never more than one. (The REST API cannot pin
-  an issue; pin it once by hand.)
+  points (opt-in). Found by its label, the hidden marker at the end of its body **and its
+  author**: the token's own login when it can be read; else (``GITHUB_TOKEN``: ``GET /user``
+  answers 403) an issue written by ``github-actions[bot]`` with our exact title. Anyone with
+  triage rights can label an issue and paste a marker, so an issue someone else wrote is
+  never edited: ours is created beside it. Created once, then edited in place. (The REST API
+  cannot pin an issue; pin it once by hand.)
 - **the acceptance label's audit**: who added the "regression accepted" label to a pull
   request, and when (the latest ``labeled`` event of that label), for the audit line the
   report shows when a regression is accepted on purpose.
@@ -18,8 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from aiwf_ci.github.client import GitHubClient, api_errors
-from aiwf_ci.github.comments import is_own_comment
+from aiwf_ci.github.client import APP_BOT_LOGIN, GitHubClient, api_errors
+from aiwf_ci.github.comments import written_by
 
 HISTORY_LABEL = "aiwf-ci-history"
 
@@ -34,14 +37,22 @@ class IssueOutcome:
 def upsert_history_issue(
     client: GitHubClient, *, title: str, body: str, marker: str, label: str = HISTORY_LABEL
 ) -> IssueOutcome:
-    """Create the suite's history issue, or edit the one that ends with ``marker``."""
+    """Create the suite's history issue, or edit ours (``is_own_issue``)."""
     repo = client.repo()
+    login = client.authenticated_login()
     with api_errors("listing history issues"):
         existing = next(
             (
                 i
                 for i in repo.get_issues(state="all", labels=[label])
-                if is_own_comment(i.body, marker)
+                if is_own_issue(
+                    i.user.login if i.user is not None else None,
+                    i.title,
+                    i.body,
+                    login=login,
+                    title=title,
+                    marker=marker,
+                )
             ),
             None,
         )
@@ -64,6 +75,23 @@ def upsert_history_issue(
     return IssueOutcome(
         action="updated", number=int(existing.number), html_url=str(existing.html_url)
     )
+
+
+def is_own_issue(
+    author: str | None,
+    found_title: str | None,
+    body: str | None,
+    *,
+    login: str,
+    title: str,
+    marker: str,
+) -> bool:
+    """Pure: the history issue is ours when its body ends with ``marker`` and we wrote it —
+    by ``login`` exactly; when the login could not be read (``APP_BOT_LOGIN``), by that bot
+    and with our exact ``title`` as well."""
+    if not (body or "").rstrip().endswith(marker) or not written_by(author, login):
+        return False
+    return login != APP_BOT_LOGIN or found_title == title
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -28,6 +28,7 @@ HTML templates rely on Jinja2's autoescape (MarkupSafe) instead.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from urllib.parse import quote, urlsplit
 
@@ -104,9 +105,22 @@ def safe_url(url: object) -> str:
     return quote(text, safe=":/?#[]@!$&'*+,;=%~-._")
 
 
+MAX_SUITE_TOKEN = 200
+"""The longest suite token a marker carries: a longer one is cut and ends with a hash of the
+whole name, so a 70,000-character suite name still makes a short marker (the PR comment
+must fit GitHub's 65,536 characters with its marker) and two long names stay apart."""
+
+
 def suite_token(suite: str) -> str:
-    """The suite name percent-encoded: letters, digits, ``_.~`` and single dashes survive."""
-    return quote(suite, safe="").replace("--", "-%2D").replace("--", "-%2D")
+    """The suite name percent-encoded: letters, digits, ``_.~`` and single dashes survive;
+    at most ``MAX_SUITE_TOKEN`` characters."""
+    token = quote(suite, safe="").replace("--", "-%2D").replace("--", "-%2D")
+    if len(token) <= MAX_SUITE_TOKEN:
+        return token
+    digest = hashlib.sha256(suite.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    head = token[: MAX_SUITE_TOKEN - len(digest) - 1]
+    head = head[: head.rfind("%")] if "%" in head[-2:] else head  # never half an escape
+    return f"{head.rstrip('-')}~{digest}"
 
 
 def comment_marker(suite: str) -> str:

@@ -9,8 +9,9 @@ may use.
 - **On a pull request** with ``pooled-baseline: K`` and the artifact baseline: the last K
   like-machine push runs after the latest change point, pooled, are the baseline (one stored
   run is too noisy a reference), and the trend goes into the report.
-- **Accepting a regression on purpose**: the ``accept-label`` on the pull request turns a
-  regression into a pass, with an audit line (who added the label, when).
+- **Accepting a regression on purpose**: the ``accept-label`` on the pull request (in the
+  event and, read again, still there) turns a regression into a pass, with an audit line
+  (who added the label, when, or why that is unknown).
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ from aiwf_ci.action.output import Console
 from aiwf_ci.errors import AiwfCIError
 from aiwf_ci.github.client import GitHubClient
 from aiwf_ci.github.history import fetch_history
-from aiwf_ci.github.issues import label_event, upsert_history_issue
+from aiwf_ci.github.issues import (
+    LabelEvent,
+    current_labels,
+    label_event,
+    upsert_history_issue,
+)
 from aiwf_ci.history.trend import RunPoint, Trend, build_trend, pooled_baseline
 from aiwf_ci.models import Results, write_text_atomic
 from aiwf_ci.report import (
@@ -133,21 +139,43 @@ def pooled_artifact_baseline(job: Job, suite: str) -> tuple[Results, Trend] | No
 
 
 def acceptance(job: Job) -> str:
-    """The audit line when the pull request carries the acceptance label, else ``""``."""
+    """The audit line when the pull request carries the acceptance label, else ``""``.
+
+    The event's labels are as old as the event, so with a token the labels are read again:
+    a label removed since accepts nothing, and when they cannot be read nothing is accepted
+    (a warning says why). Who added the label comes from the PR's events; when those cannot
+    be read the regression is still accepted, and the audit line says who and when are
+    unknown and why — never an acceptance without one."""
     label = job.config.accept_label
     pr = job.plan.pr_number
     if not label or pr is None or label not in labels_of(job.config.event):
         return ""
-    who = ""
-    if job.client is not None:
-        try:
-            event = label_event(job.client, pr, label)
-        except AiwfCIError as exc:
-            job.console.annotate("warning", f"could not read who added {label!r}: {exc}")
-            event = None
-        if event is not None:
-            who = f" by @{event.actor} at {event.at}"
-    return f"label {label!r} added{who}"
+    if job.client is None:
+        return audit_line(label, None, "no github-token to read the labels and events")
+    try:
+        still_on = label in current_labels(job.client, pr)
+    except AiwfCIError as exc:
+        job.console.annotate(
+            "warning", f"regression not accepted: could not read the labels now: {exc}"
+        )
+        return ""
+    if not still_on:
+        job.console.line(f"aiwf-ci: label {label!r} was removed since the event: not accepted")
+        return ""
+    try:
+        event = label_event(job.client, pr, label)
+    except AiwfCIError as exc:
+        job.console.annotate("warning", f"could not read who added {label!r}: {exc}")
+        return audit_line(label, None, "events not readable")
+    return audit_line(label, event, "no labeled event found")
+
+
+def audit_line(label: str, event: LabelEvent | None, unknown: str) -> str:
+    """Pure: the audit line of an accepted regression; ``unknown`` says why who and when are
+    not known when there is no ``event``."""
+    if event is None:
+        return f"accepted by label {label!r} (who/when unknown: {unknown})"
+    return f"label {label!r} added by @{event.actor} at {event.at}"
 
 
 def labels_of(event: Mapping[str, Any]) -> set[str]:

@@ -7,8 +7,9 @@
   triage rights can label an issue and paste a marker, so an issue someone else wrote is
   never edited: ours is created beside it. Created once, then edited in place. (The REST API
   cannot pin an issue; pin it once by hand.)
-- **the acceptance label's audit**: who added the "regression accepted" label to a pull
-  request, and when (the latest ``labeled`` event of that label), for the audit line the
+- **the acceptance label**: whether a pull request carries a label *now* (the event's copy
+  of the labels is as old as the event: a label removed since must not accept anything), and
+  who added it, when (the latest ``labeled`` event of that label), for the audit line the
   report shows when a regression is accepted on purpose.
 
 Failures are ``GitHubAPIError`` (the callers turn them into warnings: history and audit
@@ -101,6 +102,17 @@ class LabelEvent:
     label: str
     actor: str
     at: str
+
+
+def current_labels(client: GitHubClient, number: int) -> set[str]:
+    """The labels issue/PR ``number`` carries now (one request, uncached: a label removed a
+    minute ago must be seen as removed)."""
+    path = f"/repos/{client.settings.repository}/issues/{number}/labels"
+    client.invalidate(path)
+    items = client.get_json(path, {"per_page": 100})
+    if not isinstance(items, list):
+        return set()
+    return {str(x["name"]) for x in items if isinstance(x, Mapping) and x.get("name")}
 
 
 def label_event(client: GitHubClient, number: int, label: str) -> LabelEvent | None:

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 
 from aiwf_ci.action.comment_side import is_own_run_url
+from aiwf_ci.action.history_side import audit_line
 from aiwf_ci.action.inputs import Secret, config_from_env, parse_bool
 from aiwf_ci.action.plan import decide, is_fork
 from aiwf_ci.errors import ConfigError
+from aiwf_ci.github.issues import LabelEvent
 
 EVENTS = Path(__file__).resolve().parents[2] / "data" / "github"
 
@@ -123,3 +125,11 @@ def test_an_internal_error_is_one_line_with_the_traceback_folded(tmp_path: Path)
     body = lines[start + 2 : lines.index("::endgroup::")]
     assert any(line.startswith("Traceback") for line in body)
     assert any("broken_factory" in line for line in body)
+
+
+def test_the_audit_line_names_who_and_when_or_why_not() -> None:
+    event = LabelEvent(label="ok", actor="bob", at="2026-12-02T09:30:00Z")
+    assert audit_line("ok", event, "x") == "label 'ok' added by @bob at 2026-12-02T09:30:00Z"
+    assert audit_line("ok", None, "events not readable") == (
+        "accepted by label 'ok' (who/when unknown: events not readable)"
+    )

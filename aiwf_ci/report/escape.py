@@ -22,8 +22,12 @@ summary, in an HTML file or on a terminal. These functions make such text render
   the pinned trend issue; the suite name is percent-encoded so it cannot end the HTML
   comment (no ``--``, no ``>``).
 - ``plain``: for terminals, control characters (ANSI escapes) removed.
+- every one of them, and ``neutral`` for HTML, removes control characters and the Unicode
+  bidirectional controls (U+202A..U+202E, U+2066..U+2069, U+200E/F, U+061C): a benchmark
+  name with a right-to-left override would display another name than it is
+  (``a\u202egnp.exe`` shows as ``aexe.png``).
 
-HTML templates rely on Jinja2's autoescape (MarkupSafe) instead.
+HTML templates rely on Jinja2's autoescape (MarkupSafe) instead, after ``neutral``.
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ _ORDERED = re.compile(r"^(\d+)([.)])(?=\s|$)")
 _WWW = re.compile(r"(?i)\bwww\.")
 _MD_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;"}
 _NO_PING = {"@", "#"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _NEWLINES = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
 _GH_REF = re.compile(r"(?i)\b(gh-)(?=\d)")
 _MARKERS = re.compile(r"(?i)(aiwf-ci:)(?=report|history)")
@@ -132,6 +136,12 @@ def history_marker(suite: str) -> str:
     """``<!-- aiwf-ci:history suite=NAME -->``: finds and ends the pinned trend issue (a text
     distinct from the PR comment's, so neither search ever matches the other)."""
     return f"<!-- aiwf-ci:history suite={suite_token(suite)} -->"
+
+
+def neutral(text: object) -> str:
+    """``text`` without control characters or bidirectional controls (newlines and tabs
+    kept): what HTML escaping leaves untouched but must not reach a reader."""
+    return _CONTROL.sub("", str(text))
 
 
 def plain(text: object) -> str:

@@ -54,7 +54,8 @@ class CommentOutcome:
 
 def prepare_body(suite: str, body: str, *, limit: int = COMMENT_LIMIT) -> str:
     """The body to post: the suite's marker as its first line (moved there from the end,
-    where the templates put it), at most ``limit`` characters.
+    where the templates put it), at most ``limit`` characters; preparing it twice changes
+    nothing.
 
     The renderers shorten details to fit; this cap is the last line of defence. It cuts the
     text after the marker, never the marker itself (at most ``MAX_SUITE_TOKEN`` characters
@@ -62,7 +63,7 @@ def prepare_body(suite: str, body: str, *, limit: int = COMMENT_LIMIT) -> str:
     posting a second one.
     """
     mark = comment_marker(suite)
-    text = redact(body).rstrip()
+    text = redact(body).rstrip().removeprefix(f"{mark}\n")  # prepared already: the same
     text = text.removesuffix(mark).rstrip() if text.endswith(mark) else text
     full = f"{mark}\n{text}\n"
     if len(full) <= limit:

@@ -109,6 +109,7 @@ def test_marker_cannot_close_the_html_comment() -> None:
 def test_prepare_body_starts_with_the_marker_once() -> None:
     assert prepare_body("s", "hi") == f"{marker('s')}\nhi\n"
     assert prepare_body("s", f"hi\n\n{marker('s')}\n") == f"{marker('s')}\nhi\n"
+    assert prepare_body("s", prepare_body("s", "hi")) == f"{marker('s')}\nhi\n"
 
 
 @pytest.mark.parametrize("with_marker", [True, False])

@@ -128,7 +128,8 @@ def suite_token(suite: str) -> str:
 
 
 def comment_marker(suite: str) -> str:
-    """``<!-- aiwf-ci:report suite=NAME -->``: the same text finds and ends the PR comment."""
+    """``<!-- aiwf-ci:report suite=NAME -->``: ends the rendered comment; posted, it is the
+    comment's first line (``github.comments.prepare_body``), where the next run finds it."""
     return f"<!-- aiwf-ci:report suite={suite_token(suite)} -->"
 
 

@@ -89,7 +89,7 @@ def _head_alone(job: Job, suite: SuiteConfig, fallback: str) -> Measured:
         suite, root, job.env, printer, shard=config.shard, cache_dir=config.cache_dir
     )
     with job.api_phase("history"):
-        pooled = pooled_artifact_baseline(job) if job.plan.pr_number else None
+        pooled = pooled_artifact_baseline(job, head.suite) if job.plan.pr_number else None
     if pooled is not None:
         runs = f"the last {config.pooled_baseline} push runs after the latest change point"
         baseline = Baseline(results=pooled[0], source=f"pooled: {runs}")

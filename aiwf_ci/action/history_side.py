@@ -9,8 +9,9 @@ may use.
 - **On a pull request** with ``pooled-baseline: K`` and the artifact baseline: the last K
   like-machine push runs after the latest change point, pooled, are the baseline (one stored
   run is too noisy a reference), and the trend goes into the report.
-- **Accepting a regression on purpose**: the ``accept-label`` on the pull request turns a
-  regression into a pass, with an audit line (who added the label, when).
+- **Accepting a regression on purpose**: the ``accept-label`` on the pull request (in the
+  event and, read again, still there) turns a regression into a pass, with an audit line
+  (who added the label, when, or why that is unknown).
 """
 
 from __future__ import annotations
@@ -25,7 +26,12 @@ from aiwf_ci.action.output import Console
 from aiwf_ci.errors import AiwfCIError
 from aiwf_ci.github.client import GitHubClient
 from aiwf_ci.github.history import fetch_history
-from aiwf_ci.github.issues import label_event, upsert_history_issue
+from aiwf_ci.github.issues import (
+    LabelEvent,
+    current_labels,
+    label_event,
+    upsert_history_issue,
+)
 from aiwf_ci.history.trend import RunPoint, Trend, build_trend, pooled_baseline
 from aiwf_ci.models import Results, write_text_atomic
 from aiwf_ci.report import (
@@ -45,12 +51,24 @@ class PushHistory:
     summary: str
 
 
-def points_of(config: ActionConfig, client: GitHubClient, branch: str) -> list[RunPoint]:
-    """The branch's stored runs, oldest first (what ``history-runs`` asks for)."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoredRuns:
+    """The branch's stored runs of one suite, oldest first, and notes on those left out."""
+
+    points: list[RunPoint]
+    notes: tuple[str, ...] = ()
+
+
+def points_of(config: ActionConfig, client: GitHubClient, branch: str, suite: str) -> StoredRuns:
+    """The branch's stored runs of ``suite``, oldest first (what ``history-runs`` asks for)."""
     history = fetch_history(
-        client, branch=branch, name=config.baseline_artifact, points=config.history_runs
+        client,
+        branch=branch,
+        name=config.baseline_artifact,
+        suite=suite,
+        points=config.history_runs,
     )
-    return [
+    points = [
         RunPoint(
             sha=p.sha,
             run_id=p.run_id,
@@ -59,15 +77,16 @@ def points_of(config: ActionConfig, client: GitHubClient, branch: str) -> list[R
         )
         for p in history.points
     ]
+    return StoredRuns(points=points, notes=history.notes)
 
 
-def _history(job: Job, wanted: int) -> list[RunPoint] | None:
-    """The base branch's stored runs when ``wanted`` (an input) asks for them and they can
-    be had; a failure is a warning, never the build's."""
+def _history(job: Job, wanted: int, suite: str) -> StoredRuns | None:
+    """The base branch's stored runs of ``suite`` when ``wanted`` (an input) asks for them
+    and they can be had; a failure is a warning, never the build's."""
     if wanted <= 0 or job.client is None or not job.plan.base_branch:
         return None
     try:
-        return points_of(job.config, job.client, job.plan.base_branch)
+        return points_of(job.config, job.client, job.plan.base_branch, suite)
     except AiwfCIError as exc:
         job.console.annotate("warning", f"history not available: {exc}", title="aiwf-ci")
         return None
@@ -77,11 +96,11 @@ def push_history(job: Job, head: Results) -> PushHistory | None:
     """The trend with this run's results as its newest point; ``None`` (with a warning when
     something failed) when there is no history to build."""
     config = job.config
-    points = _history(job, config.history_runs)
-    if points is None:
+    stored = _history(job, config.history_runs, head.suite)
+    if stored is None:
         return None
     own = RunPoint(sha=config.sha, run_id=config.run_id or 0, created_at="", results=head)
-    trend = build_trend([*_without(points, config.sha), own])
+    trend = build_trend([*_without(stored.points, config.sha), own], notes=stored.notes)
     write_text_atomic(config.results_dir / "dashboard.html", render_dashboard(trend))
     if config.history_issue and job.client is not None:
         _issue(job.client, job.console, trend)
@@ -108,31 +127,55 @@ def _issue(client: GitHubClient, console: Console, trend: Trend) -> None:
     console.line(f"aiwf-ci: history issue {outcome.action}: {outcome.html_url}")
 
 
-def pooled_artifact_baseline(job: Job) -> tuple[Results, Trend] | None:
-    """With ``pooled-baseline: K``: the pooled baseline and the trend it came from."""
-    points = _history(job, job.config.pooled_baseline)
-    if points is None:
+def pooled_artifact_baseline(job: Job, suite: str) -> tuple[Results, Trend] | None:
+    """With ``pooled-baseline: K``: the pooled baseline of ``suite`` and the trend it came
+    from."""
+    stored = _history(job, job.config.pooled_baseline, suite)
+    if stored is None:
         return None
-    pooled = pooled_baseline(points, job.config.pooled_baseline)
-    return (pooled, build_trend(points)) if pooled is not None else None
+    pooled = pooled_baseline(stored.points, job.config.pooled_baseline)
+    trend = build_trend(stored.points, notes=stored.notes)
+    return (pooled, trend) if pooled is not None else None
 
 
 def acceptance(job: Job) -> str:
-    """The audit line when the pull request carries the acceptance label, else ``""``."""
+    """The audit line when the pull request carries the acceptance label, else ``""``.
+
+    The event's labels are as old as the event, so with a token the labels are read again:
+    a label removed since accepts nothing, and when they cannot be read nothing is accepted
+    (a warning says why). Who added the label comes from the PR's events; when those cannot
+    be read the regression is still accepted, and the audit line says who and when are
+    unknown and why — never an acceptance without one."""
     label = job.config.accept_label
     pr = job.plan.pr_number
     if not label or pr is None or label not in labels_of(job.config.event):
         return ""
-    who = ""
-    if job.client is not None:
-        try:
-            event = label_event(job.client, pr, label)
-        except AiwfCIError as exc:
-            job.console.annotate("warning", f"could not read who added {label!r}: {exc}")
-            event = None
-        if event is not None:
-            who = f" by @{event.actor} at {event.at}"
-    return f"label {label!r} added{who}"
+    if job.client is None:
+        return audit_line(label, None, "no github-token to read the labels and events")
+    try:
+        still_on = label in current_labels(job.client, pr)
+    except AiwfCIError as exc:
+        job.console.annotate(
+            "warning", f"regression not accepted: could not read the labels now: {exc}"
+        )
+        return ""
+    if not still_on:
+        job.console.line(f"aiwf-ci: label {label!r} was removed since the event: not accepted")
+        return ""
+    try:
+        event = label_event(job.client, pr, label)
+    except AiwfCIError as exc:
+        job.console.annotate("warning", f"could not read who added {label!r}: {exc}")
+        return audit_line(label, None, "events not readable")
+    return audit_line(label, event, "no labeled event found")
+
+
+def audit_line(label: str, event: LabelEvent | None, unknown: str) -> str:
+    """Pure: the audit line of an accepted regression; ``unknown`` says why who and when are
+    not known when there is no ``event``."""
+    if event is None:
+        return f"accepted by label {label!r} (who/when unknown: {unknown})"
+    return f"label {label!r} added by @{event.actor} at {event.at}"
 
 
 def labels_of(event: Mapping[str, Any]) -> set[str]:

@@ -26,6 +26,7 @@ from aiwf_ci.action.output import (
     write_json,
 )
 from aiwf_ci.config.models import SuiteConfig
+from aiwf_ci.github.comments import prepare_body
 from aiwf_ci.history.trend import Trend
 from aiwf_ci.models import results_to_dict, write_results, write_text_atomic
 from aiwf_ci.report import ReportContext, render_comment, render_html, render_summary
@@ -50,7 +51,7 @@ def run_side(job: Job) -> ActionResult:
     measured = replace(measured, head=record_rules(measured.head, rules))
     results_path = write_results(measured.head, config.results_dir / "results.json")
     report, context, history = _report(job, measured, rules)
-    body = render_comment(report, context)
+    body = prepare_body(measured.head.suite, render_comment(report, context))  # as posted
     report_path = write_text_atomic(config.results_dir / "report.md", body)
     write_text_atomic(config.results_dir / "report.html", render_html(report, context))
     append_summary(config.summary_path, render_summary(report, context))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -113,6 +114,29 @@ def as_str(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise TypeError(f"expected a non-empty string, got {type_name(value)}")
     return value
+
+
+MAX_NAME = 200
+"""The longest suite or benchmark name: names head a report's lines, its markers and its
+artifact paths, and a longer one is a mistake (or an attack on the PR comment's size)."""
+UNSHOWABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+"""Characters a name must not hold: control characters (newlines, ESC) and the Unicode
+bidirectional controls, which make a name display as another one."""
+
+
+def as_name(value: Any) -> str:
+    """A suite or benchmark name: a non-empty string of at most ``MAX_NAME`` characters,
+    none of them a control or bidirectional character."""
+    text = as_str(value)
+    bad = UNSHOWABLE.search(text)
+    if bad:
+        raise OutOfRange(
+            f"the name holds U+{ord(bad.group()):04X}, a control or direction character",
+            "use printable characters only: no newline, ESC or direction override",
+        )
+    if len(text) > MAX_NAME:
+        raise OutOfRange(f"the name is {len(text):,} characters long", f"at most {MAX_NAME}")
+    return text
 
 
 def as_bool(value: Any) -> bool:

@@ -14,7 +14,7 @@ import yaml
 
 from aiwf_ci.config import yamlload
 from aiwf_ci.config.environment import read_environment, read_rounds
-from aiwf_ci.config.fields import Problems, as_str, join, read
+from aiwf_ci.config.fields import Problems, as_name, as_str, join, read
 from aiwf_ci.config.models import (
     COUNTED_KINDS,
     WORKLOAD_KINDS,
@@ -125,7 +125,7 @@ def _build(
     problems: Problems, data: LineMap, profile: str | None, env: Mapping[str, str]
 ) -> SuiteConfig | None:
     problems.check_keys(data, TOP_KEYS, "")
-    suite = read(problems, data, "suite", "", as_str, "a suite name, e.g. suite: my-project")
+    suite = read(problems, data, "suite", "", as_name, "a suite name, e.g. suite: my-project")
     if "suite" not in data:
         problems.add(data.line, "suite", "missing 'suite'", "add suite: NAME at the top")
     defaults = _mapping_settings(problems, data, "defaults")
@@ -278,7 +278,7 @@ def _benchmark(
     if entry is None:
         return None
     kinds = [k for k in WORKLOAD_KINDS if k in entry]
-    name = read(problems, entry, "name", field, as_str, "a unique benchmark name")
+    name = read(problems, entry, "name", field, as_name, "a unique benchmark name")
     if "name" not in entry:
         problems.add(entry.line, join(field, "name"), "missing 'name'", "add name: ...")
     if len(kinds) != 1:

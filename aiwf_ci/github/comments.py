@@ -1,8 +1,16 @@
 """One PR comment per suite, found by a hidden marker and updated in place.
 
-The comment carrying ``<!-- aiwf-ci:report suite=NAME -->`` and
-written by the token's own user is edited; otherwise one is created. Every page of comments is
-read. Creation is idempotent: when a POST fails in a way that might have landed (5xx, dropped
+The comment that **starts** with ``<!-- aiwf-ci:report suite=NAME -->`` (its first line,
+exactly) and was **written by the token's own login** is edited; otherwise one is created.
+Another bot's comment that ends with, or quotes, the marker is never ours: authorship is the
+login itself, never "some bot". When the login cannot be read (the Actions ``GITHUB_TOKEN``
+and other app installation tokens: ``GET /user`` answers 403), ours means written by
+``github-actions[bot]`` (``APP_BOT_LOGIN``), the identity ``GITHUB_TOKEN`` writes as; a
+GitHub App's own token writes as ``name[bot]``, which cannot be told from another app, so its
+old comment is not found and a new one is posted. Comments of earlier versions carried the
+marker at the end: from our own login that form is still recognised (and rewritten with the
+marker first), so an upgrade does not post a second comment. Every page of comments is read.
+Creation is idempotent: when a POST fails in a way that might have landed (5xx, dropped
 connection), the comments are listed again, uncached, before anything is re-posted. A
 read-only token (fork PR: ``403 Resource not accessible by integration``) is a warning outcome,
 not an error: the report still reaches the job summary.
@@ -22,7 +30,7 @@ from github.Issue import Issue
 from github.IssueComment import IssueComment
 
 from aiwf_ci.errors import GitHubAPIError, GitHubHTTPError
-from aiwf_ci.github.client import APP_BOT_LOGIN, GitHubClient, api_errors
+from aiwf_ci.github.client import GitHubClient, api_errors
 from aiwf_ci.redaction import redact
 from aiwf_ci.report import COMMENT_LIMIT, comment_marker
 
@@ -45,27 +53,37 @@ class CommentOutcome:
 
 
 def prepare_body(suite: str, body: str, *, limit: int = COMMENT_LIMIT) -> str:
-    """The body to post: ending with the suite's marker (added if missing), at most ``limit``
-    characters.
+    """The body to post: the suite's marker as its first line (moved there from the end,
+    where the templates put it), at most ``limit`` characters; preparing it twice changes
+    nothing.
 
     The renderers shorten details to fit; this cap is the last line of defence. It cuts the
-    text before the marker, never the marker itself, so the next run still finds (and
-    updates) this comment instead of posting a second one.
+    text after the marker, never the marker itself (at most ``MAX_SUITE_TOKEN`` characters
+    of suite name), so the next run still finds (and updates) this comment instead of
+    posting a second one.
     """
     mark = comment_marker(suite)
-    text = redact(body).rstrip()
+    text = redact(body).rstrip().removeprefix(f"{mark}\n")  # prepared already: the same
     text = text.removesuffix(mark).rstrip() if text.endswith(mark) else text
-    full = f"{text}\n\n{mark}\n"
+    full = f"{mark}\n{text}\n"
     if len(full) <= limit:
         return full
-    keep = max(0, limit - len(TRUNCATION_NOTE) - len(mark) - 2)
-    return f"{text[:keep]}{TRUNCATION_NOTE}\n{mark}\n"
+    keep = max(0, limit - len(TRUNCATION_NOTE) - len(mark) - 1)
+    return f"{mark}\n{text[:keep]}{TRUNCATION_NOTE}"
 
 
 def is_own_comment(body: str | None, mark: str) -> bool:
-    """Ours when the marker is where our templates put it: at the very end. A marker quoted
-    inside the text (error output, another suite's report pasted in) does not count."""
-    return (body or "").rstrip().endswith(mark)
+    """Ours when the marker is where we put it: the whole first line (or, as earlier versions
+    wrote it, the very end). A marker quoted inside the text (error output, another suite's
+    report pasted in) does not count. Authorship is checked apart (``written_by``)."""
+    text = body or ""
+    return text.partition("\n")[0].rstrip("\r") == mark or text.rstrip().endswith(mark)
+
+
+def written_by(author: str | None, login: str) -> bool:
+    """By the token's own login, exactly (``APP_BOT_LOGIN`` when the login cannot be read):
+    never "any bot", so another app's comment or issue is never taken for ours."""
+    return bool(author) and author == login
 
 
 def upsert_comment(
@@ -76,9 +94,13 @@ def upsert_comment(
     try:
         return _Upsert(client, repo, pr_number, comment_marker(suite)).run(text)
     except GitHubHTTPError as exc:
-        if exc.status == 403 and NOT_ACCESSIBLE.lower() in str(exc).lower():
+        if _not_accessible(exc):
             return _read_only_warning()
         raise
+
+
+def _not_accessible(exc: GitHubHTTPError) -> bool:
+    return exc.status == 403 and NOT_ACCESSIBLE.lower() in str(exc).lower()
 
 
 def _read_only_warning() -> CommentOutcome:
@@ -112,7 +134,8 @@ class _Upsert:
         """Every page is read; the oldest matching comment by ``login`` wins."""
         with api_errors("listing PR comments"):
             for comment in self.issue.get_comments():
-                if _written_by(comment, login) and is_own_comment(comment.body, self.mark):
+                author = comment.user.login if comment.user is not None else None
+                if written_by(author, login) and is_own_comment(comment.body, self.mark):
                     return comment
         return None
 
@@ -134,21 +157,24 @@ class _Upsert:
         return _outcome("created", created)
 
     def _update(self, existing: IssueComment, text: str) -> CommentOutcome:
-        with api_errors("updating the PR comment"):
-            existing.edit(text)
+        try:
+            with api_errors("updating the PR comment"):
+                existing.edit(text)
+        except GitHubHTTPError as exc:
+            if not _not_accessible(exc):
+                raise
+            return CommentOutcome(
+                action="warning",
+                html_url=str(existing.html_url),
+                comment_id=int(existing.id),
+                warning=(
+                    f"could not update the PR comment {existing.html_url}: GitHub refused the "
+                    f"edit ({NOT_ACCESSIBLE}); the token is read-only or the comment is not "
+                    "its own. The report is in the job summary"
+                ),
+            )
         self.client.amend_cached_json(self.list_path, _replace(int(existing.id), text))
         return _outcome("updated", existing)
-
-
-def _written_by(comment: IssueComment, login: str) -> bool:
-    """By the token's user; for an app token (its login unknown: ``APP_BOT_LOGIN``), by a
-    bot — the Actions bot or the app's own ``name[bot]``, never a person."""
-    user = comment.user
-    if user is None:
-        return False
-    if login == APP_BOT_LOGIN:
-        return str(user.login) == login or str(user.type) == "Bot"
-    return str(user.login) == login
 
 
 def _outcome(action: Action, comment: IssueComment) -> CommentOutcome:

@@ -12,8 +12,15 @@ with as few requests as GitHub allows:
   (``github.artifacts.fetch_artifact``), so a warm run downloads only what is new, and the
   listing itself is revalidated with ``If-None-Match`` (a ``304`` is free).
 
-A results file that cannot be read is left out (and logged), never a failure: history is
-never a reason to fail a build.
+Only this suite's runs: an artifact of the same name whose results file records another
+suite (a second workflow, or a second suite uploading under the default artifact name) is
+left out, and counted. A results file that cannot be read is left out too, and counted, never
+a failure: history is never a reason to fail a build. Both counts come back as ``notes`` for
+the report, since a trend over fewer runs than asked is not what the user thinks it is.
+
+Memory is bounded: at most ``MAX_POINTS`` runs, whatever the caller asks, and each one is cut
+to what the trend needs (``history.trend.trend_view``) as soon as it is read, so the
+history in memory is a few KiB a run, not the raw files.
 """
 
 from __future__ import annotations
@@ -28,11 +35,14 @@ from aiwf_ci.errors import AiwfCIError
 from aiwf_ci.github.artifacts import ArtifactInfo, fetch_artifact, files_of
 from aiwf_ci.github.baseline import RESULTS_FILE
 from aiwf_ci.github.client import GitHubClient
+from aiwf_ci.history.trend import trend_view
 from aiwf_ci.models import Results, load_results
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_POINTS = 30
+MAX_POINTS = 200
+"""The most runs a history holds, whatever is asked (the ``history-runs`` input's own cap)."""
 PER_PAGE = 100
 
 
@@ -57,9 +67,28 @@ class HistoryPoint:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class History:
-    """Points oldest first (a point that could not be read is left out, and logged)."""
+    """Points oldest first; runs left out are counted: ``unreadable`` (their results file
+    could not be read, logged with the reason) and ``other_suite`` (another suite's)."""
 
     points: tuple[HistoryPoint, ...]
+    unreadable: int = 0
+    other_suite: int = 0
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """One line per kind of run left out, for the report (none when nothing was)."""
+        notes = []
+        if self.unreadable:
+            notes.append(
+                f"{self.unreadable} stored run(s) left out: their results artifact could not "
+                "be read (the job log says why)"
+            )
+        if self.other_suite:
+            notes.append(
+                f"{self.other_suite} stored run(s) of another suite under the same artifact "
+                "name left out"
+            )
+        return tuple(notes)
 
 
 def branch_artifacts(
@@ -100,28 +129,47 @@ def fetch_history(
     *,
     branch: str,
     name: str,
+    suite: str | None = None,
     points: int = DEFAULT_POINTS,
     max_pages: int = 3,
 ) -> History:
-    """The last ``points`` results of ``branch``'s push runs, oldest first."""
+    """The last ``points`` (at most ``MAX_POINTS``) results of ``branch``'s push runs of
+    ``suite`` (any suite when ``None``), oldest first, each cut to what a trend needs."""
+    points = max(0, min(points, MAX_POINTS))
     candidates = _list(client, branch=branch, name=name, points=points, max_pages=max_pages)
     chosen: list[HistoryPoint] = []
-    for candidate in candidates[:points]:
-        try:
-            folder = files_of(fetch_artifact(client, candidate.info))
-            results = load_results(folder / RESULTS_FILE)
-        except AiwfCIError as exc:
-            logger.info("history: run %s left out: %s", candidate.run_id, exc)
-            continue
-        chosen.append(
-            HistoryPoint(
-                run_id=candidate.run_id,
-                sha=candidate.sha,
-                created_at=candidate.info.created_at,
-                results=results,
-            )
-        )
-    return History(points=tuple(reversed(chosen)))
+    unreadable = other = 0
+    for candidate in candidates:
+        if len(chosen) >= points:
+            break
+        results = _read(client, candidate)
+        if results is None:
+            unreadable += 1
+        elif suite is not None and results.suite != suite:
+            logger.info("history: run %s left out: suite %r", candidate.run_id, results.suite[:80])
+            other += 1
+        else:
+            chosen.append(_point(candidate, trend_view(results)))
+    return History(points=tuple(reversed(chosen)), unreadable=unreadable, other_suite=other)
+
+
+def _read(client: GitHubClient, candidate: Candidate) -> Results | None:
+    """The candidate's results, or ``None`` (logged) when they cannot be had."""
+    try:
+        folder = files_of(fetch_artifact(client, candidate.info))
+        return load_results(folder / RESULTS_FILE)
+    except AiwfCIError as exc:
+        logger.info("history: run %s left out: %s", candidate.run_id, exc)
+        return None
+
+
+def _point(candidate: Candidate, results: Results) -> HistoryPoint:
+    return HistoryPoint(
+        run_id=candidate.run_id,
+        sha=candidate.sha,
+        created_at=candidate.info.created_at,
+        results=results,
+    )
 
 
 def _list(

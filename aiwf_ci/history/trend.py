@@ -20,6 +20,9 @@ from aiwf_ci.models import BenchmarkResult, Metric, Results, short_sha
 
 DEFAULT_OPTIONS = ChangePointOptions(max_pvalue=0.001, min_magnitude=0.03, min_segment=3)
 MACHINE_KEYS = ("cpu_model", "cores")
+MAX_VIEW_SAMPLES = 1000
+"""Samples a stored run keeps per metric for a pooled baseline (the first ones); its median
+is the run's own, from every sample."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -81,6 +84,28 @@ class Trend:
         return [(s, step) for s in self.series for step in s.steps]
 
 
+def trend_view(results: Results) -> Results:
+    """What a trend and a pooled baseline need of a stored run, and nothing else: per metric
+    its unit, direction, statistics and at most ``MAX_VIEW_SAMPLES`` samples; whether each
+    benchmark failed (one error line); the machine keys. Series, alerts, extras and rounds
+    go: a history of 200 runs stays small in memory whatever the files held."""
+    return replace(
+        results,
+        environment={k: results.environment[k] for k in MACHINE_KEYS if k in results.environment},
+        thresholds={},
+        benchmarks=tuple(_bench_view(b) for b in results.benchmarks),
+    )
+
+
+def _bench_view(bench: BenchmarkResult) -> BenchmarkResult:
+    metrics = {
+        name: replace(m, samples=m.samples[:MAX_VIEW_SAMPLES], rounds=())
+        for name, m in bench.metrics.items()
+    }
+    errors = (bench.errors[0][:200],) if bench.errors else ()
+    return BenchmarkResult(name=bench.name, kind=bench.kind, metrics=metrics, errors=errors)
+
+
 def unlike_machines(a: Results, b: Results) -> bool:
     """Whether two runs were on unlike machines: a CPU model or core count that both record
     and that differs (a run that records none cannot be told apart)."""
@@ -92,11 +117,15 @@ def unlike_machines(a: Results, b: Results) -> bool:
 
 
 def build_trend(
-    points: Sequence[RunPoint], *, options: ChangePointOptions = DEFAULT_OPTIONS
+    points: Sequence[RunPoint],
+    *,
+    options: ChangePointOptions = DEFAULT_OPTIONS,
+    notes: Sequence[str] = (),
 ) -> Trend:
-    """Series and change points of every benchmark metric that the newest run has."""
+    """Series and change points of every benchmark metric that the newest run has;
+    ``notes`` (runs left out before, say) come first among the trend's notes."""
     if not points:
-        return Trend(suite="", series=(), runs=0)
+        return Trend(suite="", series=(), runs=0, notes=tuple(notes))
     newest = points[-1].results
     unlike = tuple(unlike_machines(p.results, newest) for p in points)
     series = [
@@ -105,10 +134,10 @@ def build_trend(
         if not bench.failed
         for name, metric in bench.metrics.items()
     ]
-    notes: tuple[str, ...] = ()
+    found = list(notes)
     if any(unlike):
-        notes = (f"{sum(unlike)} run(s) on another CPU model or core count are shown, not used",)
-    return Trend(suite=newest.suite, series=tuple(series), runs=len(points), notes=notes)
+        found.append(f"{sum(unlike)} run(s) on another CPU model or core count are shown, not used")
+    return Trend(suite=newest.suite, series=tuple(series), runs=len(points), notes=tuple(found))
 
 
 def _series(

@@ -7,6 +7,7 @@ statistic is negative.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -36,17 +37,22 @@ def negative_sample(samples: Iterable[float]) -> str:
 
 def impossible_summary(stats: Mapping[str, float]) -> str:
     """What makes summary statistics impossible, else ``""``: a negative one, a minimum above
-    the maximum, a mean or median outside them. A statistic not reported is left out."""
+    the maximum, a mean or a percentile outside them, percentiles out of order (median ≤
+    p95 ≤ p99). A statistic not reported is left out."""
     for name, value in stats.items():
         if value < 0:
             return f"negative {name} {value:g} ({NOT_NEGATIVE})"
     low, high = stats.get("min", -math.inf), stats.get("max", math.inf)
     if low > high:
         return f"min {low:g} is larger than max {high:g}"
-    for name in ("mean", "median"):
+    for name in ("mean", "median", "p95", "p99"):
         centre = stats.get(name)
         if centre is not None and not low <= centre <= high:
             return f"{name} {centre:g} lies outside min {low:g} .. max {high:g}"
+    ranks = [(n, stats[n]) for n in ("median", "p95", "p99") if n in stats]
+    for (lower, a), (upper, b) in itertools.pairwise(ranks):
+        if a > b:
+            return f"{lower} {a:g} is larger than {upper} {b:g}"
     return ""
 
 

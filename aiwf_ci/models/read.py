@@ -3,8 +3,10 @@
 Anything wrong is a ``ResultsFormatError`` naming the file and the field (and, inside a metric,
 the benchmark and the metric); a harness's own output is recognised and pointed at
 ``aiwf-ci import``; only regular files are opened. A negative sample or statistic is refused
-(``core.NOT_NEGATIVE``). Units are read in today's spelling: ``bytes`` (what older versions
-wrote for memory) is ``B``, ``bytes/s`` is ``B/s``, so old files and new ones compare.
+(``core.NOT_NEGATIVE``), so are summary statistics that contradict themselves (min above
+max, a percentile outside them) and a benchmark name that appears twice. Units are read in
+today's spelling: ``bytes`` (what older versions wrote for memory) is ``B``, ``bytes/s`` is
+``B/s``, so old files and new ones compare.
 """
 
 from __future__ import annotations
@@ -128,6 +130,8 @@ def _parse_results(data: object) -> Results:
         readable = ", ".join(sorted(READABLE_SCHEMAS))
         raise ValueError(f"unknown schema {schema!r}; this version reads {readable}")
     commit = data.get("commit") or {}
+    benchmarks = tuple(_parse_benchmark(b) for b in _list(data["benchmarks"], "benchmarks"))
+    _unique(benchmarks)
     return Results(
         schema=SCHEMA,
         suite=_str(data["suite"], "suite"),
@@ -135,8 +139,19 @@ def _parse_results(data: object) -> Results:
         commit=Commit(sha=str(commit.get("sha", "")), ref=str(commit.get("ref", ""))),
         environment=dict(data.get("environment") or {}),
         thresholds=_mapping(data.get("thresholds"), "thresholds"),
-        benchmarks=tuple(_parse_benchmark(b) for b in _list(data["benchmarks"], "benchmarks")),
+        benchmarks=benchmarks,
     )
+
+
+def _unique(benchmarks: tuple[BenchmarkResult, ...]) -> None:
+    """A name twice would be compared, listed and gated twice: the file is refused."""
+    seen: set[str] = set()
+    for bench in benchmarks:
+        if bench.name in seen:
+            raise ValueError(
+                f"benchmark name {bench.name[:80]!r} appears twice: names must be unique"
+            )
+        seen.add(bench.name)
 
 
 def _parse_benchmark(data: object) -> BenchmarkResult:

@@ -22,12 +22,17 @@ summary, in an HTML file or on a terminal. These functions make such text render
   the pinned trend issue; the suite name is percent-encoded so it cannot end the HTML
   comment (no ``--``, no ``>``).
 - ``plain``: for terminals, control characters (ANSI escapes) removed.
+- every one of them, and ``neutral`` for HTML, removes control characters and the Unicode
+  bidirectional controls (U+202A..U+202E, U+2066..U+2069, U+200E/F, U+061C): a benchmark
+  name with a right-to-left override would display another name than it is
+  (``a\u202egnp.exe`` shows as ``aexe.png``).
 
-HTML templates rely on Jinja2's autoescape (MarkupSafe) instead.
+HTML templates rely on Jinja2's autoescape (MarkupSafe) instead, after ``neutral``.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from urllib.parse import quote, urlsplit
 
@@ -40,7 +45,7 @@ _ORDERED = re.compile(r"^(\d+)([.)])(?=\s|$)")
 _WWW = re.compile(r"(?i)\bwww\.")
 _MD_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;"}
 _NO_PING = {"@", "#"}
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _NEWLINES = re.compile(r"\r\n|\r|\n|\u2028|\u2029")
 _GH_REF = re.compile(r"(?i)\b(gh-)(?=\d)")
 _MARKERS = re.compile(r"(?i)(aiwf-ci:)(?=report|history)")
@@ -104,13 +109,27 @@ def safe_url(url: object) -> str:
     return quote(text, safe=":/?#[]@!$&'*+,;=%~-._")
 
 
+MAX_SUITE_TOKEN = 200
+"""The longest suite token a marker carries: a longer one is cut and ends with a hash of the
+whole name, so a 70,000-character suite name still makes a short marker (the PR comment
+must fit GitHub's 65,536 characters with its marker) and two long names stay apart."""
+
+
 def suite_token(suite: str) -> str:
-    """The suite name percent-encoded: letters, digits, ``_.~`` and single dashes survive."""
-    return quote(suite, safe="").replace("--", "-%2D").replace("--", "-%2D")
+    """The suite name percent-encoded: letters, digits, ``_.~`` and single dashes survive;
+    at most ``MAX_SUITE_TOKEN`` characters."""
+    token = quote(suite, safe="").replace("--", "-%2D").replace("--", "-%2D")
+    if len(token) <= MAX_SUITE_TOKEN:
+        return token
+    digest = hashlib.sha256(suite.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    head = token[: MAX_SUITE_TOKEN - len(digest) - 1]
+    head = head[: head.rfind("%")] if "%" in head[-2:] else head  # never half an escape
+    return f"{head.rstrip('-')}~{digest}"
 
 
 def comment_marker(suite: str) -> str:
-    """``<!-- aiwf-ci:report suite=NAME -->``: the same text finds and ends the PR comment."""
+    """``<!-- aiwf-ci:report suite=NAME -->``: ends the rendered comment; posted, it is the
+    comment's first line (``github.comments.prepare_body``), where the next run finds it."""
     return f"<!-- aiwf-ci:report suite={suite_token(suite)} -->"
 
 
@@ -118,6 +137,12 @@ def history_marker(suite: str) -> str:
     """``<!-- aiwf-ci:history suite=NAME -->``: finds and ends the pinned trend issue (a text
     distinct from the PR comment's, so neither search ever matches the other)."""
     return f"<!-- aiwf-ci:history suite={suite_token(suite)} -->"
+
+
+def neutral(text: object) -> str:
+    """``text`` without control characters or bidirectional controls (newlines and tabs
+    kept): what HTML escaping leaves untouched but must not reach a reader."""
+    return _CONTROL.sub("", str(text))
 
 
 def plain(text: object) -> str:

@@ -6,8 +6,8 @@ points, nothing else), while the issue is the page a team watches, so it also ha
 metric's recent runs as a sparkline and its latest level. Both go through the Markdown
 environment of ``render.make_environment`` (every value escaped), and both shrink to fit
 GitHub's limits (an issue body holds 65,536 characters, a summary 1 MiB); the first line
-is never shortened. The issue ends with ``history_marker(suite)``, as the PR comment ends
-with its own marker, so the next run finds it.
+is never shortened. The issue ends with ``history_marker(suite)`` so the next run finds it
+(with its author and title: ``github.issues``).
 """
 
 from __future__ import annotations

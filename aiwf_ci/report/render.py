@@ -25,7 +25,14 @@ from markupsafe import Markup, escape
 from aiwf_ci.errors import ReportError
 from aiwf_ci.models import short_sha
 from aiwf_ci.report import svg
-from aiwf_ci.report.escape import comment_marker, md_code, md_code_block, md_escape, safe_url
+from aiwf_ci.report.escape import (
+    comment_marker,
+    md_code,
+    md_code_block,
+    md_escape,
+    neutral,
+    safe_url,
+)
 from aiwf_ci.report.svg_trend import with_trends
 from aiwf_ci.report.view import build_view
 from aiwf_ci.report.view_model import FULL, Limits, Part, ReportContext, View
@@ -64,6 +71,11 @@ def _md_finalize(value: object) -> object:
     return Markup(md_escape(value))  # noqa: S704 - md_escape made it inert
 
 
+def _html_finalize(value: object) -> object:
+    """Text (not ``Markup``) without control or bidirectional characters, then autoescaped."""
+    return neutral(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
 def md_sentence(parts: Iterable[Part]) -> Markup:
     """A headline's parts as Markdown: names as code spans they cannot close, the rest
     escaped (one line whatever the names hold)."""
@@ -75,7 +87,9 @@ def md_sentence(parts: Iterable[Part]) -> Markup:
 def html_sentence(parts: Iterable[Part]) -> Markup:
     """A headline's parts as HTML: names in ``<code>``, everything escaped."""
     return Markup("").join(
-        Markup("<code>{}</code>").format(value) if kind == "code" else escape(value)
+        Markup("<code>{}</code>").format(neutral(value))
+        if kind == "code"
+        else escape(neutral(value))
         for kind, value in parts
     )
 
@@ -104,7 +118,7 @@ def make_environment(kind: Kind, *, search_path: Path | None = None) -> jinja2.E
         loader=jinja2.ChoiceLoader(loaders),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
-        finalize=_md_finalize if kind == "markdown" else None,
+        finalize=_md_finalize if kind == "markdown" else _html_finalize,
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
@@ -123,7 +137,7 @@ def make_environment(kind: Kind, *, search_path: Path | None = None) -> jinja2.E
 
 
 def html_code(value: object) -> Markup:
-    return Markup("<code>{}</code>").format(value)
+    return Markup("<code>{}</code>").format(neutral(value))
 
 
 def _template(kind: Kind, default: str, template: Path | None) -> jinja2.Template:

@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 
 from markupsafe import Markup, escape
 
+from aiwf_ci.report.escape import neutral
+
 WIDTH = 560
 EDGE = 30
 CHAR_WIDTH = 6.8  # of an 11-px label, on average, with room to spare
@@ -25,14 +27,13 @@ def svg(height: int, body: str, label: str) -> Markup:
     return Markup(  # noqa: S704 - every text inside was escaped by the caller
         f'<svg xmlns="http://www.w3.org/2000/svg" class="chart" viewBox="0 0 {WIDTH} {height}" '
         f'width="100%" preserveAspectRatio="xMinYMin meet" role="img" '
-        f'aria-label="{escape(label)}">{body}</svg>'
+        f'aria-label="{escape(neutral(label))}">{body}</svg>'
     )
 
 
 def text(x: float, y: float, words: str, anchor: str = "start", cls: str = "lbl") -> str:
-    return (
-        f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" class="{cls}">{escape(words)}</text>'
-    )
+    shown = escape(neutral(words))
+    return f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" class="{cls}">{shown}</text>'
 
 
 def line(x1: float, y1: float, x2: float, y2: float, cls: str = "axis") -> str:

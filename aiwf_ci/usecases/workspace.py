@@ -13,10 +13,12 @@ from pathlib import Path
 
 from aiwf_ci.config import SuiteConfig
 from aiwf_ci.console.progress import ProgressPrinter
+from aiwf_ci.errors import ConfigErrors
 from aiwf_ci.models import Results
 from aiwf_ci.run.runner import run_suite
 from aiwf_ci.run.selection import Shard, select
 from aiwf_ci.usecases.common import ready_tree, run_options
+from aiwf_ci.workloads.paths import check_cwds
 
 
 def run_workspace(
@@ -31,11 +33,16 @@ def run_workspace(
     cache_dir: Path | None = None,
 ) -> Results:
     """The suite's chosen benchmarks run in ``root``, set up first (package downloads cached
-    under ``cache_dir``), removed again afterwards."""
+    under ``cache_dir``), removed again afterwards. A ``cwd:`` that is not a folder (after
+    the set-up, which may make it) stops the run before anything is measured, as
+    ``validate`` would: ``ConfigErrors``."""
     benchmarks = select(config.benchmarks, only=only, shard=shard)
     with (
         printer.section(f"aiwf-ci: setting up {root}") as section,
         ready_tree(config, root, env, log=section.log, cache_dir=cache_dir, setup=setup) as tree,
     ):
         section.close()
+        problems = check_cwds(benchmarks, tree.root, config.path)
+        if problems:
+            raise ConfigErrors(problems)
         return run_suite(config, benchmarks, run_options(tree, env), printer)

@@ -47,8 +47,14 @@ class RunContext:
 
     def resolve(self, path: str) -> Path:
         """A path relative to the tree's root made absolute."""
-        candidate = Path(path).expanduser()
-        return candidate if candidate.is_absolute() else self.root / candidate
+        return resolve_in(self.root, path)
+
+
+def resolve_in(root: Path, path: str) -> Path:
+    """``path`` as a workload uses it: ``~`` expanded, relative to ``root`` unless absolute
+    (``validate`` and ``run`` check the same folder this way)."""
+    candidate = Path(path).expanduser()
+    return candidate if candidate.is_absolute() else root / candidate
 
 
 class Workload(Protocol):

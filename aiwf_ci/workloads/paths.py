@@ -1,6 +1,8 @@
 """What ``aiwf-ci validate`` can check on disk before anything runs: that the paths a suite
 names exist, relative to the tree's root (the one rule for relative paths, as in a workflow's
-``run:`` step).
+``run:`` step). ``check_cwds`` is also what ``aiwf-ci run`` (and the action) check before
+measuring: one check, resolved as the workload resolves it (``base.resolve_in``), so a
+``cwd:`` that ``validate`` refuses never runs, and one it accepts is the folder used.
 
 - a ``command:`` whose script is a relative path (``python scripts/bench.py``,
   ``./run.sh``, ``bash tools/x.sh``) must find it, from the benchmark's ``cwd:``;
@@ -15,11 +17,13 @@ from __future__ import annotations
 
 import re
 import shlex
+from collections.abc import Sequence
 from pathlib import Path
 
 from aiwf_ci.config.models import BenchmarkConfig, CommandSpec, FileBatchSpec, SuiteConfig
 from aiwf_ci.errors import ConfigError
 from aiwf_ci.filebatch import iter_glob
+from aiwf_ci.workloads.base import resolve_in
 
 INTERPRETERS = re.compile(r"^(python[0-9.]*|pypy[0-9.]*|bash|sh|zsh|node|ruby|perl)$")
 SCRIPT = re.compile(r"\.(py|sh|bash|js|mjs|rb|pl)$")
@@ -48,6 +52,28 @@ def script_of(command: str) -> str | None:
     return first if SCRIPT.search(first) or "/" in first else None
 
 
+def check_cwds(benchmarks: Sequence[BenchmarkConfig], root: Path, path: Path) -> list[ConfigError]:
+    """Every ``cwd:`` of ``benchmarks`` (of the config at ``path``) that is not a folder."""
+    problems = []
+    for bench in benchmarks:
+        spec = bench.workload
+        if isinstance(spec, CommandSpec) and spec.cwd:
+            problem = _cwd(bench, spec.cwd, root, f"{path}:{bench.line}")
+            problems += [problem] if problem else []
+    return problems
+
+
+def _cwd(bench: BenchmarkConfig, cwd: str, root: Path, where: str) -> ConfigError | None:
+    if resolve_in(root, cwd).is_dir():
+        return None
+    return ConfigError(
+        f"cwd {cwd!r} is not a folder under {root}",
+        where=where,
+        field=f"{bench.name}.cwd",
+        fix="give a folder relative to the repository root",
+    )
+
+
 def check_paths(config: SuiteConfig, root: Path) -> list[ConfigError]:
     """Every missing path the suite names, one ``ConfigError`` each (file:line, field, fix)."""
     problems: list[ConfigError] = []
@@ -64,16 +90,10 @@ def check_paths(config: SuiteConfig, root: Path) -> list[ConfigError]:
 def _command(
     bench: BenchmarkConfig, spec: CommandSpec, root: Path, where: str
 ) -> list[ConfigError]:
-    cwd = root / spec.cwd if spec.cwd else root
-    if spec.cwd and not cwd.is_dir():
-        return [
-            ConfigError(
-                f"cwd {spec.cwd!r} is not a folder under {root}",
-                where=where,
-                field=f"{bench.name}.cwd",
-                fix="give a folder relative to the repository root",
-            )
-        ]
+    cwd = resolve_in(root, spec.cwd) if spec.cwd else root
+    problem = _cwd(bench, spec.cwd, root, where) if spec.cwd else None
+    if problem is not None:
+        return [problem]
     script = script_of(spec.command)
     if script is None or (cwd / script).exists():
         return []

@@ -61,7 +61,7 @@ def test_push_then_pr_comment_created_then_updated(action: Action) -> None:
     assert first.outputs["comment-url"].startswith("https://github.com/")
     bodies = action.fake.comment_bodies(2)
     assert len(bodies) == 1
-    assert bodies[0].rstrip().endswith(MARKER)
+    assert bodies[0].startswith(MARKER + "\n")
     assert "<img src=x" not in bodies[0]  # hostile benchmark name escaped
     assert bodies[0] == Path(first.outputs["report-path"]).read_text()  # the report, as posted
 
@@ -125,7 +125,7 @@ def test_fork_pr_run_then_workflow_run_comment(action: Action) -> None:
     results_dir = Path(pr_run.outputs["results-path"]).parent
     comment = json.loads((results_dir / "comment.json").read_text())
     assert comment["pr_number"] == 2
-    assert comment["body"].rstrip().endswith(MARKER)
+    assert comment["body"].startswith(MARKER + "\n")
 
     # the workflow_run side: upload what the PR run wrote, then post it with a write token
     action.fake.read_only = False
@@ -146,7 +146,7 @@ def test_fork_pr_run_then_workflow_run_comment(action: Action) -> None:
     assert comment_run.code == 0, comment_run.stdout + comment_run.stderr
     bodies = action.fake.comment_bodies(2)
     assert len(bodies) == 1
-    assert bodies[0].rstrip().endswith(MARKER)
+    assert bodies[0].startswith(MARKER + "\n")
     assert comment_run.outputs["comment-url"]
     assert (results_dir / "results.json").stat().st_mtime_ns == measured_at, (
         "comment mode ran the suite"

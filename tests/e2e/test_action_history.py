@@ -62,6 +62,7 @@ def test_a_label_accepts_a_regression_with_an_audit_line(action: Action) -> None
     baseline = measure_on_push(action)
     seed_baseline(action, scaled(baseline, 0.5))  # head twice as slow as the baseline
     action.fake.add_label_event(2, ACCEPT, actor="octocat", at="2026-12-02T10:00:00Z")
+    action.fake.set_labels(2, ACCEPT)
 
     def labelled(event: dict[str, Any]) -> None:
         event["pull_request"]["labels"].append({"name": ACCEPT})
@@ -74,7 +75,7 @@ def test_a_label_accepts_a_regression_with_an_audit_line(action: Action) -> None
     assert run.code == 0, run.stdout + run.stderr
     assert run.outputs["status"] == "pass"
     assert int(run.outputs["regressions"]) >= 1  # still counted and shown
-    first = action.fake.comment_bodies(2)[0].splitlines()[0]
+    first = action.fake.comment_bodies(2)[0].splitlines()[1]  # after the marker line
     assert first.startswith("### ✅ Accepted on purpose:")
     assert "octocat at 2026-12-02T10:00:00Z" in first  # (the @ kept from mentioning)
     unlabelled = action.run(
@@ -97,3 +98,33 @@ def test_a_pooled_baseline_comes_from_the_runs_after_the_last_step(action: Actio
     assert run.outputs["status"] in ("pass", "inconclusive")  # not the old 2x "regression"
     body = action.fake.comment_bodies(2)[0]
     assert "pooled baseline: the last 5 push runs after the latest change point" in body
+
+
+def _labelled(event: dict[str, Any]) -> None:
+    event["pull_request"]["labels"].append({"name": ACCEPT})
+
+
+def test_a_label_removed_since_the_event_accepts_nothing(action: Action) -> None:
+    """The event still lists the label; the pull request no longer carries it."""
+    baseline = measure_on_push(action)
+    seed_baseline(action, scaled(baseline, 0.5))
+    action.fake.add_label_event(2, ACCEPT, actor="octocat", at="2026-12-02T10:00:00Z")
+    action.fake.set_labels(2)  # removed a minute after it was added
+    event = action.event("pull_request.opened.json", _labelled)
+    run = action.run("pull_request", event, baseline="artifact")
+    assert run.code == 1 and run.outputs["status"] == "regression", run.stdout + run.stderr
+    assert "was removed since the event: not accepted" in run.stdout
+    assert "Accepted on purpose" not in action.fake.comment_bodies(2)[0]
+
+
+def test_unreadable_events_accept_with_an_audit_line_saying_so(action: Action) -> None:
+    baseline = measure_on_push(action)
+    seed_baseline(action, scaled(baseline, 0.5))
+    action.fake.set_labels(2, ACCEPT)
+    action.fake.fail(r"/issues/2/events$", 403, times=10, body={"message": "Forbidden"})
+    event = action.event("pull_request.opened.json", _labelled)
+    run = action.run("pull_request", event, baseline="artifact")
+    assert run.code == 0 and run.outputs["status"] == "pass", run.stdout + run.stderr
+    first = action.fake.comment_bodies(2)[0].splitlines()[1]
+    assert first.startswith("### ✅ Accepted on purpose:")
+    assert "(who/when unknown: events not readable)" in first

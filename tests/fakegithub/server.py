@@ -344,6 +344,7 @@ class FakeGitHub(_Base):
         self.tarball_locations: dict[str, str] = {}  # sha -> where its tarball redirects
         self.issues: dict[int, dict[str, Any]] = {}
         self.issue_events: dict[int, list[dict[str, Any]]] = {}
+        self.pr_labels: dict[int, list[str]] = {}
         self.pulls: dict[int, dict[str, Any]] = {}
         self.check_runs: dict[int, dict[str, Any]] = {}
         self.annotations: dict[int, list[dict[str, Any]]] = {}
@@ -504,6 +505,11 @@ class FakeGitHub(_Base):
         with self.lock:
             self.issue_events.setdefault(number, []).append(event)
 
+    def set_labels(self, number: int, *labels: str) -> None:
+        """The labels pull request ``number`` carries now (``GET .../issues/{n}/labels``)."""
+        with self.lock:
+            self.pr_labels[number] = list(labels)
+
     def add_comment(self, pr: int, body: str, *, login: str | None = None) -> dict[str, Any]:
         """Seed a PR comment by ``login`` (default: the token's own user)."""
         author = login or self.user_login or "github-actions[bot]"
@@ -603,6 +609,7 @@ class FakeGitHub(_Base):
             ("GET", repo + r"/issues/(?P<num>\d+)", self._get_issue),
             ("PATCH", repo + r"/issues/(?P<num>\d+)", self._edit_issue),
             ("GET", repo + r"/issues/(?P<num>\d+)/events", self._list_issue_events),
+            ("GET", repo + r"/issues/(?P<num>\d+)/labels", self._list_labels),
             ("PATCH", repo + r"/issues/comments/(?P<cid>\d+)", self._edit_comment),
             ("POST", repo + r"/check-runs", self._create_check_run),
             ("GET", repo + r"/check-runs/(?P<cid>\d+)", self._get_check_run),
@@ -869,6 +876,15 @@ class FakeGitHub(_Base):
             if r["head_sha"] == sha and (name is None or r["name"] == name)
         ]
         return self._page(request, runs, "check_runs")
+
+    def _list_labels(self, request: RecordedRequest, num: str, **_: str) -> Reply:
+        """A pull request's labels as set (none unless set), an issue's as seeded."""
+        number = int(num)
+        names = self.pr_labels.get(number)
+        if names is None and number in self.issues:
+            names = [label["name"] for label in self.issues[number]["labels"]]
+        items = [{"id": i + 1, "name": name} for i, name in enumerate(names or [])]
+        return self._page(request, items, None)
 
     def _page(self, request: RecordedRequest, items: list[Any], key: str | None) -> Reply:
         per_page = min(int(request.query.get("per_page", 30)), 100)

@@ -257,3 +257,29 @@ def test_outputs_never_replace_inputs(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["results.json"]
+
+
+def test_run_checks_cwd_as_validate_does(tmp_path: Path) -> None:
+    """One check for both: a ``cwd:`` that is not a folder stops ``run`` before anything is
+    measured (exit 2, one line), as ``validate`` refuses it."""
+    config = suite(
+        tmp_path,
+        """\
+        suite: s
+        benchmarks:
+          - name: here
+            command: "true"
+            iterations: 2
+          - name: there
+            command: "true"
+            cwd: no-such-folder
+            iterations: 2
+        """,
+    )
+    checked = aiwf("validate", config, cwd=tmp_path)
+    ran = aiwf("run", config, "--out", tmp_path / "out", cwd=tmp_path)
+    for done in (checked, ran):
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "there.cwd: cwd 'no-such-folder' is not a folder" in done.stderr
+        assert "Traceback" not in done.stderr
+    assert not (tmp_path / "out" / "results.json").exists()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from aiwf_ci.github.comments import upsert_comment
 from aiwf_ci.report import COMMENT_LIMIT
 from aiwf_ci.report.escape import comment_marker as marker
@@ -70,16 +72,50 @@ def test_body_is_hard_capped_and_keeps_the_marker(
     assert outcome.action == "created"
     (body,) = fake.comment_bodies(PR_NUMBER)
     assert len(body) <= COMMENT_LIMIT
-    assert body.rstrip().endswith(marker(SUITE))
+    assert body.startswith(marker(SUITE) + "\n")
     assert "truncated" in body
 
 
-def test_an_app_token_finds_its_comment_under_the_app_s_own_bot_name(
+@pytest.mark.parametrize(
+    "body",
+    [
+        f"{marker(SUITE)}\nanother bot's report\n",  # the marker first, as ours is
+        f"another bot's report\n\n{marker(SUITE)}\n",  # the marker last, as ours was
+        f"> quoting: {marker(SUITE)}\n",
+    ],
+)
+def test_another_bot_s_marker_comment_is_never_ours(
+    fake: FakeGitHub, make_client: ClientFactory, body: str
+) -> None:
+    """The token writes as ``github-actions[bot]`` (its login unreadable); another app's
+    comment with the marker is neither edited nor blamed on a read-only token."""
+    theirs = fake.add_comment(PR_NUMBER, body, login="other-app[bot]")
+    outcome = upsert_comment(make_client(), fake.repo, PR_NUMBER, SUITE, "new")
+    assert (outcome.action, outcome.warning) == ("created", "")
+    assert outcome.comment_id != theirs["id"]
+    assert fake.count("PATCH") == 0
+    assert fake.comment_bodies(PR_NUMBER)[0] == body
+
+
+def test_an_app_s_own_bot_name_is_not_taken_for_ours(
     fake: FakeGitHub, make_client: ClientFactory
 ) -> None:
-    """A GitHub App's installation token writes as ``my-app[bot]``, not the Actions bot."""
-    fake.user_login = "my-app[bot]"  # who the fake lets edit: the app's own comments
-    fake.add_comment(PR_NUMBER, f"by a person\n\n{marker(SUITE)}\n", login="octocat")
-    own = fake.add_comment(PR_NUMBER, f"old\n\n{marker(SUITE)}\n", login="my-app[bot]")
+    """A GitHub App's token writes as ``my-app[bot]``, a login it cannot read: telling that
+    app from any other is not possible, so its old comment is left and a new one posted
+    (documented; a personal token or the workflow's ``GITHUB_TOKEN`` find theirs)."""
+    fake.user_login = "my-app[bot]"  # who the fake lets write: the app itself
+    old = fake.add_comment(PR_NUMBER, f"{marker(SUITE)}\nold\n", login="my-app[bot]")
     outcome = upsert_comment(make_client(), fake.repo, PR_NUMBER, SUITE, "new")
-    assert (outcome.action, outcome.comment_id) == ("updated", own["id"])
+    assert outcome.action == "created" and outcome.comment_id != old["id"]
+    assert fake.count("PATCH") == 0
+
+
+def test_a_refused_edit_of_our_comment_does_not_blame_a_read_only_token_alone(
+    fake: FakeGitHub, make_client: ClientFactory
+) -> None:
+    own = fake.add_comment(PR_NUMBER, f"{marker(SUITE)}\nold\n")
+    fake.user_login = "someone-else[bot]"  # the fake now refuses our edit (403)
+    outcome = upsert_comment(make_client(), fake.repo, PR_NUMBER, SUITE, "new")
+    assert outcome.action == "warning" and outcome.comment_id == own["id"]
+    assert "could not update the PR comment" in outcome.warning
+    assert "not its own" in outcome.warning

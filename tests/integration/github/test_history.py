@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from aiwf_ci.github import history as history_module
 from aiwf_ci.github.history import fetch_history
 from tests.fakegithub import FakeGitHub
 from tests.fakegithub.clients import ClientFactory
-from tests.fakegithub.scenario import results_dict
+from tests.fakegithub.scenario import SUITE, results_dict
 from tests.fakegithub.zips import make_zip, results_zip
 
 NAME = "aiwf-benchmark-results"
@@ -60,3 +61,56 @@ def test_other_branches_forks_expired_and_unreadable_are_left_out(
     left_out = [r.getMessage() for r in caplog.records if "left out" in r.getMessage()]
     assert len(left_out) == 1 and f"run {broken['id']}" in left_out[0]
     assert "not valid JSON" in left_out[0]
+
+
+def test_another_suite_under_the_same_name_is_left_out_and_counted(
+    fake: FakeGitHub, make_client: ClientFactory
+) -> None:
+    """Two suites upload under the default artifact name: each history holds its own runs
+    only (a 3x step of the other suite must not show up here), and the note says so."""
+    mine = push_runs(fake, 4)
+    for i in range(3):
+        run = fake.add_run(head_sha=f"{i:x}" * 40, branch="main")
+        fake.add_artifact(run["id"], results_zip(results_dict(suite="other", sha=f"{i:x}" * 40)))
+    history = fetch_history(make_client(), branch="main", name=NAME, suite=SUITE, points=30)
+    assert [p.sha for p in history.points] == mine
+    assert {p.results.suite for p in history.points} == {SUITE}
+    assert (history.other_suite, history.unreadable) == (3, 0)
+    assert history.notes == (
+        "3 stored run(s) of another suite under the same artifact name left out",
+    )
+
+
+def test_an_unreadable_artifact_is_counted_in_a_note(
+    fake: FakeGitHub, make_client: ClientFactory
+) -> None:
+    good = push_runs(fake, 2)
+    broken = fake.add_run(head_sha="d" * 40, branch="main")
+    fake.add_artifact(broken["id"], make_zip({"results.json": "{not json"}))
+    history = fetch_history(make_client(), branch="main", name=NAME, suite=SUITE, points=30)
+    assert [p.sha for p in history.points] == good
+    assert history.unreadable == 1
+    assert len(history.notes) == 1 and "1 stored run(s) left out" in history.notes[0]
+
+
+def test_history_holds_at_most_the_cap_and_only_what_the_trend_needs(
+    fake: FakeGitHub, make_client: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever the caller asks, no more than ``MAX_POINTS`` runs, each cut down to medians,
+    samples and machine keys (no series, extras, alerts or other environment)."""
+    monkeypatch.setattr(history_module, "MAX_POINTS", 3)
+    for i in range(5):
+        data = results_dict(sha=f"{i:040x}")
+        data["environment"] = {"cpu_model": "x", "cores": 2, "huge": "y" * 100_000}
+        bench = data["benchmarks"][0]
+        bench["extra"] = {"blob": "z" * 100_000}
+        bench["series"] = {"rss": {"unit": "B", "t": [0.0] * 5000, "values": [1.0] * 5000}}
+        run = fake.add_run(head_sha=f"{i:040x}", branch="main")
+        fake.add_artifact(run["id"], results_zip(data))
+    history = fetch_history(make_client(), branch="main", name=NAME, suite=SUITE, points=10_000)
+    assert [p.sha for p in history.points] == [f"{i:040x}" for i in (2, 3, 4)]
+    for point in history.points:
+        assert point.results.environment == {"cpu_model": "x", "cores": 2}
+        (bench,) = point.results.benchmarks
+        assert (dict(bench.series), dict(bench.extra)) == ({}, {})
+        assert bench.metrics["duration"].stats.median == pytest.approx(0.1)

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 
 from aiwf_ci.action.comment_side import check_locations, is_own_run_url
+from aiwf_ci.action.history_side import audit_line
 from aiwf_ci.action.inputs import Secret, config_from_env, parse_bool
 from aiwf_ci.action.plan import decide, is_fork
 from aiwf_ci.errors import ConfigError
+from aiwf_ci.github.issues import LabelEvent
 
 EVENTS = Path(__file__).resolve().parents[2] / "data" / "github"
 
@@ -185,3 +187,11 @@ def test_a_forks_config_locations_are_checked(
     check: Any, expected: tuple[str, dict[str, int]]
 ) -> None:
     assert check_locations({"check": check}) == expected
+
+
+def test_the_audit_line_names_who_and_when_or_why_not() -> None:
+    event = LabelEvent(label="ok", actor="bob", at="2026-12-02T09:30:00Z")
+    assert audit_line("ok", event, "x") == "label 'ok' added by @bob at 2026-12-02T09:30:00Z"
+    assert audit_line("ok", None, "events not readable") == (
+        "accepted by label 'ok' (who/when unknown: events not readable)"
+    )

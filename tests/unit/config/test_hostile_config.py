@@ -299,3 +299,35 @@ ECHOED = {
 @pytest.mark.parametrize("name", list(ECHOED))
 def test_a_huge_value_is_never_echoed_whole(tmp_path: Path, name: str) -> None:
     only_problem(tmp_path, ECHOED[name])  # one line, under 400 characters
+
+
+@pytest.mark.parametrize(
+    ("name", "code"),
+    [
+        ("a\\nb", "U+000A"),
+        ("a\\eb", "U+001B"),
+        ("a\\u202egnp.exe", "U+202E"),
+        ("a\\u2066b", "U+2066"),
+    ],
+)
+def test_a_name_with_a_control_or_direction_character_is_refused(
+    tmp_path: Path, name: str, code: str
+) -> None:
+    path = tmp_path / "bench.yml"
+    path.write_text(f'suite: s\nbenchmarks:\n  - name: "{name}"\n    command: "true"\n')
+    with pytest.raises(ConfigErrors) as info:
+        load_config(path, env={})
+    (line,) = [p.one_line() for p in info.value.problems]
+    assert f"benchmarks[0].name: invalid value: the name holds {code}" in line
+    assert "\n" not in line and "\x1b" not in line and "\u202e" not in line
+
+
+def test_a_70000_character_suite_name_is_refused_and_not_echoed(tmp_path: Path) -> None:
+    path = tmp_path / "bench.yml"
+    path.write_text("suite: " + "s" * 70_000 + '\nbenchmarks:\n  - {name: a, command: "true"}\n')
+    with pytest.raises(ConfigErrors) as info:
+        load_config(path, env={})
+    (line,) = [p.one_line() for p in info.value.problems]
+    assert "the name is 70,000 characters long (at most 200)" in line and len(line) < 400
+    path.write_text("suite: " + "s" * 200 + '\nbenchmarks:\n  - {name: a, command: "true"}\n')
+    assert load_config(path, env={}).suite == "s" * 200

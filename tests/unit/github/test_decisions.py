@@ -17,7 +17,7 @@ from aiwf_ci.github.artifacts import (
     safe_member_path,
 )
 from aiwf_ci.github.baseline import RunInfo, choose_run, take_newest_first, workflow_file_from_ref
-from aiwf_ci.github.comments import is_own_comment, prepare_body
+from aiwf_ci.github.comments import is_own_comment, prepare_body, written_by
 from aiwf_ci.github.ratelimit import (
     RateLimitState,
     WaitBudget,
@@ -106,30 +106,59 @@ def test_marker_cannot_close_the_html_comment() -> None:
     assert marker("a b") != marker("a_b")
 
 
-def test_prepare_body_ends_with_the_marker_once() -> None:
-    assert prepare_body("s", "hi") == f"hi\n\n{marker('s')}\n"
-    assert prepare_body("s", f"hi\n\n{marker('s')}\n") == f"hi\n\n{marker('s')}\n"
+def test_prepare_body_starts_with_the_marker_once() -> None:
+    assert prepare_body("s", "hi") == f"{marker('s')}\nhi\n"
+    assert prepare_body("s", f"hi\n\n{marker('s')}\n") == f"{marker('s')}\nhi\n"
+    assert prepare_body("s", prepare_body("s", "hi")) == f"{marker('s')}\nhi\n"
 
 
 @pytest.mark.parametrize("with_marker", [True, False])
 def test_a_body_over_the_limit_keeps_its_marker(with_marker: bool) -> None:
-    """The cap cuts the text before the marker: the next run must still find the comment."""
+    """The cap cuts the text after the marker: the next run must still find the comment."""
     body = "y" * (COMMENT_LIMIT * 2) + (f"\n\n{marker('s')}\n" if with_marker else "")
     capped = prepare_body("s", body)
     assert len(capped) == COMMENT_LIMIT
-    assert capped.rstrip().endswith(marker("s"))
+    assert capped.startswith(marker("s") + "\n")
     assert capped.count(marker("s")) == 1
     assert is_own_comment(capped, marker("s"))
     assert "truncated" in capped
 
 
-def test_only_a_marker_at_the_end_makes_a_comment_ours() -> None:
-    ours = f"report\n\n{marker('a')}\n"
+def test_only_a_marker_line_first_or_at_the_end_makes_a_comment_ours() -> None:
+    ours = f"{marker('a')}\nreport\n"
+    legacy = f"report\n\n{marker('a')}\n"  # as earlier versions wrote it
     quoting = f"error output: {marker('a')}\nmore text\n\n{marker('b')}\n"
-    assert is_own_comment(ours, marker("a"))
+    assert is_own_comment(ours, marker("a")) and is_own_comment(legacy, marker("a"))
     assert not is_own_comment(quoting, marker("a"))
     assert is_own_comment(quoting, marker("b"))
+    assert not is_own_comment(f"{marker('a')} and more\n", marker("a"))
     assert not is_own_comment(None, marker("a"))
+
+
+@pytest.mark.parametrize(
+    ("author", "login", "ours"),
+    [
+        ("github-actions[bot]", "github-actions[bot]", True),
+        ("other-app[bot]", "github-actions[bot]", False),  # once: any bot was ours
+        ("monalisa", "monalisa", True),
+        ("octocat", "monalisa", False),
+        (None, "github-actions[bot]", False),
+        ("", "", False),
+    ],
+)
+def test_authorship_is_the_login_exactly(author: str | None, login: str, ours: bool) -> None:
+    assert written_by(author, login) is ours
+
+
+def test_a_huge_suite_name_still_fits_a_comment() -> None:
+    """A 70,000-character suite name: a short marker (hash of the whole name), a body
+    within GitHub's limit, two such names told apart."""
+    name = "s" * 70_000
+    body = prepare_body(name, "report " * 20_000)
+    assert len(body) <= COMMENT_LIMIT
+    assert len(marker(name)) < 300 and body.startswith(marker(name) + "\n")
+    assert marker(name) != marker(name[:-1] + "t")
+    assert is_own_comment(body, marker(name))
 
 
 @pytest.mark.parametrize(

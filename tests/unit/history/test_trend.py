@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import random
 
-from aiwf_ci.history.trend import RunPoint, build_trend, pooled_baseline
-from aiwf_ci.models import BenchmarkResult, Commit, Metric, Results
+from aiwf_ci.history.trend import (
+    MAX_VIEW_SAMPLES,
+    RunPoint,
+    build_trend,
+    pooled_baseline,
+    trend_view,
+)
+from aiwf_ci.models import BenchmarkResult, Commit, Metric, Results, Series
 
 
 def run(i: int, level: float, *, rng: random.Random, cpu: str = "EPYC") -> RunPoint:
@@ -60,3 +66,37 @@ def test_the_pooled_baseline_takes_the_last_runs_after_the_step() -> None:
     assert len(duration.samples) == 5 * 10
     assert 1.2 < duration.stats.median < 1.3  # only runs of the new level
     assert pooled.environment["pooled_runs"] == 5
+
+
+def test_a_trend_view_keeps_what_the_trend_needs_and_nothing_else() -> None:
+    samples = [1.0 + i / 10_000 for i in range(MAX_VIEW_SAMPLES + 500)]
+    metric = Metric.from_samples(samples, unit="s")
+    bench = BenchmarkResult(
+        name="parse",
+        kind="python",
+        metrics={"duration": metric},
+        errors=("boom " * 1000,),
+        series={"rss": Series(unit="B", t=(0.0,) * 1000, values=(1.0,) * 1000)},
+        extra={"blob": "z" * 10_000},
+    )
+    results = Results(
+        suite="s",
+        benchmarks=(bench,),
+        commit=Commit(sha="a" * 40),
+        environment={"cpu_model": "EPYC", "cores": 2, "huge": "y" * 10_000},
+    )
+    (kept,) = trend_view(results).benchmarks
+    assert trend_view(results).environment == {"cpu_model": "EPYC", "cores": 2}
+    assert (dict(kept.series), dict(kept.extra), kept.failed) == ({}, {}, True)
+    assert len(kept.errors[0]) <= 200
+    assert len(kept.metrics["duration"].samples) == MAX_VIEW_SAMPLES
+    assert kept.metrics["duration"].stats == metric.stats  # the run's own median, all samples
+
+
+def test_notes_from_before_come_first() -> None:
+    rng = random.Random(1)
+    points = [run(i, 1.0, rng=rng, cpu="EPYC" if i else "Xeon") for i in range(8)]
+    trend = build_trend(points, notes=("2 stored run(s) left out",))
+    assert trend.notes[0] == "2 stored run(s) left out"
+    assert "another CPU model" in trend.notes[1]
+    assert build_trend([], notes=("x",)).notes == ("x",)

@@ -71,6 +71,10 @@ def test_one_negative_sample_among_good_ones_is_enough() -> None:
         ({"stddev": -0.5}, "negative stddev -0.5"),
         ({"min": 4.0}, "min 4 is larger than max 3"),
         ({"median": 9.0}, "median 9 lies outside min 1 .. max 3"),
+        ({"p95": 5.0}, "p95 5 lies outside min 1 .. max 3"),
+        ({"p99": 0.5}, "p99 0.5 lies outside min 1 .. max 3"),
+        ({"median": 2.5, "p95": 2.0}, "median 2.5 is larger than p95 2"),
+        ({"p95": 3.0, "p99": 2.5}, "p95 3 is larger than p99 2.5"),
     ],
 )
 def test_impossible_summary_statistics_are_refused(change: dict[str, float], expected: str) -> None:
@@ -152,3 +156,14 @@ def test_import_of_a_negative_value_exits_2_with_one_line(
     (line,) = error_lines(err)
     assert f"{source}: " in line and "negative value -" in line
     assert not (tmp_path / "r.json").exists()
+
+
+def test_a_benchmark_name_twice_in_a_results_file_is_refused(tmp_path: Path) -> None:
+    """Listed, compared and gated twice otherwise: the file is refused, in one line."""
+    data = results()
+    data["benchmarks"].append(dict(data["benchmarks"][0]))
+    path = write(tmp_path / "dup.json", data)
+    with pytest.raises(ResultsFormatError) as info:
+        load_results(path)
+    message = str(info.value)
+    assert "benchmark name 'b' appears twice" in message and "\n" not in message

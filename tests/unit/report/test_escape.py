@@ -16,6 +16,7 @@ from aiwf_ci.report.escape import (
     md_code,
     md_code_block,
     md_escape,
+    neutral,
     plain,
     safe_url,
 )
@@ -123,3 +124,36 @@ def test_marker_cannot_be_ended_early(suite: str, make: Any) -> None:
 
 def test_plain_removes_terminal_escapes() -> None:
     assert plain("a\x1b[2Jb\nc") == "a[2Jb c"
+
+
+UNSHOWABLE = ["\u202e", "\u202a", "\u2066", "\u2069", "\u200f", "\u061c", "\x1b", "\x07"]
+
+
+@pytest.mark.parametrize("escape", [md_escape, md_code, md_code_block, plain, neutral])
+def test_direction_and_control_characters_never_reach_a_reader(escape: Any) -> None:
+    """``a\u202egnp.exe`` would display as ``aexe.png``: the override is removed."""
+    shown = str(escape("a\u202egnp.exe \x1b[31mred\u2066x\u2069"))
+    assert not any(c in shown for c in UNSHOWABLE), repr(shown)
+    assert "gnp.exe" in shown
+
+
+def test_the_html_report_neutralises_names_read_from_files() -> None:
+    from aiwf_ci.models import BenchmarkResult, Commit, Metric, Results
+    from aiwf_ci.report import render_comment, render_html
+    from aiwf_ci.verdict.compare import compare
+    from aiwf_ci.verdict.model import Report
+    from aiwf_ci.verdict.thresholds import ThresholdRules
+
+    def run(scale: float) -> Results:
+        metric = Metric.from_samples([0.1 * scale, 0.11 * scale, 0.09 * scale], unit="s")
+        names = ("a\u202egnp.exe", "line\nbreak", "esc\x1b[31m", "<img src=x onerror=alert(1)>")
+        benches = tuple(
+            BenchmarkResult(name=n, kind="command", metrics={"duration": metric}) for n in names
+        )
+        return Results(suite="s\u202e", benchmarks=benches, commit=Commit(sha="a" * 40))
+
+    report = Report.of(compare(run(1.0), run(2.0), ThresholdRules()))
+    html = render_html(report)
+    for text in (html, render_comment(report)):
+        assert not any(c in text for c in UNSHOWABLE)
+    assert "<img src" not in html  # (in the Markdown it is inside a code span: literal)

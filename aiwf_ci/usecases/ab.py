@@ -58,7 +58,8 @@ class ABSide:
 class ABRequest:
     """What to measure and how: ``only``/``shard`` choose benchmarks; the rounds overrides
     (``None``: the head config's ``rounds:``) come from ``--time-budget`` and friends or the
-    action's ``time-budget`` input, already range-checked where they were read."""
+    action's ``time-budget`` input, already range-checked where they were read.
+    ``until_decided=False`` measures every benchmark to the budget (``usecases.calibrate``)."""
 
     base: ABSide
     head: ABSide
@@ -70,6 +71,7 @@ class ABRequest:
     time_budget: float | None = None
     max_rounds: int | None = None
     samples: int | None = None
+    until_decided: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -96,6 +98,7 @@ def measure_ab(request: ABRequest, env: Mapping[str, str], printer: ProgressPrin
         time_budget=spec.time_budget,
         rules=request.rules,
         environment=dict(fingerprint(env)),
+        until_decided=request.until_decided,
     )
     with ExitStack() as stack:
         sides = _ready_both(stack, request, env, printer)

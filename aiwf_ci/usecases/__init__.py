@@ -8,6 +8,8 @@ Modules:
     workspace   run the suite in one tree (``aiwf-ci run``; the action on a push)
     ab          two trees measured in paired rounds on this machine (``aiwf-ci ab``; the
                 action's same-runner baseline)
+    calibrate   the suite against itself, paired as ``ab`` runs it: the runner's noise and
+                the smallest change the gate can show within the budget
 """
 
 from aiwf_ci.usecases.common import (

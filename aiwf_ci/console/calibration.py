@@ -4,8 +4,11 @@ machine `parse-json` can show changes of 4% or more within 3 min")."""
 
 from __future__ import annotations
 
+import math
+
 from aiwf_ci.models.calibration import BenchmarkCalibration, Calibration, MetricCalibration
 from aiwf_ci.numbers import duration
+from aiwf_ci.verdict.independence import CHECK_FROM, FIRE_Z_FINAL
 
 HEADER = (
     "benchmark",
@@ -30,7 +33,7 @@ def calibration_text(calibration: Calibration) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(HEADER))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
-    lines += ["", _budget_line(calibration)]
+    lines += ["", _budget_line(calibration), *_cautions(calibration)]
     lines += [sentence(bench, calibration) for bench in calibration.benchmarks]
     if not calibration.benchmarks:
         lines.append("no benchmark with a gated metric measured in paired rounds to calibrate")
@@ -74,6 +77,24 @@ def _budget_line(calibration: Calibration) -> str:
         f"every benchmark ({calibration.rounds} measured in {duration(calibration.seconds)}); "
         "detectable: called a regression in 90% of runs within them"
     )
+
+
+def _cautions(calibration: Calibration) -> list[str]:
+    """What makes the figures less sure: few rounds, rounds that are not independent."""
+    out = []
+    if calibration.rounds < CHECK_FROM:
+        out.append(
+            f"only {calibration.rounds} rounds measured: the spreads are rough guesses "
+            "(a longer --time-budget measures more)"
+        )
+    for bench in calibration.benchmarks:
+        for m in bench.metrics:
+            if m.rounds >= CHECK_FROM and m.lag1 > FIRE_Z_FINAL / math.sqrt(m.rounds):
+                out.append(
+                    f"`{bench.name}` {m.metric}: rounds not independent (rank lag-1 "
+                    f"{m.lag1:+.2f}): the rule batches them, and its reach is smaller than shown"
+                )
+    return out
 
 
 def sentence(bench: BenchmarkCalibration, calibration: Calibration) -> str:

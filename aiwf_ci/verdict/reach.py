@@ -52,7 +52,8 @@ from aiwf_ci.verdict.design import SequentialDesign, final_shares, last_look, lo
 from aiwf_ci.verdict.independence import batch_means, batch_size
 from aiwf_ci.verdict.paired import min_rounds_for, tukey_bounds, walsh_averages
 from aiwf_ci.verdict.sequential import replay
-from aiwf_ci.verdict.thresholds import ThresholdRules
+from aiwf_ci.verdict.thresholds import Threshold, ThresholdRules
+from aiwf_ci.verdict.timer import ACTIVE, CPU, WALL
 
 __all__ = [
     "DRAWS",
@@ -226,7 +227,7 @@ def below_floor(calibration: Calibration, rules: ThresholdRules) -> tuple[str, .
     out = []
     for bench in calibration.benchmarks:
         for metric in bench.metrics:
-            rule = rules.resolve(bench.name, metric.metric)
+            rule = _rule(rules, bench.name, metric.metric)
             floor = metric.noise_floor
             if rule is None or rule.relative <= 0.0:
                 continue
@@ -239,3 +240,12 @@ def below_floor(calibration: Calibration, rules: ThresholdRules) -> tuple[str, .
                     f"{duration(calibration.time_budget)})"
                 )
     return tuple(out)
+
+
+def _rule(rules: ThresholdRules, bench: str, metric: str) -> Threshold | None:
+    """The rule a calibrated metric is gated by now: a gated time (CPU, active) that has no
+    rule of its own carries the ``duration`` rule, as ``verdict.compare`` gives it."""
+    own = rules.resolve(bench, metric)
+    if own is None and metric in (CPU, ACTIVE):
+        return rules.resolve(bench, WALL)
+    return own

@@ -124,3 +124,15 @@ def test_a_short_calibration_says_its_spreads_are_rough() -> None:
     short = calibration_text(calibration_of(*aa_run(0.02, rounds=10), RULES))
     assert "only 10 rounds measured" in short
     assert "rounds measured" not in calibration_text(calibration_of(*aa_run(0.02), RULES))
+
+
+def test_the_file_matches_its_documented_schema() -> None:
+    import jsonschema
+
+    schema_path = Path(__file__).resolve().parents[3] / "aiwf_ci/schemas/calibration.schema.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    data = json.loads(dumps_calibration(calibration_of(*aa_run(0.02), RULES)))
+    jsonschema.validate(data, schema)
+    data["benchmarks"][0]["metrics"][0]["spread"] = "wide"
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(data, schema)

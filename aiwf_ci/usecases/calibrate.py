@@ -23,6 +23,7 @@ from aiwf_ci.config import SuiteConfig
 from aiwf_ci.console.progress import ProgressPrinter
 from aiwf_ci.models import BenchmarkResult, Results
 from aiwf_ci.models.calibration import BenchmarkCalibration, Calibration, MetricCalibration
+from aiwf_ci.run.selection import Shard
 from aiwf_ci.usecases.ab import ABRequest, ABSide, measure_ab
 from aiwf_ci.verdict.compare import compare, design_of, gated_pairs
 from aiwf_ci.verdict.design import SequentialDesign, last_look
@@ -42,7 +43,9 @@ class CalibrateRequest:
     root: Path
     rules: ThresholdRules
     only: str | None = None
+    shard: Shard | None = None
     setup: bool = True
+    cache_dir: Path | None = None
     time_budget: float | None = None
     max_rounds: int | None = None
     samples: int | None = None
@@ -68,7 +71,9 @@ def calibrate(
             head=side,
             rules=request.rules,
             only=request.only,
+            shard=request.shard,
             setup=request.setup,
+            cache_dir=request.cache_dir,
             time_budget=request.time_budget,
             max_rounds=request.max_rounds,
             samples=request.samples,

@@ -18,8 +18,8 @@ HEADER = (
     "lag-1",
     "A/A",
     "threshold",
-    "detectable",
-    "noise floor",
+    "reach",
+    "at threshold",
     "unchanged after",
     "2x threshold after",
 )
@@ -49,8 +49,8 @@ def _row(bench: BenchmarkCalibration, m: MetricCalibration) -> tuple[str, ...]:
         f"{m.lag1:+.2f}",
         m.verdict,
         f"{m.threshold:.1%}",
-        _pct(m.detectable),
         _pct(m.noise_floor),
+        _pct(m.detectable),
         _rounds(m.rounds_unchanged, bench.seconds_per_round),
         _rounds(m.rounds_twice, bench.seconds_per_round),
     )
@@ -75,7 +75,8 @@ def _budget_line(calibration: Calibration) -> str:
     return (
         f"budget {duration(calibration.time_budget)}: {calibration.budget_rounds} rounds of "
         f"every benchmark ({calibration.rounds} measured in {duration(calibration.seconds)}); "
-        "detectable: called a regression in 90% of runs within them"
+        "reach: the smallest change shown in 90% of runs within them (whatever the "
+        "threshold); at threshold: the smallest the gate calls a regression"
     )
 
 
@@ -98,18 +99,22 @@ def _cautions(calibration: Calibration) -> list[str]:
 
 
 def sentence(bench: BenchmarkCalibration, calibration: Calibration) -> str:
-    """The line a person reads, from the benchmark's first gated metric (the time)."""
+    """The line a person reads, from the benchmark's first gated metric (the time): what
+    this runner can show at all, and what its threshold lets the gate call a regression."""
     within = duration(calibration.time_budget)
     metric = bench.metrics[0]
-    if metric.detectable is None:
+    if metric.noise_floor is None or metric.detectable is None:
         return (
             f"on this machine `{bench.name}` cannot show a regression within {within} "
             f"({calibration.budget_rounds} rounds of the suite fit): raise the budget"
         )
     text = (
-        f"on this machine `{bench.name}` can show changes of {_share(metric.detectable)} or "
+        f"on this machine `{bench.name}` can show changes of {_share(metric.noise_floor)} or "
         f"more within {within}"
     )
-    if metric.noise_floor is not None and metric.threshold < metric.noise_floor:
-        text += f" (its threshold {metric.threshold:.1%} is below the noise floor)"
-    return text
+    if metric.threshold < metric.noise_floor:
+        return text + f"; its threshold, {metric.threshold:.1%}, is below that"
+    return text + (
+        f" (its threshold, {metric.threshold:.0%}, gates changes of "
+        f"{_share(metric.detectable)} or more)"
+    )

@@ -39,7 +39,7 @@ def test_calibrate_writes_the_file_and_one_line_per_benchmark(tmp_path: Path) ->
     assert metric.rounds == 10  # decided or not, measured to the last look: no gating
     assert metric.threshold == 0.2 and metric.verdict in ("unchanged", "inconclusive")
     assert "on this machine `sleepy` can" in done.stdout
-    assert "noise floor" in done.stdout  # the table's header
+    assert "at threshold" in done.stdout  # the table's header
     raw = json.loads((out / "calibration.json").read_text())
     assert raw["version"] == 1 and raw["benchmarks"][0]["name"] == "sleepy"
 

@@ -8,8 +8,10 @@ that no benchmark stops when decided (``until_decided=False``): every round the 
 allows is kept, since a calibration wants the spread, not a verdict. Per benchmark and gated
 metric it keeps the spread of the per-round log ratio, the A/A verdict the rule gave, and
 the reach (``verdict.reach``) within the rounds the budget allows every benchmark of the
-suite when all of them are measured in every round (``budget_rounds``: a pull request whose
-benchmarks are decided early gets more, so the figure errs on the safe side).
+suite when all of them are measured in every round (``budget_rounds``: the rounds the
+calibration itself measured when its budget ended it, else the budget over the time a round
+took, at most the last look; a pull request whose benchmarks are decided early gets more,
+so the figure errs on the safe side).
 """
 
 from __future__ import annotations
@@ -96,6 +98,9 @@ def calibration_of(base: Results, head: Results, rules: ThresholdRules) -> Calib
     pairs = [(b, h) for b, h in zip(base.benchmarks, head.benchmarks, strict=True)]
     seconds = {h.name: _seconds_per_round(h) for _, h in pairs}
     rounds = budget_rounds(budget, sum(seconds.values()), design)
+    if interleaved.get("stopped") == "budget":  # the budget itself said how many fit
+        measured = int(_number(interleaved.get("rounds")))
+        rounds = measured - measured % 2
     benches = tuple(
         BenchmarkCalibration(
             name=h.name,

@@ -136,3 +136,10 @@ def test_the_file_matches_its_documented_schema() -> None:
     data["benchmarks"][0]["metrics"][0]["spread"] = "wide"
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(data, schema)
+
+
+def test_a_calibration_its_budget_ended_counts_the_rounds_it_measured() -> None:
+    base, head = aa_run(0.02, rounds=31)
+    for side in (base, head):
+        side.environment["interleaved"]["stopped"] = "budget"  # type: ignore[index]
+    assert calibration_of(base, head, RULES).budget_rounds == 30  # not 20 s / 1 s

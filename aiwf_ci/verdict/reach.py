@@ -23,8 +23,8 @@ One set of draws per round count serves every spread and threshold (cached: 2 s 
 rounds, once). Only the final look is counted: earlier looks can only add detections, so
 the figure errs on the safe side. Checked against the whole rule (``simulated_detection``,
 a seeded replay, in the unit tests and ``benchmarks/calibrate_check.py``): at the predicted
-change 88-94% of replays were regressions (200 each, six spreads and budgets), and against
-real ``ab`` runs (the README).
+change 88-98% of replays were regressions (200 each; spreads 1-20%, thresholds 0-5%, 20-100
+rounds), and against real ``ab`` runs (the README).
 
 **The round counts are a normal approximation** (a guide, not a promise): the estimate has
 the standard error ``se = s * sqrt(pi / (3 n))`` (Hodges & Lehmann 1963) and the interval's

@@ -102,3 +102,11 @@ def test_a_bad_calibration_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].startswith("aiwf-ci: error: ")
     assert "version 7" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_ab_reads_its_calibration_before_measuring_anything(tmp_path: Path) -> None:
+    root = suite(tmp_path / "tree")
+    missing = tmp_path / "nowhere.json"
+    done = aiwf("ab", "--base-dir", root, "--head-dir", root, "--calibration", missing)
+    assert done.returncode == 2
+    assert str(missing) in done.stderr and "sleepy [base r1]" not in done.stdout + done.stderr

@@ -89,6 +89,8 @@ class ActionConfig:
     workflow_ref: str = ""
     output_path: Path | None = None
     summary_path: Path | None = None
+    calibrate: bool = False
+    """On a push, measure the suite against itself after it ran (``aiwf-ci calibrate``)."""
 
 
 def read_input(env: Mapping[str, str], name: str, default: str = "") -> str:
@@ -155,6 +157,7 @@ def config_from_env(env: Mapping[str, str]) -> ActionConfig:
         workflow_ref=env.get("GITHUB_WORKFLOW_REF", ""),
         output_path=Path(env["GITHUB_OUTPUT"]) if env.get("GITHUB_OUTPUT") else None,
         summary_path=Path(env["GITHUB_STEP_SUMMARY"]) if env.get("GITHUB_STEP_SUMMARY") else None,
+        calibrate=parse_bool(read_input(env, "calibrate", "false"), "calibrate"),
     )
 
 

@@ -25,13 +25,18 @@ from aiwf_ci.action.output import (
     set_outputs,
     write_json,
 )
-from aiwf_ci.config.models import SuiteConfig
+from aiwf_ci.config import SuiteConfig
+from aiwf_ci.console.calibration import calibration_text
+from aiwf_ci.console.progress import ProgressPrinter
+from aiwf_ci.errors import AiwfCIError
 from aiwf_ci.github.comments import prepare_body
 from aiwf_ci.history.trend import Trend
 from aiwf_ci.models import results_to_dict, write_results, write_text_atomic
+from aiwf_ci.models.calibration import dumps_calibration
 from aiwf_ci.report import ReportContext, render_comment, render_html, render_summary
 from aiwf_ci.report.checks import plan_check_run
 from aiwf_ci.usecases import exit_code, load_suite, threshold_rules
+from aiwf_ci.usecases.calibrate import CalibrateRequest, calibrate
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.model import Report
 from aiwf_ci.verdict.rules_json import other_rules_note, record_rules, rules_to_dict
@@ -62,6 +67,8 @@ def run_side(job: Job) -> ActionResult:
         _write_comment_json(job, measured, rules, body, locations)
     comment_url = _post(job, measured.head.suite, body)
     _check_run(job, report, context, body, locations)
+    if config.calibrate and config.event_name == "push":
+        _calibrate(job, suite, rules)
     emit_annotations(job.console, [*regression_annotations(report), *head_annotations(report.head)])
     outputs = {
         "status": report.status,
@@ -78,6 +85,33 @@ def run_side(job: Job) -> ActionResult:
         fail_on_inconclusive=config.fail_on_inconclusive,
     )
     return ActionResult(status=report.status, exit_code=code, outputs=outputs)
+
+
+def _calibrate(job: Job, suite: SuiteConfig, rules: ThresholdRules) -> None:
+    """``calibrate: true`` on a push: the suite against itself (``usecases.calibrate``),
+    ``calibration.json`` in the results folder (uploaded with the results), the table in a
+    folded group. A calibration that fails is a warning, never the step's failure."""
+    config = job.config
+    request = CalibrateRequest(
+        config=suite,
+        root=config.workspace.resolve(),
+        rules=rules,
+        shard=config.shard,
+        cache_dir=config.cache_dir,
+        time_budget=config.time_budget,
+    )
+    printer = ProgressPrinter(job.console.stream, github_actions=True)
+    try:
+        outcome = calibrate(request, job.env, printer)
+    except AiwfCIError as exc:
+        job.console.annotate("warning", f"calibration failed: {exc}", title="aiwf-ci calibrate")
+        return
+    path = config.results_dir / "calibration.json"
+    write_text_atomic(path, dumps_calibration(outcome.calibration))
+    job.console.folded(
+        "aiwf-ci calibrate: this runner's reach", calibration_text(outcome.calibration)
+    )
+    job.console.line(f"aiwf-ci: wrote {path}")
 
 
 def _report(

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 
-from aiwf_ci.cli.commands import FileRules, print_report
+from aiwf_ci.cli.commands import FileRules, calibration_warnings, print_report
 from aiwf_ci.config import DEFAULT_CONFIG, SuiteConfig
 from aiwf_ci.console.progress import ProgressPrinter
 from aiwf_ci.errors import ConfigError
@@ -40,6 +40,7 @@ def cmd_ab(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     )
     stream = sys.stdout if args.format == "text" else sys.stderr  # keep stdout machine-readable
     printer = ProgressPrinter(stream, github_actions=env.get("GITHUB_ACTIONS") == "true")
+    extra = calibration_warnings(args.calibration, request.rules)  # a bad file: before measuring
     outcome = measure_ab(request, env, printer)
     sides = zip(SIDES, (outcome.base, outcome.head), strict=True)
     measured = {side: record_rules(results, request.rules) for side, results in sides}
@@ -51,7 +52,7 @@ def cmd_ab(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         print()
     source = "the head tree's config" + (" + --thresholds" if args.thresholds else "")
     rules = FileRules(rules=request.rules, source=source)
-    print_report(report, args.format, source="same-runner", rules=rules)
+    print_report(report, args.format, source="same-runner", rules=rules, extra_warnings=extra)
     if outcome.note:  # after the report, where it is read
         print(f"aiwf-ci: note: {outcome.note}", file=sys.stderr)
     return exit_code(report.status, fail_on_regression=args.fail_on_regression)

@@ -101,6 +101,50 @@ def refuse_overwrite(output: Path | None, inputs: Sequence[Path | None], flag: s
             )
 
 
+def cmd_calibrate(args: argparse.Namespace, env: Mapping[str, str]) -> int:
+    """The suite against itself on this machine (``usecases.calibrate``): the table, a line
+    per benchmark, ``calibration.json``; never a verdict (exit 0, 3 if a benchmark failed)."""
+    from aiwf_ci.console.calibration import calibration_text
+    from aiwf_ci.models.calibration import dumps_calibration
+    from aiwf_ci.usecases.calibrate import CalibrateRequest, calibrate
+
+    config = load_suite(args.config, env, args.profile, timer=args.timer)
+    check_output_folder(args.output, "--output")
+    printer = ProgressPrinter(sys.stdout, github_actions=env.get("GITHUB_ACTIONS") == "true")
+    request = CalibrateRequest(
+        config=config,
+        root=Path.cwd(),
+        rules=threshold_rules(config, args.thresholds),
+        only=args.only,
+        setup=not args.no_setup,
+        time_budget=args.time_budget,
+        max_rounds=args.max_rounds,
+        samples=args.samples,
+    )
+    outcome = calibrate(request, env, printer)
+    path = write_text_atomic(
+        args.output / "calibration.json", dumps_calibration(outcome.calibration)
+    )
+    print()
+    with commands_off():
+        print(calibration_text(outcome.calibration))
+    print(f"\nwrote {path}")
+    failed = [b.name for b in outcome.head.benchmarks if b.failed]
+    if failed:
+        print(f"aiwf-ci: {len(failed)} benchmark(s) failed: {', '.join(failed)}", file=sys.stderr)
+    return EXIT_BENCHMARK_FAILED if failed else EXIT_OK
+
+
+def calibration_warnings(path: Path | None, rules: ThresholdRules) -> tuple[str, ...]:
+    """``--calibration FILE``: a warning per threshold below the runner's noise floor."""
+    if path is None:
+        return ()
+    from aiwf_ci.models.calibration import load_calibration
+    from aiwf_ci.verdict.reach import below_floor
+
+    return below_floor(load_calibration(path), rules)
+
+
 def cmd_merge(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     refuse_overwrite(args.out, args.shards, "--out")
     shards = [load_results(path) for path in args.shards]
@@ -183,7 +227,8 @@ def cmd_compare(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     chosen = rules_for_files(args, env, baseline, head)
     policy = GatePolicy(timer=args.timer, holm=args.holm)
     report = Report.of(compare(baseline, head, chosen.rules, policy=policy))
-    print_report(report, args.format, rules=chosen)
+    extra = calibration_warnings(args.calibration, chosen.rules)
+    print_report(report, args.format, rules=chosen, extra_warnings=extra)
     return exit_code(report.status, fail_on_regression=args.fail_on_regression)
 
 
@@ -200,14 +245,21 @@ def refuse_unrelated(baseline: Results, head: Results) -> None:
 
 
 def print_report(
-    report: Report, fmt: str, *, source: str = "files", rules: FileRules | None = None
+    report: Report,
+    fmt: str,
+    *,
+    source: str = "files",
+    rules: FileRules | None = None,
+    extra_warnings: tuple[str, ...] = (),
 ) -> None:
     """A comparison on stdout as text, Markdown or JSON; ``source`` says where the results
     came from (``files`` given to ``compare``, or ``same-runner``: ``ab`` measured them);
     how they were measured (paired rounds or separate runs) is read from the rows; ``rules``
-    where the thresholds came from. Inside GitHub Actions the output (benchmark names, error
-    text: the PR author's) is fenced so no line of it can be taken for a workflow command."""
+    where the thresholds came from; ``extra_warnings`` (``--calibration``) join the report's.
+    Inside GitHub Actions the output (benchmark names, error text: the PR author's) is fenced
+    so no line of it can be taken for a workflow command."""
     context = report_context(report, design=source, rules=rules)
+    context = replace(context, warnings=(*context.warnings, *extra_warnings))
     if fmt == "json":  # JSON strings hold no raw newline: no line of it can start with ::
         _print_report(report, fmt, context)
         return

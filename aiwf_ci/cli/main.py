@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_report(sub)
     _add_ab(sub)
     _add_bisect(sub)
+    _add_calibrate(sub)
     merge = sub.add_parser("merge", help="join shard results into one results.json")
     merge.add_argument("shards", nargs="+", type=Path, metavar="SHARD.json")
     merge.add_argument("--out", type=Path, required=True, help="merged results file")
@@ -189,6 +190,7 @@ def _add_compare(sub: Subparsers) -> None:
     _thresholds(compare)
     _timer(compare, "(overrides what the results recorded)")
     compare.add_argument("--config", type=Path, help="suite config for its thresholds")
+    _calibration_file(compare)
     _holm(compare, "(also when the run recorded it)")
     compare.add_argument("--fail-on-regression", action="store_true")
 
@@ -203,6 +205,54 @@ def _add_report(sub: Subparsers) -> None:
     report.add_argument("--config", type=Path, help="suite config for its thresholds")
 
 
+def _rounds_overrides(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--time-budget",
+        "--budget",
+        type=checked(parse_time_budget),
+        help="time for the whole suite, 10s..6h (config, 10m)",
+    )
+    parser.add_argument(
+        "--max-rounds", type=checked(parse_max_rounds), help="10..1000 (config, 100)"
+    )
+    parser.add_argument(
+        "--samples", type=checked(parse_samples), help="runs of each side per round (config, 3)"
+    )
+
+
+def _add_calibrate(sub: Subparsers) -> None:
+    calibrate = sub.add_parser(
+        "calibrate",
+        help="measure the suite against itself here: its noise and the smallest change "
+        "the gate can show within the budget",
+    )
+    calibrate.add_argument(
+        "config", nargs="?", type=Path, default=None, help="default .aiwf/bench.yml"
+    )
+    calibrate.add_argument(
+        "--output",
+        "--out",
+        type=Path,
+        default=Path("aiwf-calibration"),
+        help="folder for calibration.json",
+    )
+    _rounds_overrides(calibrate)
+    calibrate.add_argument("--profile", help="config profile (overrides AIWF_PROFILE)")
+    _no_setup(calibrate)
+    calibrate.add_argument("--only", help="glob or substring of benchmark names (comma-separated)")
+    _thresholds(calibrate)
+    _timer(calibrate, "(overrides the config's)")
+
+
+def _calibration_file(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--calibration",
+        type=Path,
+        metavar="FILE",
+        help="a calibration.json of this runner: warn where a threshold is below its reach",
+    )
+
+
 def _add_ab(sub: Subparsers) -> None:
     ab = sub.add_parser(
         "ab", help="run base and head source trees interleaved (ABAB) and compare them"
@@ -213,16 +263,8 @@ def _add_ab(sub: Subparsers) -> None:
     ab.add_argument("--base-dir", type=Path, required=True, help="the baseline source tree")
     ab.add_argument("--head-dir", type=Path, required=True, help="the changed source tree")
     ab.add_argument("--out", type=Path, default=Path("aiwf-ab"), help="writes base/ and head/")
-    ab.add_argument(
-        "--time-budget",
-        "--budget",
-        type=checked(parse_time_budget),
-        help="time for the whole suite, 10s..6h (config, 10m)",
-    )
-    ab.add_argument("--max-rounds", type=checked(parse_max_rounds), help="10..1000 (config, 100)")
-    ab.add_argument(
-        "--samples", type=checked(parse_samples), help="runs of each side per round (config, 3)"
-    )
+    _rounds_overrides(ab)
+    _calibration_file(ab)
     ab.add_argument("--profile", help="config profile (overrides AIWF_PROFILE)")
     _no_setup(ab)
     ab.add_argument(
@@ -283,5 +325,6 @@ def _dispatch(args: argparse.Namespace) -> int:
         "action": commands.cmd_action,
         "ab": ab.cmd_ab,
         "bisect": bisect.cmd_bisect,
+        "calibrate": commands.cmd_calibrate,
     }
     return handlers[args.command](args, dict(os.environ))

@@ -2,5 +2,6 @@
 
 Modules:
     progress    live progress lines and ``::group::`` blocks of a run, and the final table
+    calibration  the table and the sentences ``aiwf-ci calibrate`` prints
     workflow    GitHub Actions workflow commands and file commands, escaped
 """

@@ -8,6 +8,7 @@ Modules:
     read        reading and validating a results file
     write       writing one, atomically and redacted
     baseline    a baseline and the stores it comes from
+    calibration  a calibration of the runner (``aiwf-ci calibrate``) and its JSON
 
 Schema history (old versions stay readable; ``tests/data/results/`` holds one file per version):
     aiwf-ci/results@1   first version (2026-11): metrics with raw samples and stats, errors,

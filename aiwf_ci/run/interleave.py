@@ -15,7 +15,10 @@ the others go on, until all are decided, the last look is reached, or the suite'
 ``time_budget`` would be exceeded by another pair of rounds (looks are at even round
 counts); what is still open then gets a final look that spends the rest of the error rates.
 The judgement is the very replay ``compare`` runs on the stored rounds, so the results
-files give the same verdict when compared later.
+files give the same verdict when compared later. ``until_decided=False`` (``aiwf-ci calibrate``)
+keeps every benchmark measuring to the budget or the last look: a calibration wants the
+spread of many rounds, not a verdict. Each benchmark's results record the ``seconds`` its
+rounds took.
 
 **A budget shared, not spread thin.** The open benchmarks share the budget round for round.
 After the first two rounds the run knows what a round of each costs; when the budget cannot
@@ -115,6 +118,9 @@ class RoundsOptions:
     cpus: tuple[int, ...] = field(default_factory=available_cpus)
     """CPUs a round's two sides may be pinned to together (``run.affinity``)."""
     clock: Callable[[], float] = time.monotonic
+    until_decided: bool = True
+    """``False``: a decided benchmark is measured on, to the budget or the last look
+    (``aiwf-ci calibrate`` wants every round it can get, not a verdict)."""
 
 
 @dataclass(slots=True)
@@ -213,7 +219,8 @@ def run_interleaved(
             began = options.clock()
             _round(run, state, number)
             state.seconds += options.clock() - began
-        _settle(todo, options, number + 1, policy)
+        if options.until_decided:
+            _settle(todo, options, number + 1, policy)
         done_rounds = number + 1
         if done_rounds == 2:
             note = _share_budget(run, states, options.clock() - start)
@@ -607,7 +614,12 @@ def _results(
     benchmarks = []
     for state in states:
         joined = join_chunks(state.benches[side], state.chunks[side], in_rounds=not state.once)
-        extra = {**joined.extra, "stopped": state.stopped, "same_cpu": state.one_cpu}
+        extra = {
+            **joined.extra,
+            "stopped": state.stopped,
+            "same_cpu": state.one_cpu,
+            "seconds": round(state.seconds, 3),
+        }
         alerts = (*joined.alerts, *state.notes)
         benchmarks.append(replace(joined, extra=extra, alerts=alerts))
     return Results(

@@ -11,6 +11,8 @@ Modules:
     bisect      the first bad commit between a good and a bad one, each step an ``ab``
                 (``aiwf-ci bisect``)
     explain     after an A/B verdict, per-function profiles of both sides of what changed
+    calibrate   the suite against itself, paired as ``ab`` runs it: the runner's noise and
+                the smallest change the gate can show within the budget
 """
 
 from aiwf_ci.usecases.common import (

@@ -59,7 +59,8 @@ class ABSide:
 class ABRequest:
     """What to measure and how: ``only``/``shard`` choose benchmarks; the rounds overrides
     (``None``: the head config's ``rounds:``) come from ``--time-budget`` and friends or the
-    action's ``time-budget`` input, already range-checked where they were read."""
+    action's ``time-budget`` input, already range-checked where they were read.
+    ``until_decided=False`` measures every benchmark to the budget (``usecases.calibrate``)."""
 
     base: ABSide
     head: ABSide
@@ -73,6 +74,7 @@ class ABRequest:
     samples: int | None = None
     explain: ExplainOptions | None = None
     """Profile the benchmarks that changed, after the verdict (``usecases.explain``)."""
+    until_decided: bool = True
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -99,6 +101,7 @@ def measure_ab(request: ABRequest, env: Mapping[str, str], printer: ProgressPrin
         time_budget=spec.time_budget,
         rules=request.rules,
         environment=dict(fingerprint(env)),
+        until_decided=request.until_decided,
     )
     with ExitStack() as stack:
         sides = _ready_both(stack, request, env, printer)

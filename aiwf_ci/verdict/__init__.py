@@ -13,6 +13,7 @@ Modules:
     paired        the paired rank test and interval on per-round log-ratios, pure Python
     sequential    sampling until decided: the decision at each look, and its replay
     design        the stopping rule's design: how many rounds, when to look, what each spends
+    reach         what the rule can show at a measured noise: the smallest detectable change
     independence  are the rounds independent? if not, batch means of consecutive rounds
     thresholds    threshold rules: parsing, layering, lookup
     rules_json    threshold rules as plain JSON: recorded in results.json (replays judge by

@@ -147,6 +147,7 @@ def run(
     *benches: BenchmarkConfig,
     budget: float = 600.0,
     clock: Callable[[], float] = time.monotonic,
+    until_decided: bool = True,
 ) -> dict[Side, Results]:
     sides: dict[Side, SideSetup] = {
         side: SideSetup(
@@ -163,6 +164,7 @@ def run(
         workloads=fake.lookup,
         environment={"cores": 2},
         clock=clock,
+        until_decided=until_decided,
     )
     return run_interleaved(sides, pairs, options)
 
@@ -202,6 +204,19 @@ def test_identical_trees_are_shown_unchanged(tmp_path: Path) -> None:
     comparison = compare(out["base"], out["head"], run_rules())
     assert comparison.benchmarks[0].verdict == "unchanged"
     assert comparison.status == "pass"
+
+
+def test_a_calibration_measures_a_decided_benchmark_on_to_the_last_look(tmp_path: Path) -> None:
+    # identical trees decide "unchanged" at the first beta look; a calibration goes on
+    decided = run(tmp_path / "gated", FakeWorkload(head=1.0), bench("same"))
+    full = run(tmp_path / "full", FakeWorkload(head=1.0), bench("same"), until_decided=False)
+    design = RoundsOptions().design
+    assert decided["head"].environment["interleaved"]["rounds"] < design.max_rounds
+    assert full["head"].environment["interleaved"]["rounds"] == design.max_rounds
+    head = full["head"].benchmarks[0]
+    assert head.extra["stopped"] == "max-rounds"
+    assert head.metrics["duration"].rounds[-1] == design.max_rounds - 1
+    assert isinstance(head.extra["seconds"], float) and head.extra["seconds"] >= 0.0
 
 
 def test_both_files_of_a_run_carry_its_id_and_only_they_are_paired(tmp_path: Path) -> None:

@@ -8,6 +8,7 @@ Modules:
     job           what every part is handed: inputs, plan, environment, console, client
     baseline      what head is compared with (same runner, pooled, artifact), and why
     history_side  the base branch's trend on a push; pooled baselines; accepted regressions
+    culprits      bisecting a push's newly confirmed slowdowns for the commit that caused them
     comment_side  workflow_run / mode comment: post a fork PR's report without running its code
     output        what the action tells GitHub: annotations, outputs, summary, result files
 """

@@ -5,7 +5,9 @@ may use.
   artifacts) plus this run's own results make the trend; its change points go into the job
   summary, the whole suite's dashboard into ``results-dir/dashboard.html`` (upload it as an
   artifact or publish it to Pages), and, with ``history-issue``, into one issue per suite kept
-  up to date. Never a failed build on history alone: any problem is a warning.
+  up to date; with ``bisect-on-change``, a newly confirmed slowdown over several commits is
+  bisected for its culprit (``action.culprits``). Never a failed build on history alone: any
+  problem is a warning.
 - **On a pull request** with ``pooled-baseline: K`` and the artifact baseline: the last K
   like-machine push runs after the latest change point, pooled, are the baseline (one stored
   run is too noisy a reference), and the trend goes into the report.
@@ -20,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from aiwf_ci.action.culprits import with_culprits
 from aiwf_ci.action.inputs import ActionConfig
 from aiwf_ci.action.job import Job
 from aiwf_ci.action.output import Console
@@ -101,6 +104,7 @@ def push_history(job: Job, head: Results) -> PushHistory | None:
         return None
     own = RunPoint(sha=config.sha, run_id=config.run_id or 0, created_at="", results=head)
     trend = build_trend([*_without(stored.points, config.sha), own], notes=stored.notes)
+    trend = with_culprits(job, trend)
     write_text_atomic(config.results_dir / "dashboard.html", render_dashboard(trend))
     if config.history_issue and job.client is not None:
         _issue(job.client, job.console, trend)

@@ -70,6 +70,8 @@ class ActionConfig:
     time_budget: float | None
     history_runs: int
     history_issue: bool
+    bisect_on_change: bool = False
+    bisect_budget: float = 600.0
     pooled_baseline: int
     accept_label: str
     thresholds: Mapping[str, Threshold]
@@ -131,9 +133,14 @@ def config_from_env(env: Mapping[str, str]) -> ActionConfig:
         fail_on_inconclusive=parse_bool(
             read_input(env, "fail-on-inconclusive", "false"), "fail-on-inconclusive"
         ),
-        time_budget=_time_budget(read_input(env, "time-budget")),
+        time_budget=_time_budget(read_input(env, "time-budget"), "time-budget"),
         history_runs=_count(read_input(env, "history-runs", "30"), "history-runs", 0, 200),
         history_issue=parse_bool(read_input(env, "history-issue", "false"), "history-issue"),
+        bisect_on_change=parse_bool(
+            read_input(env, "bisect-on-change", "false"), "bisect-on-change"
+        ),
+        bisect_budget=_time_budget(read_input(env, "bisect-budget", "10m"), "bisect-budget")
+        or 600.0,
         pooled_baseline=_count(read_input(env, "pooled-baseline", "0"), "pooled-baseline", 0, 50),
         accept_label=read_input(env, "accept-label", DEFAULT_ACCEPT_LABEL)[:100],
         thresholds=_thresholds(read_input(env, "thresholds")),
@@ -195,14 +202,14 @@ def _count(text: str, name: str, low: int, high: int) -> int:
     return int(text)
 
 
-def _time_budget(text: str) -> float | None:
+def _time_budget(text: str, name: str) -> float | None:
     if not text:
         return None
     try:
         return parse_time_budget(text)
     except ValueError as exc:
         raise ConfigError(
-            f"time-budget {text[:20]!r}: {exc}", field="input time-budget", fix="e.g. 10m"
+            f"{name} {text[:20]!r}: {exc}", field=f"input {name}", fix="e.g. 10m"
         ) from None
 
 

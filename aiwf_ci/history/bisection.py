@@ -17,12 +17,18 @@ The search is over when no unjudged, unskipped commit lies strictly between the 
 and the first bad one: the first bad commit is then known, or — when skipped commits lie in
 between — it is one of them or the first bad one (``candidates``), and the caller says so.
 Always halving the range needs ``ceil(log2(n))`` steps for ``n`` commits (3 for 8).
+
+``steps_to_bisect`` chooses which change points of a push's trend get such a search.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from typing import Literal
+
+from aiwf_ci.history.changepoints import ChangePointOptions
+from aiwf_ci.history.trend import DEFAULT_OPTIONS, Series, Step, Trend
+from aiwf_ci.metrics import direction_of
 
 Answer = Literal["bad", "good", "skip"]
 
@@ -86,3 +92,21 @@ class Bisection:
         """The first bad commit, once it is the only candidate."""
         found = self.candidates
         return found[0] if self.done and len(found) == 1 else None
+
+
+def steps_to_bisect(
+    trend: Trend, options: ChangePointOptions = DEFAULT_OPTIONS
+) -> list[tuple[Series, Step]]:
+    """The change points worth a culprit search on this push: worse (by the metric's
+    direction), between two commits, and newly confirmed — their new level holds no more
+    runs than announcing one needs, so a step is searched once, on the push that confirmed
+    it, not on every later one."""
+    found = []
+    for series, step in trend.steps():
+        worse = step.change is not None and (
+            step.change > 0 if direction_of(series.metric) == "lower" else step.change < 0
+        )
+        new_level = len(series.values) - step.index
+        if worse and step.before_sha and step.after_sha and new_level <= options.newest_segment:
+            found.append((series, step))
+    return found

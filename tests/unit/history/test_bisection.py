@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from aiwf_ci.history.bisection import Answer, Bisection
+from aiwf_ci.history.bisection import Answer, Bisection, steps_to_bisect
+from aiwf_ci.history.trend import Series, Step, Trend
 
 COMMITS = tuple(f"c{i}" for i in range(8))
 
@@ -54,3 +55,24 @@ def test_a_commit_outside_the_open_range_cannot_be_judged() -> None:
         search.judged(2, "bad")
     with pytest.raises(ValueError, match="at least"):
         Bisection.over(())
+
+
+def series_with_step(metric: str, change: float, runs: int, index: int) -> Series:
+    step = Step(
+        metric=metric, before_sha="a" * 40, after_sha="b" * 40, change=change, ci=None,
+        p_value=1e-6, index=index,
+    )  # fmt: skip
+    return Series(
+        benchmark="etl", metric=metric, unit="s", values=(1.0,) * runs, shas=("c" * 40,) * runs,
+        unlike=(False,) * runs, points=tuple(range(runs)), steps=(step,),
+    )  # fmt: skip
+
+
+def test_only_newly_confirmed_slowdowns_are_searched() -> None:
+    new = series_with_step("duration", 0.4, runs=20, index=17)  # 3 runs on the new level
+    old = series_with_step("duration", 0.4, runs=20, index=12)  # searched pushes ago
+    faster = series_with_step("duration", -0.3, runs=20, index=17)
+    less_throughput = series_with_step("throughput", -0.3, runs=20, index=17)
+    trend = Trend(suite="s", series=(new, old, faster, less_throughput), runs=20)
+    chosen = [series for series, _ in steps_to_bisect(trend)]
+    assert chosen == [new, less_throughput]

@@ -32,13 +32,14 @@ from aiwf_ci.errors import AiwfCIError
 from aiwf_ci.github.comments import prepare_body
 from aiwf_ci.history.trend import Trend
 from aiwf_ci.models import results_to_dict, write_results, write_text_atomic
-from aiwf_ci.models.calibration import dumps_calibration
+from aiwf_ci.models.calibration import dumps_calibration, load_calibration
 from aiwf_ci.report import ReportContext, render_comment, render_html, render_summary
 from aiwf_ci.report.checks import plan_check_run
 from aiwf_ci.usecases import exit_code, load_suite, threshold_rules
 from aiwf_ci.usecases.calibrate import CalibrateRequest, calibrate
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.model import Report
+from aiwf_ci.verdict.reach import below_floor
 from aiwf_ci.verdict.rules_json import other_rules_note, record_rules, rules_to_dict
 from aiwf_ci.verdict.thresholds import ThresholdRules
 
@@ -132,9 +133,26 @@ def _report(
     if comparison is not None:
         source = rules_source(job)
         note = other_rules_note(comparison.baseline, rules, source)
-        warnings = (*context.warnings, note) if note else context.warnings
+        found = (note,) if note else ()
+        warnings = (*context.warnings, *found, *reach_warnings(job, measured, rules))
         context = replace(context, thresholds_source=source, warnings=warnings)
     return report, context, history
+
+
+def reach_warnings(job: Job, measured: Measured, rules: ThresholdRules) -> tuple[str, ...]:
+    """A warning per threshold below what the base branch's runner can detect, from the
+    ``calibration.json`` a push run kept beside its results (``calibrate: true``) in the
+    baseline's artifact; nothing when there is none. A file that cannot be read is a log
+    line, never the report's problem."""
+    folder = measured.baseline.folder if measured.baseline else None
+    path = folder / "calibration.json" if folder else None
+    if path is None or not path.is_file():
+        return ()
+    try:
+        return below_floor(load_calibration(path), rules)
+    except AiwfCIError as exc:
+        job.console.line(f"aiwf-ci: the baseline's calibration.json is not used: {exc}")
+        return ()
 
 
 def rules_source(job: Job) -> str:

@@ -134,8 +134,10 @@ class ArtifactBaselineStore:
         if isinstance(chosen, str):
             raise BaselineError(f"run {run.id} ({short_sha(run.head_sha)}): {chosen}")
         folder = files_of(fetch_artifact(self._client, chosen, limits=self._limits))
+        results, where = _load(folder, chosen.name)
         return Baseline(
-            results=_load(folder, chosen.name),
+            results=results,
+            folder=where,
             source=f"artifact {chosen.name!r} of run {run.id}",
             run_id=run.id,
             run_url=run.html_url,
@@ -191,7 +193,8 @@ def _run_info(run: WorkflowRun) -> RunInfo:
     )
 
 
-def _load(folder: Path, artifact: str) -> Results:
+def _load(folder: Path, artifact: str) -> tuple[Results, Path]:
+    """The artifact's results and the folder they were found in."""
     path = folder / RESULTS_FILE
     if not path.is_file():
         nested = sorted(folder.glob(f"*/{RESULTS_FILE}"))
@@ -199,7 +202,7 @@ def _load(folder: Path, artifact: str) -> Results:
             raise BaselineError(f"artifact {artifact!r} contains no {RESULTS_FILE}")
         path = nested[0]
     try:
-        return load_results(path)
+        return load_results(path), path.parent
     except ImpossibleValueError as exc:
         raise ImpossibleValueError(f"baseline artifact {artifact!r}: {exc}") from None
     except AiwfCIError as exc:

@@ -31,6 +31,9 @@ class Baseline:
     created_at: str = ""
     exact: bool = True
     note: str = ""
+    folder: Path | None = None
+    """Where the baseline's files were unpacked (an artifact: ``calibration.json`` may sit
+    beside its ``results.json``), or ``None``."""
 
 
 class BaselineStore(Protocol):

@@ -135,6 +135,7 @@ def interruptible() -> Iterator[None]:
     try:
         yield
     finally:
+        kill_all_trees()  # any stray a tree left (none, unless one escaped its tree's end)
         for sig, old in previous.items():
             signal.signal(sig, old)
 

@@ -242,7 +242,7 @@ class OutputBuffer:
         if not self.dropped:
             return first + last
         note = (
-            f"\n… aiwf-ci: {size(self.dropped)} of output dropped here (the first "
+            f"\naiwf-ci: {size(self.dropped)} of output dropped here (the first "
             f"{size(self.head)} and the last {size(self.tail)} are kept)\n"
         )
         return first + note + last

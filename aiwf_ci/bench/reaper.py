@@ -58,7 +58,7 @@ KILL_WAIT = 2.0
 _PR_SET_CHILD_SUBREAPER = 36
 _PREFIX = secrets.token_hex(6)
 _COUNTER = itertools.count()
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()  # reentrant: the signal handler may run while the main thread holds it
 _LIVE: set[int] = set()
 _RECENT_LEADERS: deque[int] = deque(maxlen=4096)
 _SUBREAPER: list[bool] = []

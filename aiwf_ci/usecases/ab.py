@@ -25,6 +25,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from aiwf_ci.bench.cleanup import held_signals
+from aiwf_ci.bench.reaper import kill_all_trees
 from aiwf_ci.config import RoundsSpec, SuiteConfig
 from aiwf_ci.console.progress import ProgressPrinter
 from aiwf_ci.errors import AiwfCIError, BaseTreeError
@@ -155,6 +156,7 @@ def _ready_both(
         except BaseException:  # interrupted (the signal handler killed every process)
             with held_signals():  # a second signal must not leave the virtualenvs behind
                 stop.set()
+                kill_all_trees()  # a command started between the signal and the stop
                 wait(futures)
                 for job in jobs:
                     job.stack.close()

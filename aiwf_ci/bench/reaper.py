@@ -9,7 +9,9 @@ exits, ``setsid`` leaves it for a session of its own, a double fork leaves its p
   process whose parent dies is re-parented to aiwf-ci, not to the system's init, so whatever
   a tree leaves behind stays among aiwf-ci's own descendants, where it can be found;
 - every tree carries a token in its environment (``AIWF_CI_TREE``), inherited by whatever it
-  starts, ``setsid`` or not;
+  starts, ``setsid`` or not; every token has the same length, so every run of a command sees
+  an environment of the same size (the size moves the stack: instruction counts and timings
+  follow it);
 - when a tree ends (``end_tree``: after each command, sample, worker and set-up command) what
   is left of it is found among aiwf-ci's descendants — the leader's descendants, its process
   group and session, aiwf-ci's adopted children carrying its token or, with the token gone
@@ -106,7 +108,7 @@ def start_session(
     being the tree ``kill_tree`` kills, with stdin from ``/dev/null``, registered (with its
     token) until ``tracked`` ends for it."""
     become_subreaper()
-    token = f"{_PREFIX}.{next(_COUNTER)}"
+    token = f"{_PREFIX}.{next(_COUNTER):012d}"  # one length (module docstring)
     with _LOCK:  # registered before any other thread can look for leftovers
         proc = subprocess.Popen(
             args,

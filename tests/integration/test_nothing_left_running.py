@@ -150,3 +150,14 @@ def test_cpu_time_of_a_waited_child_still_counts_and_of_an_orphan_does_not(
     assert waited.ok and orphan.ok
     assert waited.cpu >= 0.25  # the shell waited for it: counted
     assert orphan.cpu < 0.25  # never waited for by the shell: not the command's
+
+
+def test_the_tree_token_never_changes_the_size_of_the_environment(tmp_path: Path) -> None:
+    """Counted instructions (and timings) move with the environment's size: every run gets
+    a token of one length, the tenth as the first."""
+    sizes = set()
+    for _ in range(12):
+        outcome = run_process("printenv AIWF_CI_TREE", cwd=tmp_path, env=os.environ, timeout=30)
+        assert outcome.ok and outcome.stdout.strip()
+        sizes.add(len(outcome.stdout))
+    assert len(sizes) == 1

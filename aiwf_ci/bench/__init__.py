@@ -6,7 +6,9 @@ The lowest layer of measuring: it knows processes, clocks and samplers, not conf
 suites; ``workloads`` builds benchmarks on top of it and ``run`` orchestrates those.
 
 Modules:
-    process         run a shell command: wall and CPU time, I/O, output tails, tree kills
+    process         run a shell command: wall and CPU time, I/O, output tails
+    reaper          end a process tree and all it started (subreaper, tokens, TERM then KILL)
+    cleanup         clean-up that a second Ctrl-C cannot cut short
     schedstat       the time runnable but waiting for a CPU; pinning to one CPU
     instructions    instruction counts under Valgrind, for commands and Python callables
     valgrind        the Valgrind mechanics beneath them: options, running, reading out files

@@ -21,9 +21,17 @@ An optional ``ProcessObserver`` (the memory sampler) is told the pid at start an
 
 Because every command runs in a session of its own, a Ctrl-C or a runner's cancellation
 (SIGINT, then SIGTERM) never reaches it. So every tree started here is registered while it
-lives (``tracked``), the front ends' signal handler kills them all (``kill_all_trees``)
-before anything else, and a wait interrupted by an exception kills its own tree too:
-nothing aiwf-ci started outlives it.
+lives (``reaper.tracked``), the front ends' signal handler kills them all
+(``reaper.kill_all_trees``) before anything else, and a wait interrupted by an exception
+kills its own tree too. When the leader exits, what it left running (``sleep 100 &``,
+``nohup``, ``setsid``, a double fork) is ended before the leader is reaped
+(``reaper.end_tree``): nothing aiwf-ci started outlives the command.
+
+Output goes to unnamed temporary files (writing to a file costs the command what it costs
+it anywhere); only its tail is kept. A set-up command, which may write gigabytes (a verbose
+build), is read through a pipe instead (``keep_output``): its first ``OutputBuffer.head``
+and last ``OutputBuffer.tail`` bytes are kept in memory, and the number of bytes dropped in
+between is said in the output, so no disk fills with it.
 """
 
 from __future__ import annotations
@@ -31,45 +39,36 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import select
 import signal
 import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Protocol
 
-import psutil
-
+from aiwf_ci.bench.reaper import end_tree, kill_all_trees, kill_tree, start_session, tracked
 from aiwf_ci.bench.schedstat import on_cpu, process_queue_ns, thread_queue_ns
+from aiwf_ci.numbers import size
+
+__all__ = [
+    "IoCounters",
+    "OutputBuffer",
+    "ProcessObserver",
+    "ProcessOutcome",
+    "cause_line",
+    "kill_all_trees",
+    "kill_tree",
+    "read_io_counters",
+    "run_process",
+    "start_session",
+    "tracked",
+]
 
 OUTPUT_TAIL = 4000
-
-_LIVE: set[int] = set()
-_LIVE_LOCK = threading.Lock()
-
-
-@contextlib.contextmanager
-def tracked(pid: int) -> Iterator[None]:
-    """Register the process group led by ``pid`` for ``kill_all_trees`` while it lives."""
-    with _LIVE_LOCK:
-        _LIVE.add(pid)
-    try:
-        yield
-    finally:
-        with _LIVE_LOCK:
-            _LIVE.discard(pid)
-
-
-def kill_all_trees() -> int:
-    """SIGKILL every process tree started here that is still registered; how many."""
-    with _LIVE_LOCK:
-        pids = list(_LIVE)
-    for pid in pids:
-        kill_tree(pid)
-    return len(pids)
 
 
 class ProcessObserver(Protocol):
@@ -173,28 +172,6 @@ def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
 
 
-def start_session(
-    args: str | list[str],
-    *,
-    cwd: Path,
-    env: Mapping[str, str],
-    stdout: IO[bytes],
-    stderr: IO[bytes],
-) -> subprocess.Popen[bytes]:
-    """Start ``args`` (a ``str``: a shell command) in a session of its own, its process group
-    being the tree ``kill_tree`` kills, with stdin from ``/dev/null``."""
-    return subprocess.Popen(
-        args,
-        shell=isinstance(args, str),  # the user's shell command: running it is the point
-        cwd=cwd,
-        env=dict(env),
-        stdin=subprocess.DEVNULL,
-        stdout=stdout,
-        stderr=stderr,
-        start_new_session=True,
-    )
-
-
 def run_process(
     command: str,
     *,
@@ -204,13 +181,19 @@ def run_process(
     observer: ProcessObserver | None = None,
     clock_ns: Callable[[], int] = time.perf_counter_ns,
     cpu: int | None = None,
+    keep_output: bool = False,
 ) -> ProcessOutcome:
     """Run ``command`` through ``/bin/sh`` and wait for it (at most ``timeout`` seconds),
-    on CPU ``cpu`` only when one is given."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+    on CPU ``cpu`` only when one is given. ``keep_output``: read its output (stderr merged
+    into stdout, in order) through a pipe into an ``OutputBuffer`` instead of the usual
+    tails of temporary files (module docstring)."""
+    with _Capture(keep_output) as capture:
         start = clock_ns()
         with on_cpu(cpu):
-            proc = start_session(command, cwd=cwd, env=env, stdout=out, stderr=err)
+            proc = start_session(
+                command, cwd=cwd, env=env, stdout=capture.stdout, stderr=capture.stderr
+            )
+        capture.started()
         with tracked(proc.pid):
             if observer is not None:
                 observer.started(proc.pid)
@@ -219,17 +202,139 @@ def run_process(
         if observer is not None:
             observer.stopped()
         proc.returncode = waiter.returncode  # we reaped it; keep Popen from waiting again
+        stdout, stderr = capture.texts()
         return ProcessOutcome(
             returncode=waiter.returncode,
             wall=(waiter.end_ns - start) / 1e9,
             cpu=waiter.cpu,
-            stdout=_read_tail(out),
-            stderr=_read_tail(err),
+            stdout=stdout,
+            stderr=stderr,
             timed_out=timed_out,
             max_rss=waiter.max_rss,
             io=waiter.io,
             queue=waiter.queue,
         )
+
+
+@dataclass(slots=True)
+class OutputBuffer:
+    """The first ``head`` and the last ``tail`` bytes of a stream, and how many bytes in
+    between were dropped: bounded memory, whatever the stream's length."""
+
+    head: int = 64 * 1024
+    tail: int = 256 * 1024
+    first: bytearray = field(default_factory=bytearray)
+    last: bytearray = field(default_factory=bytearray)
+    dropped: int = 0
+
+    def add(self, chunk: bytes) -> None:
+        room = max(0, self.head - len(self.first))
+        self.first += chunk[:room]
+        self.last += chunk[room:]
+        if len(self.last) > 2 * self.tail:  # trimmed now and then, not at every chunk
+            self._trim()
+
+    def text(self) -> str:
+        """The kept bytes as text, with a line saying how much was dropped where."""
+        self._trim()
+        first = self.first.decode("utf-8", errors="replace")
+        last = self.last.decode("utf-8", errors="replace")
+        if not self.dropped:
+            return first + last
+        note = (
+            f"\naiwf-ci: {size(self.dropped)} of output dropped here (the first "
+            f"{size(self.head)} and the last {size(self.tail)} are kept)\n"
+        )
+        return first + note + last
+
+    def _trim(self) -> None:
+        cut = len(self.last) - self.tail
+        if cut > 0:
+            self.dropped += cut
+            del self.last[:cut]
+
+
+class _Capture:
+    """Where a command's output goes: two unnamed temporary files (their tails read at the
+    end), or one pipe read on a thread into an ``OutputBuffer`` (``keep``)."""
+
+    def __init__(self, keep: bool) -> None:
+        self._stack = contextlib.ExitStack()
+        self.buffer = OutputBuffer()
+        self._reader: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._files: tuple[IO[bytes], IO[bytes]] | None = None
+        self._write_fd = -1
+        self.stdout: IO[bytes] | int
+        self.stderr: IO[bytes] | int
+        if keep:
+            self._read_fd, self._write_fd = os.pipe()
+            self._stack.callback(_close, self._read_fd)
+            self._stack.callback(self._close_write)
+            self.stdout, self.stderr = self._write_fd, subprocess.STDOUT
+        else:
+            out = self._stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
+            err = self._stack.enter_context(tempfile.TemporaryFile())  # noqa: SIM115
+            self._files = (out, err)
+            self.stdout, self.stderr = out, err
+
+    def __enter__(self) -> _Capture:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        if self._reader is not None:
+            self._reader.join(2.0)
+        self._stack.close()
+
+    def started(self) -> None:
+        """The command runs: our copy of the pipe's write end is closed, the reader starts."""
+        if self._files is not None:
+            return
+        self._close_write()
+        self._reader = threading.Thread(target=self._read, name="aiwf-output", daemon=True)
+        self._reader.start()
+
+    def _close_write(self) -> None:
+        if self._write_fd >= 0:
+            _close(self._write_fd)
+            self._write_fd = -1
+
+    def texts(self) -> tuple[str, str]:
+        """stdout and stderr (all in stdout when kept through the pipe)."""
+        if self._files is not None:
+            return _read_tail(self._files[0]), _read_tail(self._files[1])
+        self._stop.set()  # the tree has ended: what is still buffered in the pipe is read
+        if self._reader is not None:
+            self._reader.join(2.0 + _DRAIN)
+        return self.buffer.text(), ""
+
+    def _read(self) -> None:
+        stopped_at: float | None = None
+        while True:
+            ready, _, _ = select.select([self._read_fd], [], [], 0.1)
+            if self._stop.is_set() and stopped_at is None:
+                stopped_at = time.monotonic()
+            if not ready:
+                if stopped_at is not None:
+                    return
+                continue
+            try:
+                chunk = os.read(self._read_fd, 1 << 16)
+            except OSError:
+                return
+            if not chunk or (stopped_at is not None and time.monotonic() - stopped_at > _DRAIN):
+                return  # the end, or a writer that escaped and never stops
+            self.buffer.add(chunk)
+
+
+_DRAIN = 1.0
+"""Seconds the output reader goes on reading once the command's tree has ended."""
+
+
+def _close(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.close(fd)
 
 
 def _wait(waiter: _Waiter, pid: int, timeout: float) -> bool:
@@ -260,6 +365,8 @@ class _Waiter:
         self.max_rss = 0
         self.io: IoCounters | None = None
         self.queue: float | None = None
+        self.left = 0
+        """How many processes the command left running (ended by ``end_tree``)."""
         threading.Thread(target=self._wait, name=f"wait4-{pid}", daemon=True).start()
 
     def _wait(self) -> None:
@@ -272,6 +379,7 @@ class _Waiter:
         queue = process_queue_ns(self.pid)
         if queue is not None and asleep is not None and woken is not None:
             self.queue = (queue + max(0, woken - asleep)) / 1e9
+        self.left = end_tree(self.pid)  # before the reap: the group's id cannot be reused yet
         _, status, usage = os.wait4(self.pid, 0)
         self.cpu = usage.ru_utime + usage.ru_stime
         self.max_rss = usage.ru_maxrss * 1024  # kilobytes on Linux
@@ -294,19 +402,6 @@ def read_io_counters(pid: int) -> IoCounters | None:
         )
     except (OSError, KeyError, ValueError):
         return None
-
-
-def kill_tree(pid: int) -> None:
-    """SIGKILL the process group of ``pid`` and any descendant that left it."""
-    try:
-        descendants = psutil.Process(pid).children(recursive=True)
-    except psutil.Error:
-        descendants = []
-    with contextlib.suppress(OSError):
-        os.killpg(pid, signal.SIGKILL)
-    for child in descendants:
-        with contextlib.suppress(psutil.Error):
-            child.kill()
 
 
 def _read_tail(handle: IO[bytes]) -> str:

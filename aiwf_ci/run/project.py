@@ -17,7 +17,12 @@ packages only. The suite's ``environment: {setup: [...]}`` says how. Each tree g
   site-packages and wins. Without a pip to link, ``ensurepip`` puts one in, as before;
 - the set-up commands run in the tree's root with the virtualenv first on ``PATH`` (so
   ``pip`` and ``python`` are its own), never timed, output logged; a failure stops the run
-  with the command, its exit code and the last lines of its output (``SetupError``, exit 3);
+  with the command, its exit code and the last lines of its output (``SetupError``, exit 3).
+  Their temporary folder (``TMPDIR``) is one of their own inside the tree's folder, so what
+  an interrupted pip leaves (``pip-*`` folders) is removed with the virtualenv; their output
+  is kept in memory, its head and tail only (``bench.process.OutputBuffer``: gigabytes of
+  build output take no disk, the log says how much was dropped); whatever they leave running
+  (``&``, ``nohup``, ``setsid``) is ended with each command (``bench.reaper``);
 - ``worker_path``: a folder holding only the ``aiwf_ci`` package, for the workers'
   ``PYTHONPATH``, so a ``python:`` benchmark's worker (standard library only) runs on the
   tree's interpreter without aiwf-ci's dependencies shadowing the project's.
@@ -39,7 +44,9 @@ the same set-up (rare: such packages ship wheels), which the caller's own variab
 How long each step took (virtualenv, set-up commands) is logged with the set-up's output
 (``aiwf-ci: ...`` lines).
 
-Nothing here is shared between trees, so two trees may be set up at once on two threads.
+The tree's folder is removed when its block ends, a second Ctrl-C notwithstanding
+(``bench.cleanup``). Nothing here is shared between trees, so two trees may be set up at
+once on two threads.
 """
 
 from __future__ import annotations
@@ -47,7 +54,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import shlex
-import shutil
 import sys
 import sysconfig
 import tempfile
@@ -59,6 +65,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
 
+from aiwf_ci.bench.cleanup import remove_folder
 from aiwf_ci.bench.process import cause_line, run_process
 from aiwf_ci.config.models import EnvironmentSpec
 from aiwf_ci.errors import SetupError
@@ -76,6 +83,10 @@ PRETEND_VERSION = "SETUPTOOLS_SCM_PRETEND_VERSION"
 OWN_PRETEND = (PRETEND_VERSION, "VCS_VERSIONING_PRETEND_VERSION")
 """A caller's variable starting so (``_FOR_<NAME>`` ones too; setuptools-scm 10 also reads
 vcs-versioning's) chooses the version itself."""
+
+SETUP_TEMP = "tmp"
+"""The set-up commands' own temporary folder (``TMPDIR``), inside the tree's folder: what
+pip leaves there when interrupted (``pip-*`` build folders) goes with the virtualenv."""
 
 PIP_LINK_FOLDER = "aiwf-pip"
 """The folder in a tree's virtualenv that holds only the link to aiwf-ci's ``pip`` package."""
@@ -135,11 +146,11 @@ def prepared_tree(
     try:
         tree = _make_venv(root, folder, env, cache_dir, log)
         start = time.monotonic()
-        run_setup(tree, spec, log=log)
+        run_setup(tree, spec, log=log, temp=folder / SETUP_TEMP)
         log(f"aiwf-ci: set-up commands done in {duration(time.monotonic() - start)}")
         yield tree
     finally:
-        shutil.rmtree(folder, ignore_errors=True)
+        remove_folder(folder)
 
 
 def git_version_env(
@@ -184,7 +195,7 @@ def _make_venv(
         _run_checked(
             f"{_quote(str(python))} -m ensurepip --default-pip",
             root=root,
-            env=clean,
+            env=with_temp(clean, folder / SETUP_TEMP),
             timeout=300.0,
             what="putting pip into the virtualenv",
         )
@@ -242,8 +253,17 @@ class _PipLinkingBuilder(venv.EnvBuilder):
             launcher.chmod(0o755)
 
 
-def run_setup(tree: Tree, spec: EnvironmentSpec, *, log: Callable[[str], None]) -> None:
-    """Run every set-up command in the tree's root within ``spec.timeout`` seconds in all."""
+def with_temp(env: Mapping[str, str], temp: Path) -> dict[str, str]:
+    """``env`` with ``temp`` (made if missing) as the temporary folder (``TMPDIR``, and
+    ``TEMP``/``TMP`` that some tools read instead)."""
+    temp.mkdir(parents=True, exist_ok=True)
+    return {**env, "TMPDIR": str(temp), "TEMP": str(temp), "TMP": str(temp)}
+
+
+def run_setup(tree: Tree, spec: EnvironmentSpec, *, log: Callable[[str], None], temp: Path) -> None:
+    """Run every set-up command in the tree's root within ``spec.timeout`` seconds in all,
+    with ``temp`` as their temporary folder."""
+    env = with_temp(tree.env, temp)
     deadline = time.monotonic() + spec.timeout
     for command in spec.setup:
         left = deadline - time.monotonic()
@@ -253,7 +273,7 @@ def run_setup(tree: Tree, spec: EnvironmentSpec, *, log: Callable[[str], None]) 
                 "raise environment.timeout"
             )
         log(f"$ {command}")
-        output = _run_checked(command, root=tree.root, env=tree.env, timeout=left, what=command)
+        output = _run_checked(command, root=tree.root, env=env, timeout=left, what=command)
         for line in output.splitlines():
             log(line)
 
@@ -261,7 +281,7 @@ def run_setup(tree: Tree, spec: EnvironmentSpec, *, log: Callable[[str], None]) 
 def _run_checked(
     command: str, *, root: Path, env: Mapping[str, str], timeout: float, what: str
 ) -> str:
-    outcome = run_process(command, cwd=root, env=env, timeout=timeout)
+    outcome = run_process(command, cwd=root, env=env, timeout=timeout, keep_output=True)
     output = "\n".join(p for p in (outcome.stdout.strip(), outcome.stderr.strip()) if p)
     if outcome.ok:
         return output

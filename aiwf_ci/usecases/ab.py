@@ -24,6 +24,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from aiwf_ci.bench.cleanup import held_signals
+from aiwf_ci.bench.reaper import kill_all_trees
 from aiwf_ci.config import RoundsSpec, SuiteConfig
 from aiwf_ci.console.progress import ProgressPrinter
 from aiwf_ci.errors import AiwfCIError, BaseTreeError
@@ -167,10 +169,12 @@ def _ready_both(
                 future.result()
                 _show(job, printer)
         except BaseException:  # interrupted (the signal handler killed every process)
-            stop.set()
-            wait(futures)
-            for job in jobs:
-                job.stack.close()
+            with held_signals():  # a second signal must not leave the virtualenvs behind
+                stop.set()
+                kill_all_trees()  # a command started between the signal and the stop
+                wait(futures)
+                for job in jobs:
+                    job.stack.close()
             raise
     head, base = jobs
     if head.error is not None or base.error is not None:

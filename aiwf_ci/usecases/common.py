@@ -119,8 +119,9 @@ def interruptible() -> Iterator[None]:
     first kill every process tree aiwf-ci started — they run in sessions of their own, so
     the signal never reaches them — then raise ``KeyboardInterrupt`` or ``Terminated`` in the
     main thread, so every temporary folder and virtualenv is removed on the way out and no
-    results file is left half-written. Only the main thread can take signals; elsewhere
-    this does nothing."""
+    results file is left half-written. When the block ends, any process an ended tree left
+    behind is killed too (``bench.reaper``). Only the main thread can take signals;
+    elsewhere this does nothing."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -135,6 +136,7 @@ def interruptible() -> Iterator[None]:
     try:
         yield
     finally:
+        kill_all_trees()  # any stray a tree left (none, unless one escaped its tree's end)
         for sig, old in previous.items():
             signal.signal(sig, old)
 

@@ -7,8 +7,9 @@ virtualenv of its own; what it imports checked to be the tree's own code by
 — calibrate the loop count, take samples, run the memory pass — so the caller decides when
 each sample is taken: ``aiwf-ci run`` takes a benchmark's samples back to back, the
 interleaved A/B run (``run.python_rounds``) alternates two sessions, one per tree, sample by
-sample. The session enforces the benchmark's timeout by killing the worker's process tree,
-and a crash, an import error or a timeout is an error of this benchmark only.
+sample. The session enforces the benchmark's timeout by killing the worker's process tree;
+whatever the callables started (a ``Popen``, a daemon) ends with the session; and a crash,
+an import error or a timeout is an error of this benchmark only.
 
 Each sample is timed three ways (wall, CPU, and the wait for a CPU where Linux tells it):
 the metrics ``duration``, ``cpu_time`` and ``run_queue_delay`` (seconds per call), so the
@@ -33,7 +34,8 @@ from typing import Any, Protocol
 
 from aiwf_ci.bench.memory.convert import memory_outcome_from_worker
 from aiwf_ci.bench.memory.outcome import MemoryOutcome
-from aiwf_ci.bench.process import cause_line, kill_tree, run_process, tracked
+from aiwf_ci.bench.process import cause_line, run_process
+from aiwf_ci.bench.reaper import end_tree, kill_tree, start_session, tracked
 from aiwf_ci.bench.schedstat import on_cpu
 from aiwf_ci.config.models import BenchmarkConfig, PythonSpec, SuiteConfig
 from aiwf_ci.errors import BenchmarkError, ConfigError
@@ -179,15 +181,13 @@ class WorkerSession:
         argv = [python, "-m", "aiwf_ci.workloads.python_worker", "--serve", str(job)]
         try:
             with on_cpu(ctx.cpu):
-                self.proc = subprocess.Popen(
+                self.proc = start_session(
                     [*argv, str(orders_r), str(answers_w)],
                     cwd=ctx.root,
                     env=worker_env(ctx),
-                    stdin=subprocess.DEVNULL,
                     stdout=self._out,
                     stderr=subprocess.STDOUT,
                     pass_fds=(orders_r, answers_w),
-                    start_new_session=True,
                 )
         finally:
             os.close(orders_r)
@@ -244,7 +244,9 @@ class WorkerSession:
         self.kill()
 
     def _finish(self) -> None:
+        """What the worker's callables left running (a ``Popen``, a daemon) ends with it."""
         self._closed = True
+        end_tree(self.proc.pid, group=False)  # reaped already: its group id may be reused
         for line in self._output().strip().splitlines()[-OUTPUT_LINES:]:
             self.ctx.log(line)
         for fd in (self._orders, self._answers):

@@ -171,10 +171,12 @@ class _Reader:
         if kind == b"g":
             return pending  # global records (git's commit comment) change no member here
         size = records.get("size")
+        if size is not None and not size.isdigit():
+            raise BaselineError(f"the source archive has a bad pax size {size[:20]!r}")
         return _Pending(
             _bounded(records["path"]) if "path" in records else pending.name,
             _bounded(records["linkpath"]) if "linkpath" in records else pending.link,
-            _number(size.encode()) if size is not None else pending.size,
+            int(size) if size is not None else pending.size,  # decimal, unlike the header's
         )
 
     def _file(self, name: str | None, size: int, header: bytes) -> None:
@@ -269,11 +271,13 @@ def _number(field: bytes) -> int:
 
 
 def _check_sum(header: bytes) -> None:
+    """The header's checksum, summed as unsigned or (old tars) signed bytes, as tarfile."""
     stored = _number(header[148:156])
     unsigned = sum(header) - sum(header[148:156]) + 8 * 32
-    signed = unsigned - 256 * sum(1 for byte in header if byte > 127)
-    signed += 256 * sum(1 for byte in header[148:156] if byte > 127)
-    if stored not in (unsigned, signed):
+    if stored == unsigned:
+        return
+    high = sum(1 for byte in header[:148] + header[156:] if byte > 127)
+    if stored != unsigned - 256 * high:
         raise BaselineError("the source archive is corrupt or cannot be unpacked (bad checksum)")
 
 

@@ -343,3 +343,12 @@ def test_a_file_of_the_base_tree_is_never_read_from_outside_it(tmp_path: Path) -
     (tree / "inner").mkdir()
     (tree / "alias").symlink_to("inner")
     assert tree_file(tree, Path("alias/bench.yml")) == tree / "alias" / "bench.yml"
+
+
+def test_a_pax_size_record_is_decimal_and_overrides_the_header(tmp_path: Path) -> None:
+    member = tarfile.TarInfo("top/big")  # its header says 0 bytes; the pax record, 12
+    archive = raw_tar(pax_header(pax_record("size", "12")), (member, b"twelve bytes"))
+    dest = unpack(archive, tmp_path)
+    assert (dest / "big").read_bytes() == b"twelve bytes"
+    with tarfile.open(fileobj=io.BytesIO(archive)) as same:
+        assert same.getmember("top/big").size == 12

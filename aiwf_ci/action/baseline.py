@@ -33,7 +33,7 @@ from aiwf_ci.config import SuiteConfig
 from aiwf_ci.console.progress import ProgressPrinter
 from aiwf_ci.errors import AiwfCIError, BaselineError, BaseTreeError
 from aiwf_ci.github.baseline import ArtifactBaselineStore, BaselineQuery, workflow_file_from_ref
-from aiwf_ci.github.trees import base_tree
+from aiwf_ci.github.trees import base_tree, tree_file
 from aiwf_ci.history.trend import Trend
 from aiwf_ci.models import Commit, Results, short_sha
 from aiwf_ci.models.baseline import Baseline
@@ -164,7 +164,7 @@ def _base_suite(job: Job, root: Path) -> tuple[SuiteConfig, Path, str]:
             workspace=root,
             client=job.client,
         )
-    path = tree / relative
+    path = tree_file(tree, relative)
     if not path.is_file():
         raise BaselineError(f"the base commit has no {relative} (a new suite?)")
     try:

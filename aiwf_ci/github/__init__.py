@@ -14,6 +14,8 @@ Modules:
     history     the base branch's last N results, from its push runs' artifacts
     checkout    git on the workspace whoever owns it (safe.directory), why git failed;
                 where unpacked base trees live
+    untar       an untrusted source tarball unpacked: headers bounded, links resolved
+    treecache   the base-tree cache's markers and eviction (least recently used)
     trees       the base commit's source tree (local git, else the tarball)
     comments    the one PR comment per suite, found by its hidden marker
     checks      the one check run per suite on the PR's head commit, found by its name

@@ -86,11 +86,19 @@ def hostile(name: str, kind: bytes, link: str = "") -> tarfile.TarInfo:
     [
         ([], "the base commit has no .aiwf/bench.yml"),
         ([hostile("top/evil", tarfile.SYMTYPE, "/etc/passwd")], "points outside the tree"),
+        (
+            [
+                hostile("top/l0", tarfile.SYMTYPE, "."),
+                hostile("top/l1", tarfile.SYMTYPE, "l0/.."),  # `.` by name, one folder up
+                hostile("top/l2", tarfile.SYMTYPE, "l1/.."),
+            ],
+            "link 'l1' points outside the tree",
+        ),
         ([hostile("/abs", tarfile.REGTYPE)], "absolute path"),
         ([hostile("top/../../x", tarfile.REGTYPE)], "escapes"),
         (None, "HTTP 404"),
     ],
-    ids=["no-config", "link", "absolute", "dotdot", "no-tarball"],
+    ids=["no-config", "link", "link-chain", "absolute", "dotdot", "no-tarball"],
 )
 def test_without_a_usable_base_tree_the_artifact_is_used_and_the_reason_shown(
     action: Action, extra: list[tarfile.TarInfo] | None, reason: str

@@ -38,6 +38,8 @@ NOTE_NOISY = "too noisy to decide"
 NOTE_FEW = "not enough samples"
 NOTE_SUMMARY = "summary only"
 NOTE_NO_THRESHOLD = "no threshold: reported only"
+UNPAIRED_METHOD = "Mann-Whitney"
+"""``MetricComparison.method`` of two separate blocks of runs (``verdict.blocks``)."""
 EXACT_METHOD = "exact counts"
 """``MetricComparison.method`` of deterministic counts, judged without a test."""
 NOTE_ZERO = "baseline is zero: relative change undefined"
@@ -103,7 +105,7 @@ class MetricComparison:
     threshold: Threshold | None = None
     note: str = ""
     confidence: Confidence = "low"
-    method: str = "Mann-Whitney"
+    method: str = UNPAIRED_METHOD
     """The test behind ``p_value`` and ``ci``: ``Mann-Whitney`` (two blocks of runs, unpaired)
     or ``Wilcoxon signed-rank`` (interleaved rounds, paired)."""
     rounds: int = 0

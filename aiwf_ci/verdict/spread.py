@@ -70,7 +70,7 @@ LEVEL = 0.99
 MAD_TO_SIGMA = 1.4826
 """The median absolute deviation of a normal sample times this estimates its sigma."""
 NO_HISTORY = (
-    "separate runs, no history: only a change whose whole interval lies beyond the "
+    "no history of the base side: only a change whose whole interval lies beyond the "
     "threshold counts (large changes only)"
 )
 
@@ -166,12 +166,13 @@ def _metrics(run: Results) -> dict[tuple[str, str], Metric]:
 
 
 def rule_text(history: History | None) -> str:
-    """The unpaired rule in one line, for the report's design line."""
+    """The unpaired rule in a clause, for the report's design line (one home: the gate in
+    ``verdict.blocks`` decides by the same ``History``)."""
     if history is None:
         return NO_HISTORY
     return (
-        f"separate runs with the base side's history ({history.used} like-machine runs of "
-        f"{history.runs}): a change counts when beyond the threshold and beyond the run-to-run "
-        f"spread for one new run ({LEVEL:.0%} prediction interval; under {MIN_HISTORY} runs "
-        "with the metric: the whole interval beyond the threshold)"
+        f"with the base side's history ({history.used} like-machine runs of {history.runs}): "
+        "a change counts beyond the threshold and beyond the run-to-run spread of one new run "
+        f"({LEVEL:.0%} prediction interval; a metric with under {MIN_HISTORY} runs: its whole "
+        "interval beyond the threshold)"
     )

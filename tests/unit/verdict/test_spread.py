@@ -130,9 +130,7 @@ def test_too_short_a_history_falls_back_and_says_so() -> None:
 def test_rows_record_the_spread_and_compare_keeps_the_history() -> None:
     history = [run(1.0, seed=s) for s in range(8)]
     learned = learn_history(history, run(1.3, seed=40))
-    comparison = compare(
-        run(1.0, seed=30), run(1.3, seed=40), policy=GatePolicy(history=learned)
-    )
+    comparison = compare(run(1.0, seed=30), run(1.3, seed=40), policy=GatePolicy(history=learned))
     row = comparison.benchmarks[0].metrics[0]
     assert row.verdict == "regression"
     assert row.spread is not None and 0 < row.spread < 0.05

@@ -9,6 +9,11 @@ may use.
 - **On a pull request** with ``pooled-baseline: K`` and the artifact baseline: the last K
   like-machine push runs after the latest change point, pooled, are the baseline (one stored
   run is too noisy a reference), and the trend goes into the report.
+- **Separate runs judged by their spread**: a pull request compared with the artifact or
+  pooled baseline, and a push compared with the previous push, hand the base branch's last
+  push runs (at most ``SPREAD_RUNS`` of ``history-runs``; the pooled baseline's own) to the
+  unpaired gate, which learns each metric's run-to-run spread from them
+  (``verdict.spread``). Without them it needs a change's whole interval beyond the threshold.
 - **Accepting a regression on purpose**: the ``accept-label`` on the pull request turns a
   regression into a pass, with an audit line (who added the label, when).
 """
@@ -45,10 +50,22 @@ class PushHistory:
     summary: str
 
 
-def points_of(config: ActionConfig, client: GitHubClient, branch: str) -> list[RunPoint]:
-    """The branch's stored runs, oldest first (what ``history-runs`` asks for)."""
+SPREAD_RUNS = 10
+"""Push runs the unpaired gate learns the run-to-run spread from, within ``history-runs``:
+enough for its prediction interval (``verdict.spread.MIN_HISTORY`` is 5), and few downloads
+for a pull request that fell back to the artifact baseline (a warm cache downloads none)."""
+
+
+def points_of(
+    config: ActionConfig, client: GitHubClient, branch: str, points: int | None = None
+) -> list[RunPoint]:
+    """The branch's stored runs, oldest first (``points``, else what ``history-runs`` asks
+    for)."""
     history = fetch_history(
-        client, branch=branch, name=config.baseline_artifact, points=config.history_runs
+        client,
+        branch=branch,
+        name=config.baseline_artifact,
+        points=config.history_runs if points is None else points,
     )
     return [
         RunPoint(
@@ -61,13 +78,13 @@ def points_of(config: ActionConfig, client: GitHubClient, branch: str) -> list[R
     ]
 
 
-def _history(job: Job, wanted: int) -> list[RunPoint] | None:
+def _history(job: Job, wanted: int, points: int | None = None) -> list[RunPoint] | None:
     """The base branch's stored runs when ``wanted`` (an input) asks for them and they can
     be had; a failure is a warning, never the build's."""
     if wanted <= 0 or job.client is None or not job.plan.base_branch:
         return None
     try:
-        return points_of(job.config, job.client, job.plan.base_branch)
+        return points_of(job.config, job.client, job.plan.base_branch, points)
     except AiwfCIError as exc:
         job.console.annotate("warning", f"history not available: {exc}", title="aiwf-ci")
         return None
@@ -108,13 +125,34 @@ def _issue(client: GitHubClient, console: Console, trend: Trend) -> None:
     console.line(f"aiwf-ci: history issue {outcome.action}: {outcome.html_url}")
 
 
-def pooled_artifact_baseline(job: Job) -> tuple[Results, Trend] | None:
-    """With ``pooled-baseline: K``: the pooled baseline and the trend it came from."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pooled:
+    """The pooled baseline, the trend it came from and the runs (oldest first) whose
+    run-to-run spread the unpaired gate learns."""
+
+    baseline: Results
+    trend: Trend
+    runs: tuple[Results, ...]
+
+
+def pooled_artifact_baseline(job: Job) -> Pooled | None:
+    """With ``pooled-baseline: K``: the pooled baseline, its trend and its runs."""
     points = _history(job, job.config.pooled_baseline)
     if points is None:
         return None
     pooled = pooled_baseline(points, job.config.pooled_baseline)
-    return (pooled, build_trend(points)) if pooled is not None else None
+    if pooled is None:
+        return None
+    runs = tuple(p.results for p in _without(points, job.config.sha))
+    return Pooled(baseline=pooled, trend=build_trend(points), runs=runs)
+
+
+def spread_runs(job: Job) -> tuple[Results, ...]:
+    """The base branch's last push runs (at most ``SPREAD_RUNS``, within ``history-runs``),
+    oldest first, without this commit's own: empty when history is off or not to be had."""
+    wanted = min(job.config.history_runs, SPREAD_RUNS)
+    points = _history(job, wanted, wanted)
+    return tuple(p.results for p in _without(points or [], job.config.sha))
 
 
 def acceptance(job: Job) -> str:

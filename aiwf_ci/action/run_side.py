@@ -29,8 +29,9 @@ from aiwf_ci.models import results_to_dict, write_results, write_text_atomic
 from aiwf_ci.report import ReportContext, render_comment, render_html, render_summary
 from aiwf_ci.usecases import exit_code, load_suite, threshold_rules
 from aiwf_ci.verdict.compare import compare
-from aiwf_ci.verdict.model import Report
+from aiwf_ci.verdict.model import GatePolicy, Report
 from aiwf_ci.verdict.rules_json import other_rules_note, record_rules, rules_to_dict
+from aiwf_ci.verdict.spread import learn_history
 from aiwf_ci.verdict.thresholds import ThresholdRules
 
 FOOTER_STATS = ("requests_sent", "cache_hits", "not_modified", "hit_rate", "rate_limit_remaining")
@@ -77,19 +78,21 @@ def _report(
     """The verdict (a regression accepted by the PR's label, if so), the context it is
     rendered in, and on a push the branch's history with this run as its newest point."""
     head, baseline = measured.head, measured.baseline
-    comparison = compare(baseline.results, head, rules) if baseline else None
+    history = learn_history(measured.history, head) if measured.history else None
+    policy = GatePolicy(history=history)
+    comparison = compare(baseline.results, head, rules, policy=policy) if baseline else None
     accepted = ""
     if comparison is not None and comparison.status == "regression":
         accepted = acceptance(job)
     report = Report(head=head, comparison=comparison, accepted=accepted)
-    history = push_history(job, head) if not job.plan.pr_number else None
-    context = report_context(job, measured, history.trend if history else None, accepted)
+    pushed = push_history(job, head) if not job.plan.pr_number else None
+    context = report_context(job, measured, pushed.trend if pushed else None, accepted)
     if comparison is not None:
         source = rules_source(job)
         note = other_rules_note(comparison.baseline, rules, source)
         warnings = (*context.warnings, note) if note else context.warnings
         context = replace(context, thresholds_source=source, warnings=warnings)
-    return report, context, history
+    return report, context, pushed
 
 
 def rules_source(job: Job) -> str:

@@ -16,7 +16,7 @@ import math
 from dataclasses import asdict
 from typing import Any
 
-from aiwf_ci.report.headline import design_line, paired_design
+from aiwf_ci.report.headline import design_line, paired_design, unpaired_rows
 from aiwf_ci.report.rows import head_estimate
 from aiwf_ci.report.view_model import ReportContext
 from aiwf_ci.verdict.compare import time_budget_of
@@ -95,7 +95,7 @@ def design_dict(comparison: Comparison, ctx: ReportContext) -> dict[str, Any]:
         "note": ctx.design_note,
         "budget_seconds": time_budget_of(comparison.head.environment),
         "text": design_line(comparison, ctx),
-        "unpaired_rule": "history" if comparison.policy.history is not None else "interval",
+        "unpaired_rule": _unpaired_rule(comparison),
     }
 
 
@@ -109,6 +109,15 @@ def _policy(comparison: Comparison) -> dict[str, Any]:
         for (bench, metric), alpha in comparison.policy.holm_alpha.items()
     ]
     return policy
+
+
+def _unpaired_rule(comparison: Comparison) -> str | None:
+    """Which rule judged the separate-run rows (``verdict.spread``): ``history`` (the run-to-
+    run spread) or ``interval`` (the whole interval beyond the threshold); ``None`` when no
+    gated row was unpaired."""
+    if not unpaired_rows(comparison):
+        return None
+    return "history" if comparison.policy.history is not None else "interval"
 
 
 def _history(history: History | None) -> dict[str, Any] | None:

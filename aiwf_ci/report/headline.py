@@ -235,14 +235,14 @@ def design_line(comparison: Comparison, ctx: ReportContext) -> str:
         line = "two results files (separate runs: unpaired, Mann-Whitney)"
     else:
         line = "two separate blocks of runs (unpaired, Mann-Whitney)"
-    if not rounds and _unpaired_rows(comparison):
+    if not rounds and unpaired_rows(comparison):
         line += f"; {rule_text(comparison.policy.history)}"
     if any(m.method == EXACT_METHOD for b in comparison.benchmarks for m in b.metrics):
         line += "; instruction counts: exact, no test"
     return f"{line} — {ctx.design_note}" if ctx.design_note else line
 
 
-def _unpaired_rows(comparison: Comparison) -> bool:
+def unpaired_rows(comparison: Comparison) -> bool:
     """Whether some gated row was judged as two separate blocks of runs."""
     return any(
         m.method == UNPAIRED_METHOD and m.threshold is not None and not m.rounds

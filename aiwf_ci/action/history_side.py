@@ -11,9 +11,10 @@ may use.
   run is too noisy a reference), and the trend goes into the report.
 - **Separate runs judged by their spread**: a pull request compared with the artifact or
   pooled baseline, and a push compared with the previous push, hand the base branch's last
-  push runs (at most ``SPREAD_RUNS`` of ``history-runs``; the pooled baseline's own) to the
-  unpaired gate, which learns each metric's run-to-run spread from them
-  (``verdict.spread``). Without them it needs a change's whole interval beyond the threshold.
+  push runs since the latest change point (at most ``SPREAD_RUNS`` of ``history-runs``, or
+  those the pooled baseline read) to the unpaired gate, which learns each metric's
+  run-to-run spread from them (``verdict.spread``). Without them it needs a change's whole
+  interval beyond the threshold.
 - **Accepting a regression on purpose**: the ``accept-label`` on the pull request turns a
   regression into a pass, with an audit line (who added the label, when).
 """
@@ -143,8 +144,8 @@ def pooled_artifact_baseline(job: Job) -> Pooled | None:
     pooled = pooled_baseline(points, job.config.pooled_baseline)
     if pooled is None:
         return None
-    runs = tuple(p.results for p in _without(points, job.config.sha))
-    return Pooled(baseline=pooled, trend=build_trend(points), runs=runs)
+    trend = build_trend(points)
+    return Pooled(baseline=pooled, trend=trend, runs=_stable(_without(points, job.config.sha)))
 
 
 def spread_runs(job: Job) -> tuple[Results, ...]:
@@ -152,7 +153,17 @@ def spread_runs(job: Job) -> tuple[Results, ...]:
     oldest first, without this commit's own: empty when history is off or not to be had."""
     wanted = min(job.config.history_runs, SPREAD_RUNS)
     points = _history(job, wanted, wanted)
-    return tuple(p.results for p in _without(points or [], job.config.sha))
+    return _stable(_without(points or [], job.config.sha))
+
+
+def _stable(points: Sequence[RunPoint]) -> tuple[Results, ...]:
+    """The runs since the latest change point of any metric: a step in the level (a change
+    merged on the branch) is no run-to-run spread."""
+    if not points:
+        return ()
+    trend = build_trend(points)
+    starts = [s.points[s.steps[-1].index] for s in trend.series if s.steps]
+    return tuple(p.results for p in points[max(starts, default=0) :])
 
 
 def acceptance(job: Job) -> str:

@@ -191,7 +191,7 @@ def judge_pair(pair: Pair, rules: ThresholdRules, use_history: bool) -> dict[str
 def judge(args: argparse.Namespace) -> int:
     five = build_rules(overrides={"duration": parse_threshold("duration", "5%")})
     rule_sets = {"defaults": DEFAULT_RULES, "duration 5%": five}
-    tallies: dict[tuple[str, str, str, str, str], Tally] = {}
+    tallies: dict[Key, Tally] = {}
     for top in args.pools:
         for pair in pairs_of(top, args.history_runs):
             for label, rules in rule_sets.items():
@@ -204,36 +204,48 @@ def judge(args: argparse.Namespace) -> int:
     return 0
 
 
-def table(tallies: Mapping[tuple[str, str, str, str, str], Tally]) -> str:
-    rows = [
-        "| machine | benchmark | scenario | thresholds | rule | flagged | rate (95% CI) "
-        "| inconclusive |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
+Key = tuple[str, str, str, str, str]
+"""(machine, benchmark, scenario, thresholds, rule)."""
+COLUMNS = (
+    ("defaults", "no history"),
+    ("defaults", "history"),
+    ("duration 5%", "no history"),
+    ("duration 5%", "history"),
+)
+
+
+def table(tallies: Mapping[Key, Tally]) -> str:
+    """Per machine (and both) and scenario: flagged / pairs with its 95% Wilson interval,
+    per thresholds and rule; then the same per benchmark, with the inconclusive counts."""
+    grouped: dict[tuple[str, str, str, str], Tally] = {}
+    for (machine, _, scenario, label, rule), t in tallies.items():
+        for where in (machine, "both"):
+            total = grouped.setdefault((where, scenario, label, rule), Tally())
+            total.flagged += t.flagged
+            total.total += t.total
+    head = " | ".join(f"{label}, {rule}" for label, rule in COLUMNS)
+    rows = [f"| machine | scenario | {head} |", "|---|---|" + "---|" * len(COLUMNS)]
+    for machine, scenario in sorted({k[:2] for k in grouped}, key=_order):
+        cells = [_cell(grouped.get((machine, scenario, *c))) for c in COLUMNS]
+        rows.append(f"| {machine} | {scenario} | {' | '.join(cells)} |")
+    rows += ["", "| machine | benchmark | scenario | thresholds | rule | flagged | inconclusive |"]
+    rows.append("|---|---|---|---|---|---|---|")
     for key in sorted(tallies):
         t = tallies[key]
-        lo, hi = dq.wilson(t.flagged, t.total)
-        rate = f"{t.flagged / t.total:.0%} ({lo:.0%}–{hi:.0%})"
-        rows.append(
-            f"| {' | '.join(key)} | {t.flagged}/{t.total} | {rate} "
-            f"| {t.verdicts.get('inconclusive', 0)} |"
-        )
-    totals: dict[tuple[str, str, str], Tally] = {}
-    for (_, _, scenario, label, rule), t in tallies.items():
-        total = totals.setdefault((scenario, label, rule), Tally())
-        total.flagged += t.flagged
-        total.total += t.total
-    rows.append("")
-    rows.append("| all | scenario | thresholds | rule | flagged | rate (95% CI) |")
-    rows.append("|---|---|---|---|---|---|")
-    for key in sorted(totals):
-        t = totals[key]
-        lo, hi = dq.wilson(t.flagged, t.total)
-        rows.append(
-            f"| all | {' | '.join(key)} | {t.flagged}/{t.total} "
-            f"| {t.flagged / t.total:.1%} ({lo:.1%}–{hi:.1%}) |"
-        )
+        rows.append(f"| {' | '.join(key)} | {_cell(t)} | {t.verdicts.get('inconclusive', 0)} |")
     return "\n".join(rows)
+
+
+def _order(key: tuple[str, str]) -> tuple[int, str, int]:
+    machine, scenario = key
+    return (machine == "both", machine, list(SCENARIOS.values()).index(scenario))
+
+
+def _cell(t: Tally | None) -> str:
+    if t is None or not t.total:
+        return "–"
+    lo, hi = dq.wilson(t.flagged, t.total)
+    return f"{t.flagged}/{t.total} = {t.flagged / t.total:.1%} ({lo:.1%}–{hi:.1%})"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

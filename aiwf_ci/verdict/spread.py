@@ -30,11 +30,12 @@ of the changes, which need tens of runs to settle (with 10 runs, 9 changes, Q3 a
 each rest on two or three values), and it judges head against one previous run, so the
 noise of that single base run counts twice. The prediction interval is made for the
 question asked here, "is this one new run median like the others?": the t quantile with
-``n - 1`` degrees of freedom and ``sqrt(1 + 1/n)`` pay for a short history and for the
-uncertainty of its centre, so it is honest from 5 runs on; the robust ``s`` keeps one
-freak run of the history from hiding every change; its 99% level matches the gate's
-``alpha`` of 1% per metric. The figures measured on this project's machine are in the README
-(``benchmarks/unpaired_quality.py``).
+``n - 1`` degrees of freedom and ``sqrt(1 + 1/n)`` widen it for a short history and for the
+uncertainty of its centre; the robust ``s`` keeps one freak run of the history from hiding
+every change; its 99% level matches the gate's ``alpha`` of 1% per metric. On this
+project's pools of separate runs (``benchmarks/unpaired_quality.py``), rustc-perf's rule and
+the standard deviation in place of the MAD kept the same false alarms and caught fewer
+slowdowns; the figures are in the README.
 
 Pure: ``Results`` in, ``History`` out; the gate reads it from ``GatePolicy.history``.
 """

@@ -18,6 +18,10 @@ In order of preference:
 3. **artifact**: a previous push run's results artifact on the base branch
    (``github.baseline``); when the base commit has no run of its own, the note names the
    run that stood in.
+
+Both separate-run baselines carry the base branch's push runs (``Measured.history``: the
+pooled ones, or the last few within ``history-runs``), from which the unpaired gate learns
+each metric's run-to-run spread (``verdict.spread``).
 4. **none**: head alone, with every reason in turn (``same-runner comparison not possible:
    X; artifact baseline not available: Y``; status ``no-baseline``, never a failure).
 """
@@ -27,7 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from aiwf_ci.action.history_side import pooled_artifact_baseline
+from aiwf_ci.action.history_side import pooled_artifact_baseline, spread_runs
 from aiwf_ci.action.job import Job
 from aiwf_ci.config import SuiteConfig
 from aiwf_ci.console.progress import ProgressPrinter
@@ -59,6 +63,9 @@ class Measured:
     reason: str = ""
     note: str = ""
     trend: Trend | None = None
+    history: tuple[Results, ...] = ()
+    """The base branch's push runs, oldest first, whose run-to-run spread the unpaired gate
+    learns (``verdict.spread``); empty for same-runner or when history is off."""
 
 
 def measure(job: Job, suite: SuiteConfig, rules: ThresholdRules) -> Measured:
@@ -92,9 +99,16 @@ def _head_alone(job: Job, suite: SuiteConfig, fallback: str) -> Measured:
         pooled = pooled_artifact_baseline(job, head.suite) if job.plan.pr_number else None
     if pooled is not None:
         runs = f"the last {config.pooled_baseline} push runs after the latest change point"
-        baseline = Baseline(results=pooled[0], source=f"pooled: {runs}")
+        baseline = Baseline(results=pooled.baseline, source=f"pooled: {runs}")
         note = _join(_instead(fallback, "pooled artifacts"), f"pooled baseline: {runs}")
-        return Measured(head=head, design="artifact", baseline=baseline, note=note, trend=pooled[1])
+        return Measured(
+            head=head,
+            design="artifact",
+            baseline=baseline,
+            note=note,
+            trend=pooled.trend,
+            history=pooled.runs,
+        )
     try:
         with job.api_phase("baseline"):
             found = _artifact(job, head)
@@ -103,7 +117,9 @@ def _head_alone(job: Job, suite: SuiteConfig, fallback: str) -> Measured:
         reason = _join(fallback, f"{NO_ARTIFACT}: {exc}") if fallback else str(exc)
         return Measured(head=head, design="", reason=reason)
     note = _join(_instead(fallback, "the artifact"), found.note)
-    return Measured(head=head, design="artifact", baseline=found, note=note)
+    with job.api_phase("history"):
+        history = spread_runs(job, head.suite)
+    return Measured(head=head, design="artifact", baseline=found, note=note, history=history)
 
 
 def _instead(fallback: str, used: str) -> str:

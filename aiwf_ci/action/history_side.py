@@ -11,6 +11,12 @@ may use.
 - **On a pull request** with ``pooled-baseline: K`` and the artifact baseline: the last K
   like-machine push runs after the latest change point, pooled, are the baseline (one stored
   run is too noisy a reference), and the trend goes into the report.
+- **Separate runs judged by their spread**: a pull request compared with the artifact or
+  pooled baseline, and a push compared with the previous push, hand the base branch's last
+  push runs since the latest change point (at most ``SPREAD_RUNS`` of ``history-runs``, or
+  those the pooled baseline read) to the unpaired gate, which learns each metric's
+  run-to-run spread from them (``verdict.spread``). Without them it needs a change's whole
+  interval beyond the threshold.
 - **Accepting a regression on purpose**: the ``accept-label`` on the pull request (in the
   event and, read again, still there) turns a regression into a pass, with an audit line
   (who added the label, when, or why that is unknown).
@@ -54,6 +60,12 @@ class PushHistory:
     summary: str
 
 
+SPREAD_RUNS = 10
+"""Push runs the unpaired gate learns the run-to-run spread from, within ``history-runs``:
+enough for its prediction interval (``verdict.spread.MIN_HISTORY`` is 5), and few downloads
+for a pull request that fell back to the artifact baseline (a warm cache downloads none)."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StoredRuns:
     """The branch's stored runs of one suite, oldest first, and notes on those left out."""
@@ -62,16 +74,19 @@ class StoredRuns:
     notes: tuple[str, ...] = ()
 
 
-def points_of(config: ActionConfig, client: GitHubClient, branch: str, suite: str) -> StoredRuns:
-    """The branch's stored runs of ``suite``, oldest first (what ``history-runs`` asks for)."""
+def points_of(
+    config: ActionConfig, client: GitHubClient, branch: str, suite: str, points: int | None = None
+) -> StoredRuns:
+    """The branch's stored runs of ``suite``, oldest first (``points``, else what
+    ``history-runs`` asks for)."""
     history = fetch_history(
         client,
         branch=branch,
         name=config.baseline_artifact,
         suite=suite,
-        points=config.history_runs,
+        points=config.history_runs if points is None else points,
     )
-    points = [
+    found = [
         RunPoint(
             sha=p.sha,
             run_id=p.run_id,
@@ -80,16 +95,16 @@ def points_of(config: ActionConfig, client: GitHubClient, branch: str, suite: st
         )
         for p in history.points
     ]
-    return StoredRuns(points=points, notes=history.notes)
+    return StoredRuns(points=found, notes=history.notes)
 
 
-def _history(job: Job, wanted: int, suite: str) -> StoredRuns | None:
+def _history(job: Job, wanted: int, suite: str, points: int | None = None) -> StoredRuns | None:
     """The base branch's stored runs of ``suite`` when ``wanted`` (an input) asks for them
     and they can be had; a failure is a warning, never the build's."""
     if wanted <= 0 or job.client is None or not job.plan.base_branch:
         return None
     try:
-        return points_of(job.config, job.client, job.plan.base_branch, suite)
+        return points_of(job.config, job.client, job.plan.base_branch, suite, points)
     except AiwfCIError as exc:
         job.console.annotate("warning", f"history not available: {exc}", title="aiwf-ci")
         return None
@@ -131,15 +146,47 @@ def _issue(client: GitHubClient, console: Console, trend: Trend) -> None:
     console.line(f"aiwf-ci: history issue {outcome.action}: {outcome.html_url}")
 
 
-def pooled_artifact_baseline(job: Job, suite: str) -> tuple[Results, Trend] | None:
-    """With ``pooled-baseline: K``: the pooled baseline of ``suite`` and the trend it came
-    from."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pooled:
+    """The pooled baseline, the trend it came from and the runs (oldest first) whose
+    run-to-run spread the unpaired gate learns."""
+
+    baseline: Results
+    trend: Trend
+    runs: tuple[Results, ...]
+
+
+def pooled_artifact_baseline(job: Job, suite: str) -> Pooled | None:
+    """With ``pooled-baseline: K``: the pooled baseline of ``suite``, its trend and its
+    runs."""
     stored = _history(job, job.config.pooled_baseline, suite)
     if stored is None:
         return None
     pooled = pooled_baseline(stored.points, job.config.pooled_baseline)
+    if pooled is None:
+        return None
     trend = build_trend(stored.points, notes=stored.notes)
-    return (pooled, trend) if pooled is not None else None
+    runs = _stable(_without(stored.points, job.config.sha))
+    return Pooled(baseline=pooled, trend=trend, runs=runs)
+
+
+def spread_runs(job: Job, suite: str) -> tuple[Results, ...]:
+    """The base branch's last push runs of ``suite`` (at most ``SPREAD_RUNS``, within
+    ``history-runs``), oldest first, without this commit's own: empty when history is off
+    or not to be had."""
+    wanted = min(job.config.history_runs, SPREAD_RUNS)
+    stored = _history(job, wanted, suite, wanted)
+    return _stable(_without(stored.points if stored else [], job.config.sha))
+
+
+def _stable(points: Sequence[RunPoint]) -> tuple[Results, ...]:
+    """The runs since the latest change point of any metric: a step in the level (a change
+    merged on the branch) is no run-to-run spread."""
+    if not points:
+        return ()
+    trend = build_trend(points)
+    starts = [s.points[s.steps[-1].index] for s in trend.series if s.steps]
+    return tuple(p.results for p in points[max(starts, default=0) :])
 
 
 def acceptance(job: Job) -> str:

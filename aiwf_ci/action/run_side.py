@@ -38,9 +38,10 @@ from aiwf_ci.report.checks import plan_check_run
 from aiwf_ci.usecases import exit_code, load_suite, threshold_rules
 from aiwf_ci.usecases.calibrate import CalibrateRequest, calibrate
 from aiwf_ci.verdict.compare import compare
-from aiwf_ci.verdict.model import Report
+from aiwf_ci.verdict.model import GatePolicy, Report
 from aiwf_ci.verdict.reach import below_floor
 from aiwf_ci.verdict.rules_json import other_rules_note, record_rules, rules_to_dict
+from aiwf_ci.verdict.spread import learn_history
 from aiwf_ci.verdict.thresholds import ThresholdRules
 
 Locations = tuple[str, dict[str, int]]
@@ -121,22 +122,24 @@ def _report(
     """The verdict (a regression accepted by the PR's label, if so), the context it is
     rendered in, and on a push the branch's history with this run as its newest point."""
     head, baseline = measured.head, measured.baseline
-    comparison = compare(baseline.results, head, rules) if baseline else None
+    history = learn_history(measured.history, head) if measured.history else None
+    policy = GatePolicy(history=history)
+    comparison = compare(baseline.results, head, rules, policy=policy) if baseline else None
     accepted = ""
     if comparison is not None and comparison.status == "regression":
         with job.api_phase("acceptance label"):
             accepted = acceptance(job)
     report = Report(head=head, comparison=comparison, accepted=accepted)
     with job.api_phase("history"):
-        history = push_history(job, head) if not job.plan.pr_number else None
-    context = report_context(job, measured, history.trend if history else None, accepted)
+        pushed = push_history(job, head) if not job.plan.pr_number else None
+    context = report_context(job, measured, pushed.trend if pushed else None, accepted)
     if comparison is not None:
         source = rules_source(job)
         note = other_rules_note(comparison.baseline, rules, source)
         found = (note,) if note else ()
         warnings = (*context.warnings, *found, *reach_warnings(job, measured, rules))
         context = replace(context, thresholds_source=source, warnings=warnings)
-    return report, context, history
+    return report, context, pushed
 
 
 def reach_warnings(job: Job, measured: Measured, rules: ThresholdRules) -> tuple[str, ...]:

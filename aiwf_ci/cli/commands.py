@@ -18,6 +18,7 @@ from aiwf_ci.console.workflow import stop_commands
 from aiwf_ci.errors import EXIT_BENCHMARK_FAILED, EXIT_OK, BaselineError, ConfigError, ConfigErrors
 from aiwf_ci.models import Results, load_results, write_results, write_text_atomic
 from aiwf_ci.models.baseline import LocalBaselineStore
+from aiwf_ci.models.read import load_history
 from aiwf_ci.report import (
     ReportContext,
     comparison_to_dict,
@@ -33,6 +34,7 @@ from aiwf_ci.usecases.workspace import run_workspace
 from aiwf_ci.verdict.compare import compare, unrelated
 from aiwf_ci.verdict.model import GatePolicy, Report
 from aiwf_ci.verdict.rules_json import other_rules_note, record_rules, recorded_rules
+from aiwf_ci.verdict.spread import learn_history
 from aiwf_ci.verdict.thresholds import ThresholdRules
 from aiwf_ci.workloads.paths import check_paths
 
@@ -225,7 +227,8 @@ def cmd_compare(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     baseline, head = load_results(args.baseline), load_results(args.current)
     refuse_unrelated(baseline, head)
     chosen = rules_for_files(args, env, baseline, head)
-    policy = GatePolicy(timer=args.timer, holm=args.holm)
+    history = learn_history(load_history(args.history), head) if args.history else None
+    policy = GatePolicy(timer=args.timer, holm=args.holm, history=history)
     report = Report.of(compare(baseline, head, chosen.rules, policy=policy))
     extra = calibration_warnings(args.calibration, chosen.rules)
     print_report(report, args.format, rules=chosen, extra_warnings=extra)

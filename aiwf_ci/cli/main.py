@@ -191,6 +191,13 @@ def _add_compare(sub: Subparsers) -> None:
     _timer(compare, "(overrides what the results recorded)")
     compare.add_argument("--config", type=Path, help="suite config for its thresholds")
     _calibration_file(compare)
+    compare.add_argument(
+        "--history",
+        type=Path,
+        metavar="FILE_OR_DIR",
+        help="results files of earlier runs of the base side (a folder: every *.json in it): "
+        "judge by their run-to-run spread",
+    )
     _holm(compare, "(also when the run recorded it)")
     compare.add_argument("--fail-on-regression", action="store_true")
 

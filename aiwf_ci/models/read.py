@@ -60,6 +60,21 @@ def load_results(path: Path) -> Results:
     return results_from_dict(data, source=str(path))
 
 
+def load_history(path: Path) -> list[Results]:
+    """Results files of earlier runs, oldest first: one file, or every ``*.json`` in a
+    folder sorted by its recorded time (``created_at``, then the name). Any file that is not
+    a results file is a ``ResultsFormatError`` naming it; so is a folder with none."""
+    if not path.is_dir():
+        return [load_results(path)]
+    files = sorted(p for p in path.glob("*.json") if p.is_file())
+    if not files:
+        raise ResultsFormatError(
+            f"{path}: no *.json results files in this folder; pass earlier runs' results files"
+        )
+    runs = [(load_results(p), p.name) for p in files]
+    return [r for r, _ in sorted(runs, key=lambda pair: (pair[0].created_at, pair[1]))]
+
+
 def results_from_dict(data: object, *, source: str = "results") -> Results:
     data = _valid_text(data)
     harness = harness_format(data)

@@ -16,12 +16,13 @@ import math
 from dataclasses import asdict
 from typing import Any
 
-from aiwf_ci.report.headline import design_line, paired_design
+from aiwf_ci.report.headline import design_line, paired_design, unpaired_rows
 from aiwf_ci.report.rows import head_estimate
 from aiwf_ci.report.view_model import ReportContext
 from aiwf_ci.verdict.compare import time_budget_of
 from aiwf_ci.verdict.model import BenchmarkComparison, Comparison, MetricComparison
 from aiwf_ci.verdict.rules_json import rules_to_dict
+from aiwf_ci.verdict.spread import History
 
 
 def _finite(value: float | None) -> float | None:
@@ -49,6 +50,7 @@ def _metric(row: MetricComparison) -> dict[str, Any]:
         "threshold": None if th is None else {"relative": th.relative, "absolute": th.absolute},
         "gated": th is not None,
         "note": row.note,
+        "spread": _finite(row.spread),
         "confidence": row.confidence,
         "statement": row.statement,
     }
@@ -93,6 +95,7 @@ def design_dict(comparison: Comparison, ctx: ReportContext) -> dict[str, Any]:
         "note": ctx.design_note,
         "budget_seconds": time_budget_of(comparison.head.environment),
         "text": design_line(comparison, ctx),
+        "unpaired_rule": _unpaired_rule(comparison),
     }
 
 
@@ -100,11 +103,37 @@ def _policy(comparison: Comparison) -> dict[str, Any]:
     """The gate's policy; under Holm's procedure ``holm_alpha`` lists the alpha each gated
     metric was judged at (``[{benchmark, metric, alpha}]``)."""
     policy = asdict(comparison.policy)
+    policy["history"] = _history(comparison.policy.history)
     policy["holm_alpha"] = [
         {"benchmark": bench, "metric": metric, "alpha": alpha}
         for (bench, metric), alpha in comparison.policy.holm_alpha.items()
     ]
     return policy
+
+
+def _unpaired_rule(comparison: Comparison) -> str | None:
+    """Which rule judged the separate-run rows (``verdict.spread``): ``history`` (the run-to-
+    run spread) or ``interval`` (the whole interval beyond the threshold); ``None`` when no
+    gated row was unpaired."""
+    if not unpaired_rows(comparison):
+        return None
+    return "history" if comparison.policy.history is not None else "interval"
+
+
+def _history(history: History | None) -> dict[str, Any] | None:
+    """The base side's history the unpaired gate used (``verdict.spread``): runs given, runs
+    on a like machine, and each metric's run-to-run spread (``spread``: the ± fraction one
+    new run median may lie from the history's centre)."""
+    if history is None:
+        return None
+    return {
+        "runs": history.runs,
+        "used": history.used,
+        "spreads": [
+            {"benchmark": bench, "metric": metric, "runs": s.runs, "spread": _finite(s.relative)}
+            for (bench, metric), s in history.spreads.items()
+        ],
+    }
 
 
 def comparison_to_dict(

@@ -17,7 +17,8 @@ from aiwf_ci.models import short_sha
 from aiwf_ci.report.rows import head_estimate
 from aiwf_ci.report.view_model import Part, ReportContext
 from aiwf_ci.verdict.compare import time_budget_of
-from aiwf_ci.verdict.model import EXACT_METHOD, Comparison, MetricComparison
+from aiwf_ci.verdict.model import EXACT_METHOD, UNPAIRED_METHOD, Comparison, MetricComparison
+from aiwf_ci.verdict.spread import rule_text
 
 NAMES_SHOWN = 3
 NAME_CHARS = 48
@@ -234,9 +235,20 @@ def design_line(comparison: Comparison, ctx: ReportContext) -> str:
         line = "two results files (separate runs: unpaired, Mann-Whitney)"
     else:
         line = "two separate blocks of runs (unpaired, Mann-Whitney)"
+    if not rounds and unpaired_rows(comparison):
+        line += f"; {rule_text(comparison.policy.history)}"
     if any(m.method == EXACT_METHOD for b in comparison.benchmarks for m in b.metrics):
         line += "; instruction counts: exact, no test"
     return f"{line} — {ctx.design_note}" if ctx.design_note else line
+
+
+def unpaired_rows(comparison: Comparison) -> bool:
+    """Whether some gated row was judged as two separate blocks of runs."""
+    return any(
+        m.method == UNPAIRED_METHOD and m.threshold is not None and not m.rounds
+        for b in comparison.benchmarks
+        for m in b.metrics
+    )
 
 
 TIMER_NAMES = 4

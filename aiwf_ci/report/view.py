@@ -65,7 +65,6 @@ def method_text(
     policy: GatePolicy, *, paired: bool = False, unpaired: bool = True, exact: bool = False
 ) -> str:
     """The gate in one paragraph, for the designs that produced the rows shown."""
-    margin = "its whole interval" if policy.margin == "interval" else "the estimated change"
     counted = (
         " Instruction counts checked to repeat are compared exactly: a change beyond the "
         "threshold is a regression, no test needed."
@@ -80,14 +79,24 @@ def method_text(
     if unpaired:
         tests.append(
             f"Mann-Whitney U two-sided p < {policy.alpha:g} with Moses' {policy.confidence:.0%} "
-            f"interval on the worse side (at least {policy.min_samples} samples per side)"
+            f"interval on the worse side (at least {policy.min_samples} samples per side"
+            + (_SPREAD_TEXT if policy.history is not None else _NO_HISTORY_TEXT)
+            + ")"
         )
     if paired:
         tests.append(_paired_text(policy))
     return (
-        f"Regression = {margin} beyond the threshold and significant: {'; '.join(tests)}."
+        "Regression = the estimated change beyond the threshold and significant: "
+        f"{'; '.join(tests)}."
         f"{counted} Metrics without a threshold are reported but never fail the build."
     )
+
+
+_SPREAD_TEXT = (
+    "; head's median beyond the run-to-run spread the base side's history allows one new run, "
+    "else the whole interval beyond the threshold"
+)
+_NO_HISTORY_TEXT = "; separate runs without history: the whole interval beyond the threshold"
 
 
 def _paired_text(policy: GatePolicy) -> str:

@@ -4,6 +4,8 @@ Modules:
     compare       the gate on two results files: each metric through the gate that fits it
     gate          what every gate shares: the row, the absolute minimum, worse on the log scale
     blocks        two blocks of runs, unpaired (Hodges-Lehmann with Moses' interval)
+    spread        the base side's run-to-run spread, from its history: what separate runs
+                  need to tell a change from the machine's mood
     rounds        interleaved rounds, paired, under the stopping rule
     pairing       whether two files' rounds may be paired: only rounds of one run (run ids)
     exact         deterministic counts, the change itself against the threshold

@@ -12,6 +12,7 @@ from typing import Literal
 from aiwf_ci.models import Alert, Direction, Results
 from aiwf_ci.numbers import counted
 from aiwf_ci.verdict.design import SequentialDesign
+from aiwf_ci.verdict.spread import History
 from aiwf_ci.verdict.thresholds import DEFAULT_RULES, Threshold, ThresholdRules
 from aiwf_ci.verdict.timer import Timer, TimerChoice
 
@@ -37,6 +38,8 @@ NOTE_NOISY = "too noisy to decide"
 NOTE_FEW = "not enough samples"
 NOTE_SUMMARY = "summary only"
 NOTE_NO_THRESHOLD = "no threshold: reported only"
+UNPAIRED_METHOD = "Mann-Whitney"
+"""``MetricComparison.method`` of two separate blocks of runs (``verdict.blocks``)."""
 EXACT_METHOD = "exact counts"
 """``MetricComparison.method`` of deterministic counts, judged without a test."""
 NOTE_ZERO = "baseline is zero: relative change undefined"
@@ -44,16 +47,17 @@ NOTE_ZERO = "baseline is zero: relative change undefined"
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class GatePolicy:
-    """How sure the gate must be. ``margin``: ``estimate`` (point estimate beyond the
-    threshold, interval excludes no change) or ``interval`` (whole interval beyond it).
-    ``resamples`` and ``seed`` only matter for the bootstrap fallback (huge or non-positive
-    samples); the Hodges-Lehmann interval is exact and needs neither."""
+    """How sure the gate must be. ``history``: the base side's run-to-run spread
+    (``verdict.spread``); without it an unpaired change counts only when its whole interval
+    lies beyond the threshold. ``resamples`` and ``seed`` only matter for the bootstrap
+    fallback (huge or non-positive samples); the Hodges-Lehmann interval is exact and needs
+    neither."""
 
     alpha: float = 0.01
     confidence: float = 0.95
     resamples: int = 2000
     min_samples: int = 5
-    margin: Literal["estimate", "interval"] = "estimate"
+    history: History | None = None
     seed: int = 0
     design: SequentialDesign = field(default_factory=SequentialDesign)
     """The stopping rule interleaved (paired) data was sampled under; its results file
@@ -101,13 +105,16 @@ class MetricComparison:
     threshold: Threshold | None = None
     note: str = ""
     confidence: Confidence = "low"
-    method: str = "Mann-Whitney"
+    method: str = UNPAIRED_METHOD
     """The test behind ``p_value`` and ``ci``: ``Mann-Whitney`` (two blocks of runs, unpaired)
     or ``Wilcoxon signed-rank`` (interleaved rounds, paired)."""
     rounds: int = 0
     """Paired rounds the verdict used (0 for unpaired data)."""
     ci_level: float = 0.95
     """The confidence of ``ci``: 95% unpaired; for paired data 1 - the alpha its look spent."""
+    spread: float | None = None
+    """Unpaired rows judged with the base side's history: the run-to-run spread of one new
+    run median (``±spread``, a fraction; ``verdict.spread``); ``None`` otherwise."""
 
     @property
     def worsening(self) -> float | None:

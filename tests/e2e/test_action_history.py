@@ -92,12 +92,13 @@ def test_a_pooled_baseline_comes_from_the_runs_after_the_last_step(action: Actio
         "pull_request",
         action.event("pull_request.opened.json"),
         baseline="artifact",
-        **{"pooled-baseline": "5", "thresholds": "duration=20%"},
+        **{"pooled-baseline": "5", "thresholds": "duration=50%"},  # 2x is +100%; load adds ~25%
     )
     assert run.code == 0, run.stdout + run.stderr
     assert run.outputs["status"] in ("pass", "inconclusive")  # not the old 2x "regression"
     body = action.fake.comment_bodies(2)[0]
     assert "pooled baseline: the last 5 push runs after the latest change point" in body
+    assert "with the base side's history (10 like-machine runs of 10)" in body  # after the step
 
 
 def _labelled(event: dict[str, Any]) -> None:
@@ -128,3 +129,24 @@ def test_unreadable_events_accept_with_an_audit_line_saying_so(action: Action) -
     first = action.fake.comment_bodies(2)[0].splitlines()[1]
     assert first.startswith("### ✅ Accepted on purpose:")
     assert "(who/when unknown: events not readable)" in first
+
+
+def test_an_artifact_baseline_is_judged_by_the_push_runs_spread(action: Action) -> None:
+    """A pull request that falls back to the artifact baseline reads the base branch's last
+    push runs and judges by their run-to-run spread; with ``history-runs: 0`` it needs the
+    whole interval beyond the threshold, and says so."""
+    measured = measure_on_push(action)
+    for i, factor in enumerate((1.0, 1.02, 0.98, 1.01, 0.99, 1.0)):
+        run = action.fake.add_run(head_sha=f"{i + 100:040x}", branch="master")
+        archive = {"results.json": json.dumps(scaled(measured, factor))}
+        action.fake.add_artifact(run["id"], make_zip(archive))
+    seed_baseline(action, measured)
+    event = action.event("pull_request.opened.json")
+    judged = action.run("pull_request", event, baseline="artifact")
+    assert judged.code in (0, 1), judged.stdout + judged.stderr
+    body = action.fake.comment_bodies(2)[-1]
+    assert "with the base side's history (7 like-machine runs of 7)" in body
+    alone = action.run("pull_request", event, baseline="artifact", **{"history-runs": "0"})
+    assert alone.code in (0, 1), alone.stdout + alone.stderr
+    body = action.fake.comment_bodies(2)[-1]
+    assert "no history of the base side: only a change whose whole interval" in body

@@ -197,8 +197,13 @@ def test_design_line_for_a_paired_comparison() -> None:
 
 def test_design_line_for_an_unpaired_comparison_and_the_contexts_words() -> None:
     comparison = unpaired({"sort": (1.5, 0.01)})
-    assert "How measured: two separate blocks of runs (unpaired, Mann-Whitney)" in render_comment(
-        Report.of(comparison)
+    rule = (
+        "no history of the base side: only a change whose whole interval lies beyond the "
+        "threshold counts (large changes only)"
+    )
+    assert (
+        f"How measured: two separate blocks of runs (unpaired, Mann-Whitney); {rule}"
+        in render_comment(Report.of(comparison))
     )
     ctx = ReportContext(
         design="artifact",
@@ -208,12 +213,13 @@ def test_design_line_for_an_unpaired_comparison_and_the_contexts_words() -> None
     text = render_comment(Report.of(comparison), ctx)
     assert (
         "How measured: baseline artifact of run #\u200b123 (another runner: unpaired, "
-        "Mann-Whitney) — same-runner fell back: the base branch did not build"
+        f"Mann-Whitney); {rule} — same-runner fell back: the base branch did not build"
     ) in text
     files = render_comment(Report.of(comparison), ReportContext(design="files"))
     assert "How measured: two results files (separate runs: unpaired, Mann-Whitney)" in files
     data = comparison_to_dict(comparison, ctx)
     assert data["design"]["kind"] == "artifact" and data["design"]["paired"] is False
+    assert data["design"]["unpaired_rule"] == "interval"
 
 
 def test_paired_rows_replayed_from_files_keep_their_design_and_advice() -> None:
@@ -245,6 +251,7 @@ def test_json_has_method_rounds_level_and_the_inconclusive_status() -> None:
         "note": "",
         "budget_seconds": 60,
         "text": "same runner, interleaved (paired, Wilcoxon signed-rank), 12 paired rounds",
+        "unpaired_rule": None,
     }
 
 

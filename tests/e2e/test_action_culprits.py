@@ -4,14 +4,12 @@ the job summary and the history issue."""
 
 from __future__ import annotations
 
-import json
 import random
 import subprocess
 from pathlib import Path
-from typing import Any
 
 from tests.e2e.conftest import Action
-from tests.fakegithub.zips import make_zip
+from tests.e2e.test_action_history import stored_run
 
 SUITE = """\
 suite: e2e
@@ -49,32 +47,13 @@ def history_in(workspace: Path, slow_from: int) -> list[str]:
     return shas
 
 
-def stored_run(action: Action, sha: str, level: float, rng: random.Random) -> None:
-    samples = [level * (1 + rng.gauss(0, 0.01)) for _ in range(6)]
-    results: dict[str, Any] = {
-        "schema": "aiwf-ci/results@1",
-        "suite": "e2e",
-        "commit": {"sha": sha, "ref": "refs/heads/master"},
-        "environment": {},
-        "benchmarks": [
-            {
-                "name": "nap",
-                "kind": "command",
-                "metrics": {"duration": {"unit": "s", "direction": "lower", "samples": samples}},
-            }
-        ],
-    }
-    run = action.fake.add_run(head_sha=sha, branch="master")
-    action.fake.add_artifact(run["id"], make_zip({"results.json": json.dumps(results)}))
-
-
 def test_a_new_slowdown_over_several_commits_is_bisected_to_its_commit(action: Action) -> None:
     shas = history_in(action.workspace, slow_from=5)
     rng = random.Random(5)
     for _ in range(12):  # the old level, all stored as the first commit's runs
-        stored_run(action, shas[0], FAST * 1.1, rng)
+        stored_run(action, 0, FAST * 1.1, rng, sha=shas[0])
     for sha in shas[6:8]:  # the new level from the sixth commit on: confirmed by this push
-        stored_run(action, sha, SLOW * 1.05, rng)
+        stored_run(action, 0, SLOW * 1.05, rng, sha=sha)
     push = action.event("push.new-branch.json")
     done = action.run("push", push, **{"bisect-on-change": "true", "history-issue": "true"})
     assert done.code == 0, done.stdout + done.stderr

@@ -15,9 +15,10 @@ from tests.fakegithub.zips import make_zip
 ACCEPT = "benchmark-regression-accepted"
 
 
-def stored_run(action: Action, i: int, level: float, rng: random.Random) -> None:
-    """A push run on master with a results artifact: ``nap`` around ``level`` seconds."""
-    sha = f"{i:040x}"
+def stored_run(action: Action, i: int, level: float, rng: random.Random, sha: str = "") -> None:
+    """A push run on master with a results artifact: ``nap`` around ``level`` seconds, of
+    commit ``sha`` (else a made-up one from ``i``)."""
+    sha = sha or f"{i:040x}"
     samples = [level * (1 + rng.gauss(0, 0.01)) for _ in range(6)]
     results: dict[str, Any] = {
         "schema": "aiwf-ci/results@1",

@@ -105,10 +105,10 @@ def check_title(report: Report, ctx: ReportContext) -> str:
 def check_summary(markdown: str, *, suite: str = "", limit: int = SUMMARY_LIMIT) -> str:
     """The report's Markdown (the PR comment's hidden marker dropped), at most ``limit``
     characters: cut at the end of a line, an open code fence closed, then a note."""
-    text = markdown.rstrip()
+    text = markdown.strip()
     mark = comment_marker(suite) if suite else ""
-    if mark and text.endswith(mark):
-        text = text.removesuffix(mark).rstrip()
+    if mark:  # first line of a posted comment, last of a rendered one
+        text = text.removeprefix(mark).removesuffix(mark).strip()
     text += "\n"
     if len(text) <= limit:
         return text

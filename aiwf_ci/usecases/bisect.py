@@ -16,8 +16,9 @@ chooses the commits.
 - The first step measures bad against good: a bad commit that is not shown to regress ends
   the search ("no regression between them").
 - A step that says ``regression`` marks its commit bad, one that is shown ``unchanged`` (or
-  better) marks it good; a commit that cannot be set up, whose config cannot be read, or
-  whose measurement stayed undecided is skipped, as ``git bisect skip`` does, and named.
+  better) marks it good; an undecided step is measured once more (a busy stretch of the
+  machine); a commit that cannot be set up, whose config cannot be read, or whose
+  measurement stayed undecided twice is skipped, as ``git bisect skip`` does, and named.
 - The time budget is for the whole search, shared evenly among the steps it may take.
 
 Nothing here prints or exits: steps go to ``on_step`` as they are done.
@@ -156,7 +157,7 @@ def answer_of(comparison: Comparison) -> tuple[Answer, str]:
         return "good", ""
     if status == "error":
         return "skip", "a benchmark failed to run"
-    return "skip", "undecided within the step's budget"
+    return "skip", "undecided twice within the step's budget"
 
 
 def worst_change(comparison: Comparison) -> float | None:
@@ -301,6 +302,9 @@ class _Search:
         )
         try:
             comparison = self._measure(revision)
+            if comparison.status == "inconclusive":  # a busy stretch: one more try
+                self.printer.note(f"aiwf-ci: {revision.short} undecided: measured once more")
+                comparison = self._measure(revision)
         except (ConfigError, BenchmarkError, BaselineError) as exc:
             step = BisectStep(
                 number=number,

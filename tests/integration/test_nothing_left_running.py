@@ -4,6 +4,7 @@ ending leaves another running tree's processes alone; nothing is left a zombie."
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import sys
@@ -43,10 +44,16 @@ def left(mark: str) -> list[psutil.Process]:
     return found
 
 
-def zombie_children() -> list[int]:
-    return [
-        child.pid for child in psutil.Process().children() if child.status() == psutil.STATUS_ZOMBIE
-    ]
+def zombie_children(since: float) -> list[int]:
+    """This process's unreaped children started at or after ``since`` (another test's
+    orphans, adopted by this process once an earlier test made it a subreaper, are not this
+    test's to judge)."""
+    found = []
+    for child in psutil.Process().children():
+        with contextlib.suppress(psutil.Error):
+            if child.status() == psutil.STATUS_ZOMBIE and child.create_time() >= since:
+                found.append(child.pid)
+    return found
 
 
 SHAPES = {
@@ -62,12 +69,12 @@ SHAPES = {
 
 @pytest.mark.parametrize("shape", list(SHAPES))
 def test_a_command_leaves_nothing_running(tmp_path: Path, shape: str) -> None:
-    mark = marker()
+    mark, since = marker(), time.time() - 0.1
     outcome = run_process(SHAPES[shape].format(m=mark), cwd=tmp_path, env=os.environ, timeout=30)
     try:
         assert outcome.ok, outcome.stderr
         assert left(mark) == []
-        assert zombie_children() == []
+        assert zombie_children(since) == []
     finally:
         for proc in left(mark):
             proc.kill()
@@ -75,19 +82,19 @@ def test_a_command_leaves_nothing_running(tmp_path: Path, shape: str) -> None:
 
 @pytest.mark.parametrize("shape", ["background", "nohup", "setsid", "double-fork"])
 def test_a_set_up_command_leaves_nothing_running(tmp_path: Path, shape: str) -> None:
-    mark = marker()
+    mark, since = marker(), time.time() - 0.1
     spec = EnvironmentSpec(setup=(SHAPES[shape].format(m=mark),))
     try:
         with prepared_tree(tmp_path, spec, {"PATH": "/usr/bin:/bin"}, log=lambda _: None):
             assert left(mark) == []  # gone before the benchmarks start
-        assert zombie_children() == []
+        assert zombie_children(since) == []
     finally:
         for proc in left(mark):
             proc.kill()
 
 
 def test_a_callable_s_popen_ends_with_its_worker(tmp_path: Path) -> None:
-    mark = marker()
+    mark, since = marker(), time.time() - 0.1
     (tmp_path / "spawner.py").write_text(
         "import subprocess\n"
         f"def spawn():\n    subprocess.Popen(['sleep', '{mark}'])\n"
@@ -103,7 +110,7 @@ def test_a_callable_s_popen_ends_with_its_worker(tmp_path: Path) -> None:
             result = run_python_benchmark(bench, ctx)
             assert not result.errors, result.errors
             assert left(mark) == [], target
-        assert zombie_children() == []
+        assert zombie_children(since) == []
     finally:
         for proc in left(mark):
             proc.kill()
@@ -112,7 +119,7 @@ def test_a_callable_s_popen_ends_with_its_worker(tmp_path: Path) -> None:
 def test_ending_a_tree_leaves_another_running_tree_alone(tmp_path: Path) -> None:
     """A tree still running keeps its own orphans (adopted by aiwf-ci, in a session of their
     own) while another tree ends and its orphans are ended."""
-    theirs, mine = marker(), marker()
+    theirs, mine, since = marker(), marker(), time.time() - 0.1
     stop = tmp_path / "stop"
     other = f"(setsid sleep {theirs} &); touch started; while [ ! -f {stop} ]; do sleep 0.05; done"
     done: list[object] = []
@@ -133,7 +140,7 @@ def test_ending_a_tree_leaves_another_running_tree_alone(tmp_path: Path) -> None
         stop.touch()
         thread.join(120)
     assert done and left(theirs) == []  # ended with its own tree
-    assert zombie_children() == []
+    assert zombie_children(since) == []
 
 
 def test_cpu_time_of_a_waited_child_still_counts_and_of_an_orphan_does_not(

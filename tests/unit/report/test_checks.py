@@ -8,6 +8,7 @@ from dataclasses import replace
 
 import pytest
 
+from aiwf_ci.github.comments import prepare_body
 from aiwf_ci.models import BenchmarkResult
 from aiwf_ci.report import ReportContext, render_comment
 from aiwf_ci.report.checks import (
@@ -133,6 +134,8 @@ def test_summary_is_the_report_without_the_comments_marker(regressed: Report) ->
     summary = check_summary(body, suite=regressed.suite)
     assert comment_marker(regressed.suite) not in summary
     assert summary.splitlines()[0] == body.splitlines()[0]
+    posted = prepare_body(regressed.suite, body)  # the marker first, as the comment is posted
+    assert check_summary(posted, suite=regressed.suite) == summary
 
 
 def test_a_long_summary_is_cut_at_a_line_end_with_a_note() -> None:

@@ -24,7 +24,7 @@ PROFILER_ITSELF = "_lsprof.Profiler"
 def read_pstats(path: Path, *, root: Path | None = None, paths: Sequence[Path] = ()) -> Profile:
     """The profile of one ``.pstats`` dump; ``root``: the tree the code ran from (files are
     shown from there); ``paths``: the worker's ``sys.path`` entries, to name modules."""
-    roots = [str(p) for p in paths]
+    roots = [str(p) for p in (*paths, *([root] if root else []))]
     stats = pstats.Stats(str(path)).stats  # type: ignore[attr-defined]
     functions: dict[tuple[str, str], FunctionCost] = {}
     total = 0.0

@@ -48,3 +48,18 @@ def test_a_dump_names_the_functions_that_cost(tmp_path: Path) -> None:
     assert run.inclusive >= work.inclusive > 0
     assert work.label == "demo_pkg.steps:work (src/demo_pkg/steps.py:1)"
     assert profile.unit == "s" and profile.total >= run.inclusive * 0.99
+
+
+def test_without_import_paths_a_module_is_named_from_the_tree(tmp_path: Path) -> None:
+    (tmp_path / "flat.py").write_text("def f():\n    return sum(range(1000))\n", encoding="utf-8")
+    sys.path.insert(0, str(tmp_path))
+    try:
+        flat = importlib.import_module("flat")
+        profiler = cProfile.Profile()
+        profiler.runcall(flat.f)
+    finally:
+        sys.path.remove(str(tmp_path))
+        sys.modules.pop("flat", None)
+    profiler.dump_stats(tmp_path / "flat.pstats")
+    profile = read_pstats(tmp_path / "flat.pstats", root=tmp_path)
+    assert profile.functions[("flat.py", "f")].label == "flat:f (flat.py:1)"

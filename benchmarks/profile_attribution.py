@@ -1,0 +1,112 @@
+"""Does the differential profile name the function that changed, and what does it cost?
+
+Why: a regression's report lists the functions that account for it (``usecases.explain``);
+that list is only useful if the function that really changed comes first, on a busy machine
+too, and if making it costs little next to the verdict. This script builds the pipeline the
+issue describes — twelve steps, each its own loop, step 7 doing 3x the work on head — and
+profiles both trees ``--runs`` times each way the A/B run does (``workloads.profiles``: the
+timed ``cProfile`` measure, and the counted Callgrind measure), printing how often
+``step_7`` came first and the median time of one side's profile per measure. Run it beside a
+neighbour (``--neighbour``: two bursty CPU hogs, started and stopped here) to see it on a
+busy machine. ::
+
+    python benchmarks/profile_attribution.py --runs 10 --neighbour
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import detection_quality as dq
+
+from aiwf_ci.config.models import BenchmarkConfig, MemorySettings, PythonSpec, Settings
+from aiwf_ci.profile.callgrind import read_callgrind
+from aiwf_ci.profile.cprofile import read_pstats
+from aiwf_ci.profile.diff import diff_profiles, minus, scaled
+from aiwf_ci.workloads.base import RunContext
+from aiwf_ci.workloads.profiles import counted_profile, timed_profile
+
+
+def pipeline(slow: int | None) -> str:
+    steps = [
+        f"def step_{k}(x):\n    s = 0\n    for i in range({3000 if k == slow else 1000}):\n"
+        f"        s += i * i\n    return x + s % 7\n"
+        for k in range(12)
+    ]
+    body = "".join(f"    x = step_{k}(x)\n" for k in range(12))
+    return "\n".join(steps) + f"\ndef run():\n    x = 0\n{body}    return x\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--counted-runs", type=int, default=2, help="Callgrind is slow")
+    parser.add_argument("--neighbour", action="store_true")
+    args = parser.parse_args()
+    top = Path(tempfile.mkdtemp(prefix="aiwf-pa-"))
+    roots = {}
+    for side, slow in (("base", None), ("head", 7)):
+        roots[side] = top / side
+        roots[side].mkdir()
+        (roots[side] / "pipeline.py").write_text(pipeline(slow), encoding="utf-8")
+    settings = Settings(warmup=0, iterations=1, memory=MemorySettings(enabled=False))
+    bench = BenchmarkConfig(
+        name="etl", kind="python", workload=PythonSpec(target="pipeline:run"), settings=settings
+    )
+    with dq.neighbour(args.neighbour, seed=1):
+        return measure(args, bench, roots, top)
+
+
+def measure(
+    args: argparse.Namespace, bench: BenchmarkConfig, roots: dict[str, Path], top: Path
+) -> int:
+    """Both measures, ``--runs`` and ``--counted-runs`` times; the summary printed."""
+    timed_first, timed_s = 0, []
+    for i in range(args.runs):
+        profiles = {}
+        for side in ("base", "head") if i % 2 == 0 else ("head", "base"):
+            ctx = RunContext(root=roots[side], config_dir=roots[side])
+            start = time.perf_counter()
+            got = timed_profile(bench, ctx, top / f"{side}-{i}.pstats", timeout=120)
+            timed_s.append(time.perf_counter() - start)
+            assert got is not None
+            profiles[side] = scaled(read_pstats(got[0], root=roots[side]), 1 / got[1])
+        first = diff_profiles(profiles["base"], profiles["head"]).entries[0].label
+        timed_first += first.startswith("pipeline:step_7 ")
+        print(f"timed run {i + 1}: first {first}", flush=True)
+    counted_first, counted_s = 0, []
+    for i in range(args.counted_runs):
+        profiles = {}
+        for side in ("base", "head"):
+            ctx = RunContext(root=roots[side], config_dir=roots[side])
+            start = time.perf_counter()
+            got = counted_profile(bench, ctx, top / f"cg-{side}-{i}", timeout=600)
+            counted_s.append(time.perf_counter() - start)
+            assert got is not None
+            whole = read_callgrind(got.files, root=roots[side])
+            profiles[side] = minus(whole, read_callgrind(got.start, root=roots[side]))
+        entries = diff_profiles(profiles["base"], profiles["head"]).entries
+        counted_first += entries[0].label.startswith("pipeline:step_7 ")
+        print(f"counted run {i + 1}: first {entries[0].label}", flush=True)
+    print(
+        f"\ntimed (cProfile): step_7 first in {timed_first} of {args.runs} runs; "
+        f"median {statistics.median(timed_s):.2f} s a side"
+    )
+    if counted_s:
+        print(
+            f"counted (Callgrind): step_7 first in {counted_first} of {args.counted_runs} "
+            f"runs (C functions of the interpreter are what it names); median "
+            f"{statistics.median(counted_s):.1f} s a side"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -46,6 +46,7 @@ from aiwf_ci.errors import (
     ConfigError,
 )
 from aiwf_ci.github.checkout import checkout_top, git_command, git_failure
+from aiwf_ci.github.treecache import CacheLimits
 from aiwf_ci.github.trees import base_tree
 from aiwf_ci.history.bisection import Answer, Bisection
 from aiwf_ci.models import Commit
@@ -55,6 +56,10 @@ from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.model import Comparison
 from aiwf_ci.verdict.thresholds import Threshold
 from aiwf_ci.verdict.timer import Timer
+
+KEEP_ALL = CacheLimits(max_trees=10**6, max_bytes=2**62)
+"""The search's trees live in its own temporary folder, removed at its end: none is evicted
+before (the tree cache's limits are for a cache kept between runs)."""
 
 MIN_STEP_BUDGET = 10.0
 """Seconds a step gets at least (the shortest time budget of paired rounds)."""
@@ -351,7 +356,11 @@ class _Search:
     def _side(self, revision: Revision, *, role: str) -> ABSide:
         try:
             root, _ = base_tree(
-                sha=revision.sha, cache_dir=self.scratch, workspace=self.top, client=None
+                sha=revision.sha,
+                cache_dir=self.scratch,
+                workspace=self.top,
+                client=None,
+                cache=KEEP_ALL,  # the good tree is in use at every step: never evicted
             )
         except BaselineError as exc:
             if role == "good":

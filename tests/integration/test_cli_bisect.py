@@ -26,7 +26,9 @@ def git(repo: Path, *args: str) -> str:
     return done.stdout.strip()
 
 
-def history(root: Path, slow_from: int | None, broken: int | None = None) -> list[str]:
+def history(
+    root: Path, slow_from: int | None, broken: int | None = None, commits: int = 9
+) -> list[str]:
     """A repository: a good first commit, then 8 commits; from ``slow_from`` on the
     benchmark sleeps 4x as long, commit ``broken`` alone has an unreadable config. The
     SHAs, oldest first (index 0 is the good commit)."""
@@ -36,7 +38,7 @@ def history(root: Path, slow_from: int | None, broken: int | None = None) -> lis
     git(root, "config", "user.name", "t")
     (root / ".aiwf").mkdir()
     shas = []
-    for i in range(9):
+    for i in range(commits):
         (root / ".aiwf" / "bench.yml").write_text(
             "suite: [broken\n" if i == broken else CONFIG, encoding="utf-8"
         )
@@ -65,6 +67,16 @@ def test_the_slow_commit_is_named_in_at_most_four_steps(tmp_path: Path) -> None:
     assert 1 < len(steps) <= 4, done.stdout
     assert steps[0].startswith(f"step 1  {shas[8][:7]}  regression")
     assert done.stdout.splitlines()[-1].startswith(f"first bad commit: {shas[6][:7]} change 6")
+
+
+def test_a_long_search_keeps_the_good_tree(tmp_path: Path) -> None:
+    """Six trees and more: the tree cache's eviction must not take the good commit's tree,
+    in use at every step (each step then failed as an error and was skipped)."""
+    shas = history(tmp_path / "repo", slow_from=16, commits=17)
+    done = bisect(tmp_path / "repo", shas[0], shas[16])
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert len(steps_of(done.stdout)) >= 5 and "skipped" not in done.stdout
+    assert done.stdout.splitlines()[-1].startswith(f"first bad commit: {shas[16][:7]}")
 
 
 def test_a_history_without_a_regression_says_so(tmp_path: Path) -> None:

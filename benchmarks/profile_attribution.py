@@ -35,6 +35,8 @@ from aiwf_ci.workloads.profiles import counted_profile, timed_profile
 
 
 def pipeline(slow: int | None) -> str:
+    """Twelve steps, each with its own loop; step ``slow`` does 3x the work (also the
+    A/B profile test's pipeline: tests/integration/test_ab_profiles.py)."""
     steps = [
         f"def step_{k}(x):\n    s = 0\n    for i in range({3000 if k == slow else 1000}):\n"
         f"        s += i * i\n    return x + s % 7\n"

@@ -7,6 +7,7 @@ import json
 import shutil
 from pathlib import Path
 
+from benchmarks.profile_attribution import pipeline
 from tests.integration.cli_helpers import aiwf
 
 CONFIG = """\
@@ -18,17 +19,6 @@ benchmarks:
   - name: etl
     python: pipeline:run
 """
-
-
-def pipeline(slow: int | None) -> str:
-    """Twelve steps, each with its own loop; step ``slow`` does 3x the work."""
-    steps = [
-        f"def step_{k}(x):\n    s = 0\n    for i in range({3000 if k == slow else 1000}):\n"
-        f"        s += i * i\n    return x + s % 7\n"
-        for k in range(12)
-    ]
-    body = "".join(f"    x = step_{k}(x)\n" for k in range(12))
-    return "\n".join(steps) + f"\ndef run():\n    x = 0\n{body}    return x\n"
 
 
 def tree(root: Path, slow: int | None) -> Path:

@@ -4,11 +4,11 @@ Why: a regression's report lists the functions that account for it (``usecases.e
 that list is only useful if the function that really changed comes first, on a busy machine
 too, and if making it costs little next to the verdict. This script builds the pipeline the
 issue describes — twelve steps, each its own loop, step 7 doing 3x the work on head — and
-profiles both trees ``--runs`` times each way the A/B run does (``workloads.profiles``: the
-timed ``cProfile`` measure, and the counted Callgrind measure), printing how often
-``step_7`` came first and the median time of one side's profile per measure. Run it beside a
-neighbour (``--neighbour``: two bursty CPU hogs, started and stopped here) to see it on a
-busy machine. ::
+profiles both trees ``--runs`` times each way the A/B run does (``usecases.explain``: the
+bytecode count, the timed ``cProfile`` measure, and the counted Callgrind measure), printing
+how often ``step_7`` came first and the median time of one side's profile per measure. Run
+it beside a neighbour (``--neighbour``: two bursty CPU hogs, started and stopped here) to see
+it on a busy machine. ::
 
     python benchmarks/profile_attribution.py --runs 10 --neighbour
 """
@@ -27,11 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import detection_quality as dq
 
 from aiwf_ci.config.models import BenchmarkConfig, MemorySettings, PythonSpec, Settings
-from aiwf_ci.profile.callgrind import read_callgrind
-from aiwf_ci.profile.cprofile import read_pstats
-from aiwf_ci.profile.diff import diff_profiles, minus, scaled
+from aiwf_ci.profile.diff import diff_profiles
+from aiwf_ci.usecases.explain import ExplainOptions, profile_side
 from aiwf_ci.workloads.base import RunContext
-from aiwf_ci.workloads.profiles import counted_profile, timed_profile
 
 
 def pipeline(slow: int | None) -> str:
@@ -69,45 +67,36 @@ def main() -> int:
 def measure(
     args: argparse.Namespace, bench: BenchmarkConfig, roots: dict[str, Path], top: Path
 ) -> int:
-    """Both measures, ``--runs`` and ``--counted-runs`` times; the summary printed."""
-    timed_first, timed_s = 0, []
-    for i in range(args.runs):
-        profiles = {}
-        for side in ("base", "head") if i % 2 == 0 else ("head", "base"):
-            ctx = RunContext(root=roots[side], config_dir=roots[side])
-            start = time.perf_counter()
-            got = timed_profile(bench, ctx, top / f"{side}-{i}.pstats", timeout=120)
-            timed_s.append(time.perf_counter() - start)
-            assert got is not None
-            profiles[side] = scaled(read_pstats(got[0], root=roots[side]), 1 / got[1])
-        first = diff_profiles(profiles["base"], profiles["head"]).entries[0].label
-        timed_first += first.startswith("pipeline:step_7 ")
-        print(f"timed run {i + 1}: first {first}", flush=True)
-    counted_first, counted_s = 0, []
-    for i in range(args.counted_runs):
-        profiles = {}
-        for side in ("base", "head"):
-            ctx = RunContext(root=roots[side], config_dir=roots[side])
-            start = time.perf_counter()
-            got = counted_profile(bench, ctx, top / f"cg-{side}-{i}", timeout=600)
-            counted_s.append(time.perf_counter() - start)
-            assert got is not None
-            whole = read_callgrind(got.files, root=roots[side])
-            profiles[side] = minus(whole, read_callgrind(got.start, root=roots[side]))
-        entries = diff_profiles(profiles["base"], profiles["head"]).entries
-        counted_first += entries[0].label.startswith("pipeline:step_7 ")
-        print(f"counted run {i + 1}: first {entries[0].label}", flush=True)
-    print(
-        f"\ntimed (cProfile): step_7 first in {timed_first} of {args.runs} runs; "
-        f"median {statistics.median(timed_s):.2f} s a side"
-    )
-    if counted_s:
-        print(
-            f"counted (Callgrind): step_7 first in {counted_first} of {args.counted_runs} "
-            f"runs (C functions of the interpreter are what it names); median "
-            f"{statistics.median(counted_s):.1f} s a side"
-        )
+    """Each measure ``--runs`` times (Callgrind ``--counted-runs``); the summary printed."""
+    runs = {"bytecode": args.runs, "timed": args.runs, "counted": args.counted_runs}
+    for measure_name, n in runs.items():
+        first, seconds = 0, []
+        for i in range(n):
+            profiles = {}
+            for side in ("base", "head") if i % 2 == 0 else ("head", "base"):
+                ctx = RunContext(root=roots[side], config_dir=roots[side])
+                options = ExplainOptions(folder=top / f"{measure_name}-{i}", timeout=600)
+                start = time.perf_counter()
+                got = profile_side(bench, ctx, options.folder / side, options, (measure_name,))
+                seconds.append(time.perf_counter() - start)
+                profiles[side] = got.profiles[measure_name]
+            label = diff_profiles(profiles["base"], profiles["head"]).entries[0].label
+            first += label.startswith("pipeline:step_7 ")
+            print(f"{measure_name} run {i + 1}: first {label}", flush=True)
+        if seconds:
+            print(
+                f"== {MEASURES[measure_name]}: step_7 first in {first} of {n} runs; "
+                f"median {statistics.median(seconds):.2f} s a side",
+                flush=True,
+            )
     return 0
+
+
+MEASURES = {
+    "bytecode": "bytecode (Python instructions)",
+    "timed": "timed (cProfile, median of blocks)",
+    "counted": "counted (Callgrind: C functions of the interpreter are what it names)",
+}
 
 
 if __name__ == "__main__":

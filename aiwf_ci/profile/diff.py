@@ -10,6 +10,8 @@ their contribution to the change (for a slowdown the largest increases first), a
 
 from __future__ import annotations
 
+import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiwf_ci.profile.model import FunctionCost, Profile
@@ -116,3 +118,28 @@ def minus(profile: Profile, start: Profile) -> Profile:
         total=max(0.0, profile.total - start.total),
         functions={k: f for k, f in functions.items() if f.self_cost or f.inclusive},
     )
+
+
+def median_profile(profiles: Sequence[Profile]) -> Profile:
+    """Function by function, the median of several profiles of the same calls (blocks of a
+    timed profile, each made per call): one block that the machine slowed moves no
+    function. A function missing from a block cost nothing there; the total is the sum of
+    the medians, so that the shares of a difference still add up to the whole."""
+    if not profiles:
+        raise ValueError("no profiles to take the median of")
+    keys = sorted({k for p in profiles for k in p.functions})
+    functions = {}
+    for key in keys:
+        found = [p.functions.get(key) for p in profiles]
+        first = next(f for f in found if f is not None)
+        functions[key] = FunctionCost(
+            file=first.file,
+            name=first.name,
+            line=first.line,
+            self_cost=statistics.median(f.self_cost if f else 0.0 for f in found),
+            inclusive=statistics.median(f.inclusive if f else 0.0 for f in found),
+            calls=sum(f.calls for f in found if f),
+            module=first.module,
+        )
+    total = sum(f.self_cost for f in functions.values())
+    return Profile(unit=profiles[0].unit, total=total, functions=functions)

@@ -123,8 +123,13 @@ def errors(head: Results, limits: Limits) -> tuple[list[ErrorView], int]:
     return views[:keep], omitted
 
 
-MEASURES = {"timed": ("time (cProfile)", "s"), "counted": ("instructions (Callgrind)", "instr")}
-"""The measures in the order shown: a Python function's name first, the C functions after."""
+MEASURES = {
+    "bytecode": ("instructions (Python bytecode)", "instr", "_bytecode"),
+    "timed": ("time (cProfile)", "s", "_pstats"),
+    "counted": ("instructions (Callgrind)", "instr", "_callgrind"),
+}
+"""The measures in the order shown (name, unit, the suffix of its files' keys): Python
+functions by a deterministic count first, then by time, the C functions last."""
 
 
 def profiles(head: Results) -> list[ProfileView]:
@@ -136,13 +141,13 @@ def profiles(head: Results) -> list[ProfileView]:
         found = bench.extra.get("profile")
         if not isinstance(found, Mapping):
             continue
-        for key, (measure, unit) in MEASURES.items():
+        for key, (measure, unit, suffix) in MEASURES.items():
             diff = found.get(key)
             if not isinstance(diff, Mapping):
                 continue
             view = _profile_view(bench.name, measure, unit, diff)
             if view is not None:
-                views.append(replace(view, files=_files(found.get("files"), key)))
+                views.append(replace(view, files=_files(found.get("files"), suffix)))
     return views
 
 
@@ -201,11 +206,10 @@ def _signed(value: float, unit: str) -> str:
     return sign + numbers.human(abs(value), unit)
 
 
-def _files(files: object, key: str) -> str:
+def _files(files: object, suffix: str) -> str:
     """Where the raw profiles are, as the results name them (for a person to open)."""
     if not isinstance(files, Mapping):
         return ""
-    suffix = "_callgrind" if key == "counted" else "_pstats"
     shown = []
     for side in ("base", "head"):
         value = files.get(side + suffix)

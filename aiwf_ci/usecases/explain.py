@@ -6,8 +6,9 @@ is it known which benchmarks need explaining. The profiles never change a verdic
 after it, only for ``python:`` and ``command:`` benchmarks whose verdict is a regression or
 an improvement, within their own time budget (what does not fit is said, not done).
 
-For each such benchmark, two measures where they can be had (``workloads.profiles``):
-``counted`` (Callgrind, instructions) and ``timed`` (``cProfile``, ``python:`` only). The
+For each such benchmark, the measures that can be had (``workloads.profiles``):
+``bytecode`` (Python bytecode instructions per Python function, ``python:`` only),
+``timed`` (``cProfile``, ``python:`` only) and ``counted`` (Callgrind, instructions). The
 raw files are kept under ``folder/<benchmark>/<side>/`` so a user can open them; the
 difference (``profile.diff``) goes into the head results' ``extra["profile"]``, which the
 reports and ``results.json`` carry.
@@ -25,13 +26,14 @@ from aiwf_ci.config.models import BenchmarkConfig
 from aiwf_ci.models import BenchmarkResult, JSONValue, Results
 from aiwf_ci.profile.callgrind import read_callgrind
 from aiwf_ci.profile.cprofile import read_pstats
-from aiwf_ci.profile.diff import ProfileDiff, diff_profiles, minus, scaled
-from aiwf_ci.profile.model import Profile
+from aiwf_ci.profile.diff import ProfileDiff, diff_profiles, median_profile, minus, scaled
+from aiwf_ci.profile.model import Profile, import_name
 from aiwf_ci.run.interleave import Side, SideSetup
 from aiwf_ci.run.runner import tree_context
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.thresholds import ThresholdRules
-from aiwf_ci.workloads.profiles import counted_profile, timed_profile
+from aiwf_ci.workloads.base import RunContext
+from aiwf_ci.workloads.profiles import bytecode_profile, counted_profile, timed_profile
 
 EXPLAINED_KINDS = ("python", "command")
 TIMED_NOTE = (
@@ -39,8 +41,12 @@ TIMED_NOTE = (
     "look more expensive than they are"
 )
 COUNTED_PYTHON_NOTE = (
-    "instructions are counted per C function of the interpreter: for Python code, the timed "
-    "profile names the Python functions"
+    "machine instructions are counted per C function of the interpreter: for Python code, "
+    "the bytecode and timed profiles name the Python functions"
+)
+BYTECODE_NOTE = (
+    "Python bytecode instructions of one call, per Python function; what runs in C "
+    "(built-ins, extensions) is not counted here but in the Callgrind profile"
 )
 
 
@@ -101,50 +107,107 @@ def safe_name(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("._") or "benchmark"
 
 
+MEASURE_NAMES = ("bytecode", "timed", "counted")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SideProfiles:
+    """One side's profiles of one benchmark by measure, the files to show, the timed calls."""
+
+    profiles: Mapping[str, Profile]
+    files: Mapping[str, JSONValue]
+    calls: int = 0
+
+
 def _profiled(
     name: str, sides: Mapping[Side, SideSetup], options: ExplainOptions, log: Callable[[str], None]
 ) -> dict[str, JSONValue]:
-    """Both measures of one benchmark, each as its JSON difference (when both sides had it)."""
+    """The measures of one benchmark, each as its JSON difference (when both sides had it)."""
     folder = options.folder / safe_name(name)
-    counted: dict[Side, Profile] = {}
-    timed: dict[Side, Profile] = {}
-    calls: dict[Side, int] = {}
-    files: dict[str, JSONValue] = {}
+    found: dict[Side, SideProfiles] = {}
     for side in ("base", "head"):
         setup = sides[side]
         bench = _config(setup, name)
         if bench is None:
             return {}
         ctx = tree_context(setup.tree, setup.config, log, own_code=True)
-        where = folder / side
-        where.mkdir(parents=True, exist_ok=True)
-        got = counted_profile(bench, ctx, where / "callgrind", timeout=options.timeout)
+        found[side] = profile_side(bench, ctx, folder / side, options)
+    return _differences(found["base"], found["head"])
+
+
+def profile_side(
+    bench: BenchmarkConfig,
+    ctx: RunContext,
+    where: Path,
+    options: ExplainOptions,
+    measures: tuple[str, ...] = MEASURE_NAMES,
+) -> SideProfiles:
+    """``bench``'s profiles in one tree, per measure that can be had, files under ``where``."""
+    where.mkdir(parents=True, exist_ok=True)
+    profiles: dict[str, Profile] = {}
+    files: dict[str, JSONValue] = {}
+    calls = 0
+    timeout = options.timeout
+    if "bytecode" in measures:
+        path = bytecode_profile(bench, ctx, where / "bytecode.callgrind", timeout=timeout)
+        if path is not None:
+            profiles["bytecode"] = _named(read_callgrind([path], root=ctx.root), ctx)
+            files["bytecode"] = _shown(path, options)
+    if "timed" in measures:
+        timed = timed_profile(bench, ctx, where / "profile.pstats", timeout=timeout)
+        if timed is not None:
+            blocks = [
+                scaled(read_pstats(path, root=ctx.root, paths=_sys_path(ctx)), 1 / n)
+                for path, n in timed.blocks
+            ]
+            profiles["timed"], calls = median_profile(blocks), timed.calls
+            files["pstats"] = _shown(timed.path, options)
+    if "counted" in measures:
+        got = counted_profile(bench, ctx, where / "callgrind", timeout=timeout)
         if got is not None:
-            whole = read_callgrind(got.files, root=setup.tree.root)
-            start = read_callgrind(got.start, root=setup.tree.root) if got.start else None
-            counted[side] = minus(whole, start) if start else whole
-            files[f"{side}_callgrind"] = [_shown(p, options) for p in got.files]
-        pstats = timed_profile(bench, ctx, where / "profile.pstats", timeout=options.timeout)
-        if pstats is not None:
-            path, n = pstats
-            paths = (ctx.config_dir, ctx.root, ctx.root / "src")
-            profile = read_pstats(path, root=setup.tree.root, paths=paths)
-            timed[side] = scaled(profile, 1 / n)
-            calls[side] = n
-            files[f"{side}_pstats"] = _shown(path, options)
+            whole = read_callgrind(got.files, root=ctx.root)
+            start = read_callgrind(got.start, root=ctx.root) if got.start else None
+            profiles["counted"] = minus(whole, start) if start else whole
+            files["callgrind"] = [_shown(p, options) for p in got.files]
+    return SideProfiles(profiles=profiles, files=files, calls=calls)
+
+
+def _sys_path(ctx: RunContext) -> tuple[Path, ...]:
+    """The worker's ``sys.path`` entries that name a tree's modules."""
+    return (ctx.config_dir, ctx.root, ctx.root / "src")
+
+
+def _named(profile: Profile, ctx: RunContext) -> Profile:
+    """A profile whose Python files get their module names from the worker's ``sys.path``."""
+    roots = [str(p) for p in _sys_path(ctx)]
+    return replace(
+        profile,
+        functions={
+            key: replace(f, module=import_name(str(ctx.root / f.file), roots))
+            if f.file.endswith(".py")
+            else f
+            for key, f in profile.functions.items()
+        },
+    )
+
+
+def _differences(base: SideProfiles, head: SideProfiles) -> dict[str, JSONValue]:
+    """Each measure both sides have, base against head, as ``results.json`` keeps it."""
     out: dict[str, JSONValue] = {}
-    if len(counted) == 2:
-        out["counted"] = diff_json(diff_profiles(counted["base"], counted["head"]))
-        if timed:
-            out["counted"] = {**out["counted"], "note": COUNTED_PYTHON_NOTE}
-    if len(timed) == 2:
-        out["timed"] = {
-            **diff_json(diff_profiles(timed["base"], timed["head"])),
-            "calls": {"base": calls["base"], "head": calls["head"]},
-            "note": TIMED_NOTE,
-        }
+    both = [m for m in MEASURE_NAMES if m in base.profiles and m in head.profiles]
+    for measure in both:
+        diff = diff_json(diff_profiles(base.profiles[measure], head.profiles[measure]))
+        if measure == "bytecode":
+            diff["note"] = BYTECODE_NOTE
+        elif measure == "timed":
+            diff["calls"] = {"base": base.calls, "head": head.calls}
+            diff["note"] = TIMED_NOTE
+        elif "bytecode" in both or "timed" in both:
+            diff["note"] = COUNTED_PYTHON_NOTE
+        out[measure] = diff
     if out:
-        out["files"] = files
+        sides = (("base", base), ("head", head))
+        out["files"] = {f"{n}_{key}": v for n, side in sides for key, v in side.files.items()}
     return out
 
 

@@ -1,21 +1,26 @@
 """Per-function profiles of one benchmark in one tree, made to explain a verdict.
 
-Two measures, each written to files a user can open (``profile`` reads them back):
+Three measures, each written to files a user can open (``profile`` reads them back):
 
+- **bytecode** (``python:`` only): one call with the Python bytecode instructions of each
+  Python function counted (``profile.bytecode``), in the tree's own worker, a file in
+  Callgrind's format (KCachegrind opens it); deterministic, it names the Python functions;
 - **timed** (``python:`` only): the callable's calls under ``cProfile`` in the tree's own
-  worker (``python_worker``'s ``profile`` job), a ``.pstats`` file (snakeviz opens it);
+  worker (``python_worker``'s ``profile`` job), in ``TIMED_BLOCKS`` blocks of CPU time, each
+  a ``.pstats`` file, and all of them merged into one (snakeviz opens it);
 - **counted**: the benchmark under Callgrind, one out file per process (KCachegrind opens
   them). A command is profiled whole; a ``python:`` callable twice in the counting worker
   (``count_worker``), with no call and with one, so that the difference is the call alone
   (start-up and imports cancel, as in instruction counting).
 
-Neither changes a verdict: they run after it, once per side. Each returns ``None`` with the
+None changes a verdict: they run after it, once per side. Each returns ``None`` with the
 reason logged when it cannot run (no Valgrind, a command that failed, a timeout).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +31,14 @@ from aiwf_ci.config.models import BenchmarkConfig, CommandSpec, PythonSpec
 from aiwf_ci.errors import BenchmarkError
 from aiwf_ci.workloads.base import RunContext
 from aiwf_ci.workloads.python import run_worker, worker_env, worker_job
+from aiwf_ci.workloads.python_worker import block_path
 
 TIMED_MIN_TIME = 0.5
-"""Seconds of calls profiled at least (one call at least): enough for a timer's resolution."""
+"""Seconds of CPU time profiled at least (one call a block at least): enough for a timer's
+resolution."""
+TIMED_BLOCKS = 5
+"""Blocks of the timed profile: each function's cost is the median of its blocks', so a
+stretch in which the machine slowed one block does not lead the profile."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,20 +50,50 @@ class Counted:
     start: tuple[Path, ...] = ()
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Timed:
+    """A timed profile: the merged ``.pstats`` file, and each block's file with its calls."""
+
+    path: Path
+    blocks: tuple[tuple[Path, int], ...]
+
+    @property
+    def calls(self) -> int:
+        return sum(n for _p, n in self.blocks)
+
+
 def timed_profile(
     bench: BenchmarkConfig, ctx: RunContext, dest: Path, *, timeout: float
-) -> tuple[Path, int] | None:
-    """The ``.pstats`` file of a ``python:`` benchmark's calls and how many calls it holds."""
+) -> Timed | None:
+    """The ``.pstats`` files of a ``python:`` benchmark's calls (see the module docstring)."""
     spec = bench.workload
     if not isinstance(spec, PythonSpec):
         return None
-    job = {**worker_job(spec, ctx), "profile": {"dest": str(dest), "min_time": TIMED_MIN_TIME}}
+    settings = {"dest": str(dest), "min_time": TIMED_MIN_TIME, "blocks": TIMED_BLOCKS}
     try:
-        data = run_worker(job, ctx, timeout=timeout)
+        data = run_worker({**worker_job(spec, ctx), "profile": settings}, ctx, timeout=timeout)
     except BenchmarkError as exc:
         ctx.log(f"aiwf-ci: no timed profile of {bench.name}: {str(exc).splitlines()[0]}")
         return None
-    return dest, int(data["calls"])
+    blocks = tuple((block_path(dest, k), int(n)) for k, n in enumerate(data["blocks"]))
+    return Timed(path=dest, blocks=blocks)
+
+
+def bytecode_profile(
+    bench: BenchmarkConfig, ctx: RunContext, dest: Path, *, timeout: float
+) -> Path | None:
+    """The Callgrind-format file of one call's Python bytecode instructions per function."""
+    spec = bench.workload
+    if not isinstance(spec, PythonSpec):
+        return None
+    env = {**(ctx.env or os.environ), "PYTHONHASHSEED": "0"}  # the same branches every time
+    job = {**worker_job(spec, ctx), "bytecode": {"dest": str(dest)}}
+    try:
+        run_worker(job, ctx, timeout=timeout, env=env)
+    except BenchmarkError as exc:
+        ctx.log(f"aiwf-ci: no bytecode profile of {bench.name}: {str(exc).splitlines()[0]}")
+        return None
+    return dest
 
 
 def counted_profile(

@@ -357,9 +357,15 @@ def origin_rules(ctx: RunContext) -> dict[str, object]:
     }
 
 
-def run_worker(job: Mapping[str, Any], ctx: RunContext, *, timeout: float) -> dict[str, Any]:
-    """Run a one-shot worker job (the import check); its JSON answer, or ``BenchmarkError``
-    saying why not."""
+def run_worker(
+    job: Mapping[str, Any],
+    ctx: RunContext,
+    *,
+    timeout: float,
+    env: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Run a one-shot worker job (the import check, a profile) in ``env`` (default: the
+    tree's); its JSON answer, or ``BenchmarkError`` saying why not."""
     with tempfile.TemporaryDirectory(prefix="aiwf-worker-") as tmp:
         job_path, result_path = Path(tmp, "job.json"), Path(tmp, "result.json")
         job_path.write_text(json.dumps(job), encoding="utf-8")
@@ -368,7 +374,7 @@ def run_worker(job: Mapping[str, Any], ctx: RunContext, *, timeout: float) -> di
         outcome = run_process(
             shlex.join(argv),
             cwd=ctx.root,
-            env=worker_env(ctx),
+            env=worker_env(ctx, env),
             timeout=timeout,
             clock_ns=ctx.clock_ns,
         )

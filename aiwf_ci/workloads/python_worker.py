@@ -14,7 +14,8 @@ crashes of one benchmark never affect another or the runner. Two ways to start i
   code (``python_origin``) before anything is timed.
 - ``python -m aiwf_ci.workloads.python_worker JOB.json RESULT.json`` with ``check_only``: import
   every target and report the ones that fail, or that import other code than the tree's
-  (``aiwf-ci validate``, and the import check before every run).
+  (``aiwf-ci validate``, and the import check before every run); with ``profile`` or
+  ``bytecode``: profile the target's calls to explain a verdict (``workloads.profiles``).
 
 Timing: loops are calibrated until one sample takes at least ``min_time``: starting from one
 loop, each try multiplies the count by the ratio still missing (at least 2, at most 10, so a
@@ -207,42 +208,87 @@ def failure(exc: BaseException) -> dict[str, Any]:
 
 
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
-    """A one-shot job: import every target (``check_only``), or profile the target's calls
-    (``profile``)."""
+    """A one-shot job: import every target (``check_only``), profile the target's calls
+    (``profile``) or count their bytecode instructions (``bytecode``)."""
     for entry in reversed(job["sys_path"]):
         sys.path.insert(0, entry)
     if "profile" in job:
         return profile_calls(job)
+    if "bytecode" in job:
+        return count_bytecode(job)
     return check_targets(job["targets"], OwnCode.from_job(job.get("origin", {})))
 
 
-def profile_calls(job: dict[str, Any]) -> dict[str, Any]:
-    """Calls of the target under ``cProfile``, written to ``profile.dest`` (a ``.pstats``
-    file): one call first, unprofiled (first-call imports and caches are not the body's),
-    then calls until ``profile.min_time`` seconds were profiled (at least one), the profiler
-    on only during each call and timing CPU time. The answer says how many calls the file
-    holds."""
-    import cProfile
-
-    settings = job["profile"]
+def _bound_call(job: dict[str, Any]) -> Callable[[], Any]:
+    """The job's target bound to its ``setup``'s value, called once unmeasured (first-call
+    imports and caches are not the body's)."""
     func = resolve(job["target"])
     setup = resolve(job["setup"]) if job.get("setup") else None
     call = bind(func, setup() if setup else None)
     call()
-    # CPU time, not wall time: on a busy machine the time a call waits for a CPU would be
-    # billed to whichever function was running
-    profiler = cProfile.Profile(time.process_time_ns, 1e-9)
-    calls, start, least = 0, time.perf_counter(), float(settings["min_time"])
-    with _collector_off():
-        while calls == 0 or (time.perf_counter() - start < least and calls < MAX_LOOPS):
-            profiler.enable()
-            call()
-            profiler.disable()
-            calls += 1
-    profiler.dump_stats(settings["dest"])
+    return call
+
+
+def _teardown(job: dict[str, Any]) -> None:
     if job.get("teardown"):
         resolve(job["teardown"])()
-    return {"calls": calls}
+
+
+def profile_calls(job: dict[str, Any]) -> dict[str, Any]:
+    """Calls of the target under ``cProfile``, in ``profile.blocks`` blocks, each written to
+    ``profile.dest`` with the block's number before the suffix (``profile.0.pstats``) and all
+    of them merged into ``profile.dest`` itself (the file a person opens). Each block runs
+    until it has used ``profile.min_time / blocks`` seconds of CPU (at least one call), the
+    profiler on only during each call and timing CPU time: on a busy machine a wall-time
+    bound would leave a handful of calls, and one preempted call would lead the profile. The
+    answer says how many calls each block holds."""
+    import cProfile
+    import pstats
+
+    settings = job["profile"]
+    dest = Path(settings["dest"])
+    call = _bound_call(job)
+    blocks = max(1, int(settings.get("blocks", 1)))
+    least = float(settings["min_time"]) / blocks
+    counts, merged = [], None
+    for block in range(blocks):
+        # CPU time, not wall time: the time a call waits for a CPU would be billed to
+        # whichever function was running
+        profiler = cProfile.Profile(time.process_time_ns, 1e-9)
+        calls, start = 0, time.process_time()
+        with _collector_off():
+            while calls == 0 or (time.process_time() - start < least and calls < MAX_LOOPS):
+                profiler.enable()
+                call()
+                profiler.disable()
+                calls += 1
+        path = block_path(dest, block)
+        profiler.dump_stats(path)
+        merged = pstats.Stats(str(path)) if merged is None else merged.add(str(path))
+        counts.append(calls)
+    if merged is not None:
+        merged.dump_stats(dest)
+    _teardown(job)
+    return {"calls": sum(counts), "blocks": counts}
+
+
+def block_path(dest: Path, block: int) -> Path:
+    """Where block ``block`` of a timed profile is written (beside the merged file)."""
+    return dest.with_name(f"{dest.stem}.{block}{dest.suffix}")
+
+
+def count_bytecode(job: dict[str, Any]) -> dict[str, Any]:
+    """One call of the target with its Python bytecode instructions counted per function
+    (``profile.bytecode``), written to ``bytecode.dest`` in Callgrind's format."""
+    from aiwf_ci.profile.bytecode import BytecodeCounter
+
+    call = _bound_call(job)
+    counter = BytecodeCounter(skip={__file__})
+    with _collector_off():
+        counter.run(call)
+    counter.write(Path(job["bytecode"]["dest"]))
+    _teardown(job)
+    return {"instructions": counter.total}
 
 
 def memory_pass(call: Callable[[], Any], settings: dict[str, Any]) -> dict[str, Any]:

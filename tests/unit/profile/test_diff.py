@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aiwf_ci.profile.diff import diff_profiles, minus, scaled
+from aiwf_ci.profile.diff import diff_profiles, median_profile, minus, scaled
 from aiwf_ci.profile.model import FunctionCost, Profile, import_name, module_of
 
 
@@ -59,3 +59,18 @@ def test_module_names_as_python_imports_them() -> None:
     assert module_of("lib/python3.12/site-packages/pkg/mod.py") == "pkg.mod"
     assert module_of("app.c") == ""
     assert import_name("/t/.aiwf/pipeline.py", ["/t/.aiwf", "/t"]) == "pipeline"
+
+
+def test_the_median_of_blocks_ignores_one_slowed_block() -> None:
+    quiet = profile({"run": (10, 100), "a": (30, 30), "b": (30, 30), "c": (30, 30)})
+    slowed = profile({"run": (10, 400), "a": (30, 30), "b": (30, 30), "c": (330, 330)})
+    without_a = profile({"run": (10, 70), "b": (30, 30), "c": (30, 30)})
+    merged = median_profile([quiet, slowed, quiet, without_a, quiet])
+    assert merged.functions[("m.py", "c")].self_cost == 30
+    assert merged.functions[("m.py", "run")].inclusive == 100
+    # missing from one block of five: cost nothing there, the median is unmoved
+    assert merged.functions[("m.py", "a")].self_cost == 30
+    assert merged.total == sum(f.self_cost for f in merged.functions.values()) == 100
+    assert diff_profiles(quiet, merged).entries == ()
+    with pytest.raises(ValueError, match="no profiles"):
+        median_profile([])

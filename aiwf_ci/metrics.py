@@ -61,6 +61,7 @@ class MetricSpec:
 DURATION = "duration"
 CPU_TIME = "cpu_time"
 RUN_QUEUE_DELAY = "run_queue_delay"
+REFERENCE_TIME = "reference_time"
 ACTIVE_TIME = "active_time"
 MEMORY = "memory"
 INSTRUCTIONS = "instructions"
@@ -72,6 +73,9 @@ CATALOGUE: tuple[MetricSpec, ...] = (
     MetricSpec(name=CPU_TIME, unit=SECONDS),
     # time runnable but waiting for a CPU (Linux): shown on the timer line, never a row
     MetricSpec(name=RUN_QUEUE_DELAY, unit=SECONDS),
+    # CPU time of a fixed reference loop beside each sample (``bench.reference``): the
+    # machine's speed of the moment, for unpaired comparisons; never a row
+    MetricSpec(name=REFERENCE_TIME, unit=SECONDS),
     # wall time less the wait for a CPU, derived by the verdict (``verdict.timer``)
     MetricSpec(name=ACTIVE_TIME, unit=SECONDS),
     # the memory pass: measured to the byte and deterministic, so without a floor a

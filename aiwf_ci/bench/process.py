@@ -107,6 +107,9 @@ class ProcessOutcome:
     queue: float | None = None
     """Seconds the leader was runnable but waiting for a CPU (``None`` where Linux's
     schedstat does not tell)."""
+    reference: float | None = None
+    """CPU seconds of the reference loop timed beside the run (``bench.reference``), when
+    the caller timed it."""
 
     @property
     def ok(self) -> bool:

@@ -23,6 +23,7 @@ Modules:
     model         the shapes of a verdict: Verdict, Status, Comparison, Report
     machines      warnings when baseline and head ran on unlike machines
     timer         which time the duration rule gates: CPU time, wall less the wait, wall
+    speed         CPU time at the reference speed: what separate runs compare unpaired
 """
 
 from aiwf_ci.verdict.compare import compare

@@ -41,6 +41,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from aiwf_ci.metrics import REFERENCE_TIME
 from aiwf_ci.models import BenchmarkResult, Metric, Results
 from aiwf_ci.verdict.bimodal import refuse_bimodal
 from aiwf_ci.verdict.blocks import compare_blocks, summary_only
@@ -60,6 +61,7 @@ from aiwf_ci.verdict.pairing import different_runs, unpaired_reason
 from aiwf_ci.verdict.rounds import METHOD as PAIRED
 from aiwf_ci.verdict.rounds import compare_rounds, paired_rounds
 from aiwf_ci.verdict.sequential import SequentialDesign, replay
+from aiwf_ci.verdict.speed import adjustable, adjusted, speed_note
 from aiwf_ci.verdict.thresholds import DEFAULT_RULES, Threshold, ThresholdRules
 from aiwf_ci.verdict.timer import (
     ACTIVE,
@@ -75,6 +77,9 @@ from aiwf_ci.verdict.timer import (
 )
 
 NOTE_IGNORED = "ignored by the config's ignore: list (reported, never gating)"
+HIDDEN = frozenset({QUEUE, REFERENCE_TIME})
+"""Metrics recorded to judge others, never rows: the wait for a CPU (the timer line reports
+it) and the reference loop's time (``verdict.speed``)."""
 TIMED_KINDS = frozenset({"command", "python"})
 """Kinds aiwf-ci times itself, with CPU time and the wait for a CPU per sample."""
 
@@ -259,23 +264,47 @@ def _metrics(
     choice: TimerChoice | None,
 ) -> tuple[MetricComparison, ...]:
     base_metrics, head_metrics = _with_active(base, choice), _with_active(head, choice)
+    speed = _speed_note(base_metrics, head_metrics, policy)
+    if speed:
+        base_metrics, head_metrics = adjusted(base_metrics), adjusted(head_metrics)
     out = [
-        _beside(compare_metric(head.name, name, b, h, th, _for(policy, head.name, name)), choice)
+        _at_speed(
+            _beside(
+                compare_metric(head.name, name, b, h, th, _for(policy, head.name, name)), choice
+            ),
+            speed,
+        )
         for name, b, h, th in _rows_of(base_metrics, head_metrics, head.name, rules, choice)
     ]
     out.extend(
         _only(head.name, n, m, "new")
         for n, m in head_metrics.items()
-        if n not in base_metrics and n != QUEUE
+        if n not in base_metrics and n not in HIDDEN
     )
     out.extend(
         _only(head.name, n, m, "removed")
         for n, m in base_metrics.items()
-        if n not in head_metrics and n != QUEUE
+        if n not in head_metrics and n not in HIDDEN
     )
     if rules.ignored(head.name):
         out = [replace(m, note=NOTE_IGNORED) if m.note == NOTE_NO_THRESHOLD else m for m in out]
     return tuple(out)
+
+
+def _speed_note(base: Mapping[str, Metric], head: Mapping[str, Metric], policy: GatePolicy) -> str:
+    """When CPU time is judged unpaired and both sides timed the reference beside every
+    sample, what its row says of the adjustment (``verdict.speed``); else ``""``."""
+    if not adjustable(base, head):
+        return ""
+    if not policy.unpaired and paired_rounds(base[CPU], head[CPU]) is not None:
+        return ""
+    return speed_note(base, head)
+
+
+def _at_speed(row: MetricComparison, note: str) -> MetricComparison:
+    if not note or row.metric != CPU:
+        return row
+    return replace(row, note=f"{row.note}; {note}" if row.note else note)
 
 
 def choose_benchmark_timer(
@@ -309,7 +338,7 @@ def _gated_first(
 ) -> list[tuple[str, Metric]]:
     """Rows in the result's order, the gated time first; the wait for a CPU is no row of
     its own (the timer line reports it)."""
-    items = [(n, m) for n, m in metrics.items() if n != QUEUE]
+    items = [(n, m) for n, m in metrics.items() if n not in HIDDEN]
     if choice is None:
         return items
     return sorted(items, key=lambda item: item[0] != choice.gated)

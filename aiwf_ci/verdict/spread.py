@@ -51,6 +51,7 @@ from aiwf_ci.history.tdist import t_quantile
 from aiwf_ci.history.trend import unlike_machines
 from aiwf_ci.models import Metric, Results
 from aiwf_ci.stats import median
+from aiwf_ci.verdict.speed import adjusted
 from aiwf_ci.verdict.timer import ACTIVE, active_metric
 
 __all__ = [
@@ -153,12 +154,13 @@ def _same_run(a: Results, b: Results) -> bool:
 
 def _metrics(run: Results) -> dict[tuple[str, str], Metric]:
     """A run's metrics by (benchmark, name), with ``active_time`` derived where it can be (the
-    timer may gate it)."""
+    timer may gate it) and CPU time at the reference speed where the run timed the reference
+    (``verdict.speed``: the unpaired gate compares on that scale)."""
     out: dict[tuple[str, str], Metric] = {}
     for bench in run.benchmarks:
         if bench.failed:
             continue
-        for name, metric in bench.metrics.items():
+        for name, metric in adjusted(bench.metrics).items():
             if not metric.summary_only and metric.samples:
                 out[(bench.name, name)] = metric
         active = active_metric(bench.metrics)

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Protocol
 
 from aiwf_ci.config.models import BenchmarkConfig
-from aiwf_ci.metrics import CPU_TIME, DURATION, RUN_QUEUE_DELAY, measured
+from aiwf_ci.metrics import CPU_TIME, DURATION, REFERENCE_TIME, RUN_QUEUE_DELAY, measured
 from aiwf_ci.models import Alert, BenchmarkResult, Metric, Series
 
 
@@ -103,10 +103,16 @@ class Timed(Protocol):
     @property
     def queue(self) -> float | None: ...
 
+    @property
+    def reference(self) -> float | None:
+        """CPU seconds of the reference loop beside the sample (``bench.reference``)."""
+        ...
+
 
 def timing_metrics(timed: Sequence[Timed]) -> dict[str, Metric]:
     """``duration``, ``cpu_time`` and (where every run or sample has it) ``run_queue_delay``,
-    so the verdict can gate the time that fits the work (``verdict.timer``)."""
+    so the verdict can gate the time that fits the work (``verdict.timer``), and
+    ``reference_time``, the machine's speed beside each (``verdict.speed``)."""
     metrics = {
         DURATION: measured(DURATION, [t.wall for t in timed]),
         CPU_TIME: measured(CPU_TIME, [t.cpu for t in timed]),
@@ -114,4 +120,7 @@ def timing_metrics(timed: Sequence[Timed]) -> dict[str, Metric]:
     queues = [t.queue for t in timed]
     if timed and all(q is not None for q in queues):
         metrics[RUN_QUEUE_DELAY] = measured(RUN_QUEUE_DELAY, [q or 0.0 for q in queues])
+    references = [t.reference for t in timed]
+    if timed and all(r is not None for r in references):
+        metrics[REFERENCE_TIME] = measured(REFERENCE_TIME, [r or 0.0 for r in references])
     return metrics

@@ -3,18 +3,22 @@
 Metrics: ``duration`` (wall seconds per run), ``cpu_time`` (user + system seconds of the
 whole process tree per run) and, where Linux tells it, ``run_queue_delay`` (seconds the
 command's main process was runnable but waiting for a CPU), so the verdict can gate the time
-that fits the work (``verdict.timer``). The first failing run (non-zero exit or timeout) ends the
-benchmark with an error that keeps the stderr tail; the runner then goes on with the next.
-Memory is measured in a separate pass after the timed runs (``bench.memory.profiler``) so
-the sampler never disturbs the timings.
+that fits the work (``verdict.timer``), and ``reference_time`` (a fixed loop timed in this
+process just before and after each run: the machine's speed of the moment,
+``bench.reference``). The first failing run (non-zero exit or timeout) ends the benchmark
+with an error that keeps the stderr tail; the runner then goes on with the next. Memory is
+measured in a separate pass after the timed runs (``bench.memory.profiler``) so the sampler
+never disturbs the timings.
 """
 
 from __future__ import annotations
 
 import shlex
+from dataclasses import replace
 
 from aiwf_ci.bench.memory.outcome import MemoryOutcome
 from aiwf_ci.bench.process import ProcessOutcome, run_process
+from aiwf_ci.bench.reference import reference_ns
 from aiwf_ci.config.models import BenchmarkConfig, CommandSpec
 from aiwf_ci.models import BenchmarkResult
 from aiwf_ci.workloads.base import RunContext, build_result, error_result, timing_metrics
@@ -56,7 +60,9 @@ def _timed_runs(
         left = (deadline - ctx.clock_ns()) / 1e9
         if left <= 0:
             return _out_of_time(bench, len(outcomes))
+        before = reference_ns()
         outcome = _run_once(spec, ctx, left)
+        outcome = replace(outcome, reference=(before + reference_ns()) / 2e9)
         ctx.log(f"{phase} {index + 1}: {outcome.wall:.4f}s wall, {outcome.cpu:.4f}s cpu")
         if outcome.timed_out and index > 0:
             return _out_of_time(bench, len(outcomes))

@@ -55,6 +55,9 @@ class Sample:
     wall: float
     cpu: float
     queue: float | None
+    reference: float | None = None
+    """CPU seconds of the reference loop beside the sample (not per call: the machine's
+    speed, ``bench.reference``)."""
 
 
 class WorkerDied(BenchmarkError):
@@ -301,11 +304,12 @@ class WorkerSession:
 
 
 def _sample(raw: Sequence[int | None], loops: int) -> Sample:
-    wall, cpu, queue = raw
+    wall, cpu, queue, reference = raw
     return Sample(
         wall=(wall or 0) / loops / 1e9,
         cpu=(cpu or 0) / loops / 1e9,
         queue=None if queue is None else queue / loops / 1e9,
+        reference=None if reference is None else reference / 1e9,
     )
 
 

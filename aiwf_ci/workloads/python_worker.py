@@ -45,6 +45,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from aiwf_ci.bench.reference import reference_ns
 from aiwf_ci.bench.schedstat import process_queue_ns
 from aiwf_ci.workloads.python_origin import OwnCode
 
@@ -117,8 +118,11 @@ def calibrate(
 
 
 def time_sample(call: Callable[[], Any], loops: int) -> list[int | None]:
-    """One sample of ``loops`` calls: ``[wall_ns, cpu_ns, queue_ns]`` (``queue_ns`` is
-    ``None`` where Linux does not tell), the GC disabled for the duration."""
+    """One sample of ``loops`` calls: ``[wall_ns, cpu_ns, queue_ns, reference_ns]``
+    (``queue_ns`` is ``None`` where Linux does not tell; ``reference_ns``: the mean of the
+    reference loop timed just before and just after, ``bench.reference``), the GC disabled
+    for the duration."""
+    before = reference_ns()
     with _collector_off():
         repeat = itertools.repeat(None, loops)
         queue = process_queue_ns()
@@ -130,7 +134,7 @@ def time_sample(call: Callable[[], Any], loops: int) -> list[int | None]:
         cpu = time.process_time_ns() - cpu
         after = process_queue_ns()
     waited = None if queue is None or after is None else max(0, after - queue)
-    return [wall, cpu, waited]
+    return [wall, cpu, waited, (before + reference_ns()) // 2]
 
 
 class Served:

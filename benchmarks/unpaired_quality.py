@@ -41,13 +41,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import detection_quality as dq
 
+from aiwf_ci.metrics import REFERENCE_TIME
 from aiwf_ci.models import Results
 from aiwf_ci.models.read import load_results
 from aiwf_ci.verdict.compare import compare
@@ -156,7 +157,19 @@ class Pair:
     history: tuple[Results, ...]
 
 
-def pairs_of(top: Path, history_runs: int) -> list[Pair]:
+def load(path: Path, raw: bool) -> Results:
+    """A run's results; ``raw``: without the reference loop's times (``reference_time``)."""
+    results = load_results(path)
+    if not raw:
+        return results
+    benchmarks = tuple(
+        replace(b, metrics={k: m for k, m in b.metrics.items() if k != REFERENCE_TIME})
+        for b in results.benchmarks
+    )
+    return replace(results, benchmarks=benchmarks)
+
+
+def pairs_of(top: Path, history_runs: int, raw: bool = False) -> list[Pair]:
     """Every complete pair of a pool, with the base runs of earlier pairs as its history."""
     lines = [json.loads(line) for line in (top / "runs.jsonl").read_text().splitlines()]
     by_pair: dict[int, dict[str, Mapping[str, object]]] = {}
@@ -169,8 +182,8 @@ def pairs_of(top: Path, history_runs: int) -> list[Pair]:
         sides = by_pair[index]
         if set(sides) != {"base", "head"}:
             continue
-        base = load_results(Path(str(sides["base"]["path"])))
-        head = load_results(Path(str(sides["head"]["path"])))
+        base = load(Path(str(sides["base"]["path"])), raw)
+        head = load(Path(str(sides["head"]["path"])), raw)
         loaded[index] = base
         first = min(float(str(sides[r]["time"])) for r in sides)
         history = tuple(r for t, r in bases if t < first)[-history_runs:]
@@ -193,7 +206,7 @@ def judge(args: argparse.Namespace) -> int:
     rule_sets = {"defaults": DEFAULT_RULES, "duration 5%": five}
     tallies: dict[Key, Tally] = {}
     for top in args.pools:
-        for pair in pairs_of(top, args.history_runs):
+        for pair in pairs_of(top, args.history_runs, args.without_reference):
             for label, rules in rule_sets.items():
                 for use in (False, True):
                     rule = "history" if use else "no history"
@@ -259,6 +272,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     jud = sub.add_parser("judge", help="judge the pairs of recorded pools")
     jud.add_argument("pools", type=Path, nargs="+")
     jud.add_argument("--history-runs", type=int, default=10)
+    jud.add_argument(
+        "--without-reference",
+        action="store_true",
+        help="judge as if the runs had not timed the reference loop (verdict.speed): raw CPU time",
+    )
     return parser.parse_args(argv)
 
 

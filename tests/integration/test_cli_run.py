@@ -28,6 +28,10 @@ def test_example_suite_writes_valid_results(tmp_path: Path) -> None:
         assert len(duration.samples) == 3 and all(s > 0 for s in duration.samples)
         assert duration.stats.min <= duration.stats.median <= duration.stats.max
         assert not bench.errors
+        # the machine's speed beside every sample, for unpaired comparisons (command in
+        # this process, python in the worker)
+        reference = bench.metrics["reference_time"]
+        assert len(reference.samples) == 3 and all(0 < r < 1 for r in reference.samples)
     assert results.environment["cores"] >= 1 and results.environment["python"]
     assert "sort-200k" in done.stdout and "median" in done.stdout  # progress + final table
 

@@ -8,6 +8,12 @@ they point at this repository's own runs. The pre-rendered ``body`` is never pos
 
 It also writes the suite's check run on that head SHA (the fork's own run has a read-only
 token); the config path and lines its annotations point at are checked like the rest.
+
+Two separate runs (the artifact baseline) are judged as the run side judges them: with the
+base branch's run-to-run spread (``verdict.spread``), from the push runs this side fetches
+with its own token exactly as the run side does (``history_side.spread_runs``), never from
+the artifact; without them (none stored, history off, a failed fetch) by the no-history
+rule, and the report says which.
 """
 
 from __future__ import annotations
@@ -15,9 +21,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from aiwf_ci.action.history_side import spread_runs
 from aiwf_ci.action.inputs import ActionConfig
 from aiwf_ci.action.job import Job
 from aiwf_ci.action.output import (
@@ -32,12 +40,14 @@ from aiwf_ci.action.plan import Plan
 from aiwf_ci.errors import AiwfCIError, BaselineError, CommentDataError, ConfigError, GitHubAPIError
 from aiwf_ci.github.artifacts import download_run_artifact
 from aiwf_ci.github.client import GitHubClient
-from aiwf_ci.models import load_results
+from aiwf_ci.models import Results, load_results
 from aiwf_ci.report import ReportContext, render_comment, render_summary
 from aiwf_ci.report.checks import plan_check_run
 from aiwf_ci.verdict.compare import compare, unrelated
-from aiwf_ci.verdict.model import Report, Status
+from aiwf_ci.verdict.model import GatePolicy, Report, Status
+from aiwf_ci.verdict.pairing import one_run
 from aiwf_ci.verdict.rules_json import rules_from_dict
+from aiwf_ci.verdict.spread import History, learn_history
 
 
 def comment_side(job: Job) -> ActionResult:
@@ -51,15 +61,15 @@ def comment_side(job: Job) -> ActionResult:
     try:
         folder = download_run_artifact(client, plan.triggering_run_id, config.baseline_artifact)
         data = read_comment_json(folder / "comment.json")
-        number = verified_pr_number(client, config, plan, data)
-        report = judge(folder, config, data)
+        pull = verified_pull(client, config, plan, data)
+        report = judge(job, folder, data, plan.base_branch or pull.base_ref)
     except (BaselineError, GitHubAPIError, CommentDataError) as exc:
         console.annotate("warning", f"nothing posted: {exc}", title="aiwf-ci")
         return _outcome(config, "error", "")
     context = _context(config, report, data)
     body = render_comment(report, context)
     append_summary(config.summary_path, render_summary(report, context))
-    url = post_comment(client, config.repository, number, report.suite, body, console)
+    url = post_comment(client, config.repository, pull.number, report.suite, body, console)
     if plan.check_run and plan.head_sha:
         path, lines = check_locations(data)
         check = plan_check_run(report, context, body, path=path, lines=lines)
@@ -109,9 +119,18 @@ def check_locations(data: Mapping[str, Any]) -> tuple[str, dict[str, int]]:
     return path, lines
 
 
-def verified_pr_number(
+@dataclass(frozen=True, slots=True)
+class VerifiedPull:
+    """The pull request the artifact's run tested, as the API (not the artifact) says:
+    its number and its base branch (``""`` when the API gives none)."""
+
+    number: int
+    base_ref: str
+
+
+def verified_pull(
     client: GitHubClient, config: ActionConfig, plan: Plan, data: Mapping[str, Any]
-) -> int:
+) -> VerifiedPull:
     """The PR to comment on, only if it really is the PR whose run produced the artifact."""
     number = int(data["pr_number"])
     if plan.pr_number is not None and plan.pr_number != number:
@@ -123,22 +142,45 @@ def verified_pr_number(
     head_sha = ((pull or {}).get("head") or {}).get("sha")
     if not head_sha or head_sha != run.get("head_sha"):
         raise CommentDataError(f"PR #{number}'s head is not the commit the triggering run tested")
-    return number
+    base_ref = (pull.get("base") or {}).get("ref")
+    return VerifiedPull(number=number, base_ref=base_ref if isinstance(base_ref, str) else "")
 
 
-def judge(folder: Path, config: ActionConfig, data: Mapping[str, Any]) -> Report:
+def judge(job: Job, folder: Path, data: Mapping[str, Any], branch: str) -> Report:
+    """The artifact's results judged by the PR run's rules (and the thresholds input); two
+    separate runs with ``branch``'s history, when it can be had (``base_history``)."""
+    head, baseline = artifact_results(folder)
+    if baseline is None:
+        return Report(head=head)
+    rules = rules_from_dict(data.get("thresholds")).with_overrides(job.config.thresholds)
+    policy = GatePolicy(history=base_history(job, baseline, head, branch))
+    return Report.of(compare(baseline, head, rules, policy=policy))
+
+
+def artifact_results(folder: Path) -> tuple[Results, Results | None]:
+    """Head's results and the baseline's (``None`` when the run found none), validated."""
     try:
         head = load_results(folder / "results.json")
         base_path = folder / "baseline.json"
         baseline = load_results(base_path) if base_path.is_file() else None
     except AiwfCIError as exc:
         raise CommentDataError(str(exc)) from None
-    if baseline is None:
-        return Report(head=head)
-    if unrelated(baseline, head):
+    if baseline is not None and unrelated(baseline, head):
         raise CommentDataError(f"the artifact's results are unrelated: {unrelated(baseline, head)}")
-    rules = rules_from_dict(data.get("thresholds")).with_overrides(config.thresholds)
-    return Report.of(compare(baseline, head, rules))
+    return head, baseline
+
+
+def base_history(job: Job, baseline: Results, head: Results, branch: str) -> History | None:
+    """The run-to-run spread of ``branch``'s push runs, fetched with this side's token as
+    the run side fetches it, when the comparison is of two separate runs (files of one
+    interleaved run are paired: no use for it); ``None`` when there are none. Nothing is
+    left out by commit: this event's ``GITHUB_SHA`` is the default branch's tip, whose push
+    run belongs to the history (head itself is left out by ``learn_history``)."""
+    if one_run(baseline, head):
+        return None
+    with job.api_phase("history"):
+        runs = spread_runs(job, head.suite, branch=branch, own_sha="")
+    return learn_history(runs, head) if runs else None
 
 
 def is_own_run_url(config: ActionConfig, url: str) -> bool:

@@ -16,7 +16,8 @@ may use.
   push runs since the latest change point (at most ``SPREAD_RUNS`` of ``history-runs``, or
   those the pooled baseline read) to the unpaired gate, which learns each metric's
   run-to-run spread from them (``verdict.spread``). Without them it needs a change's whole
-  interval beyond the threshold.
+  interval beyond the threshold. The comment side of a fork's pair fetches them the same
+  way, with its own token (``spread_runs``), never from the fork's artifact.
 - **Accepting a regression on purpose**: the ``accept-label`` on the pull request (in the
   event and, read again, still there) turns a regression into a pass, with an audit line
   (who added the label, when, or why that is unknown).
@@ -98,13 +99,17 @@ def points_of(
     return StoredRuns(points=found, notes=history.notes)
 
 
-def _history(job: Job, wanted: int, suite: str, points: int | None = None) -> StoredRuns | None:
-    """The base branch's stored runs of ``suite`` when ``wanted`` (an input) asks for them
-    and they can be had; a failure is a warning, never the build's."""
-    if wanted <= 0 or job.client is None or not job.plan.base_branch:
+def _history(
+    job: Job, wanted: int, suite: str, points: int | None = None, branch: str | None = None
+) -> StoredRuns | None:
+    """The base branch's (``branch``, else the plan's) stored runs of ``suite`` when
+    ``wanted`` (an input) asks for them and they can be had; a failure is a warning, never
+    the build's."""
+    branch = branch or job.plan.base_branch
+    if wanted <= 0 or job.client is None or not branch:
         return None
     try:
-        return points_of(job.config, job.client, job.plan.base_branch, suite, points)
+        return points_of(job.config, job.client, branch, suite, points)
     except AiwfCIError as exc:
         job.console.annotate("warning", f"history not available: {exc}", title="aiwf-ci")
         return None
@@ -170,13 +175,17 @@ def pooled_artifact_baseline(job: Job, suite: str) -> Pooled | None:
     return Pooled(baseline=pooled, trend=trend, runs=runs)
 
 
-def spread_runs(job: Job, suite: str) -> tuple[Results, ...]:
+def spread_runs(
+    job: Job, suite: str, *, branch: str | None = None, own_sha: str | None = None
+) -> tuple[Results, ...]:
     """The base branch's last push runs of ``suite`` (at most ``SPREAD_RUNS``, within
-    ``history-runs``), oldest first, without this commit's own: empty when history is off
-    or not to be had."""
+    ``history-runs``), oldest first, without those of ``own_sha`` (this commit's, by
+    default): empty when history is off or not to be had. ``branch`` when the plan knows
+    none (the comment side of a fork's pair reads it from the pull request)."""
     wanted = min(job.config.history_runs, SPREAD_RUNS)
-    stored = _history(job, wanted, suite, wanted)
-    return _stable(_without(stored.points if stored else [], job.config.sha))
+    stored = _history(job, wanted, suite, wanted, branch)
+    own = job.config.sha if own_sha is None else own_sha
+    return _stable(_without(stored.points if stored else [], own))
 
 
 def _stable(points: Sequence[RunPoint]) -> tuple[Results, ...]:

@@ -36,6 +36,7 @@ __all__ = [
     "different_runs",
     "holds_rounds",
     "new_run_id",
+    "one_run",
     "run_ids",
     "unpaired_reason",
 ]
@@ -87,6 +88,14 @@ def different_runs(baseline: Results, head: Results) -> bool:
     or only one of them has any (files without ids cannot be told apart)."""
     base_ids, head_ids = run_ids(baseline.environment), run_ids(head.environment)
     return base_ids != head_ids
+
+
+def one_run(baseline: Results, head: Results) -> bool:
+    """Whether the two files are known to come from one interleaved run (the same run ids,
+    both recorded): only then are their rounds analysed as pairs; any other two files are
+    compared as two separate blocks of runs."""
+    ids = run_ids(head.environment)
+    return ids is not None and ids == run_ids(baseline.environment)
 
 
 def unpaired_reason(baseline: Results, head: Results) -> str:

@@ -22,6 +22,7 @@ from aiwf_ci.verdict.pairing import (
     DIFFERENT_RUNS,
     NO_RUN_ID,
     new_run_id,
+    one_run,
     run_ids,
     unpaired_reason,
 )
@@ -97,6 +98,21 @@ def test_a_file_with_a_run_id_and_one_without_come_from_two_runs() -> None:
         assert comparison.policy.unpaired == DIFFERENT_RUNS
         assert comparison.benchmarks[0].metrics[0].rounds == 0
         assert not comparison.policy.same_run
+
+
+@pytest.mark.parametrize(
+    ("base_id", "head_id"),
+    [("one-run", "one-run"), ("run-a", "run-b"), (None, None), ("run-a", None), (None, "run-a")],
+)
+def test_one_run_is_exactly_when_compare_pairs_the_rounds(
+    base_id: str | None, head_id: str | None
+) -> None:
+    """The comment side fetches the base branch's history unless ``one_run``: it must be
+    true exactly when the rounds are paired (the history only serves unpaired rows)."""
+    base, head = two_runs_on_two_machines(head_id=head_id, base_id=base_id)
+    paired = compare(base, head, RULES).benchmarks[0].metrics[0].rounds > 0
+    assert one_run(base, head) is paired
+    assert paired is (base_id == "one-run")
 
 
 def test_a_base_that_failed_in_another_run_is_no_error_of_this_one() -> None:

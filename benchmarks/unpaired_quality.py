@@ -25,11 +25,15 @@ default thresholds and at ``duration: 5%``, twice: without history, and with the
 the base runs of earlier pairs of the same pool (recorded **before** the pair; the last
 ``--history-runs``, default 10; the first pairs have fewer than the minimum and fall back to
 the no-history rule, as the gate does). It prints the table: flagged (regression or
-improvement) counts per scenario with 95% Wilson intervals. ::
+improvement) counts per scenario with 95% Wilson intervals. Runs record the reference loop's
+time beside every sample (``reference_time``) and the gate compares CPU time at the
+reference speed (``aiwf_ci.verdict.speed``); ``--without-reference`` judges the same pool as
+if they had not, to show what the adjustment does. ::
 
     python benchmarks/unpaired_quality.py record --out /tmp/uq/quiet --pairs 100
     python benchmarks/unpaired_quality.py record --out /tmp/uq/bursty --pairs 100 --machine bursty
     python benchmarks/unpaired_quality.py judge /tmp/uq/quiet /tmp/uq/bursty
+    python benchmarks/unpaired_quality.py judge /tmp/uq/quiet /tmp/uq/bursty --without-reference
 """
 
 from __future__ import annotations

@@ -107,6 +107,8 @@ class ProcessOutcome:
     queue: float | None = None
     """Seconds the leader was runnable but waiting for a CPU (``None`` where Linux's
     schedstat does not tell)."""
+    last_cpu: int | None = None
+    """The CPU the leader last ran on (``None`` where ``/proc`` does not tell)."""
     reference: float | None = None
     """CPU seconds of the reference loop timed beside the run (``bench.reference``), when
     the caller timed it."""
@@ -216,6 +218,7 @@ def run_process(
             max_rss=waiter.max_rss,
             io=waiter.io,
             queue=waiter.queue,
+            last_cpu=waiter.last_cpu,
         )
 
 
@@ -368,6 +371,7 @@ class _Waiter:
         self.max_rss = 0
         self.io: IoCounters | None = None
         self.queue: float | None = None
+        self.last_cpu: int | None = None
         self.left = 0
         """How many processes the command left running (ended by ``end_tree``)."""
         threading.Thread(target=self._wait, name=f"wait4-{pid}", daemon=True).start()
@@ -379,6 +383,7 @@ class _Waiter:
         self.end_ns = self.clock_ns()
         woken = thread_queue_ns()
         self.io = read_io_counters(self.pid)
+        self.last_cpu = last_cpu(self.pid)
         queue = process_queue_ns(self.pid)
         if queue is not None and asleep is not None and woken is not None:
             self.queue = (queue + max(0, woken - asleep)) / 1e9
@@ -388,6 +393,16 @@ class _Waiter:
         self.max_rss = usage.ru_maxrss * 1024  # kilobytes on Linux
         self.returncode = os.waitstatus_to_exitcode(status)
         self.done.set()
+
+
+def last_cpu(pid: int) -> int | None:
+    """The CPU ``pid`` last ran on: field 39 of ``/proc/<pid>/stat`` (readable until the
+    process is reaped), or ``None``."""
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+        return int(text.rpartition(")")[2].split()[36])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def read_io_counters(pid: int) -> IoCounters | None:

@@ -4,8 +4,8 @@ Metrics: ``duration`` (wall seconds per run), ``cpu_time`` (user + system second
 whole process tree per run) and, where Linux tells it, ``run_queue_delay`` (seconds the
 command's main process was runnable but waiting for a CPU), so the verdict can gate the time
 that fits the work (``verdict.timer``), and ``reference_time`` (a fixed loop timed in this
-process just before and after each run: the machine's speed of the moment,
-``bench.reference``). The first failing run (non-zero exit or timeout) ends the benchmark
+process right after each run, on the CPU the command last ran on: the machine's speed of the
+moment, ``bench.reference``). The first failing run (non-zero exit or timeout) ends the benchmark
 with an error that keeps the stderr tail; the runner then goes on with the next. Memory is
 measured in a separate pass after the timed runs (``bench.memory.profiler``) so the sampler
 never disturbs the timings.
@@ -19,6 +19,7 @@ from dataclasses import replace
 from aiwf_ci.bench.memory.outcome import MemoryOutcome
 from aiwf_ci.bench.process import ProcessOutcome, run_process
 from aiwf_ci.bench.reference import reference_ns
+from aiwf_ci.bench.schedstat import on_cpu
 from aiwf_ci.config.models import BenchmarkConfig, CommandSpec
 from aiwf_ci.models import BenchmarkResult
 from aiwf_ci.workloads.base import RunContext, build_result, error_result, timing_metrics
@@ -60,9 +61,8 @@ def _timed_runs(
         left = (deadline - ctx.clock_ns()) / 1e9
         if left <= 0:
             return _out_of_time(bench, len(outcomes))
-        before = reference_ns()
         outcome = _run_once(spec, ctx, left)
-        outcome = replace(outcome, reference=(before + reference_ns()) / 2e9)
+        outcome = replace(outcome, reference=_reference(outcome))
         ctx.log(f"{phase} {index + 1}: {outcome.wall:.4f}s wall, {outcome.cpu:.4f}s cpu")
         if outcome.timed_out and index > 0:
             return _out_of_time(bench, len(outcomes))
@@ -73,6 +73,14 @@ def _timed_runs(
             outcomes.append(outcome)
     _log_output(ctx, outcomes[-1])
     return outcomes
+
+
+def _reference(outcome: ProcessOutcome) -> float:
+    """Seconds of the reference loop on the CPU the command last ran on (a 2-vCPU guest's
+    CPUs run at different speeds at one moment: timed on another CPU, the reference would
+    follow the wrong one), the mean of two."""
+    with on_cpu(outcome.last_cpu):
+        return (reference_ns() + reference_ns()) / 2e9
 
 
 def _out_of_time(bench: BenchmarkConfig, done: int) -> str:

@@ -163,3 +163,5 @@ def test_a_command_started_on_one_cpu_runs_there_and_aiwf_ci_stays_free() -> Non
     assert pinned.ok and pinned.stdout.strip() == f"[{cpu}]"
     assert free.ok and free.stdout.strip() == str(sorted(before))
     assert os.sched_getaffinity(0) == before
+    # the CPU it last ran on is known, so the reference loop can be timed there
+    assert pinned.last_cpu == cpu and free.last_cpu in before

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Literal
 
 from aiwf_ci.config.models import BenchmarkConfig
 from aiwf_ci.models import BenchmarkResult, JSONValue, Results
@@ -32,6 +33,7 @@ from aiwf_ci.run.interleave import Side, SideSetup
 from aiwf_ci.run.runner import tree_context
 from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.thresholds import ThresholdRules
+from aiwf_ci.verdict.timer import CPU
 from aiwf_ci.workloads.base import RunContext
 from aiwf_ci.workloads.profiles import bytecode_profile, counted_profile, timed_profile
 
@@ -40,6 +42,10 @@ TIMED_NOTE = (
     "a deterministic profiler times every call and return, so small functions called often "
     "look more expensive than they are"
 )
+CLOCKS = {
+    "cpu": "timed in CPU time (a wait for a CPU is billed to no function)",
+    "wall": "timed in wall time: the benchmark waits (sleep, I/O, locks), which costs no CPU",
+}
 COUNTED_PYTHON_NOTE = (
     "machine instructions are counted per C function of the interpreter: for Python code, "
     "the bytecode and timed profiles name the Python functions"
@@ -69,23 +75,23 @@ def explain_changes(
     """``results`` with a profile difference on each regressed or improved head benchmark
     (see the module docstring)."""
     comparison = compare(results["base"], results["head"], rules)
-    changed = [
-        b.name
+    changed: dict[str, Clock] = {
+        b.name: "cpu" if b.timer is not None and b.timer.gated == CPU else "wall"
         for b in comparison.benchmarks
         if b.verdict in ("regression", "improvement") and b.kind in EXPLAINED_KINDS
-    ]
+    }
     if not changed:
         return dict(results)
     deadline = time.monotonic() + options.budget
     options = replace(options, folder=options.folder.resolve())  # workers run in the trees
     found: dict[str, dict[str, JSONValue]] = {}
-    for name in changed:
+    for name, clock in changed.items():
         if time.monotonic() >= deadline:
             log(f"aiwf-ci: no profile of {name}: the profiles' time budget is spent")
             continue
         start = time.monotonic()
         log(f"aiwf-ci: profiling {name} on both sides to explain its change …")
-        found[name] = _profiled(name, sides, options, log)
+        found[name] = _profiled(name, sides, options, log, clock)
         log(f"aiwf-ci: profiled {name} in {time.monotonic() - start:.1f} s")
     head = results["head"]
     benchmarks = tuple(_with_profile(b, found.get(b.name)) for b in head.benchmarks)
@@ -108,6 +114,7 @@ def safe_name(name: str) -> str:
 
 
 MEASURE_NAMES = ("bytecode", "timed", "counted")
+Clock = Literal["cpu", "wall"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -117,10 +124,15 @@ class SideProfiles:
     profiles: Mapping[str, Profile]
     files: Mapping[str, JSONValue]
     calls: int = 0
+    clock: Clock = "cpu"
 
 
 def _profiled(
-    name: str, sides: Mapping[Side, SideSetup], options: ExplainOptions, log: Callable[[str], None]
+    name: str,
+    sides: Mapping[Side, SideSetup],
+    options: ExplainOptions,
+    log: Callable[[str], None],
+    clock: Clock,
 ) -> dict[str, JSONValue]:
     """The measures of one benchmark, each as its JSON difference (when both sides had it)."""
     folder = options.folder / safe_name(name)
@@ -131,7 +143,7 @@ def _profiled(
         if bench is None:
             return {}
         ctx = tree_context(setup.tree, setup.config, log, own_code=True)
-        found[side] = profile_side(bench, ctx, folder / side, options)
+        found[side] = profile_side(bench, ctx, folder / side, options, clock=clock)
     return _differences(found["base"], found["head"])
 
 
@@ -141,8 +153,12 @@ def profile_side(
     where: Path,
     options: ExplainOptions,
     measures: tuple[str, ...] = MEASURE_NAMES,
+    *,
+    clock: Clock = "cpu",
 ) -> SideProfiles:
-    """``bench``'s profiles in one tree, per measure that can be had, files under ``where``."""
+    """``bench``'s profiles in one tree, per measure that can be had, files under ``where``;
+    the timed one on ``clock`` (CPU time; wall time for a benchmark gated on a time that
+    holds its waits: a sleep costs no CPU)."""
     where.mkdir(parents=True, exist_ok=True)
     profiles: dict[str, Profile] = {}
     files: dict[str, JSONValue] = {}
@@ -154,7 +170,7 @@ def profile_side(
             profiles["bytecode"] = _named(read_callgrind([path], root=ctx.root), ctx)
             files["bytecode"] = _shown(path, options)
     if "timed" in measures:
-        timed = timed_profile(bench, ctx, where / "profile.pstats", timeout=timeout)
+        timed = timed_profile(bench, ctx, where / "profile.pstats", timeout=timeout, clock=clock)
         if timed is not None:
             blocks = [
                 scaled(read_pstats(path, root=ctx.root, paths=_sys_path(ctx)), 1 / n)
@@ -169,7 +185,7 @@ def profile_side(
             start = read_callgrind(got.start, root=ctx.root) if got.start else None
             profiles["counted"] = minus(whole, start) if start else whole
             files["callgrind"] = [_shown(p, options) for p in got.files]
-    return SideProfiles(profiles=profiles, files=files, calls=calls)
+    return SideProfiles(profiles=profiles, files=files, calls=calls, clock=clock)
 
 
 def _sys_path(ctx: RunContext) -> tuple[Path, ...]:
@@ -201,7 +217,8 @@ def _differences(base: SideProfiles, head: SideProfiles) -> dict[str, JSONValue]
             diff["note"] = BYTECODE_NOTE
         elif measure == "timed":
             diff["calls"] = {"base": base.calls, "head": head.calls}
-            diff["note"] = TIMED_NOTE
+            diff["clock"] = head.clock
+            diff["note"] = f"{TIMED_NOTE}; {CLOCKS[head.clock]}"
         elif "bytecode" in both or "timed" in both:
             diff["note"] = COUNTED_PYTHON_NOTE
         out[measure] = diff

@@ -6,8 +6,9 @@ Three measures, each written to files a user can open (``profile`` reads them ba
   Python function counted (``profile.bytecode``), in the tree's own worker, a file in
   Callgrind's format (KCachegrind opens it); deterministic, it names the Python functions;
 - **timed** (``python:`` only): the callable's calls under ``cProfile`` in the tree's own
-  worker (``python_worker``'s ``profile`` job), in ``TIMED_BLOCKS`` blocks of CPU time, each
-  a ``.pstats`` file, and all of them merged into one (snakeviz opens it);
+  worker (``python_worker``'s ``profile`` job), in ``TIMED_BLOCKS`` blocks of CPU time (wall
+  time for code that waits), each a ``.pstats`` file, and all of them merged into one
+  (snakeviz opens it);
 - **counted**: the benchmark under Callgrind, one out file per process (KCachegrind opens
   them). A command is profiled whole; a ``python:`` callable twice in the counting worker
   (``count_worker``), with no call and with one, so that the difference is the call alone
@@ -24,6 +25,7 @@ import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from aiwf_ci.bench.instructions import deterministic_env
 from aiwf_ci.bench.valgrind import aslr_off, find_valgrind, run_tree
@@ -34,8 +36,8 @@ from aiwf_ci.workloads.python import run_worker, worker_env, worker_job
 from aiwf_ci.workloads.python_worker import block_path
 
 TIMED_MIN_TIME = 0.5
-"""Seconds of CPU time profiled at least (one call a block at least): enough for a timer's
-resolution."""
+"""Seconds profiled at least, on the profile's clock (one call a block at least, and at most
+``python_worker.WALL_FACTOR`` times as long in wall time): enough for a timer's resolution."""
 TIMED_BLOCKS = 5
 """Blocks of the timed profile: each function's cost is the median of its blocks', so a
 stretch in which the machine slowed one block does not lead the profile."""
@@ -63,13 +65,24 @@ class Timed:
 
 
 def timed_profile(
-    bench: BenchmarkConfig, ctx: RunContext, dest: Path, *, timeout: float
+    bench: BenchmarkConfig,
+    ctx: RunContext,
+    dest: Path,
+    *,
+    timeout: float,
+    clock: Literal["cpu", "wall"] = "cpu",
 ) -> Timed | None:
-    """The ``.pstats`` files of a ``python:`` benchmark's calls (see the module docstring)."""
+    """The ``.pstats`` files of a ``python:`` benchmark's calls (see the module docstring),
+    timed in CPU time or, for code that waits, wall time (``clock``)."""
     spec = bench.workload
     if not isinstance(spec, PythonSpec):
         return None
-    settings = {"dest": str(dest), "min_time": TIMED_MIN_TIME, "blocks": TIMED_BLOCKS}
+    settings = {
+        "dest": str(dest),
+        "min_time": TIMED_MIN_TIME,
+        "blocks": TIMED_BLOCKS,
+        "clock": clock,
+    }
     try:
         data = run_worker({**worker_job(spec, ctx), "profile": settings}, ctx, timeout=timeout)
     except BenchmarkError as exc:

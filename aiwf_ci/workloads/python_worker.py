@@ -241,10 +241,13 @@ def _teardown(job: dict[str, Any]) -> None:
 def profile_calls(job: dict[str, Any]) -> dict[str, Any]:
     """Calls of the target under ``cProfile``, in ``profile.blocks`` blocks, each written to
     ``profile.dest`` with the block's number before the suffix (``profile.0.pstats``) and all
-    of them merged into ``profile.dest`` itself (the file a person opens). Each block runs
-    until it has used ``profile.min_time / blocks`` seconds of CPU (at least one call), the
-    profiler on only during each call and timing CPU time: on a busy machine a wall-time
-    bound would leave a handful of calls, and one preempted call would lead the profile. The
+    of them merged into ``profile.dest`` itself (the file a person opens). ``profile.clock``
+    is what the profiler and the blocks' length count: ``cpu`` (CPU time: on a busy machine
+    the time a call waits for a CPU is billed to no function) or ``wall`` (for code that
+    waits: a sleep costs no CPU). Each block runs until it has counted
+    ``profile.min_time / blocks`` seconds (at least one call), and at most ``WALL_FACTOR``
+    times that in wall time: on a busy machine a wall-time bound alone would leave a
+    handful of calls, a CPU-time bound alone would never end for code that waits. The
     answer says how many calls each block holds."""
     import cProfile
     import pstats
@@ -254,14 +257,18 @@ def profile_calls(job: dict[str, Any]) -> dict[str, Any]:
     call = _bound_call(job)
     blocks = max(1, int(settings.get("blocks", 1)))
     least = float(settings["min_time"]) / blocks
+    wall = settings.get("clock") == "wall"
+    clock_ns = time.perf_counter_ns if wall else time.process_time_ns
     counts, merged = [], None
     for block in range(blocks):
-        # CPU time, not wall time: the time a call waits for a CPU would be billed to
-        # whichever function was running
-        profiler = cProfile.Profile(time.process_time_ns, 1e-9)
-        calls, start = 0, time.process_time()
+        profiler = cProfile.Profile(clock_ns, 1e-9)
+        calls, start, started = 0, clock_ns(), time.perf_counter_ns()
         with _collector_off():
-            while calls == 0 or (time.process_time() - start < least and calls < MAX_LOOPS):
+            while calls == 0 or (
+                (clock_ns() - start) / 1e9 < least
+                and (time.perf_counter_ns() - started) / 1e9 < least * WALL_FACTOR
+                and calls < MAX_LOOPS
+            ):
                 profiler.enable()
                 call()
                 profiler.disable()
@@ -274,6 +281,10 @@ def profile_calls(job: dict[str, Any]) -> dict[str, Any]:
         merged.dump_stats(dest)
     _teardown(job)
     return {"calls": sum(counts), "blocks": counts}
+
+
+WALL_FACTOR = 4
+"""A profile block's wall time, at most, in multiples of the time it is to count."""
 
 
 def block_path(dest: Path, block: int) -> Path:

@@ -47,6 +47,7 @@ def test_the_step_doing_three_times_the_work_is_named_first(tmp_path: Path) -> N
     # timed moves with the machine (which step leads is the benchmark script's to show):
     # the profile is there, whole, and step 7 is among what grew
     timed = profile["timed"]
+    assert timed["clock"] == "cpu"  # CPU-bound: a wait for a CPU is billed to no function
     grew = [e["function"] for e in timed["entries"] if e["self_change"] > 0]
     assert any(f.startswith("pipeline:step_7 (.aiwf/pipeline.py:") for f in grew), grew
     merged = out / profile["files"]["head_pstats"]

@@ -58,6 +58,11 @@ def test_a_slower_head_is_a_regression(tmp_path: Path) -> None:
             assert not bench.errors
             assert len(duration.samples) == 2 * len(set(duration.rounds))
             assert bench.extra["stopped"].startswith("decided after")
+    # the regression is explained; code that sleeps is profiled in wall time (a sleep costs
+    # no CPU), and within its few seconds (a CPU-time bound would run for minutes)
+    head = load_results(tmp_path / "out" / "head" / "results.json").by_name()
+    timed = head["call"].extra["profile"]["timed"]  # type: ignore[index]
+    assert timed["clock"] == "wall" and "wall time" in timed["note"]  # type: ignore[index]
 
 
 def test_identical_trees_pass_and_differing_names_are_noted(tmp_path: Path) -> None:

@@ -38,7 +38,7 @@ benchmark failed), ``regression``, ``inconclusive`` or ``pass``.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from aiwf_ci.metrics import REFERENCE_TIME
@@ -61,7 +61,14 @@ from aiwf_ci.verdict.pairing import different_runs, unpaired_reason
 from aiwf_ci.verdict.rounds import METHOD as PAIRED
 from aiwf_ci.verdict.rounds import compare_rounds, paired_rounds
 from aiwf_ci.verdict.sequential import SequentialDesign, replay
-from aiwf_ci.verdict.speed import adjustable, adjusted, speed_note
+from aiwf_ci.verdict.speed import (
+    MAX_SPEED_GAP,
+    adjustable,
+    adjusted,
+    speed_note,
+    speed_ratio,
+    too_far_apart,
+)
 from aiwf_ci.verdict.thresholds import DEFAULT_RULES, Threshold, ThresholdRules
 from aiwf_ci.verdict.timer import (
     ACTIVE,
@@ -264,8 +271,8 @@ def _metrics(
     choice: TimerChoice | None,
 ) -> tuple[MetricComparison, ...]:
     base_metrics, head_metrics = _with_active(base, choice), _with_active(head, choice)
-    speed = _speed_note(base_metrics, head_metrics, policy)
-    if speed:
+    speed = _speed(base_metrics, head_metrics, policy)
+    if speed is not None:
         base_metrics, head_metrics = adjusted(base_metrics), adjusted(head_metrics)
     out = [
         _at_speed(
@@ -291,20 +298,40 @@ def _metrics(
     return tuple(out)
 
 
-def _speed_note(base: Mapping[str, Metric], head: Mapping[str, Metric], policy: GatePolicy) -> str:
+@dataclass(frozen=True, slots=True)
+class _Speed:
+    """How an unpaired CPU-time row was adjusted to the reference speed (``verdict.speed``)."""
+
+    note: str
+    ratio: float
+
+
+def _speed(
+    base: Mapping[str, Metric], head: Mapping[str, Metric], policy: GatePolicy
+) -> _Speed | None:
     """When CPU time is judged unpaired and both sides timed the reference beside every
-    sample, what its row says of the adjustment (``verdict.speed``); else ``""``."""
+    sample: the adjustment's note and the two runs' speed ratio; else ``None``."""
     if not adjustable(base, head):
-        return ""
+        return None
     if not policy.unpaired and paired_rounds(base[CPU], head[CPU]) is not None:
-        return ""
-    return speed_note(base, head)
+        return None
+    return _Speed(note=speed_note(base, head), ratio=speed_ratio(base, head))
 
 
-def _at_speed(row: MetricComparison, note: str) -> MetricComparison:
-    if not note or row.metric != CPU:
+def _at_speed(row: MetricComparison, speed: _Speed | None) -> MetricComparison:
+    """The CPU-time row with the adjustment said; inconclusive when the runs' speeds were
+    too far apart to tell a change from the machine's."""
+    if speed is None or row.metric != CPU:
         return row
-    return replace(row, note=f"{row.note}; {note}" if row.note else note)
+    note = f"{row.note}; {speed.note}" if row.note else speed.note
+    if too_far_apart(speed.ratio) and row.verdict in ("regression", "improvement", "unchanged"):
+        apart = (
+            f"the machine's speed differed by more than {MAX_SPEED_GAP - 1:.0%} between the "
+            "two runs: no change in CPU time can be told from the machine's (compare on one "
+            "runner: same-runner mode)"
+        )
+        return replace(row, verdict="inconclusive", note=f"{apart}; {note}")
+    return replace(row, note=note)
 
 
 def choose_benchmark_timer(

@@ -12,6 +12,13 @@ the machine's speed, and the benchmark's moves with it, so
 
 is the CPU time the sample would have taken with the reference loop at its nominal 1 ms.
 
+The adjustment is not exact: a benchmark does not slow down exactly as much as the loop does
+(on this project's runner a ``python:`` callable moved with the loop, correlation 0.88-0.95
+from run to run, a command about half as much). So when the two runs' median reference
+times differ by more than ``MAX_SPEED_GAP`` (20%) either way, the CPU-time row is
+inconclusive, "the machine ran N% slower during head": no change can be told from the
+machine's there, whichever way it went.
+
 Only CPU time is adjusted: it is the time that scales with the speed of the instructions;
 wall time and wall time less the wait for a CPU also hold sleeps, I/O and locks, which a
 slower CPU does not stretch (adjusting them would turn a slow moment into an improvement).
@@ -32,6 +39,9 @@ from aiwf_ci.stats import median
 
 REFERENCE_NOMINAL = 1e-3
 """Seconds the reference loop is scaled to: adjusted CPU time is CPU time at this speed."""
+MAX_SPEED_GAP = 1.2
+"""Beyond this ratio of the two runs' median reference times (either way), a change in CPU
+time cannot be told from the machine's: the row is inconclusive (module docstring)."""
 
 
 def _aligned(metrics: Mapping[str, Metric]) -> bool:
@@ -65,12 +75,23 @@ def adjusted(metrics: Mapping[str, Metric]) -> dict[str, Metric]:
     return {**metrics, CPU_TIME: scaled}
 
 
+def speed_ratio(base: Mapping[str, Metric], head: Mapping[str, Metric]) -> float:
+    """Head's median reference time over base's: above 1, the machine ran slower during
+    head."""
+    return median(list(head[REFERENCE_TIME].samples)) / median(list(base[REFERENCE_TIME].samples))
+
+
+def too_far_apart(ratio: float) -> bool:
+    """Whether two runs' speeds differ too much to compare their CPU times at all."""
+    return not 1.0 / MAX_SPEED_GAP <= ratio <= MAX_SPEED_GAP
+
+
 def speed_note(base: Mapping[str, Metric], head: Mapping[str, Metric]) -> str:
     """What the report says of an adjusted row: the adjustment and how the machine's speed
     differed between the two runs (their median reference times)."""
     b = median(list(base[REFERENCE_TIME].samples))
     h = median(list(head[REFERENCE_TIME].samples))
-    moved = h / b - 1.0
+    moved = speed_ratio(base, head) - 1.0
     how = f"; the machine ran {abs(moved):.0%} {'slower' if moved > 0 else 'faster'} during head"
     return (
         f"CPU time at the reference speed (× {REFERENCE_NOMINAL * 1e3:g} ms ÷ the reference "

@@ -179,7 +179,7 @@ def test_callable_max_peak_from_config(tmp_path: Path) -> None:
 
 def test_memory_off_adds_nothing() -> None:
     result = _python("targets:noop", enabled=False)
-    assert set(result.metrics) == {"duration", "cpu_time", "run_queue_delay"}
+    assert set(result.metrics) == {"duration", "cpu_time", "run_queue_delay", "reference_time"}
     assert result.alerts == ()
 
 

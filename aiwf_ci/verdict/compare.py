@@ -324,7 +324,8 @@ def _at_speed(row: MetricComparison, speed: _Speed | None) -> MetricComparison:
     if speed is None or row.metric != CPU:
         return row
     note = f"{row.note}; {speed.note}" if row.note else speed.note
-    if too_far_apart(speed.ratio) and row.verdict in ("regression", "improvement", "unchanged"):
+    decided = row.verdict in ("regression", "improvement", "unchanged")
+    if too_far_apart(speed.ratio) and decided and row.threshold is not None:
         apart = (
             f"the machine's speed differed by more than {MAX_SPEED_GAP - 1:.0%} between the "
             "two runs: no change in CPU time can be told from the machine's (compare on one "

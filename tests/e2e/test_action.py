@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from aiwf_ci.models import load_results
-from tests.e2e.conftest import Action, scaled
+from tests.e2e.conftest import Action, scaled, without_reference
 from tests.fakegithub.zips import make_zip
 
 PR_HEAD = "ec26c3e57ca3a959ca5aad62de7213c562f8c821"
@@ -44,7 +44,7 @@ def seed_baseline(
     action: Action, results: dict[str, Any], *, files: dict[str, str] | None = None
 ) -> int:
     run = action.fake.add_run(head_sha=PR_BASE, branch="master")
-    archive = {"results.json": json.dumps(results), **(files or {})}
+    archive = {"results.json": json.dumps(without_reference(results)), **(files or {})}
     action.fake.add_artifact(run["id"], make_zip(archive))
     return int(run["id"])
 
@@ -98,7 +98,9 @@ def test_a_stand_in_run_is_named_in_the_report(action: Action) -> None:
     baseline = measure_on_push(action)
     older = "0" * 39 + "1"
     run = action.fake.add_run(head_sha=older, branch="master", created_at="2026-01-01T00:00:00Z")
-    action.fake.add_artifact(run["id"], make_zip({"results.json": json.dumps(baseline)}))
+    action.fake.add_artifact(
+        run["id"], make_zip({"results.json": json.dumps(without_reference(baseline))})
+    )
     action.fake.add_commit(PR_BASE, "2026-02-01T00:00:00Z")
     event = action.event("pull_request.opened.json")
     done = action.run("pull_request", event, baseline="artifact", **CALM)

@@ -5,6 +5,7 @@ time and files without the reference are judged as measured."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 import pytest
 
@@ -116,3 +117,15 @@ def test_history_is_learned_on_the_same_scale() -> None:
     head = results(timed(0.02, [1.15] * 10, seed=40), "t9")
     comparison = compare(runs[0], head, FIVE, policy=GatePolicy(history=learn_history(runs)))
     assert comparison.benchmarks[0].verdict == "unchanged"
+
+
+def test_only_a_gated_cpu_time_is_left_open_by_the_speed_gap() -> None:
+    base = timed(0.02, [1.0] * 10, seed=11)
+    head = timed(0.02, [1.45] * 10, seed=12, wait=0.05)  # a sleeping benchmark: wall gated
+    waits = replace(head, extra={"timer": "wall"})
+    comparison = compare(
+        results(replace(base, extra={"timer": "wall"}), "t1"), results(waits, "t2"), FIVE
+    )
+    rows = {m.metric: m for m in comparison.benchmarks[0].metrics}
+    assert rows["cpu_time"].threshold is None and rows["cpu_time"].verdict != "inconclusive"
+    assert "reference speed" in rows["cpu_time"].note

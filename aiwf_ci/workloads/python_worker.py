@@ -23,7 +23,8 @@ noisy first try cannot overshoot wildly; ``timeit``'s autorange steps 1, 2, 5, 1
 ``MAX_LOOPS`` is reached first the sample is shorter than ``min_time``, and the answer says
 so (``reached: false``) instead of pretending. A sample is ``loops`` calls timed three ways:
 wall time (``perf_counter_ns``), the process's CPU time (``process_time_ns``) and, where Linux
-tells it, the time its threads waited for a CPU (``bench.schedstat``); the garbage collector
+tells it, the time its threads waited for a CPU (``bench.schedstat``), with a reference loop
+timed just before and after (``bench.reference``: the machine's speed); the garbage collector
 is collected before and disabled during a sample (as ``timeit`` does) so a collection
 triggered by earlier work is not billed to it. Memory is measured in its own pass, never
 during timed samples.

@@ -69,11 +69,17 @@ def test_push_then_pr_on_a_src_layout_project(project_action: Action) -> None:
     pr = action.run(
         "pull_request",
         action.event("pull_request.opened.json"),
-        **{"cache-dir": str(cache), "thresholds": "duration=500%,throughput=-90%"},
+        **{
+            "cache-dir": str(cache),
+            "thresholds": "duration=500%,throughput=-90%",
+            "fail-on-regression": "false",
+        },
     )
     assert pr.code == 0, pr.stdout + pr.stderr
-    # about the project and the files, not the verdict: a busy machine may leave it undecided
-    assert pr.outputs["status"] in ("pass", "inconclusive")
+    # about the project and the files, not the verdict: two separate runs on a crowded
+    # machine (a file-batch read of ~250 µs measured 15x slower in the second) may say
+    # anything, and the verdict's rules are tested on their own
+    assert pr.outputs["status"] in ("pass", "inconclusive", "regression")
     out = action.workspace / "aiwf-results"
     for name in ("results.json", "report.md", "report.html", "comment.json", "baseline.json"):
         assert (out / name).is_file(), name

@@ -36,6 +36,7 @@ from collections.abc import Mapping
 from aiwf_ci.metrics import CPU_TIME, REFERENCE_TIME
 from aiwf_ci.models import Metric
 from aiwf_ci.stats import median
+from aiwf_ci.verdict.timer import aligned
 
 REFERENCE_NOMINAL = 1e-3
 """Seconds the reference loop is scaled to: adjusted CPU time is CPU time at this speed."""
@@ -45,15 +46,11 @@ time cannot be told from the machine's: the row is inconclusive (module docstrin
 
 
 def _aligned(metrics: Mapping[str, Metric]) -> bool:
-    cpu, reference = metrics.get(CPU_TIME), metrics.get(REFERENCE_TIME)
+    """CPU time and a positive reference time for every wall-time sample, in its rounds."""
     return (
-        cpu is not None
-        and reference is not None
-        and not cpu.summary_only
-        and not reference.summary_only
-        and len(cpu.samples) == len(reference.samples) > 0
-        and cpu.rounds == reference.rounds
-        and min(reference.samples) > 0
+        aligned(metrics, CPU_TIME)
+        and aligned(metrics, REFERENCE_TIME)
+        and min(metrics[REFERENCE_TIME].samples, default=0.0) > 0
     )
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "Timer",
     "TimerChoice",
     "active_metric",
+    "aligned",
     "choose_timer",
     "parse_timer",
 ]
@@ -102,7 +103,7 @@ def _early(metric: Metric) -> list[float]:
     return [s for s, r in zip(metric.samples, metric.rounds, strict=True) if r in first]
 
 
-def _aligned(metrics: Mapping[str, Metric], name: str) -> bool:
+def aligned(metrics: Mapping[str, Metric], name: str) -> bool:
     """Whether ``name`` has one sample for every wall-time sample, in the same rounds."""
     wall, other = metrics.get(WALL), metrics.get(name)
     return (
@@ -117,7 +118,7 @@ def _aligned(metrics: Mapping[str, Metric], name: str) -> bool:
 def active_metric(metrics: Mapping[str, Metric]) -> Metric | None:
     """``duration - run_queue_delay`` sample by sample (same rounds), or ``None`` when the
     delay was not measured for every sample."""
-    if not _aligned(metrics, QUEUE):
+    if not aligned(metrics, QUEUE):
         return None
     wall, queue = metrics[WALL], metrics[QUEUE]
     values = [max(w - q, w * 1e-6) for w, q in zip(wall.samples, queue.samples, strict=True)]
@@ -126,16 +127,16 @@ def active_metric(metrics: Mapping[str, Metric]) -> Metric | None:
 
 def _shares(metrics: Mapping[str, Metric]) -> tuple[float | None, float | None]:
     """(median CPU / active time, median queue / wall time) over the early samples."""
-    if not _aligned(metrics, CPU):
+    if not aligned(metrics, CPU):
         return None, None
     wall = _early(metrics[WALL])
     cpu = _early(metrics[CPU])
-    queue = _early(metrics[QUEUE]) if _aligned(metrics, QUEUE) else [0.0] * len(wall)
+    queue = _early(metrics[QUEUE]) if aligned(metrics, QUEUE) else [0.0] * len(wall)
     on_cpu = [c / (w - q) for w, c, q in zip(wall, cpu, queue, strict=True) if w - q > 0]
     queued = [q / w for w, q in zip(wall, queue, strict=True) if w > 0]
     if not on_cpu:
         return None, None
-    waited = statistics.median(queued) if _aligned(metrics, QUEUE) and queued else None
+    waited = statistics.median(queued) if aligned(metrics, QUEUE) and queued else None
     return statistics.median(on_cpu), waited
 
 

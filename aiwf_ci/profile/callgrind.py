@@ -21,11 +21,11 @@ A C function without a source file is keyed by its object's file name (``libpyth
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aiwf_ci.profile.model import FunctionCost, Profile
+from aiwf_ci.profile.model import FunctionCost, Profile, import_name
 
 EVENT = "Ir"
 _NAME = re.compile(r"^\((\d+)\)(?: (.*))?$")
@@ -154,8 +154,13 @@ def relative(path: str, root: str) -> str:
     return path
 
 
-def read_callgrind(files: Iterable[Path], *, root: Path | None = None) -> Profile:
-    """The summed profile of Callgrind out files; ``root``: the tree the program ran in."""
+def read_callgrind(
+    files: Iterable[Path], *, root: Path | None = None, paths: Sequence[Path] = ()
+) -> Profile:
+    """The summed profile of Callgrind out files; ``root``: the tree the program ran in;
+    ``paths``: the worker's ``sys.path`` entries, to name the modules of Python files (as
+    ``profile.cprofile`` does)."""
+    roots = [str(p) for p in (*paths, *([root] if root else []))]
     merged: dict[tuple[str, str], _Tally] = {}
     total = 0
     for path in files:
@@ -178,7 +183,16 @@ def read_callgrind(files: Iterable[Path], *, root: Path | None = None) -> Profil
             self_cost=float(t.self_cost),
             inclusive=float(t.self_cost + t.calls_out),
             calls=t.calls_in,
+            module=_module(key[0], root, roots),
         )
         for key, t in merged.items()
     }
     return Profile(unit="Ir", total=float(total), functions=functions)
+
+
+def _module(file: str, root: Path | None, roots: Sequence[str]) -> str:
+    """The module a Python file (as keyed: relative to ``root`` when inside it) is imported
+    as, ``""`` for anything else (a C function)."""
+    if not file.endswith(".py"):
+        return ""
+    return import_name(str(root / file) if root else file, roots)

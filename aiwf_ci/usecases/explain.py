@@ -28,7 +28,7 @@ from aiwf_ci.models import BenchmarkResult, JSONValue, Results
 from aiwf_ci.profile.callgrind import read_callgrind
 from aiwf_ci.profile.cprofile import read_pstats
 from aiwf_ci.profile.diff import ProfileDiff, diff_profiles, median_profile, minus, scaled
-from aiwf_ci.profile.model import Profile, import_name
+from aiwf_ci.profile.model import Profile
 from aiwf_ci.run.interleave import Side, SideSetup
 from aiwf_ci.run.runner import tree_context
 from aiwf_ci.verdict.compare import compare
@@ -167,7 +167,7 @@ def profile_side(
     if "bytecode" in measures:
         path = bytecode_profile(bench, ctx, where / "bytecode.callgrind", timeout=timeout)
         if path is not None:
-            profiles["bytecode"] = _named(read_callgrind([path], root=ctx.root), ctx)
+            profiles["bytecode"] = read_callgrind([path], root=ctx.root, paths=_sys_path(ctx))
             files["bytecode"] = _shown(path, options)
     if "timed" in measures:
         timed = timed_profile(bench, ctx, where / "profile.pstats", timeout=timeout, clock=clock)
@@ -191,20 +191,6 @@ def profile_side(
 def _sys_path(ctx: RunContext) -> tuple[Path, ...]:
     """The worker's ``sys.path`` entries that name a tree's modules."""
     return (ctx.config_dir, ctx.root, ctx.root / "src")
-
-
-def _named(profile: Profile, ctx: RunContext) -> Profile:
-    """A profile whose Python files get their module names from the worker's ``sys.path``."""
-    roots = [str(p) for p in _sys_path(ctx)]
-    return replace(
-        profile,
-        functions={
-            key: replace(f, module=import_name(str(ctx.root / f.file), roots))
-            if f.file.endswith(".py")
-            else f
-            for key, f in profile.functions.items()
-        },
-    )
 
 
 def _differences(base: SideProfiles, head: SideProfiles) -> dict[str, JSONValue]:

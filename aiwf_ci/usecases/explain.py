@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Literal
 
 from aiwf_ci.config.models import BenchmarkConfig
 from aiwf_ci.models import BenchmarkResult, JSONValue, Results
@@ -35,7 +34,12 @@ from aiwf_ci.verdict.compare import compare
 from aiwf_ci.verdict.thresholds import ThresholdRules
 from aiwf_ci.verdict.timer import CPU
 from aiwf_ci.workloads.base import RunContext
-from aiwf_ci.workloads.profiles import bytecode_profile, counted_profile, timed_profile
+from aiwf_ci.workloads.profiles import (
+    Clock,
+    bytecode_profile,
+    counted_profile,
+    timed_profile,
+)
 
 EXPLAINED_KINDS = ("python", "command")
 TIMED_NOTE = (
@@ -114,7 +118,6 @@ def safe_name(name: str) -> str:
 
 
 MEASURE_NAMES = ("bytecode", "timed", "counted")
-Clock = Literal["cpu", "wall"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -35,6 +35,8 @@ from aiwf_ci.workloads.base import RunContext
 from aiwf_ci.workloads.python import run_worker, worker_env, worker_job
 from aiwf_ci.workloads.python_worker import block_path
 
+Clock = Literal["cpu", "wall"]
+"""What a timed profile counts: CPU time, or wall time for code that waits."""
 TIMED_MIN_TIME = 0.5
 """Seconds profiled at least, on the profile's clock (one call a block at least, and at most
 ``python_worker.WALL_FACTOR`` times as long in wall time): enough for a timer's resolution."""
@@ -70,7 +72,7 @@ def timed_profile(
     dest: Path,
     *,
     timeout: float,
-    clock: Literal["cpu", "wall"] = "cpu",
+    clock: Clock = "cpu",
 ) -> Timed | None:
     """The ``.pstats`` files of a ``python:`` benchmark's calls (see the module docstring),
     timed in CPU time or, for code that waits, wall time (``clock``)."""

@@ -59,7 +59,7 @@ from aiwf_ci.verdict.model import (
 )
 from aiwf_ci.verdict.pairing import different_runs, unpaired_reason
 from aiwf_ci.verdict.rounds import METHOD as PAIRED
-from aiwf_ci.verdict.rounds import compare_rounds, paired_rounds
+from aiwf_ci.verdict.rounds import RoundPairs, compare_rounds, paired_rounds
 from aiwf_ci.verdict.sequential import SequentialDesign, replay
 from aiwf_ci.verdict.speed import (
     MAX_SPEED_GAP,
@@ -118,7 +118,7 @@ def compare_metric(
         return compare_exact(bench, name, base, head, threshold, policy.machines_apart)
     if base.summary_only or head.summary_only or not base.samples or not head.samples:
         return summary_only(bench, name, base, head, threshold)
-    pairs = None if policy.unpaired else paired_rounds(base, head)
+    pairs = _round_pairs(base, head, policy)
     if pairs is not None:
         row = compare_rounds(bench, name, base, head, threshold, policy)
         row = _why_open(row, base, head, threshold, policy)
@@ -127,6 +127,12 @@ def compare_metric(
         return refuse_bimodal(row, b, h, paired=True, unit=head.unit)
     row = compare_blocks(bench, name, base, head, threshold, policy)
     return refuse_bimodal(row, base.samples, head.samples, paired=False, unit=head.unit)
+
+
+def _round_pairs(base: Metric, head: Metric, policy: GatePolicy) -> RoundPairs | None:
+    """The rounds of a metric judged as pairs, or ``None`` when it is judged unpaired (no
+    rounds in common, or files the policy says must not be paired)."""
+    return None if policy.unpaired else paired_rounds(base, head)
 
 
 def _why_open(
@@ -313,7 +319,7 @@ def _speed(
     sample: the adjustment's note and the two runs' speed ratio; else ``None``."""
     if not adjustable(base, head):
         return None
-    if not policy.unpaired and paired_rounds(base[CPU], head[CPU]) is not None:
+    if _round_pairs(base[CPU], head[CPU], policy) is not None:
         return None
     return _Speed(note=speed_note(base, head), ratio=speed_ratio(base, head))
 

@@ -188,6 +188,24 @@ def action(tmp_path: Path) -> Iterator[Action]:
         yield Action(workspace=workspace, fake=fake, temp=temp)
 
 
+def nap_results(sha: str, samples: list[float]) -> dict[str, Any]:
+    """A results file of suite ``e2e`` on master's commit ``sha``: one command ``nap`` with
+    these wall-time samples (seconds)."""
+    return {
+        "schema": "aiwf-ci/results@1",
+        "suite": "e2e",
+        "commit": {"sha": sha, "ref": "refs/heads/master"},
+        "environment": {},
+        "benchmarks": [
+            {
+                "name": "nap",
+                "kind": "command",
+                "metrics": {"duration": {"unit": "s", "direction": "lower", "samples": samples}},
+            }
+        ],
+    }
+
+
 def without_reference(results: Mapping[str, Any]) -> dict[str, Any]:
     """A copy of results.json without the reference loop's times (as in a file written
     before them). The e2e tests are about what the action does with a verdict; on a busy

@@ -13,7 +13,7 @@ import json
 import random
 from typing import Any
 
-from tests.e2e.conftest import Action, Run
+from tests.e2e.conftest import Action, Run, nap_results
 from tests.e2e.test_action import PR_BASE, PR_HEAD
 from tests.fakegithub.zips import make_zip
 
@@ -29,20 +29,7 @@ THRESHOLDS = {
 
 def results(level: float, sha: str, rng: random.Random) -> dict[str, Any]:
     """A results file of suite ``e2e``: ``nap`` taking ``level`` seconds, ±1%."""
-    samples = [level * (1 + rng.uniform(-0.01, 0.01)) for _ in range(8)]
-    return {
-        "schema": "aiwf-ci/results@1",
-        "suite": "e2e",
-        "commit": {"sha": sha, "ref": "refs/heads/master"},
-        "environment": {},
-        "benchmarks": [
-            {
-                "name": "nap",
-                "kind": "command",
-                "metrics": {"duration": {"unit": "s", "direction": "lower", "samples": samples}},
-            }
-        ],
-    }
+    return nap_results(sha, [level * (1 + rng.uniform(-0.01, 0.01)) for _ in range(8)])
 
 
 def push_runs(action: Action, rng: random.Random) -> None:

@@ -8,7 +8,7 @@ import json
 import random
 from typing import Any
 
-from tests.e2e.conftest import Action, scaled
+from tests.e2e.conftest import Action, nap_results, scaled
 from tests.e2e.test_action import measure_on_push, seed_baseline
 from tests.fakegithub.zips import make_zip
 
@@ -20,19 +20,7 @@ def stored_run(action: Action, i: int, level: float, rng: random.Random, sha: st
     commit ``sha`` (else a made-up one from ``i``)."""
     sha = sha or f"{i:040x}"
     samples = [level * (1 + rng.gauss(0, 0.01)) for _ in range(6)]
-    results: dict[str, Any] = {
-        "schema": "aiwf-ci/results@1",
-        "suite": "e2e",
-        "commit": {"sha": sha, "ref": "refs/heads/master"},
-        "environment": {},
-        "benchmarks": [
-            {
-                "name": "nap",
-                "kind": "command",
-                "metrics": {"duration": {"unit": "s", "direction": "lower", "samples": samples}},
-            }
-        ],
-    }
+    results = nap_results(sha, samples)
     run = action.fake.add_run(head_sha=sha, branch="master")
     action.fake.add_artifact(run["id"], make_zip({"results.json": json.dumps(results)}))
 

@@ -88,7 +88,7 @@ def speed_note(base: Mapping[str, Metric], head: Mapping[str, Metric]) -> str:
     differed between the two runs (their median reference times)."""
     b = median(list(base[REFERENCE_TIME].samples))
     h = median(list(head[REFERENCE_TIME].samples))
-    moved = speed_ratio(base, head) - 1.0
+    moved = h / b - 1.0
     how = f"; the machine ran {abs(moved):.0%} {'slower' if moved > 0 else 'faster'} during head"
     return (
         f"CPU time at the reference speed (× {REFERENCE_NOMINAL * 1e3:g} ms ÷ the reference "
